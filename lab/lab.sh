@@ -1,0 +1,92 @@
+#!/bin/bash
+# The lab: a real libvirt NAT host (libvirtd, firewalld, dnsmasq, the default network
+# and a tiny guest) inside a network namespace of its own, so that nothing it does
+# touches this machine's own network. Follows shared/LAB.md.
+#   lab/lab.sh up | down | status | exec CMD...
+set -euo pipefail
+NS=${LAB_NS:-virtnat-lab}
+RUN=${LAB_RUN:-/run/virtnat-lab}
+GUEST=${LAB_GUEST:-virtnat-guest}
+HERE=$(cd "$(dirname "$0")" && pwd)
+in_ns() { ip netns exec "$NS" "$@"; }
+log() { echo "lab: $*" >&2; }
+
+wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
+    local t=$1 what=$2; shift 2
+    for _ in $(seq $((t * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    log "timed out after ${t}s waiting for $what"; return 1
+}
+
+ns_pids() {  # every process whose network namespace is the lab's
+    [ -e "/run/netns/$NS" ] || return 0
+    local ino; ino=$(stat -L -c %i "/run/netns/$NS")
+    for p in /proc/[0-9]*; do
+        [ "$(stat -L -c %i "$p/ns/net" 2>/dev/null)" = "$ino" ] && echo "${p#/proc/}"
+    done
+    return 0
+}
+
+down() {
+    if [ -e "/run/netns/$NS" ]; then
+        in_ns virsh destroy "$GUEST" >/dev/null 2>&1 || true
+        in_ns virsh net-destroy default >/dev/null 2>&1 || true
+    fi
+    for name in libvirtd virtlogd firewalld; do
+        [ -f "$RUN/$name.pid" ] && kill "$(cat "$RUN/$name.pid")" 2>/dev/null || true
+    done
+    sleep 0.5
+    # Whatever is left in the namespace (qemu, dnsmasq) belongs to the lab.
+    local pids; pids=$(ns_pids)
+    [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+    [ -e "/run/netns/$NS" ] && ip netns del "$NS"
+    rm -rf "$RUN"
+    log "down"
+}
+
+guest_xml() {
+    cat <<XML
+<domain type='qemu'>
+  <name>$GUEST</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <devices>
+    <interface type='network'><source network='default'/><model type='virtio'/>
+      <rom enabled='no'/></interface>
+  </devices>
+</domain>
+XML
+}
+
+up() {
+    down 2>/dev/null || true
+    mkdir -p "$RUN" /run/dbus /run/sshd
+    [ -S /run/dbus/system_bus_socket ] || dbus-daemon --system --fork
+    ip netns add "$NS"
+    in_ns ip link set lo up
+    in_ns setsid firewalld --nofork --nopid >"$RUN/firewalld.log" 2>&1 &
+    echo $! >"$RUN/firewalld.pid"
+    wait_for 60 firewalld in_ns firewall-cmd --state
+    in_ns virtlogd -d -p "$RUN/virtlogd.pid"
+    in_ns libvirtd -d -p "$RUN/libvirtd.pid"
+    wait_for 60 libvirtd in_ns virsh -r net-list
+    in_ns "$HERE/../provision/provision.sh"
+    if ! in_ns virsh dominfo "$GUEST" >/dev/null 2>&1; then
+        guest_xml >"$RUN/guest.xml"
+        in_ns virsh define "$RUN/guest.xml" >/dev/null
+    fi
+    in_ns virsh start "$GUEST" >/dev/null
+    wait_for 30 "the guest's tap to forward" sh -c "ip netns exec $NS bridge link | grep -q 'master virbr0 state forwarding'"
+    log "up: namespace $NS, guest $GUEST; audit with: ip netns exec $NS pytest"
+}
+
+status() {
+    [ -e "/run/netns/$NS" ] || { echo "lab: down"; return 1; }
+    in_ns virsh -r net-list --all; in_ns virsh -r list --all; in_ns ip -br link
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) status ;;
+    exec) shift; in_ns "$@" ;;
+    *) echo "usage: $0 up|down|status|exec CMD..." >&2; exit 2 ;;
+esac

@@ -1,0 +1,39 @@
+"""Helpers checks share: turn a missing root fact into a failure that names it."""
+from __future__ import annotations
+
+import pytest
+
+from .facts.model import LibvirtFacts, LinkFacts, NetworkFacts
+from .profile import Profile
+
+
+def defined_network(libvirt: LibvirtFacts, profile: Profile) -> NetworkFacts:
+    """The profile's network, or fail: every network check depends on it (NET-01)."""
+    network = libvirt.networks.get(profile.network)
+    if network is None:
+        known = ", ".join(sorted(libvirt.networks)) or "none"
+        pytest.fail(f"network {profile.network!r} is not defined (NET-01; defined networks: {known})", pytrace=False)
+    return network
+
+
+def bridge_link(links: dict[str, LinkFacts], libvirt: LibvirtFacts, profile: Profile) -> LinkFacts:
+    """The bridge's link, or fail saying why it is missing (network not defined or inactive)."""
+    link = links.get(profile.bridge)
+    if link is not None:
+        return link
+    network = libvirt.networks.get(profile.network)
+    if network is None:
+        why = f"network {profile.network!r} is not defined (NET-01)"
+    elif not network.active:
+        why = f"network {profile.network!r} is inactive (NET-02)"
+    else:
+        why = f"network {profile.network!r} is active but its bridge is gone"
+    pytest.fail(f"{profile.bridge} does not exist: {why}", pytrace=False)
+
+
+def running_network(libvirt: LibvirtFacts, profile: Profile) -> NetworkFacts:
+    """The network, or fail when it is not defined or not active: its runtime pieces need it."""
+    network = defined_network(libvirt, profile)
+    if not network.active:
+        pytest.fail(f"network {profile.network!r} is inactive (NET-02), so nothing of it runs", pytrace=False)
+    return network

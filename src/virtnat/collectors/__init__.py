@@ -1,0 +1,76 @@
+"""Collectors: one small interface per fact kind, one implementation per way of reaching a host.
+
+A host's facts are collected at most once per run (HostFacts caches each kind, error included),
+so every check of that host shares one libvirt connection, one netlink dump and one probe run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from ..errors import FactError
+from ..facts.model import LibvirtFacts, LinkFacts, SystemFacts
+
+
+class LibvirtSource(Protocol):
+    def collect(self) -> LibvirtFacts: ...
+
+
+class LinkSource(Protocol):
+    def collect(self) -> dict[str, LinkFacts]: ...
+
+
+class SystemSource(Protocol):
+    def collect(self) -> SystemFacts: ...
+
+
+@dataclass
+class Stats:
+    """What collecting cost, for the benchmark."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    subprocesses: int = 0
+    libvirt_calls: int = 0
+
+
+class HostFacts:
+    """Every fact kind of one host, collected lazily, once, error included."""
+
+    def __init__(self, name: str, libvirt: LibvirtSource, links: LinkSource, system: SystemSource, stats: Stats):
+        self.name = name
+        self.stats = stats
+        self._sources = {"libvirt": libvirt, "links": links, "system": system}
+        self._cache: dict[str, object] = {}
+
+    def _get(self, kind: str):
+        if kind not in self._cache:
+            import time
+
+            start = time.perf_counter()
+            try:
+                self._cache[kind] = self._sources[kind].collect()
+            except FactError as exc:
+                self._cache[kind] = exc
+            except Exception as exc:  # a collector bug must still read as one line
+                self._cache[kind] = FactError(f"{kind} facts: {type(exc).__name__}: {exc}")
+            self.stats.seconds[kind] = time.perf_counter() - start
+        value = self._cache[kind]
+        if isinstance(value, FactError):
+            raise value
+        return value
+
+    def libvirt(self) -> LibvirtFacts:
+        return self._get("libvirt")
+
+    def links(self) -> dict[str, LinkFacts]:
+        return self._get("links")
+
+    def system(self) -> SystemFacts:
+        return self._get("system")
+
+    def collected(self) -> dict[str, object]:
+        """What has been collected so far (facts or FactError), for the report's evidence."""
+        return dict(self._cache)
+
+
+Factory = Callable[[str], HostFacts]

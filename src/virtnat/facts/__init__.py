@@ -1,0 +1,1 @@
+"""Facts: what a host says, parsed into frozen dataclasses by pure functions."""

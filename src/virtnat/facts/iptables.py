@@ -1,0 +1,98 @@
+"""Pure parser for `iptables-save` output, reduced to the rules that matter for libvirt NAT."""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+# Where a packet enters the filter/nat tables, and the role an ACCEPT there plays.
+BUILTIN = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule, in iptables or nftables, in the terms checks need."""
+
+    table: str
+    hook: str  # the builtin chain / base-chain hook it is reachable from
+    chain: str
+    iif: str | None = None
+    oif: str | None = None
+    saddr: str | None = None
+    daddr: str | None = None
+    daddr_negated: bool = False
+    verdict: str | None = None  # ACCEPT, MASQUERADE, REJECT, RETURN, a goto target...
+
+
+def parse_tables(text: str) -> dict[str, dict[str, list[list[str]]]]:
+    """table -> chain -> list of rules, each the tokens after `-A CHAIN`."""
+    tables: dict[str, dict[str, list[list[str]]]] = {}
+    chains: dict[str, list[list[str]]] = {}
+    for line in text.splitlines():
+        if line.startswith("*"):
+            chains = tables.setdefault(line[1:].strip(), {})
+        elif line.startswith(":"):
+            chains.setdefault(line[1:].split()[0], [])
+        elif line.startswith("-A "):
+            tokens = shlex.split(line)
+            chains.setdefault(tokens[1], []).append(tokens[2:])
+    return tables
+
+
+def _option(tokens: list[str], *names: str) -> tuple[str | None, bool]:
+    """Value of the first of names in tokens and whether a '!' precedes it."""
+    for i, tok in enumerate(tokens):
+        if tok in names and i + 1 < len(tokens):
+            return tokens[i + 1], i > 0 and tokens[i - 1] == "!"
+    return None, False
+
+
+def _reachable(chains: dict[str, list[list[str]]], start: str) -> list[str]:
+    """Chains a packet can traverse from builtin chain start, through -j/-g jumps."""
+    seen, todo = [], [start]
+    while todo:
+        chain = todo.pop()
+        if chain in seen or chain not in chains:
+            continue
+        seen.append(chain)
+        for tokens in chains[chain]:
+            target, _ = _option(tokens, "-j", "-g")
+            if target in chains:
+                todo.append(target)
+    return seen
+
+
+def rules_from_iptables_save(text: str) -> list[Rule]:
+    """Every rule in the filter and nat tables, labelled with the builtin chain it hangs off."""
+    rules = []
+    for table, chains in parse_tables(text).items():
+        if table not in ("filter", "nat"):
+            continue
+        for hook in BUILTIN:
+            for chain in _reachable(chains, hook):
+                for tokens in chains[chain]:
+                    daddr, negated = _option(tokens, "-d", "--destination")
+                    rules.append(
+                        Rule(
+                            table=table,
+                            hook=hook,
+                            chain=chain,
+                            iif=_option(tokens, "-i", "--in-interface")[0],
+                            oif=_option(tokens, "-o", "--out-interface")[0],
+                            saddr=_option(tokens, "-s", "--source")[0],
+                            daddr=daddr,
+                            daddr_negated=negated,
+                            verdict=_option(tokens, "-j", "-g")[0],
+                        )
+                    )
+    return rules
+
+
+def firewalld_zones_iptables(text: str) -> dict[str, str]:
+    """Interface -> zone from firewalld's iptables backend (`-A INPUT_ZONES -i X -g IN_zone`)."""
+    zones = {}
+    for tokens in parse_tables(text).get("filter", {}).get("INPUT_ZONES", []):
+        iif, _ = _option(tokens, "-i")
+        target, _ = _option(tokens, "-g", "-j")
+        if iif and target and target.startswith("IN_"):
+            zones.setdefault(iif, target[3:])
+    return zones

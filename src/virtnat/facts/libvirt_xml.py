@@ -1,0 +1,71 @@
+"""Pure parsers for the XML libvirt returns for networks and domains."""
+from __future__ import annotations
+
+import ipaddress
+import xml.etree.ElementTree as ET
+
+from ..errors import FactError
+from .model import DhcpRange, GuestNic, NetworkFacts
+
+
+def _root(xml: str, what: str) -> ET.Element:
+    try:
+        return ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise FactError(f"{what}: XML does not parse: {exc}") from None
+
+
+def _gateway(ip: ET.Element) -> str | None:
+    address = ip.get("address")
+    if not address:
+        return None
+    prefix = ip.get("prefix") or ip.get("netmask") or "24"
+    try:
+        return str(ipaddress.ip_interface(f"{address}/{prefix}"))
+    except ValueError:
+        return f"{address}/{prefix}"
+
+
+def parse_network(xml: str, *, active: bool, persistent: bool, autostart: bool) -> NetworkFacts:
+    """Network facts from `virsh net-dumpxml` / virNetworkGetXMLDesc plus its state flags."""
+    root = _root(xml, "network XML")
+    forward = root.find("forward")
+    bridge = root.find("bridge")
+    ipv4 = [ip for ip in root.findall("ip") if ip.get("family", "ipv4") == "ipv4"]
+    ranges: list[DhcpRange] = []
+    for ip in ipv4:
+        for rng in ip.findall("dhcp/range"):
+            ranges.append(DhcpRange(rng.get("start", ""), rng.get("end", "")))
+    return NetworkFacts(
+        name=root.findtext("name", ""),
+        active=active,
+        persistent=persistent,
+        autostart=autostart,
+        # <forward/> without a mode means nat
+        forward_mode=None if forward is None else forward.get("mode", "nat"),
+        bridge=None if bridge is None else bridge.get("name"),
+        stp=bridge is not None and bridge.get("stp", "on") == "on",
+        gateway=_gateway(ipv4[0]) if ipv4 else None,
+        dhcp_ranges=tuple(ranges),
+    )
+
+
+def parse_domain_nics(xml: str) -> tuple[GuestNic, ...]:
+    """The network interfaces of a domain, from its live XML (virsh dumpxml)."""
+    root = _root(xml, "domain XML")
+    guest = root.findtext("name", "")
+    nics = []
+    for iface in root.findall("devices/interface"):
+        source = iface.find("source")
+        mac = iface.find("mac")
+        target = iface.find("target")
+        nics.append(
+            GuestNic(
+                guest=guest,
+                mac="" if mac is None else mac.get("address", "").lower(),
+                tap=None if target is None else target.get("dev"),
+                network=None if source is None else source.get("network"),
+                bridge=None if source is None else source.get("bridge"),
+            )
+        )
+    return tuple(nics)

@@ -1,0 +1,108 @@
+"""The facts checks assert on. Collectors fill them; checks never see raw output."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LinkFacts:
+    """One network interface as the kernel reports it."""
+
+    name: str
+    index: int
+    kind: str | None  # rtnetlink kind: bridge, tun, veth, dummy...; None for a physical NIC
+    admin_up: bool  # IFF_UP: what `ip link set X up/down` changes
+    operstate: str  # UP, DOWN, UNKNOWN...: carrier as well as admin state
+    mac: str
+    master: str | None = None
+    stp_enabled: bool | None = None  # bridges only
+    addresses: tuple[str, ...] = ()  # "192.168.122.1/24", IPv4 and IPv6
+
+
+@dataclass(frozen=True)
+class DhcpRange:
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class NetworkFacts:
+    """A libvirt network: its state flags and what its XML declares."""
+
+    name: str
+    active: bool
+    persistent: bool
+    autostart: bool
+    forward_mode: str | None  # "nat", "route", ...; None for an isolated network
+    bridge: str | None
+    stp: bool
+    gateway: str | None  # "192.168.122.1/24"
+    dhcp_ranges: tuple[DhcpRange, ...] = ()
+
+
+@dataclass(frozen=True)
+class GuestNic:
+    """One interface of a running guest, as its live XML declares it."""
+
+    guest: str
+    mac: str
+    tap: str | None  # <target dev=...>: the host side of the interface
+    network: str | None  # <source network=...> for type='network'
+    bridge: str | None  # <source bridge=...>
+
+    @property
+    def label(self) -> str:
+        return f"{self.guest}:{self.tap or self.mac}"
+
+    @property
+    def expected_tap_mac(self) -> str:
+        """libvirt gives the tap the guest's MAC with the first byte set to fe."""
+        return "fe" + self.mac.lower()[2:]
+
+
+@dataclass(frozen=True)
+class LibvirtFacts:
+    uri: str
+    version: str
+    networks: dict[str, NetworkFacts]
+    guest_nics: tuple[GuestNic, ...]
+    running_guests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProcessFacts:
+    pid: int
+    comm: str
+    cmdline: str
+    same_netns: bool  # the process lives in the audited network namespace
+
+
+@dataclass(frozen=True)
+class FirewallFacts:
+    """libvirt's and firewalld's rules, reduced to what the checks need."""
+
+    backend: str | None  # "iptables" or "nftables": where libvirt's rules were found
+    masquerade_sources: frozenset[str]  # CIDRs masqueraded when leaving their own subnet
+    bridge_rules: dict[str, frozenset[str]]  # bridge -> roles: input, output, forward_in, forward_out
+    zones: dict[str, str]  # interface -> firewalld zone, from firewalld's own rules
+    problems: tuple[str, ...] = ()  # rulesets that could not be read, one line each
+
+
+@dataclass(frozen=True)
+class SystemFacts:
+    """What the host's commands and files say: sysctls, daemons, packages, service units."""
+
+    sysctl_runtime: dict[str, str]
+    sysctl_persisted: dict[str, str]
+    sysctl_sources: dict[str, str]  # key -> file that set its persisted value
+    processes: tuple[ProcessFacts, ...]
+    binaries: dict[str, str | None]  # name -> path, None when absent
+    network_driver: str | None  # path of libvirt's network driver, None when absent
+    unit_enabled: dict[str, str]  # unit -> `systemctl is-enabled` answer
+    firewall: FirewallFacts | None
+    firewall_error: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def running(self, *names: str) -> tuple[ProcessFacts, ...]:
+        """Processes of the audited host whose command name is one of names."""
+        return tuple(p for p in self.processes if p.same_netns and p.comm in names)

@@ -1,0 +1,111 @@
+"""Pure parser for `nft -j list ruleset`, reduced to the rules that matter for libvirt NAT."""
+from __future__ import annotations
+
+import json
+
+from ..errors import FactError
+from .iptables import Rule
+
+LIBVIRT_TABLE = ("ip", "libvirt_network")  # libvirt 10+ with firewall_backend = "nftables"
+FIREWALLD_TABLE = ("inet", "firewalld")
+VERDICTS = ("accept", "drop", "reject", "return", "masquerade", "snat")
+
+
+def load_ruleset(text: str) -> list[dict]:
+    try:
+        data = json.loads(text or '{"nftables": []}')
+    except json.JSONDecodeError as exc:
+        raise FactError(f"nft -j list ruleset: not JSON: {exc}") from None
+    return data.get("nftables", []) if isinstance(data, dict) else []
+
+
+def tables(ruleset: list[dict]) -> set[tuple[str, str]]:
+    return {(o["table"]["family"], o["table"]["name"]) for o in ruleset if "table" in o}
+
+
+def _chains(ruleset, table):
+    """chain name -> (hook or None, [rule expr lists]) for one (family, name) table."""
+    chains: dict[str, tuple[str | None, list[list[dict]]]] = {}
+    for obj in ruleset:
+        kind = next(iter(obj))
+        body = obj[kind]
+        if (body.get("family"), body.get("table")) != table:
+            continue
+        if kind == "chain":
+            chains.setdefault(body["name"], (body.get("hook"), []))
+        elif kind == "rule":
+            chains.setdefault(body["chain"], (None, []))[1].append(body.get("expr", []))
+    return chains
+
+
+def _jump_target(expr: dict) -> str | None:
+    for verb in ("jump", "goto"):
+        if verb in expr:
+            return expr[verb]["target"]
+    return None
+
+
+def _reachable(chains, start):
+    seen, todo = [], [start]
+    while todo:
+        chain = todo.pop()
+        if chain in seen or chain not in chains:
+            continue
+        seen.append(chain)
+        for exprs in chains[chain][1]:
+            todo.extend(t for t in map(_jump_target, exprs) if t)
+    return seen
+
+
+def _prefix(right) -> str | None:
+    if isinstance(right, dict) and "prefix" in right:
+        return f"{right['prefix']['addr']}/{right['prefix']['len']}"
+    return right if isinstance(right, str) else None
+
+
+def _rule(table: str, hook: str, chain: str, exprs: list[dict]) -> Rule:
+    fields: dict = {}
+    for expr in exprs:
+        if "match" in expr:
+            left, right, op = expr["match"]["left"], expr["match"]["right"], expr["match"].get("op", "==")
+            key = left.get("meta", {}).get("key") or left.get("payload", {}).get("field")
+            if key == "iifname":
+                fields["iif"] = right
+            elif key == "oifname":
+                fields["oif"] = right
+            elif key == "saddr":
+                fields["saddr"] = _prefix(right)
+            elif key == "daddr":
+                fields["daddr"] = _prefix(right)
+                fields["daddr_negated"] = op == "!="
+        else:
+            for verb in VERDICTS:
+                if verb in expr:
+                    fields["verdict"] = verb.upper()
+            target = _jump_target(expr)
+            if target:
+                fields["verdict"] = target
+    return Rule(table=table, hook=hook, chain=chain, **fields)
+
+
+def libvirt_rules(ruleset: list[dict]) -> list[Rule]:
+    """Rules of libvirt's own nftables table, labelled with the hook they hang off."""
+    chains = _chains(ruleset, LIBVIRT_TABLE)
+    rules = []
+    for name, (hook, _) in chains.items():
+        if not hook:
+            continue
+        for chain in _reachable(chains, name):
+            table = "nat" if hook in ("postrouting", "prerouting") else "filter"
+            rules.extend(_rule(table, hook.upper(), chain, exprs) for exprs in chains[chain][1])
+    return rules
+
+
+def firewalld_zones(ruleset: list[dict]) -> dict[str, str]:
+    """Interface -> zone from firewalld's nftables rules (iifname X goto filter_IN_zone)."""
+    zones = {}
+    for exprs in _chains(ruleset, FIREWALLD_TABLE).get("filter_INPUT_ZONES", (None, []))[1]:
+        rule = _rule("filter", "INPUT", "filter_INPUT_ZONES", exprs)
+        if rule.iif and rule.verdict and rule.verdict.startswith("filter_IN_"):
+            zones.setdefault(rule.iif, rule.verdict[len("filter_IN_"):])
+    return zones

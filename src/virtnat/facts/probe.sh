@@ -1,0 +1,45 @@
+# virtnat's read-only probe: one shell run collects every command/file fact of a host.
+# Each section is framed by "@@virtnat:begin NAME" and "@@virtnat:end NAME rc=N".
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+LC_ALL=C
+export PATH LC_ALL
+section() { name=$1; shift; echo "@@virtnat:begin $name"; "$@" 2>&1; echo "@@virtnat:end $name rc=$?"; }
+
+runtime() {
+    for k in net/ipv4/ip_forward net/ipv4/conf/all/forwarding net/ipv6/conf/all/forwarding; do
+        printf '%s=%s\n' "$k" "$(cat /proc/sys/$k 2>/dev/null)"
+    done
+}
+sysctl_files() {
+    for f in /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /usr/local/lib/sysctl.d/*.conf \
+             /usr/lib/sysctl.d/*.conf /lib/sysctl.d/*.conf /etc/sysctl.conf; do
+        [ -f "$f" ] || continue
+        echo "@@file $f $(readlink -f "$f")"
+        cat "$f"
+        echo
+    done
+}
+processes() {
+    echo "self $(readlink /proc/$$/ns/net)"
+    grep -sHxE 'firewalld|libvirtd|virtqemud|virtnetworkd|dnsmasq' /proc/[0-9]*/comm | while IFS=: read -r path comm; do
+        d=${path%/comm}
+        echo "${d#/proc/} $(readlink $d/ns/net) $comm $(tr '\0' ' ' <$d/cmdline)"
+    done
+}
+binaries() {
+    for b in dnsmasq iptables nft firewalld firewall-cmd libvirtd virtqemud virtnetworkd systemctl; do
+        echo "$b $(command -v $b)"
+    done
+    for d in /usr/lib64/libvirt/connection-driver /usr/lib/libvirt/connection-driver /usr/lib/*/libvirt/connection-driver; do
+        [ -e "$d/libvirt_driver_network.so" ] && echo "network-driver $d/libvirt_driver_network.so"
+    done
+    return 0
+}
+
+section runtime runtime
+section sysctl-files sysctl_files
+section processes processes
+section binaries binaries
+section firewalld-enabled systemctl is-enabled firewalld.service
+section iptables-save iptables-save
+section nft nft -j list ruleset

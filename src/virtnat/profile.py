@@ -1,0 +1,99 @@
+"""The profile: the values a site expects, with the document's values as defaults."""
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from .errors import ProfileError
+
+
+@dataclass(frozen=True)
+class Profile:
+    network: str = "default"
+    bridge: str = "virbr0"
+    gateway: str = "192.168.122.1/24"
+    dhcp_start: str = "192.168.122.2"
+    dhcp_end: str = "192.168.122.254"
+    require_firewalld: bool = True
+    require_ipv6_forwarding: bool = True
+    libvirt_uri: str = "qemu:///system"
+    source: str = "built-in defaults"
+
+    @property
+    def subnet(self) -> str:
+        return str(ipaddress.ip_interface(self.gateway).network)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def substitute(self, text: str, **extra: str) -> str:
+        """Fill {network}, {bridge}, {gateway}... (and extra, e.g. {guest}, {tap}) in a remediation."""
+        return text.format(subnet=self.subnet, **self.as_dict(), **extra)
+
+
+# TOML layout: [network] name, bridge, gateway, dhcp_start, dhcp_end; [host] ...
+SECTIONS = {
+    "network": {"name": "network", "bridge": "bridge", "gateway": "gateway", "dhcp_start": "dhcp_start", "dhcp_end": "dhcp_end"},
+    "host": {"firewalld": "require_firewalld", "ipv6_forwarding": "require_ipv6_forwarding"},
+    "libvirt": {"uri": "libvirt_uri"},
+}
+TYPES = {f.name: f.type for f in fields(Profile)}
+
+
+def _validate(values: dict, where) -> None:
+    try:
+        gw = ipaddress.ip_interface(values["gateway"])
+    except ValueError:
+        raise ProfileError(where("network.gateway", f"{values['gateway']!r} is not an IPv4 address with a prefix, like 192.168.122.1/24")) from None
+    if gw.version != 4 or "/" not in values["gateway"]:
+        raise ProfileError(where("network.gateway", f"{values['gateway']!r} is not an IPv4 address with a prefix, like 192.168.122.1/24"))
+    for key in ("dhcp_start", "dhcp_end"):
+        try:
+            addr = ipaddress.ip_address(values[key])
+        except ValueError:
+            raise ProfileError(where(f"network.{key}", f"{values[key]!r} is not an IPv4 address")) from None
+        if addr not in gw.network:
+            raise ProfileError(where(f"network.{key}", f"{addr} is outside the gateway's subnet {gw.network}"))
+    if ipaddress.ip_address(values["dhcp_start"]) > ipaddress.ip_address(values["dhcp_end"]):
+        raise ProfileError(where("network.dhcp_start", f"{values['dhcp_start']} is after dhcp_end {values['dhcp_end']}"))
+    for key in ("network", "bridge"):
+        if not values[key] or any(c.isspace() or c == "/" for c in values[key]):
+            name = "network.name" if key == "network" else "network.bridge"
+            raise ProfileError(where(name, f"{values[key]!r} is not a valid name"))
+
+
+def load_profile(path: str | None) -> Profile:
+    """The profile at path (None: the defaults). Raises ProfileError with one line."""
+    if path is None:
+        return Profile()
+
+    def where(key: str, problem: str) -> str:
+        return f"profile {path}: {key}: {problem}"
+
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ProfileError(f"profile {path}: file not found (see profiles/default.toml for an example)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"profile {path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"profile {path}: not valid TOML: {exc}") from None
+    values = Profile().as_dict()
+    values["source"] = str(path)
+    for section, body in data.items():
+        if section not in SECTIONS:
+            raise ProfileError(where(section, f"unknown section (known: {', '.join(SECTIONS)})"))
+        if not isinstance(body, dict):
+            raise ProfileError(where(section, "must be a [table]"))
+        for key, value in body.items():
+            if key not in SECTIONS[section]:
+                raise ProfileError(where(f"{section}.{key}", f"unknown key (known: {', '.join(SECTIONS[section])})"))
+            attr = SECTIONS[section][key]
+            expected = bool if TYPES[attr] in (bool, "bool") else str
+            if type(value) is not expected:
+                raise ProfileError(where(f"{section}.{key}", f"{value!r} is not a {expected.__name__}"))
+            values[attr] = value
+    _validate(values, where)
+    return Profile(**values)

@@ -1,0 +1,38 @@
+"""The machine-readable audit result (shape documented in the README)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .. import __version__
+from .results import Results
+
+
+def audit_document(results: Results, profile: dict | None, started: str, finished: str, error: str | None = None) -> dict:
+    doc = {
+        "tool": "virtnat",
+        "version": __version__,
+        "started": started,
+        "finished": finished,
+        "profile": profile,
+        "hosts": [
+            {
+                "host": host,
+                "summary": Results.summary(checks),
+                "checks": [c.public() for c in checks],
+            }
+            for host, checks in results.by_host().items()
+        ],
+    }
+    if error:
+        doc["error"] = error
+    return doc
+
+
+def write_json(path: Path, document: dict) -> None:
+    """Write atomically, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,73 @@
+"""Turn pytest's per-phase reports into one outcome per check and host."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+OUTCOMES = ("passed", "failed", "skipped", "error")
+
+
+@dataclass
+class CheckResult:
+    host: str
+    id: str
+    title: str
+    impact: str
+    subject: str | None
+    outcome: str
+    message: str
+    remediation: str
+
+    def public(self) -> dict:
+        """The JSON shape of a check (host is the enclosing entry)."""
+        data = asdict(self)
+        del data["host"]
+        return data
+
+
+def one_line(excinfo) -> str:
+    """What an exception says, on one line, without pytest's assertion explanation."""
+    if excinfo is None:
+        return ""
+    value = excinfo.value
+    text = getattr(value, "msg", None) if not isinstance(value, AssertionError) else None
+    if text is None:
+        text = str(value)
+        if not isinstance(value, AssertionError) and not hasattr(value, "msg"):
+            text = f"{type(value).__name__}: {text}"
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[0].strip() if lines else type(value).__name__
+
+
+def phase_outcome(when: str, report) -> str | None:
+    """The check's outcome decided by this phase, or None if a later phase decides it."""
+    if report.skipped:
+        return "skipped"
+    if when == "setup":
+        return "error" if report.failed else None
+    if when == "call":
+        return "failed" if report.failed else "passed"
+    return "error" if report.failed else None
+
+
+class Results:
+    """Results in run order, grouped by host at the end."""
+
+    def __init__(self):
+        self.checks: dict[str, CheckResult] = {}
+        self.hosts: list[str] = []
+
+    def record(self, nodeid: str, result: CheckResult) -> None:
+        if result.host not in self.hosts:
+            self.hosts.append(result.host)
+        if nodeid not in self.checks or self.checks[nodeid].outcome == "passed":
+            self.checks[nodeid] = result  # a teardown error overrides a pass, nothing else
+
+    def by_host(self) -> dict[str, list[CheckResult]]:
+        grouped: dict[str, list[CheckResult]] = {h: [] for h in self.hosts}
+        for result in self.checks.values():
+            grouped[result.host].append(result)
+        return grouped
+
+    @staticmethod
+    def summary(checks: list[CheckResult]) -> dict[str, int]:
+        return {outcome: sum(1 for c in checks if c.outcome == outcome) for outcome in OUTCOMES}

@@ -1,0 +1,72 @@
+"""HOST-01..04: the daemons and userland libvirt's NAT network runs on."""
+import pytest
+
+from virtnat.errors import FactError
+
+
+@pytest.mark.control(
+    id="HOST-01",
+    title="A libvirt daemon serves the system URI",
+    impact="critical",
+    remediation="systemctl enable --now libvirtd   (or, with modular daemons: systemctl enable --now virtqemud.socket virtnetworkd.socket)",
+)
+def test_libvirt_daemon_serves_system_uri(target, system, note):
+    """Without a daemon behind qemu:///system nothing defines, starts or repairs the
+    network, and virsh answers nothing at all."""
+    try:
+        libvirt = target.facts.libvirt()
+    except FactError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    daemons = sorted({p.comm for p in system.running("libvirtd", "virtqemud", "virtnetworkd")})
+    note(f"libvirt {libvirt.version} at {libvirt.uri} ({', '.join(daemons) or 'daemon process not seen'})")
+
+
+@pytest.mark.control(
+    id="HOST-02",
+    title="firewalld is installed and running",
+    impact="high",
+    remediation="apt-get install firewalld (or dnf/pacman); systemctl start firewalld; systemctl restart libvirtd",
+)
+def test_firewalld_is_running(system, profile):
+    """libvirt hands virbr0 to firewalld's "libvirt" zone; without firewalld, `virsh
+    net-start` fails with "Failed to initialize a valid firewall backend" (the document)."""
+    if not profile.require_firewalld:
+        pytest.skip("the profile does not require firewalld")
+    assert system.binaries.get("firewalld"), "firewalld is not installed"
+    assert system.running("firewalld"), "firewalld is installed but not running"
+
+
+@pytest.mark.control(
+    id="HOST-03",
+    title="firewalld is enabled at boot",
+    impact="medium",
+    remediation="systemctl enable firewalld",
+)
+def test_firewalld_is_enabled(system, profile):
+    """A firewalld that does not start at boot leaves the network without its firewall
+    backend after the next reboot."""
+    if not profile.require_firewalld:
+        pytest.skip("the profile does not require firewalld")
+    state = system.unit_enabled.get("firewalld", "unknown")
+    if state == "no systemctl":
+        pytest.skip("no systemctl on this host: boot-time enablement cannot be read")
+    assert state in ("enabled", "enabled-runtime", "alias"), f"firewalld.service is {state!r}, expected 'enabled'"
+
+
+@pytest.mark.control(
+    id="HOST-04",
+    title="The NAT network's userland is present: dnsmasq, iptables or nft, libvirt's network driver",
+    impact="high",
+    remediation="apt-get install dnsmasq-base iptables nftables libvirt-daemon-driver-network   (package names vary by distribution)",
+)
+def test_nat_userland_is_installed(system):
+    """libvirt starts dnsmasq for DHCP/DNS and programs NAT with iptables or nft; its network
+    driver does the rest. Any one missing and `virsh net-start` fails."""
+    missing = []
+    if not system.binaries.get("dnsmasq"):
+        missing.append("dnsmasq")
+    if not (system.binaries.get("iptables") or system.binaries.get("nft")):
+        missing.append("iptables or nft")
+    if not (system.network_driver or system.binaries.get("virtnetworkd")):
+        missing.append("libvirt network driver (libvirt_driver_network.so or virtnetworkd)")
+    assert not missing, f"missing: {', '.join(missing)}"

@@ -1,0 +1,71 @@
+"""NET-11, NET-12, NET-14: the NAT and filter rules libvirt installs, and firewalld's zone."""
+import pytest
+
+from virtnat.checks import running_network
+
+# The accepting rules libvirt installs for a NAT bridge, per backend. The nftables backend
+# (libvirt 10+) adds no INPUT/OUTPUT rules of its own.
+REQUIRED_ROLES = {
+    "iptables": ("input", "output", "forward_in", "forward_out"),
+    "nftables": ("forward_in", "forward_out"),
+}
+ROLE_TEXT = {
+    "input": "DHCP/DNS from guests (INPUT)",
+    "output": "DHCP/DNS to guests (OUTPUT)",
+    "forward_in": "replies to guests (FORWARD -o bridge)",
+    "forward_out": "traffic from guests (FORWARD -i bridge)",
+}
+
+
+def _where(firewall):
+    return f"{firewall.backend} backend" if firewall.backend else "no libvirt rules in iptables or nftables"
+
+
+@pytest.mark.control(
+    id="NET-11",
+    title="NAT masquerade for 192.168.122.0/24 is in place",
+    impact="critical",
+    remediation="virsh net-destroy {network} && virsh net-start {network}   (libvirt reinstalls its rules; check firewalld and libvirtd logs)",
+)
+def test_masquerade_is_in_place(firewall, libvirt, profile):
+    """Without masquerading, guest packets leave with 192.168.122.x source addresses and no
+    reply ever comes back, while the network still reads "active"."""
+    running_network(libvirt, profile)
+    assert profile.subnet in firewall.masquerade_sources, (
+        f"NAT rules are missing: no masquerade for {profile.subnet} ({_where(firewall)}; "
+        f"masqueraded: {', '.join(sorted(firewall.masquerade_sources)) or 'nothing'})"
+    )
+
+
+@pytest.mark.control(
+    id="NET-12",
+    title="libvirt's filter rules for virbr0 are in place",
+    impact="high",
+    remediation="virsh net-destroy {network} && virsh net-start {network}",
+)
+def test_filter_rules_are_in_place(firewall, libvirt, profile):
+    """libvirt's INPUT/FORWARD/OUTPUT rules let guests get DHCP and DNS from the host and
+    forward their traffic; a host firewall reload that drops them cuts the guests off."""
+    running_network(libvirt, profile)
+    found = firewall.bridge_rules.get(profile.bridge, frozenset())
+    required = REQUIRED_ROLES.get(firewall.backend or "iptables")
+    missing = [ROLE_TEXT[r] for r in required if r not in found]
+    assert not missing, f"{profile.bridge}: rules missing for {', '.join(missing)} ({_where(firewall)})"
+
+
+@pytest.mark.control(
+    id="NET-14",
+    title='With firewalld, virbr0 is in firewalld\'s "libvirt" zone',
+    impact="high",
+    remediation="firewall-cmd --zone=libvirt --change-interface={bridge}   (libvirt does this itself at net-start: virsh net-destroy {network} && virsh net-start {network})",
+)
+def test_bridge_is_in_libvirt_zone(firewall, system, libvirt, profile):
+    """In any other zone (usually "public") firewalld rejects the guests' DHCP and DNS
+    requests to the host."""
+    if not profile.require_firewalld:
+        pytest.skip("the profile does not require firewalld")
+    running_network(libvirt, profile)
+    if not system.running("firewalld"):
+        pytest.fail(f"firewalld is not running (HOST-02), so {profile.bridge} is in no zone", pytrace=False)
+    zone = firewall.zones.get(profile.bridge)
+    assert zone == "libvirt", f"{profile.bridge} is in zone {zone or 'none'!r}, expected 'libvirt'"

@@ -1,0 +1,65 @@
+"""VM-01..04: each running guest's interface on the network has its tap, on virbr0, UP, with the right MAC."""
+import pytest
+
+from virtnat.checks import bridge_link
+
+
+def _tap(links, nic):
+    if not nic.tap:
+        pytest.fail(f"guest {nic.guest}: interface {nic.mac} declares no host device (<target dev>)", pytrace=False)
+    link = links.get(nic.tap)
+    if link is None:
+        pytest.fail(f"tap {nic.tap} of guest {nic.guest} does not exist (VM-01)", pytrace=False)
+    return link
+
+
+@pytest.mark.control(
+    id="VM-01",
+    title="Every running guest's interface on the network has its host tap device",
+    impact="high",
+    remediation="virsh domif-setlink {guest} {tap} down; virsh domif-setlink {guest} {tap} up   (or restart the guest)",
+)
+def test_tap_exists(guest_nic, links):
+    """The tap is the guest's cable into the bridge; without it the guest's NIC leads nowhere."""
+    assert guest_nic.tap, f"guest {guest_nic.guest}: interface {guest_nic.mac} declares no host device"
+    assert guest_nic.tap in links, f"tap {guest_nic.tap} of guest {guest_nic.guest} does not exist"
+
+
+@pytest.mark.control(
+    id="VM-02",
+    title="That tap is attached to virbr0",
+    impact="critical",
+    remediation="ip link set {tap} master {bridge}",
+)
+def test_tap_is_on_bridge(guest_nic, links, libvirt, profile):
+    """A tap that is not a port of virbr0 carries the guest's packets nowhere: no DHCP, no gateway."""
+    tap = _tap(links, guest_nic)
+    bridge_link(links, libvirt, profile)
+    assert tap.master == profile.bridge, f"{tap.name} is attached to {tap.master or 'no bridge'}, expected {profile.bridge}"
+
+
+@pytest.mark.control(
+    id="VM-03",
+    title="That tap is administratively UP",
+    impact="high",
+    remediation="ip link set {tap} up",
+)
+def test_tap_is_up(guest_nic, links, note):
+    """A DOWN tap drops every frame; operstate UNKNOWN is how taps report a working link."""
+    tap = _tap(links, guest_nic)
+    assert tap.admin_up, f"{tap.name} is administratively DOWN"
+    if tap.operstate != "UP":
+        note(f"{tap.name} operstate {tap.operstate}: normal for a tap")
+
+
+@pytest.mark.control(
+    id="VM-04",
+    title="That tap's MAC matches the guest's (fe:54:00:.. for 52:54:00:..)",
+    impact="low",
+    remediation="virsh destroy {guest} && virsh start {guest}   (libvirt recreates the tap with the matching MAC)",
+)
+def test_tap_mac_matches_guest(guest_nic, links):
+    """libvirt derives the tap's MAC from the guest's; a mismatch means the tap belongs to
+    another guest or was recreated by hand."""
+    tap = _tap(links, guest_nic)
+    assert tap.mac.lower() == guest_nic.expected_tap_mac, f"{tap.name} has MAC {tap.mac}, expected {guest_nic.expected_tap_mac} for guest MAC {guest_nic.mac}"
