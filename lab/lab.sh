@@ -26,6 +26,24 @@ ns_pids() {  # every process whose network namespace is the lab's
     return 0
 }
 
+ns_pid_of() {  # the pid of the lab's own process named $1 (other labs may run one too)
+    local p; for p in $(ns_pids); do
+        [ "$(cat /proc/$p/comm 2>/dev/null)" = "$1" ] && grep -q . "/proc/$p/cmdline" 2>/dev/null && { echo "$p"; return 0; }
+    done
+    return 1
+}
+
+start_firewalld() {
+    ip netns exec "$NS" setsid firewalld --nofork --nopid </dev/null >"$RUN/firewalld.log" 2>&1 &
+    wait_for 60 firewalld in_ns firewall-cmd --state
+    ns_pid_of firewalld >"$RUN/firewalld.pid"
+}
+
+stop_firewalld() {
+    [ -f "$RUN/firewalld.pid" ] && kill "$(cat "$RUN/firewalld.pid")" 2>/dev/null || true
+    wait_for 30 "firewalld to stop" sh -c "! grep -qs firewalld /proc/$(cat "$RUN/firewalld.pid" 2>/dev/null || echo 0)/cmdline"
+}
+
 down() {
     if [ -e "/run/netns/$NS" ]; then
         in_ns virsh destroy "$GUEST" >/dev/null 2>&1 || true
@@ -62,9 +80,7 @@ up() {
     [ -S /run/dbus/system_bus_socket ] || dbus-daemon --system --fork
     ip netns add "$NS"
     in_ns ip link set lo up
-    in_ns setsid firewalld --nofork --nopid >"$RUN/firewalld.log" 2>&1 &
-    echo $! >"$RUN/firewalld.pid"
-    wait_for 60 firewalld in_ns firewall-cmd --state
+    start_firewalld
     in_ns virtlogd -d -p "$RUN/virtlogd.pid"
     in_ns libvirtd -d -p "$RUN/libvirtd.pid"
     wait_for 60 libvirtd in_ns virsh -r net-list
@@ -88,5 +104,7 @@ case "${1:-}" in
     down) down ;;
     status) status ;;
     exec) shift; in_ns "$@" ;;
-    *) echo "usage: $0 up|down|status|exec CMD..." >&2; exit 2 ;;
+    start-firewalld) start_firewalld ;;
+    stop-firewalld) stop_firewalld ;;
+    *) echo "usage: $0 up|down|status|exec CMD...|start-firewalld|stop-firewalld" >&2; exit 2 ;;
 esac

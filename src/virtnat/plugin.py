@@ -18,7 +18,11 @@ from .report.json_report import audit_document, write_json
 from .report.results import CheckResult, Results, one_line, phase_outcome
 from .targets import Target
 
-CHECKS_DIR = "tests"
+# The project's checkout: the checks live in tests/, audit reports go to reports/. Found from
+# this file, not from pytest's rootdir, which an option value like `--profile /etc/x.toml`
+# can mislead (pytest picks the rootdir before plugins declare their options).
+PROJECT = Path(__file__).resolve().parents[2]
+CHECKS_DIR = PROJECT / "tests"
 
 
 def pytest_addoption(parser):
@@ -49,8 +53,7 @@ class AuditState:
         specs = [s.strip() for s in (config.getoption("hosts", None) or "local://").split(",") if s.strip()]
         self.targets = [Target(spec, uri) for spec in specs]
         self.results = Results()
-        root = Path(config.rootpath)
-        self.report_dir = Path(config.getoption("report_dir") or root / "reports")
+        self.report_dir = Path(config.getoption("report_dir") or PROJECT / "reports")
         label = self.targets[0].name if len(self.targets) == 1 else f"{len(self.targets)}-hosts"
         stem = f"{label}-{self.started.strftime('%Y%m%dT%H%M%SZ')}"
         self.json_path = Path(config.getoption("audit_json") or self.report_dir / f"{stem}.json")
@@ -64,11 +67,10 @@ class AuditState:
 
 
 def _is_audit(config) -> bool:
-    """True when the run collects the compliance checks."""
-    checks = (Path(config.rootpath) / CHECKS_DIR).resolve()
-    for arg in config.args or [str(checks)]:
-        path = Path(str(arg).split("::")[0]).resolve()
-        if path == checks or checks in path.parents:
+    """True when the run collects the compliance checks (tests/, a part of it, or a folder above it)."""
+    for arg in config.args or [str(CHECKS_DIR)]:
+        path = Path(config.invocation_params.dir, str(arg).split("::")[0]).resolve()
+        if path == CHECKS_DIR or CHECKS_DIR in path.parents or path in CHECKS_DIR.parents:
             return True
     return False
 

@@ -17,8 +17,11 @@ ROLE_TEXT = {
 }
 
 
-def _where(firewall):
-    return f"{firewall.backend} backend" if firewall.backend else "no libvirt rules in iptables or nftables"
+def _where(firewall, system, profile):
+    where = f"{firewall.backend} backend" if firewall.backend else "no libvirt rules in iptables or nftables"
+    if profile.require_firewalld and not system.running("firewalld"):
+        where += "; firewalld is not running (HOST-02), and its exit flushes libvirt's rules"
+    return where
 
 
 @pytest.mark.control(
@@ -27,12 +30,12 @@ def _where(firewall):
     impact="critical",
     remediation="virsh net-destroy {network} && virsh net-start {network}   (libvirt reinstalls its rules; check firewalld and libvirtd logs)",
 )
-def test_masquerade_is_in_place(firewall, libvirt, profile):
+def test_masquerade_is_in_place(firewall, system, libvirt, profile):
     """Without masquerading, guest packets leave with 192.168.122.x source addresses and no
     reply ever comes back, while the network still reads "active"."""
     running_network(libvirt, profile)
     assert profile.subnet in firewall.masquerade_sources, (
-        f"NAT rules are missing: no masquerade for {profile.subnet} ({_where(firewall)}; "
+        f"NAT rules are missing: no masquerade for {profile.subnet} ({_where(firewall, system, profile)}; "
         f"masqueraded: {', '.join(sorted(firewall.masquerade_sources)) or 'nothing'})"
     )
 
@@ -43,14 +46,14 @@ def test_masquerade_is_in_place(firewall, libvirt, profile):
     impact="high",
     remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
-def test_filter_rules_are_in_place(firewall, libvirt, profile):
+def test_filter_rules_are_in_place(firewall, system, libvirt, profile):
     """libvirt's INPUT/FORWARD/OUTPUT rules let guests get DHCP and DNS from the host and
     forward their traffic; a host firewall reload that drops them cuts the guests off."""
     running_network(libvirt, profile)
     found = firewall.bridge_rules.get(profile.bridge, frozenset())
     required = REQUIRED_ROLES.get(firewall.backend or "iptables")
     missing = [ROLE_TEXT[r] for r in required if r not in found]
-    assert not missing, f"{profile.bridge}: rules missing for {', '.join(missing)} ({_where(firewall)})"
+    assert not missing, f"{profile.bridge}: rules missing for {', '.join(missing)} ({_where(firewall, system, profile)})"
 
 
 @pytest.mark.control(

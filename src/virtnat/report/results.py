@@ -24,6 +24,15 @@ class CheckResult:
         return data
 
 
+AREAS = ("HOST", "NET", "VM")
+
+
+def _id_order(result: "CheckResult"):
+    area, _, number = result.id.partition("-")
+    rank = AREAS.index(area) if area in AREAS else len(AREAS)
+    return (rank, area, int(number) if number.isdigit() else 0, result.subject or "")
+
+
 def one_line(excinfo) -> str:
     """What an exception says, on one line, without pytest's assertion explanation."""
     if excinfo is None:
@@ -63,9 +72,12 @@ class Results:
             self.checks[nodeid] = result  # a teardown error overrides a pass, nothing else
 
     def by_host(self) -> dict[str, list[CheckResult]]:
+        """Each host's results, in check-id order (HOST, NET, VM; numerically)."""
         grouped: dict[str, list[CheckResult]] = {h: [] for h in self.hosts}
         for result in self.checks.values():
             grouped[result.host].append(result)
+        for checks in grouped.values():
+            checks.sort(key=_id_order)
         return grouped
 
     @staticmethod
