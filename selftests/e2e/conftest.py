@@ -1,0 +1,31 @@
+"""The lab comes up once per test run and goes down at the end.
+
+VIRTNAT_KEEP_LAB=1 reuses a lab that is already up and leaves it running (for development).
+"""
+import os
+import shutil
+
+import pytest
+
+from .labhost import Lab
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.lab)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    if os.geteuid() != 0 or not shutil.which("libvirtd") or not shutil.which("firewalld"):
+        pytest.fail("the lab needs root and its packages: run `make lab-deps` (or `make test`)", pytrace=False)
+    keep = os.environ.get("VIRTNAT_KEEP_LAB") == "1"
+    host = Lab(tmp_path_factory.mktemp("lab"))
+    if not (keep and host.lab("status", check=False).returncode == 0):
+        host.lab("up")
+    run = host.wait_healthy(timeout=90)
+    if run.rc != 0:
+        pytest.fail(f"the lab did not come up healthy: {run.stdout[-2000:]}", pytrace=False)
+    yield host
+    if not keep:
+        host.lab("down", check=False)

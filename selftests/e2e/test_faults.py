@@ -1,0 +1,84 @@
+"""Done-when 2: each fault, injected into the live lab, fails its named check and leaves
+HOST-01, NET-01 and every check unrelated to it passing. Each fault is undone afterwards
+(never by rebuilding the lab), and the host is healthy again before the next one."""
+from dataclasses import dataclass, field
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    inject: str
+    undo: str
+    fails: frozenset  # the named check(s): must fail
+    related: frozenset = frozenset()  # consequences that may fail too, with a message naming the cause
+    cause: str = ""  # text every related failure's message must contain
+    passes: frozenset = field(default_factory=frozenset)  # the document's puzzles: must still pass
+
+
+BRIDGE_DEPENDENTS = {"NET-06", "NET-07", "NET-08", "NET-09", "NET-10", "NET-11", "NET-12", "NET-13", "NET-14", "VM-02"}
+
+FAULTS = [
+    Fault("autostart-disabled", "virsh net-autostart --disable default", "virsh net-autostart default",
+          frozenset({"NET-03"})),
+    Fault("network-destroyed", "virsh net-destroy default",
+          "virsh net-start default && ip link set {tap} master virbr0",
+          frozenset({"NET-02"}), frozenset(BRIDGE_DEPENDENTS), cause="(NET-02)"),
+    Fault("bridge-admin-down", "ip link set virbr0 down", "ip link set virbr0 up",
+          frozenset({"NET-07"}), passes=frozenset({"NET-02"})),
+    # net.ipv4.conf.all.forwarding is the kernel's alias of ip_forward: HOST-07 sees it too.
+    Fault("ip-forward-off", "sysctl -qw net.ipv4.ip_forward=0", "sysctl -qw net.ipv4.ip_forward=1",
+          frozenset({"HOST-05"}), frozenset({"HOST-07"}), cause="net.ipv4.conf.all.forwarding is '0'",
+          passes=frozenset({"HOST-06"})),
+    # firewalld's CleanupOnExit flushes every rule, libvirt's included: no NAT while it is down.
+    Fault("firewalld-stopped", "@stop-firewalld", "@start-firewalld",
+          frozenset({"HOST-02"}), frozenset({"NET-11", "NET-12", "NET-14"}), cause="HOST-02",
+          passes=frozenset({"HOST-03"})),
+    Fault("tap-detached", "ip link set {tap} nomaster", "ip link set {tap} master virbr0",
+          frozenset({"VM-02"})),
+]
+
+
+def _apply(lab, command: str) -> None:
+    if command.startswith("@"):
+        lab.lab(command[1:])
+    else:
+        lab.sh(command.format(tap=lab.tap()))
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+def test_fault_fails_exactly_its_check(lab, fault):
+    _apply(lab, fault.inject)
+    try:
+        run = lab.audit()
+    finally:
+        _apply(lab, fault.undo)
+    outcomes = {k.split("[")[0]: v for k, v in run.outcomes().items()}
+    assert run.rc == 1, run.stdout
+    for check in fault.fails:
+        assert outcomes[check] == "failed", f"{check} should fail under {fault.name}: {run.check(check)}"
+    for check in {"HOST-01", "NET-01"} | fault.passes:
+        assert outcomes[check] == "passed", f"{check} should pass under {fault.name}: {run.check(check)}"
+    unexpected = {c for c, o in outcomes.items() if o != "passed"} - fault.fails - fault.related
+    assert not unexpected, f"{fault.name} also broke {sorted(unexpected)}: {run.stdout}"
+    for check in fault.related & run.by_outcome("failed"):
+        assert fault.cause in run.check(check)["message"], run.check(check)
+    assert not run.by_outcome("error"), run.stdout
+    healthy = lab.wait_healthy()
+    assert healthy.rc == 0, f"undoing {fault.name} did not restore the host: {healthy.stdout}"
+
+
+def test_bridge_without_ports_is_normal_not_a_failure(lab):
+    """NET-07's other half: with no port attached virbr0 has NO-CARRIER (operstate DOWN);
+    that is an idle host, so the check passes with a note."""
+    tap = lab.tap()
+    lab.sh(f"ip link set {tap} nomaster")
+    try:
+        run = lab.audit()
+    finally:
+        lab.sh(f"ip link set {tap} master virbr0")
+    net07 = run.check("NET-07")
+    assert net07["outcome"] == "passed"
+    assert "NO-CARRIER" in net07["message"]
+    assert lab.wait_healthy().rc == 0

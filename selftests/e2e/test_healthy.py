@@ -1,0 +1,46 @@
+"""Done-when 1: on the healthy lab host every check passes, the guest's VM checks included."""
+import json
+
+ALL_IDS = {f"HOST-0{i}" for i in range(1, 8)} | {f"NET-{i:02d}" for i in range(1, 15)} | {f"VM-0{i}" for i in range(1, 5)}
+
+
+def test_every_check_passes_on_the_healthy_host(lab):
+    run = lab.audit()
+    assert run.rc == 0, run.stdout
+    host = run.doc["hosts"][0]
+    assert {c["id"] for c in host["checks"]} == ALL_IDS
+    assert host["summary"] == {"passed": 25, "failed": 0, "skipped": 0, "error": 0}
+    vm = [c for c in host["checks"] if c["id"].startswith("VM-")]
+    tap = lab.tap()
+    assert {c["subject"] for c in vm} == {f"virtnat-guest:{tap}"}
+
+
+def test_reports_are_written_in_all_three_formats(lab):
+    run = lab.audit()
+    names = sorted(p.name for p in run.report_dir.iterdir())
+    assert any(n.endswith(".html") and n != "latest.html" for n in names), names
+    assert any(n.endswith(".xml") for n in names), names
+    assert "latest.html" in names
+    html = next(p for p in run.report_dir.glob("*.html") if p.name != "latest.html").read_text()
+    for text in ("NET-07", "ip link set virbr0 up", "Host facts (evidence)", "virbr0"):
+        assert text in html
+    doc = run.doc
+    assert set(doc) >= {"tool", "version", "started", "finished", "profile", "hosts"}
+    check = doc["hosts"][0]["checks"][0]
+    assert set(check) == {"id", "title", "impact", "subject", "outcome", "message", "remediation"}
+    json.dumps(doc)
+
+
+def test_json_is_named_for_host_and_time_and_refreshes_latest(lab):
+    run = lab.audit(json_path=False)
+    stamped = [p for p in run.report_dir.glob("*.json") if p.name != "latest.json"]
+    assert len(stamped) == 1 and stamped[0].name.endswith("Z.json"), stamped
+    assert stamped[0].read_text() == (run.report_dir / "latest.json").read_text()
+    assert run.doc["hosts"][0]["host"] in stamped[0].name
+
+
+def test_audit_json_option_writes_there_instead(lab):
+    run = lab.audit()
+    assert run.doc is not None
+    assert not (run.report_dir / "latest.json").exists()
+    assert not [p for p in run.report_dir.glob("*.json") if p.name != "audit.json"]
