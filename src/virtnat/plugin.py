@@ -256,7 +256,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     if state.error:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
-    document = audit_document(state.results, state.profile_dict, state.started.isoformat(), _utc_now().isoformat(), state.error)
+    document = audit_document(state.results, None if state.error else state.profile_dict, state.started.isoformat(), _utc_now().isoformat(), state.error)
     write_json(state.json_path, document)
     if state.json_is_default:
         shutil.copyfile(state.json_path, state.report_dir / "latest.json")
