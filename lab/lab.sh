@@ -40,8 +40,21 @@ start_firewalld() {
 }
 
 stop_firewalld() {
-    [ -f "$RUN/firewalld.pid" ] && kill "$(cat "$RUN/firewalld.pid")" 2>/dev/null || true
+    kill_recorded firewalld
     wait_for 30 "firewalld to stop" sh -c "! grep -qs firewalld /proc/$(cat "$RUN/firewalld.pid" 2>/dev/null || echo 0)/cmdline"
+}
+
+kill_recorded() {  # kill the daemon whose pid the lab recorded, if that pid is still that daemon
+    local pid; pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 0
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] && kill "$pid" 2>/dev/null
+    return 0
+}
+
+start_dbus() {  # the system bus firewalld and libvirtd talk over; a stale socket is not a bus
+    local pid; pid=$(cat /run/dbus/pid 2>/dev/null) || pid=
+    if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dbus-daemon ]; then return 0; fi
+    rm -f /run/dbus/pid /run/dbus/system_bus_socket
+    dbus-daemon --system --fork
 }
 
 down() {
@@ -49,9 +62,7 @@ down() {
         in_ns virsh destroy "$GUEST" >/dev/null 2>&1 || true
         in_ns virsh net-destroy default >/dev/null 2>&1 || true
     fi
-    for name in libvirtd virtlogd firewalld; do
-        [ -f "$RUN/$name.pid" ] && kill "$(cat "$RUN/$name.pid")" 2>/dev/null || true
-    done
+    for name in libvirtd virtlogd firewalld; do kill_recorded "$name"; done
     sleep 0.5
     # Whatever is left in the namespace (qemu, dnsmasq) belongs to the lab.
     local pids; pids=$(ns_pids)
@@ -77,7 +88,7 @@ XML
 up() {
     down 2>/dev/null || true
     mkdir -p "$RUN" /run/dbus /run/sshd
-    [ -S /run/dbus/system_bus_socket ] || dbus-daemon --system --fork
+    start_dbus
     ip netns add "$NS"
     in_ns ip link set lo up
     start_firewalld

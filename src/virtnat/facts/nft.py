@@ -69,9 +69,9 @@ def _rule(table: str, hook: str, chain: str, exprs: list[dict]) -> Rule:
         if "match" in expr:
             left, right, op = expr["match"]["left"], expr["match"]["right"], expr["match"].get("op", "==")
             key = left.get("meta", {}).get("key") or left.get("payload", {}).get("field")
-            if key == "iifname":
+            if key in ("iifname", "iif"):  # libvirt 10+ matches by index (iif), nft prints the name
                 fields["iif"] = right
-            elif key == "oifname":
+            elif key in ("oifname", "oif"):
                 fields["oif"] = right
             elif key == "saddr":
                 fields["saddr"] = _prefix(right)

@@ -1,0 +1,59 @@
+# virtnat: `make audit` audits this host, `make test` runs the project's own tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_LAB := libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 \
+	firewalld dnsmasq-base iptables nftables openssh-server dbus bridge-utils
+APT_BUILD := libvirt-dev pkg-config gcc python3-dev python3-venv
+STAMP := $(VENV)/.installed
+
+.PHONY: audit test unit e2e bench lab-up lab-down lab-status deps lab-deps clean .apt-build
+
+## audit: install what the suite needs, then audit this host; prints where the report is
+audit: $(STAMP)
+	@$(PY) -m pytest -p no:cacheprovider $(ARGS); rc=$$?; \
+	  echo "report: $(CURDIR)/reports/latest.html (JSON: reports/latest.json)"; exit $$rc
+
+## test: install everything the tests need (the lab's packages too) and run all selftests
+test: lab-deps $(STAMP)
+	$(PY) -m pytest selftests -p no:cacheprovider -v $(ARGS)
+
+unit: $(STAMP)
+	$(PY) -m pytest selftests/unit -p no:cacheprovider -q
+
+e2e: lab-deps $(STAMP)
+	$(PY) -m pytest selftests/e2e -p no:cacheprovider -v
+
+## bench: time an audit of the lab host against pytest's bare collection
+bench: lab-deps $(STAMP)
+	$(PY) bench/audit_bench.py
+
+lab-up: lab-deps
+	lab/lab.sh up
+
+lab-down:
+	lab/lab.sh down
+
+lab-status:
+	lab/lab.sh status
+
+deps: $(STAMP)
+
+# System packages: libvirt's headers to build libvirt-python; the lab's daemons for the tests.
+.apt-build:
+	@dpkg -s $(APT_BUILD) >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_BUILD); }
+
+lab-deps:
+	@dpkg -s $(APT_LAB) >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_LAB); }
+
+$(STAMP): pyproject.toml | .apt-build
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) src/*.egg-info

@@ -1,0 +1,43 @@
+"""Collector failures become one line with the fix."""
+import sys
+
+import pytest
+
+from virtnat.collectors import HostFacts, Stats
+from virtnat.collectors.libvirt_api import LibvirtApiSource, connection_error
+from virtnat.errors import FactError
+
+
+@pytest.mark.parametrize(
+    "message, fix",
+    [
+        ("Failed to connect socket to '/run/libvirt/libvirt-sock-ro': No such file or directory", "start the libvirt daemon"),
+        ("Failed to connect socket to '/run/libvirt/libvirt-sock': Permission denied", "as a member of the libvirt group"),
+        ("authentication unavailable: no polkit agent available", "as a member of the libvirt group"),
+    ],
+)
+def test_connection_errors_name_the_fix(message, fix):
+    text = str(connection_error("qemu:///system", message + "\nmore detail"))
+    assert text.startswith("cannot connect to libvirt at qemu:///system: ") and fix in text and "\n" not in text
+
+
+def test_libvirt_python_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "libvirt", None)  # what `import libvirt` sees when it is not installed
+    with pytest.raises(FactError, match="libvirt-python is not installed: pip install libvirt-python"):
+        LibvirtApiSource("qemu:///system", Stats()).collect()
+
+
+class Boom:
+    calls = 0
+
+    def collect(self):
+        Boom.calls += 1
+        raise KeyError("ifname")
+
+
+def test_facts_are_collected_once_and_bugs_become_one_line():
+    facts = HostFacts("h", libvirt=Boom(), links=Boom(), system=Boom(), stats=Stats())
+    for _ in range(3):
+        with pytest.raises(FactError, match="libvirt facts: KeyError: 'ifname'"):
+            facts.libvirt()
+    assert Boom.calls == 1

@@ -1,0 +1,72 @@
+"""The persisted sysctl value: systemd-sysctl's precedence, Debian's 99-sysctl.conf link."""
+from virtnat.facts.sysctl import boot_order, persisted_values
+
+KEY = "net.ipv4.ip_forward"
+
+
+def files(**by_path):
+    return {path: (real, text) for path, (real, text) in by_path.items()}
+
+
+def value(fs, key=KEY):
+    return persisted_values(fs, [key]).get(key)
+
+
+def test_sysctl_conf_alone():
+    fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", "# comment\nnet.ipv4.ip_forward = 1\n")}
+    assert value(fs) == ("1", "/etc/sysctl.conf")
+
+
+def test_etc_masks_usr_lib_file_of_same_name():
+    fs = {
+        "/usr/lib/sysctl.d/50-fwd.conf": ("/usr/lib/sysctl.d/50-fwd.conf", "net.ipv4.ip_forward=1\n"),
+        "/etc/sysctl.d/50-fwd.conf": ("/etc/sysctl.d/50-fwd.conf", "net.ipv4.ip_forward=0\n"),
+    }
+    assert value(fs) == ("0", "/etc/sysctl.d/50-fwd.conf")
+
+
+def test_later_name_wins_across_directories():
+    fs = {
+        "/etc/sysctl.d/10-on.conf": ("/etc/sysctl.d/10-on.conf", "net.ipv4.ip_forward=1\n"),
+        "/usr/lib/sysctl.d/90-off.conf": ("/usr/lib/sysctl.d/90-off.conf", "net/ipv4/ip_forward = 0\n"),
+    }
+    assert value(fs)[0] == "0"
+
+
+def test_debian_link_applies_sysctl_conf_in_its_place_not_again():
+    conf = "net.ipv4.ip_forward=1\n"
+    fs = {
+        "/etc/sysctl.d/99-sysctl.conf": ("/etc/sysctl.conf", conf),
+        "/etc/sysctl.d/99-zz-off.conf": ("/etc/sysctl.d/99-zz-off.conf", "net.ipv4.ip_forward=0\n"),
+        "/etc/sysctl.conf": ("/etc/sysctl.conf", conf),
+    }
+    assert boot_order(fs)[-1] == "/etc/sysctl.d/99-zz-off.conf"
+    assert value(fs)[0] == "0"
+
+
+def test_sysctl_conf_comes_last_without_the_link():
+    fs = {
+        "/etc/sysctl.d/99-zz-off.conf": ("/etc/sysctl.d/99-zz-off.conf", "net.ipv4.ip_forward=0\n"),
+        "/etc/sysctl.conf": ("/etc/sysctl.conf", "net.ipv4.ip_forward=1\n"),
+    }
+    assert value(fs) == ("1", "/etc/sysctl.conf")
+
+
+def test_alias_glob_and_ignore_prefix():
+    fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", "-net.ipv4.conf.all.forwarding = 1\n; note\nnet.ipv6.conf.*.forwarding=1\n")}
+    assert value(fs)[0] == "1"  # conf.all.forwarding is ip_forward's alias
+    assert value(fs, "net.ipv6.conf.all.forwarding")[0] == "1"
+
+
+def test_unset_and_non_conf_files_are_ignored():
+    fs = {"/etc/sysctl.d/README": ("/etc/sysctl.d/README", "net.ipv4.ip_forward=1\n")}
+    assert value(fs) is None
+
+
+def test_recorded_lab_probe(data):
+    from virtnat.facts.probe import parse_probe
+
+    facts = parse_probe(data("libvirt9/probe-healthy.txt"))
+    assert facts.sysctl_persisted[KEY] == "1"
+    assert facts.sysctl_sources[KEY] == "/etc/sysctl.d/99-sysctl.conf"
+    assert facts.sysctl_runtime == {KEY: "1", "net.ipv4.conf.all.forwarding": "1", "net.ipv6.conf.all.forwarding": "1"}
