@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,7 @@ def pytest_addoption(parser):
     group.addoption("--audit-json", default=None, metavar="PATH", help="write the JSON results to PATH instead of the report directory")
     group.addoption("--report-dir", default=None, metavar="DIR", help="where reports are written (default: reports/ in the project)")
     group.addoption("--libvirt-uri", default=None, metavar="URI", help="libvirt URI to read (default: the profile's, qemu:///system)")
+    group.addoption("--stats-json", default=None, metavar="PATH", help="write what collecting facts cost (times, subprocesses, libvirt calls) to PATH")
 
 
 def _utc_now() -> dt.datetime:
@@ -60,6 +63,18 @@ class AuditState:
         self.json_is_default = not config.getoption("audit_json")
         self.html_path = self.report_dir / f"{stem}.html"
         self.xml_path = self.report_dir / f"{stem}.xml"
+
+        self.spawned = 0  # processes this run started, counted by an audit hook (--stats-json)
+
+    def count_spawn(self, event: str, _args) -> None:
+        if event in ("subprocess.Popen", "os.posix_spawn", "os.exec", "os.system"):
+            self.spawned += 1
+
+    def stats(self) -> dict:
+        return {
+            "spawned_processes": self.spawned,
+            "hosts": {t.name: asdict(t.stats) for t in self.targets},
+        }
 
     @property
     def profile_dict(self) -> dict:
@@ -95,6 +110,8 @@ def pytest_configure(config):
         config.option.tbstyle = "line"  # a check's message is the story; no tracebacks
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(html_report, "virtnat-html")
+    if config.getoption("stats_json"):
+        sys.addaudithook(state.count_spawn)
 
 
 def _state(config) -> AuditState | None:
@@ -260,6 +277,8 @@ def pytest_sessionfinish(session, exitstatus):
     write_json(state.json_path, document)
     if state.json_is_default:
         shutil.copyfile(state.json_path, state.report_dir / "latest.json")
+    if session.config.getoption("stats_json"):
+        write_json(Path(session.config.getoption("stats_json")), state.stats())
 
 
 def pytest_terminal_summary(terminalreporter, config):

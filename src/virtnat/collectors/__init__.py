@@ -5,6 +5,7 @@ so every check of that host shares one libvirt connection, one netlink dump and 
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
@@ -29,6 +30,7 @@ class Stats:
     """What collecting cost, for the benchmark."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    collections: dict[str, int] = field(default_factory=dict)  # times each fact kind was collected
     subprocesses: int = 0
     libvirt_calls: int = 0
 
@@ -44,9 +46,8 @@ class HostFacts:
 
     def _get(self, kind: str):
         if kind not in self._cache:
-            import time
-
             start = time.perf_counter()
+            self.stats.collections[kind] = self.stats.collections.get(kind, 0) + 1
             try:
                 self._cache[kind] = self._sources[kind].collect()
             except FactError as exc:
