@@ -16,13 +16,16 @@ def defined_network(libvirt: LibvirtFacts, profile: Profile) -> NetworkFacts:
     return network
 
 
-def bridge_link(links: dict[str, LinkFacts], libvirt: LibvirtFacts, profile: Profile) -> LinkFacts:
-    """The bridge's link, or fail saying why it is missing (network not defined or inactive)."""
+def bridge_link(links: dict[str, LinkFacts], libvirt: LibvirtFacts | None, profile: Profile) -> LinkFacts:
+    """The bridge's link, or fail saying why it is missing (network not defined or inactive).
+    libvirt is None when it could not be reached: the kernel's facts are checked all the same."""
     link = links.get(profile.bridge)
     if link is not None:
         return link
-    network = libvirt.networks.get(profile.network)
-    if network is None:
+    network = libvirt.networks.get(profile.network) if libvirt else None
+    if libvirt is None:
+        why = "libvirt cannot be reached (HOST-01)"
+    elif network is None:
         why = f"network {profile.network!r} is not defined (NET-01)"
     elif not network.active:
         why = f"network {profile.network!r} is inactive (NET-02)"
@@ -31,8 +34,11 @@ def bridge_link(links: dict[str, LinkFacts], libvirt: LibvirtFacts, profile: Pro
     pytest.fail(f"{profile.bridge} does not exist: {why}", pytrace=False)
 
 
-def running_network(libvirt: LibvirtFacts, profile: Profile) -> NetworkFacts:
-    """The network, or fail when it is not defined or not active: its runtime pieces need it."""
+def running_network(libvirt: LibvirtFacts | None, profile: Profile) -> NetworkFacts | None:
+    """The network, or fail when it is not defined or not active: its runtime pieces need it.
+    With libvirt unreachable (None) there is nothing to say, and the runtime pieces are checked as they are."""
+    if libvirt is None:
+        return None
     network = defined_network(libvirt, profile)
     if not network.active:
         pytest.fail(f"network {profile.network!r} is inactive (NET-02), so nothing of it runs", pytrace=False)

@@ -107,7 +107,9 @@ def pytest_configure(config):
     if not config.option.xmlpath:
         config.option.xmlpath = str(state.xml_path)
     if config.option.tbstyle == "auto":
-        config.option.tbstyle = "line"  # a check's message is the story; no tracebacks
+        config.option.tbstyle = "no"  # virtnat prints each check's message and fix itself
+    if config.option.reportchars == "fE":
+        config.option.reportchars = "N"  # virtnat's own summary replaces pytest's short one
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(html_report, "virtnat-html")
     if config.getoption("stats_json"):
@@ -195,6 +197,16 @@ def guest_nic(request):
 @pytest.fixture
 def libvirt(target):
     return _facts_or_error(target.facts.libvirt)
+
+
+@pytest.fixture
+def libvirt_or_none(target):
+    """libvirt's facts, or None where libvirt cannot be reached (HOST-01 says why): for checks
+    of kernel and firewall facts that libvirt only helps to explain."""
+    try:
+        return target.facts.libvirt()
+    except FactError:
+        return None
 
 
 @pytest.fixture
@@ -290,12 +302,17 @@ def pytest_terminal_summary(terminalreporter, config):
         tr.write_line(f"ERROR: {state.error}", red=True, bold=True)
     for host, checks in state.results.by_host().items():
         tr.write_sep("-", f"virtnat: {host}")
+        errors: dict[str, list[str]] = {}
         for c in checks:
-            if c.outcome != "passed" or c.message:
-                subject = f" [{c.subject}]" if c.subject else ""
-                tr.write_line(f"{c.id:7} {c.outcome.upper():7} {c.title}{subject}: {c.message}")
+            name = c.id + (f"[{c.subject}]" if c.subject else "")
+            if c.outcome == "error":
+                errors.setdefault(c.message, []).append(name)
+            elif c.outcome != "passed" or c.message:
+                tr.write_line(f"{name:7} {c.outcome.upper():7} {c.title}: {c.message}")
                 if c.outcome == "failed" and c.remediation:
                     tr.write_line(f"{'':15} fix: {c.remediation}")
+        for message, names in errors.items():  # one cause, said once
+            tr.write_line(f"ERROR   {', '.join(names)}: not checked: {message}")
         summary = Results.summary(checks)
         tr.write_line(", ".join(f"{n} {k}" for k, n in summary.items()))
     tr.write_line(f"virtnat: JSON {state.json_path}  HTML {state.html_path}  JUnit {config.option.xmlpath}")

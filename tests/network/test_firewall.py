@@ -30,10 +30,10 @@ def _where(firewall, system, profile):
     impact="critical",
     remediation="virsh net-destroy {network} && virsh net-start {network}   (libvirt reinstalls its rules; check firewalld and libvirtd logs)",
 )
-def test_masquerade_is_in_place(firewall, system, libvirt, profile):
+def test_masquerade_is_in_place(firewall, system, libvirt_or_none, profile):
     """Without masquerading, guest packets leave with 192.168.122.x source addresses and no
     reply ever comes back, while the network still reads "active"."""
-    running_network(libvirt, profile)
+    running_network(libvirt_or_none, profile)
     assert profile.subnet in firewall.masquerade_sources, (
         f"NAT rules are missing: no masquerade for {profile.subnet} ({_where(firewall, system, profile)}; "
         f"masqueraded: {', '.join(sorted(firewall.masquerade_sources)) or 'nothing'})"
@@ -46,10 +46,10 @@ def test_masquerade_is_in_place(firewall, system, libvirt, profile):
     impact="high",
     remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
-def test_filter_rules_are_in_place(firewall, system, libvirt, profile):
+def test_filter_rules_are_in_place(firewall, system, libvirt_or_none, profile):
     """libvirt's INPUT/FORWARD/OUTPUT rules let guests get DHCP and DNS from the host and
     forward their traffic; a host firewall reload that drops them cuts the guests off."""
-    running_network(libvirt, profile)
+    running_network(libvirt_or_none, profile)
     found = firewall.bridge_rules.get(profile.bridge, frozenset())
     required = REQUIRED_ROLES.get(firewall.backend or "iptables")
     missing = [ROLE_TEXT[r] for r in required if r not in found]
@@ -62,12 +62,12 @@ def test_filter_rules_are_in_place(firewall, system, libvirt, profile):
     impact="high",
     remediation="firewall-cmd --zone=libvirt --change-interface={bridge}   (libvirt does this itself at net-start: virsh net-destroy {network} && virsh net-start {network})",
 )
-def test_bridge_is_in_libvirt_zone(firewall, system, libvirt, profile):
+def test_bridge_is_in_libvirt_zone(firewall, system, libvirt_or_none, profile):
     """In any other zone (usually "public") firewalld rejects the guests' DHCP and DNS
     requests to the host."""
     if not profile.require_firewalld:
         pytest.skip("the profile does not require firewalld")
-    running_network(libvirt, profile)
+    running_network(libvirt_or_none, profile)
     if not system.running("firewalld"):
         pytest.fail(f"firewalld is not running (HOST-02), so {profile.bridge} is in no zone", pytrace=False)
     zone = firewall.zones.get(profile.bridge)
