@@ -27,6 +27,12 @@ self net:[1]
     assert facts.running("firewalld") == ()
 
 
+def test_unreadable_namespace_counts_as_the_hosts():
+    """A user without root cannot read another user's /proc/PID/ns/net."""
+    out = "@@virtnat:begin processes\nself net:[1]\n7  firewalld /usr/bin/python3 /usr/sbin/firewalld\n@@virtnat:end processes rc=0\n"
+    assert [p.pid for p in parse_probe(_minimal(out)).running("firewalld")] == [7]
+
+
 def test_ruleset_without_root_says_so():
     out = _minimal("""@@virtnat:begin iptables-save
 iptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)

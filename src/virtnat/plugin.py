@@ -272,8 +272,8 @@ def pytest_runtest_makereport(item, call):
         remediation=state.profile.substitute(control.get("remediation", ""), **_subject_values(nic)),
     )
     state.results.record(item.nodeid, result)
-    report.virtnat = {"id": result.id, "host": result.host, "subject": result.subject, "impact": result.impact,
-                      "message": result.message, "remediation": result.remediation}
+    report.virtnat = {"id": result.id, "title": result.title, "host": result.host, "subject": result.subject,
+                      "impact": result.impact, "message": result.message, "remediation": result.remediation}
     for key in ("id", "title", "impact", "remediation"):
         item.user_properties.append((key, getattr(result, key)))
 

@@ -60,7 +60,9 @@ def parse_processes(text: str) -> tuple[ProcessFacts, ...]:
         cmdline = parts[3].strip() if len(parts) > 3 else ""
         if not cmdline:  # a zombie: it has exited, it serves nothing
             continue
-        procs.append(ProcessFacts(int(parts[0]), parts[2], cmdline, same_netns=parts[1] == own))
+        # An unreadable namespace (not root, another user's process) is taken as the host's own:
+        # on a real host every daemon shares it, and a false "not running" is worse.
+        procs.append(ProcessFacts(int(parts[0]), parts[2], cmdline, same_netns=not parts[1] or parts[1] == own))
     return tuple(procs)
 
 

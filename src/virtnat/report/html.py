@@ -7,7 +7,7 @@ from html import escape
 
 import pytest
 
-COLUMNS = ("id", "host", "subject", "impact", "message", "remediation")
+COLUMNS = ("id", "title", "host", "subject", "impact", "message", "remediation")
 
 
 @pytest.hookimpl(optionalhook=True)
