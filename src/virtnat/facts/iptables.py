@@ -46,19 +46,28 @@ def _option(tokens: list[str], *names: str) -> tuple[str | None, bool]:
     return None, False
 
 
-def _reachable(chains: dict[str, list[list[str]]], start: str) -> list[str]:
-    """Chains a packet can traverse from builtin chain start, through -j/-g jumps."""
+def reachable(start: str, jumps) -> list[str]:
+    """Chains a packet can traverse from start; jumps(chain) lists a chain's jump targets,
+    or None for a chain that does not exist."""
     seen, todo = [], [start]
     while todo:
         chain = todo.pop()
-        if chain in seen or chain not in chains:
+        targets = None if chain in seen else jumps(chain)
+        if targets is None:
             continue
         seen.append(chain)
-        for tokens in chains[chain]:
-            target, _ = _option(tokens, "-j", "-g")
-            if target in chains:
-                todo.append(target)
+        todo.extend(targets)
     return seen
+
+
+def _reachable(chains: dict[str, list[list[str]]], start: str) -> list[str]:
+    """Chains reachable from builtin chain start through -j/-g jumps."""
+    def jumps(chain):
+        if chain not in chains:
+            return None
+        return [t for t in (_option(tokens, "-j", "-g")[0] for tokens in chains[chain]) if t in chains]
+
+    return reachable(start, jumps)
 
 
 def rules_from_iptables_save(text: str) -> list[Rule]:

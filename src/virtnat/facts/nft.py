@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from ..errors import FactError
-from .iptables import Rule
+from .iptables import Rule, reachable
 
 LIBVIRT_TABLE = ("ip", "libvirt_network")  # libvirt 10+ with firewall_backend = "nftables"
 FIREWALLD_TABLE = ("inet", "firewalld")
@@ -46,15 +46,12 @@ def _jump_target(expr: dict) -> str | None:
 
 
 def _reachable(chains, start):
-    seen, todo = [], [start]
-    while todo:
-        chain = todo.pop()
-        if chain in seen or chain not in chains:
-            continue
-        seen.append(chain)
-        for exprs in chains[chain][1]:
-            todo.extend(t for t in map(_jump_target, exprs) if t)
-    return seen
+    def jumps(chain):
+        if chain not in chains:
+            return None
+        return [t for exprs in chains[chain][1] for t in map(_jump_target, exprs) if t]
+
+    return reachable(start, jumps)
 
 
 def _prefix(right) -> str | None:
