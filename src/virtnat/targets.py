@@ -1,35 +1,27 @@
-"""Audit targets: a host spec (testinfra's --hosts syntax), its name and its collectors."""
+"""Audit targets: the hosts of --hosts (testinfra's syntax), each with its name and collectors."""
 from __future__ import annotations
 
 import socket
-import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 from .collectors import HostFacts, Stats
-from .collectors.command import IpJsonSource, ProbeSource
+from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
 from .collectors.libvirt_api import LibvirtApiSource
 from .collectors.netlink import NetlinkSource
 
 
 class Target:
-    """One host to audit. Its connection and facts are made on first use, once."""
+    """One host to audit. Its facts are collected on first use, once."""
 
-    def __init__(self, spec: str | None, libvirt_uri: str, backend_options: dict | None = None):
-        self.spec = spec or "local://"
+    def __init__(self, host, libvirt_uri: str, api_uri: str | None = None):
+        self.host = host
+        backend = host.backend
+        self.is_local = backend.NAME == "local"
+        self.name = socket.gethostname() if self.is_local else backend.get_hostname()
         self.libvirt_uri = libvirt_uri
-        self.backend_options = backend_options or {}
+        self.api_uri = api_uri.replace("{host}", self.name) if api_uri else None
         self.stats = Stats()
         self._facts: HostFacts | None = None
-
-    @property
-    def is_local(self) -> bool:
-        return self.spec.startswith("local://")
-
-    @property
-    def name(self) -> str:
-        if self.is_local:
-            return socket.gethostname()
-        netloc = urllib.parse.urlparse(self.spec if "://" in self.spec else f"ssh://{self.spec}").netloc
-        return netloc.rsplit("@", 1)[-1] or self.spec
 
     def __repr__(self) -> str:
         return self.name
@@ -41,15 +33,30 @@ class Target:
     @property
     def facts(self) -> HostFacts:
         if self._facts is None:
-            import testinfra
-
-            host = testinfra.get_host(self.spec, **self.backend_options)
-            links = NetlinkSource() if self.is_local else IpJsonSource(host, self.stats)
-            self._facts = HostFacts(
-                self.name,
-                libvirt=LibvirtApiSource(self.libvirt_uri, self.stats),
-                links=links,
-                system=ProbeSource(host, self.stats),
-                stats=self.stats,
-            )
+            self._facts = self._make_facts()
         return self._facts
+
+    def preload(self, collected: dict) -> None:
+        self._facts = HostFacts.preloaded(self.name, collected, self.stats)
+
+    def _make_facts(self) -> HostFacts:
+        stats = self.stats
+        if self.is_local:
+            run = ProbeRun(self.host, self.name, stats, remote=False)
+            libvirt = LibvirtApiSource(self.api_uri or self.libvirt_uri, stats)
+            return HostFacts(self.name, libvirt, NetlinkSource(), ProbeSystemSource(run), stats)
+        # One remote command brings links, system facts and (without --libvirt-uri) virsh's view.
+        run = ProbeRun(self.host, self.name, stats, remote=True, links=True,
+                       virsh_uri=None if self.api_uri else self.libvirt_uri)
+        libvirt = LibvirtApiSource(self.api_uri, stats) if self.api_uri else ProbeLibvirtSource(run, self.libvirt_uri)
+        return HostFacts(self.name, libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
+
+
+def collect_all(targets: list[Target], workers: int = 16) -> None:
+    """Collect every host's facts, hosts in parallel: a slow or dead host costs its own
+    connect timeout, not the others'."""
+    if len(targets) == 1:
+        targets[0].facts.collect_all()
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, len(targets))) as pool:
+        list(pool.map(lambda t: t.facts.collect_all(), targets))

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..errors import FactError
 from ..facts.model import LibvirtFacts, LinkFacts, SystemFacts
+
+KINDS = ("libvirt", "links", "system")
 
 
 class LibvirtSource(Protocol):
@@ -31,7 +33,8 @@ class Stats:
 
     seconds: dict[str, float] = field(default_factory=dict)
     collections: dict[str, int] = field(default_factory=dict)  # times each fact kind was collected
-    subprocesses: int = 0
+    subprocesses: int = 0  # local processes started for facts
+    remote_commands: int = 0  # commands run on the host over its connection
     libvirt_calls: int = 0
 
 
@@ -43,6 +46,13 @@ class HostFacts:
         self.stats = stats
         self._sources = {"libvirt": libvirt, "links": links, "system": system}
         self._cache: dict[str, object] = {}
+
+    @classmethod
+    def preloaded(cls, name: str, collected: dict[str, object], stats: Stats) -> "HostFacts":
+        """Facts another process collected (pytest-xdist workers get them from the controller)."""
+        facts = cls(name, None, None, None, stats)  # type: ignore[arg-type]
+        facts._cache = dict(collected)
+        return facts
 
     def _get(self, kind: str):
         if kind not in self._cache:
@@ -60,6 +70,13 @@ class HostFacts:
             raise value
         return value
 
+    def collect_all(self) -> None:
+        for kind in KINDS:
+            try:
+                self._get(kind)
+            except FactError:
+                pass
+
     def libvirt(self) -> LibvirtFacts:
         return self._get("libvirt")
 
@@ -72,6 +89,3 @@ class HostFacts:
     def collected(self) -> dict[str, object]:
         """What has been collected so far (facts or FactError), for the report's evidence."""
         return dict(self._cache)
-
-
-Factory = Callable[[str], HostFacts]

@@ -1,41 +1,83 @@
-"""System facts through a testinfra host: the probe script, run once."""
+"""Facts through a testinfra host: the probe script (facts/probe.sh), run once per host.
+
+For the local host the probe reads system facts only (libvirt-python and pyroute2 do the
+rest); for a remote host one run also returns `ip -j` and `virsh -r` output, so a whole
+audit costs that host a single remote command."""
 from __future__ import annotations
+
+import shlex
 
 from ..errors import FactError
 from ..facts import probe
 from ..facts.links import parse_ip_json
-from ..facts.model import LinkFacts, SystemFacts
+from ..facts.model import LibvirtFacts, LinkFacts, SystemFacts
+from ..facts.virsh import libvirt_from_sections
 from . import Stats
+from .libvirt_api import connection_error
+from .reach import unreachable
 
 
-class ProbeSource:
-    """Runs facts/probe.sh in one shell on the host and parses its sections."""
+class ProbeRun:
+    """The probe, run on first use; its sections (or the failure) are kept for every fact kind."""
 
-    def __init__(self, host, stats: Stats):
-        self.host = host
-        self.stats = stats
+    def __init__(self, host, name: str, stats: Stats, *, remote: bool, links: bool = False, virsh_uri: str | None = None):
+        self.host, self.name, self.stats, self.remote = host, name, stats, remote
+        env = []
+        if links:
+            env.append("VIRTNAT_IP=1")
+        if virsh_uri:
+            env.append(f"VIRTNAT_VIRSH={shlex.quote(virsh_uri)}")
+        self.command = " ".join(env + ["sh", "-c", shlex.quote(probe.script())])
+        self._result: dict | FactError | None = None
+
+    def sections(self) -> dict[str, tuple[int, str]]:
+        if self._result is None:
+            if self.remote:
+                self.stats.remote_commands += 1
+            else:
+                self.stats.subprocesses += 1
+            try:
+                out = self.host.run(self.command)
+                self._result = probe.split_sections(out.stdout)
+                if not self._result:
+                    raise FactError(f"the probe printed nothing on {self.name}: {(out.stderr or '').strip()[:200] or 'exit ' + str(out.rc)}")
+            except FactError as exc:
+                self._result = exc
+            except Exception as exc:
+                self._result = unreachable(self.name, exc)
+        if isinstance(self._result, FactError):
+            raise self._result
+        return self._result
+
+
+class ProbeSystemSource:
+    def __init__(self, run: ProbeRun):
+        self.run = run
 
     def collect(self) -> SystemFacts:
-        self.stats.subprocesses += 1
-        try:
-            result = self.host.run("sh -c %s", probe.script())
-        except Exception as exc:
-            raise FactError(f"cannot run commands on the host: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
-        return probe.parse_probe(result.stdout)
+        return probe.system_from_sections(self.run.sections())
 
 
-class IpJsonSource:
-    """Link facts from `ip -j -d link show` and `ip -j addr show` run on the host."""
+class ProbeLinkSource:
+    """Link facts from the probe's `ip -j -d link show` and `ip -j addr show` sections."""
 
-    def __init__(self, host, stats: Stats):
-        self.host = host
-        self.stats = stats
+    def __init__(self, run: ProbeRun):
+        self.run = run
 
     def collect(self) -> dict[str, LinkFacts]:
-        self.stats.subprocesses += 1
-        sep = "@@virtnat:addr"
-        result = self.host.run(f"ip -j -d link show && echo {sep} && ip -j addr show")
-        if result.rc != 0 or sep not in result.stdout:
-            raise FactError(f"ip -j failed on the host: {result.stderr.strip() or 'exit ' + str(result.rc)}")
-        links, addrs = result.stdout.split(sep, 1)
-        return parse_ip_json(links, addrs)
+        sections = self.run.sections()
+        for name in ("ip-link", "ip-addr"):
+            rc, text = sections.get(name, (127, "missing"))
+            if rc != 0:
+                raise FactError(f"`ip -j` failed on {self.run.name}: {text.strip()[:200]} (iproute2 4.14 or newer is needed)")
+        return parse_ip_json(sections["ip-link"][1], sections["ip-addr"][1])
+
+
+class ProbeLibvirtSource:
+    """libvirt facts from the probe's `virsh -r` sections."""
+
+    def __init__(self, run: ProbeRun, uri: str):
+        self.run, self.uri = run, uri
+
+    def collect(self) -> LibvirtFacts:
+        return libvirt_from_sections(self.run.sections(), self.uri, connection_error)

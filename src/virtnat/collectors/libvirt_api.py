@@ -58,7 +58,8 @@ class LibvirtApiSource:
                 )
                 networks[facts.name] = facts
             nics, guests = [], []
-            for dom in self._call(conn.listAllDomains, libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+            domains = self._call(conn.listAllDomains, libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
+            for dom in sorted(domains, key=lambda d: d.name()):
                 guests.append(dom.name())
                 nics.extend(parse_domain_nics(self._call(dom.XMLDesc)))
             return LibvirtFacts(
@@ -66,7 +67,7 @@ class LibvirtApiSource:
                 version=_version(self._call(conn.getLibVersion)),
                 networks=networks,
                 guest_nics=tuple(nics),
-                running_guests=tuple(sorted(guests)),
+                running_guests=tuple(guests),
             )
         except libvirt.libvirtError as exc:
             raise FactError(f"libvirt at {self.uri}: {str(exc).strip()}") from None

@@ -86,14 +86,17 @@ def _ruleset(sections, name: str, problems: list[str]) -> str | None:
         return None  # that tool is not installed: the other backend may still answer
     first = text.strip().splitlines()[-1] if text.strip() else f"exit {rc}"
     if _ROOT_NEEDED.search(text):
-        problems.append(f"{name}: needs root: run the audit as root or with --sudo ({first})")
+        problems.append(f"{name}: needs root: run with --sudo, or audit as root ({first})")
     else:
         problems.append(f"{name}: {first}")
     return None
 
 
 def parse_probe(output: str) -> SystemFacts:
-    sections = split_sections(output)
+    return system_from_sections(split_sections(output))
+
+
+def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
     missing = [s for s in ("runtime", "sysctl-files", "processes", "binaries") if s not in sections]
     if missing:
         raise FactError(f"host probe returned no {', '.join(missing)} section: is /bin/sh usable on the host?")

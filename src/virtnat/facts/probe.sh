@@ -36,6 +36,30 @@ binaries() {
     return 0
 }
 
+# Remote hosts only (pyroute2 and libvirt-python serve the local one): links and libvirt's
+# view, read-only, in the same single command.
+T=""; command -v timeout >/dev/null 2>&1 && T="timeout 30"
+virsh_all() {
+    V="$T virsh -r -c $VIRTNAT_VIRSH"
+    section virsh-version $V version --daemon
+    nets=$($V net-list --all --name 2>/dev/null)
+    section virsh-networks echo "$nets"
+    for n in $nets; do
+        section "net-info:$n" $V net-info "$n"
+        section "net-xml:$n" $V net-dumpxml "$n"
+    done
+    doms=$($V list --name 2>/dev/null)
+    section virsh-domains echo "$doms"
+    for d in $doms; do
+        section "dom-xml:$d" $V dumpxml "$d"
+    done
+}
+if [ -n "${VIRTNAT_IP:-}" ]; then
+    section ip-link ip -j -d link show
+    section ip-addr ip -j addr show
+fi
+[ -n "${VIRTNAT_VIRSH:-}" ] && virsh_all
+
 section runtime runtime
 section sysctl-files sysctl_files
 section processes processes

@@ -1,0 +1,108 @@
+"""Comparing two audits: what changed, and whether it got worse."""
+import dataclasses
+
+import pytest
+
+from virtnat.report.diff import Change, diff_documents, format_changes
+
+
+def check(id_, outcome, subject=None, message=""):
+    return {"id": id_, "title": "t", "impact": "critical", "subject": subject, "outcome": outcome,
+            "message": message, "remediation": "fix"}
+
+
+def document(hosts: dict, **extra):
+    return {"tool": "virtnat", "version": "0.1.0", "started": "2026-11-27T22:19:57+00:00",
+            "finished": "2026-11-27T22:19:59+00:00", "profile": None,
+            "hosts": [{"host": h, "summary": {}, "checks": c} for h, c in hosts.items()], **extra}
+
+
+def healthy_checks():
+    return [check("HOST-01", "passed"), check("HOST-02", "skipped"), check("NET-07", "passed"),
+            check("VM-02", "passed", "g:vnet0")]
+
+
+HEALTHY = document({"hv1": healthy_checks(), "hv2": healthy_checks()})
+
+
+def test_identical_audits_have_no_changes():
+    assert diff_documents(HEALTHY, HEALTHY) == []
+    assert format_changes([]) == ""
+
+
+def test_faults_are_worse_and_named_by_check_and_subject():
+    faulty = document({"hv1": [check("HOST-01", "passed"), check("HOST-02", "skipped"),
+                               check("NET-07", "failed", message="virbr0 is administratively DOWN"),
+                               check("VM-02", "failed", "g:vnet0", message="vnet0 is not on virbr0")]})
+    changes = diff_documents(HEALTHY, faulty)
+    hv1 = [c for c in changes if c.host == "hv1"]
+    assert hv1 == [
+        Change("hv1", "NET-07", None, "passed", "failed", "virbr0 is administratively DOWN", True),
+        Change("hv1", "VM-02", "g:vnet0", "passed", "failed", "vnet0 is not on virbr0", True),
+    ]
+    hv2 = [c for c in changes if c.host == "hv2"]  # the host that disappeared: every check, worse
+    assert [(c.check, c.subject, c.old_outcome, c.new_outcome, c.worse) for c in hv2] == [
+        ("HOST-01", None, "passed", "absent", True), ("HOST-02", None, "skipped", "absent", True),
+        ("NET-07", None, "passed", "absent", True), ("VM-02", "g:vnet0", "passed", "absent", True)]
+
+
+def test_repairs_are_changes_but_not_worse():
+    faulty = document({"hv1": [check("NET-07", "failed"), check("HOST-05", "error")]})
+    fixed = document({"hv1": [check("NET-07", "passed"), check("HOST-05", "skipped")]})
+    changes = diff_documents(faulty, fixed)
+    assert [(c.check, c.old_outcome, c.new_outcome, c.worse) for c in changes] == [
+        ("HOST-05", "error", "skipped", False), ("NET-07", "failed", "passed", False)]
+
+
+@pytest.mark.parametrize("old, new, worse", [
+    ("passed", "failed", True), ("passed", "error", True), ("skipped", "failed", True),
+    ("absent", "failed", True), ("absent", "error", True),
+    ("failed", "error", False), ("error", "failed", False), ("passed", "skipped", False),
+    ("absent", "passed", False), ("passed", "absent", False), ("failed", "absent", False),
+])
+def test_worse_means_good_to_bad(old, new, worse):
+    before = document({"hv1": [] if old == "absent" else [check("VM-01", old, "g:vnet0")]})
+    after = document({"hv1": [] if new == "absent" else [check("VM-01", new, "g:vnet0")]})
+    [change] = diff_documents(before, after)
+    assert (change.old_outcome, change.new_outcome, change.worse) == (old, new, worse)
+
+
+def test_subjects_are_compared_separately():
+    old = document({"hv1": [check("VM-02", "passed", "a:vnet0"), check("VM-02", "passed", "b:vnet1")]})
+    new = document({"hv1": [check("VM-02", "passed", "a:vnet0"), check("VM-02", "failed", "b:vnet1")]})
+    [change] = diff_documents(old, new)
+    assert (change.subject, change.worse) == ("b:vnet1", True)
+
+
+def test_new_host_and_order():
+    new = document({**{h["host"]: h["checks"] for h in HEALTHY["hosts"]},
+                    "hv3": [check("VM-01", "passed", "g:vnet0"), check("NET-10", "failed"), check("NET-2", "passed")]})
+    changes = diff_documents(HEALTHY, new)
+    assert [(c.host, c.check, c.worse) for c in changes] == [
+        ("hv3", "NET-2", False), ("hv3", "NET-10", True), ("hv3", "VM-01", False)]  # numeric order
+
+
+def test_broken_new_audit_loses_every_host():
+    changes = diff_documents(HEALTHY, document({}, error="profile: not valid TOML"))
+    assert len(changes) == 8 and all(c.worse and c.new_outcome == "absent" for c in changes)
+
+
+def test_change_is_frozen():
+    change = Change("hv1", "NET-07", None, "passed", "failed", "m", True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        change.worse = False
+
+
+def test_format():
+    changes = [
+        Change("hv1", "NET-07", None, "passed", "failed", "virbr0 is administratively DOWN\n(see NET-02)", True),
+        Change("hv1", "VM-02", "guest:vnet0", "failed", "passed", "", False),
+        Change("hv2", "HOST-05", None, "passed", "absent", "host hv2 is not in the new audit", True),
+    ]
+    assert format_changes(changes).splitlines() == [
+        "hv1: 2 changes, 1 worse",
+        "  NET-07           passed -> failed   virbr0 is administratively DOWN (see NET-02)",
+        "  VM-02[guest:vnet0] failed -> passed",
+        "hv2: 1 change, 1 worse",
+        "  HOST-05          passed -> absent   host hv2 is not in the new audit",
+    ]

@@ -1,0 +1,182 @@
+"""The `virtnat` command: `audit` runs the checks (pytest in-process), `diff` compares two audits."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+
+from . import __version__
+
+# The plugin names its reports <host>-<UTC time>.<suffix>; `latest.*` copies never match.
+RUN_FILE = re.compile(r"^(?P<stem>.+-(?P<time>\d{8}T\d{6}Z))\.(?:html|json|xml)$")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (no usage block) and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: `virtnat audit ...`, `virtnat diff OLD NEW`, `virtnat --version`."""
+    parser = _Parser(prog="virtnat", description="Compliance audit of libvirt NAT hypervisor hosts.")
+    parser.add_argument("--version", action="version", version=f"virtnat {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    audit = commands.add_parser("audit", help="audit hosts (extra pytest options after --)")
+    audit.add_argument("--hosts", metavar="SPEC", help="testinfra host spec(s), comma separated (default: this host)")
+    audit.add_argument("--ansible-inventory", metavar="FILE", help="Ansible inventory for --hosts=ansible://GROUP")
+    audit.add_argument("--profile", metavar="FILE", help="TOML profile of expected values")
+    audit.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports/ in the checkout)")
+    audit.add_argument("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")
+    audit.add_argument("--keep", type=_positive, metavar="N", help="afterwards keep only the newest N runs' reports")
+    audit.add_argument("-n", dest="workers", metavar="N", help="run checks in N processes (pytest-xdist; 'auto' works)")
+    audit.add_argument("pytest_args", nargs="*", metavar="-- PYTEST-ARGS", help="passed to pytest unchanged")
+
+    diff = commands.add_parser("diff", help="what changed between two JSON reports (exit 1 if anything got worse)")
+    diff.add_argument("old", metavar="OLD.json")
+    diff.add_argument("new", metavar="NEW.json")
+    return parser
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    """pytest's arguments for an audit. Options are written `--opt=value`: pytest picks its
+    rootdir before plugins declare their options, so it would take a separate value for a path."""
+    from .plugin import CHECKS_DIR
+
+    argv = ["-p", "no:cacheprovider"]
+    for option in ("hosts", "ansible_inventory", "profile"):
+        value = getattr(args, option)
+        if value:
+            argv.append(f"--{option.replace('_', '-')}={value}")
+    if args.report_dir:
+        argv.append(f"--report-dir={Path(args.report_dir).resolve()}")
+    if args.workers:
+        argv.append(f"--numprocesses={args.workers}")  # xdist's -n, in the = form too
+    # No --audit-json: only the default JSON path refreshes latest.json, which --prometheus reads.
+    return argv + [str(CHECKS_DIR), *args.pytest_args]
+
+
+def prune_reports(report_dir, keep: int) -> list[Path]:
+    """Delete timestamped reports so that only the newest `keep` runs remain; return what went.
+
+    A run is the files sharing one stem `<host>-<YYYYmmddTHHMMSSZ>` (.html, .json, .xml),
+    ordered by the time in the name, not by mtime, which copying or restoring changes.
+    `latest.*` and any other file are left alone.
+    """
+    runs: dict[str, tuple[str, list[Path]]] = {}
+    for path in Path(report_dir).iterdir():
+        match = RUN_FILE.match(path.name)
+        if match and path.is_file():
+            runs.setdefault(match["stem"], (match["time"], []))[1].append(path)
+    ordered = sorted(runs.items(), key=lambda item: (item[1][0], item[0]), reverse=True)
+    removed = []
+    for _stem, (_time, paths) in ordered[keep:]:
+        for path in sorted(paths):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _fresh_report(latest: Path, since: dt.datetime) -> dict | None:
+    """latest.json if this run wrote it (it started no earlier than `since`), else None."""
+    try:
+        document = json.loads(latest.read_text())
+        started = dt.datetime.fromisoformat(document["started"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=dt.timezone.utc)
+    return document if started >= since else None
+
+
+def _audit(args: argparse.Namespace) -> int:
+    import pytest
+
+    from .plugin import PROJECT
+    from .report.prometheus import write_prometheus
+
+    report_dir = Path(args.report_dir).resolve() if args.report_dir else PROJECT / "reports"
+    since = _now()
+    code = int(pytest.main(pytest_args(args)))
+    if args.prometheus:
+        document = _fresh_report(report_dir / "latest.json", since)
+        if document is None:
+            # pytest stopped before the plugin wrote a report (bad option, interrupt). Say so in
+            # the metrics, success 0 and a current time, rather than leave yesterday's passes.
+            print(f"virtnat audit: no report written in {report_dir} (pytest exit code {code})", file=sys.stderr)
+            document = {"tool": "virtnat", "version": __version__, "started": since.isoformat(),
+                        "finished": _now().isoformat(), "profile": None, "hosts": [],
+                        "error": f"pytest exited with code {code} without writing a report"}
+        try:
+            write_prometheus(args.prometheus, document)
+        except OSError as exc:
+            print(f"virtnat audit: cannot write {args.prometheus}: {exc.strerror or exc}", file=sys.stderr)
+            code = code or 1
+    if args.keep and report_dir.is_dir():
+        try:
+            prune_reports(report_dir, args.keep)
+        except OSError as exc:
+            print(f"virtnat audit: cannot prune {report_dir}: {exc.strerror or exc}", file=sys.stderr)
+    return code
+
+
+def _load(path: str) -> dict:
+    try:
+        document = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ValueError(exc.strerror or str(exc)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("hosts"), list):
+        raise ValueError("not a virtnat audit report (no 'hosts' list)")
+    return document
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .report.diff import diff_documents, format_changes
+
+    documents = []
+    for path in (args.old, args.new):
+        try:
+            documents.append(_load(path))
+        except ValueError as exc:
+            print(f"virtnat diff: cannot read {path}: {exc}", file=sys.stderr)
+            return 2
+    try:
+        changes = diff_documents(*documents)
+    except (AttributeError, TypeError) as exc:  # a host or check that is not an object
+        print(f"virtnat diff: malformed report: {exc}", file=sys.stderr)
+        return 2
+    print(format_changes(changes) if changes else "no changes")
+    return 1 if any(c.worse for c in changes) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `virtnat` console script; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return _audit(args) if args.command == "audit" else _diff(args)
+    except SystemExit as exc:  # argparse's --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        print("virtnat: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,32 @@
+"""Why a host could not be reached, in one line with the fix."""
+from __future__ import annotations
+
+import re
+
+from ..errors import FactError
+
+HINTS = (
+    (r"timed out|timeout", "the host is down or filtered (connect timeout: --connect-timeout)"),
+    (r"refused|unable to connect to port|no route to host|network is unreachable", "no SSH server answers there: is the host up and sshd running?"),
+    (r"known_hosts|host key verification failed|not found in known_hosts|remote host identification has changed",
+     "its host key is not in your known_hosts: ssh-keyscan it, or set StrictHostKeyChecking no in an --ssh-config"),
+    (r"authentication failed|permission denied|publickey", "the server refused the login: check the user and --ssh-identity-file"),
+    (r"could not resolve|name or service not known|nodename nor servname|temporary failure in name resolution", "the name does not resolve"),
+)
+
+
+def _detail(exc: Exception) -> str:
+    # testinfra's ssh backend raises RuntimeError(CommandResult) when ssh itself fails (exit 255)
+    arg = exc.args[0] if exc.args else None
+    stderr = getattr(arg, "stderr", None)
+    text = stderr if isinstance(stderr, str) and stderr.strip() else str(exc) or type(exc).__name__
+    lines = [l.strip() for l in text.strip().splitlines() if l.strip() and not l.startswith("Warning: Permanently added")]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def unreachable(name: str, exc: Exception) -> FactError:
+    detail = re.sub(r"://[^/@\s:]+:[^/@\s]+@", "://***@", _detail(exc))  # never echo a password
+    for pattern, hint in HINTS:
+        if re.search(pattern, detail, re.I):
+            return FactError(f"cannot reach {name}: {detail}; {hint}")
+    return FactError(f"cannot reach {name}: {detail}")

@@ -1,0 +1,49 @@
+"""libvirt facts from `virsh -r` output (the probe's virsh sections), parsed purely.
+
+virsh prints the same XML the API returns, so this gives the same facts as libvirt-python."""
+from __future__ import annotations
+
+import re
+
+from ..errors import FactError
+from .libvirt_xml import parse_domain_nics, parse_network
+from .model import LibvirtFacts
+
+_VERSION = re.compile(r"Running against daemon:\s*(\S+)")
+
+
+def _flags(net_info: str) -> dict[str, bool]:
+    flags = {}
+    for line in net_info.splitlines():
+        key, _, value = line.partition(":")
+        flags[key.strip().lower()] = value.strip() == "yes"
+    return flags
+
+
+def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connection_error) -> LibvirtFacts:
+    """LibvirtFacts from the probe's virsh sections; connection_error(uri, text) makes the FactError."""
+    rc, text = sections.get("virsh-version", (127, "virsh: not found"))
+    if rc != 0:
+        if rc == 127 or "not found" in text:
+            raise FactError("virsh is not installed on the host: install libvirt-clients (or give --libvirt-uri)")
+        raise connection_error(uri, "\n".join(l.removeprefix("error: ") for l in text.splitlines()
+                                               if "failed to connect to the hypervisor" not in l))
+    match = _VERSION.search(text)
+    networks = {}
+    for name in sections.get("virsh-networks", (0, ""))[1].split():
+        info_rc, info = sections.get(f"net-info:{name}", (1, ""))
+        xml_rc, xml = sections.get(f"net-xml:{name}", (1, ""))
+        if info_rc or xml_rc:
+            raise FactError(f"virsh could not read network {name!r}: {(info if info_rc else xml).strip()}")
+        flags = _flags(info)
+        networks[name] = parse_network(xml, active=flags.get("active", False),
+                                       persistent=flags.get("persistent", False), autostart=flags.get("autostart", False))
+    guests, nics = [], []
+    for name in sorted(sections.get("virsh-domains", (0, ""))[1].split()):
+        rc, xml = sections.get(f"dom-xml:{name}", (1, ""))
+        if rc:  # the guest stopped between listing and reading: it is no longer running
+            continue
+        guests.append(name)
+        nics.extend(parse_domain_nics(xml))
+    return LibvirtFacts(uri=uri, version=match.group(1) if match else "unknown", networks=networks,
+                        guest_nics=tuple(nics), running_guests=tuple(guests))

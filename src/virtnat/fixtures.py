@@ -1,0 +1,90 @@
+"""Fixtures the checks use: facts, collected once per host, a one-line ERROR when they cannot be."""
+from __future__ import annotations
+
+import pytest
+
+from .errors import FactError
+from .profile import Profile
+
+
+class Unavailable:
+    """Stands in for a guest interface when there is none to check (skip) or none could be listed (error)."""
+
+    def __init__(self, reason: str, skip: bool):
+        self.reason, self.skip = reason, skip
+
+    def __repr__(self):
+        return "no-guest" if self.skip else "no-facts"
+
+
+def guest_params(target, profile: Profile) -> list:
+    """The guest interfaces on the profile's network, or one Unavailable saying why there are none."""
+    try:
+        libvirt = target.facts.libvirt()
+    except FactError as exc:
+        return [Unavailable(str(exc), skip=False)]
+    nics = [n for n in libvirt.guest_nics if n.network == profile.network or (n.network is None and n.bridge == profile.bridge)]
+    if not nics:
+        return [Unavailable(f"no running guest has an interface on network {profile.network!r}", skip=True)]
+    return nics
+
+
+def _facts_or_error(collect):
+    try:
+        return collect()
+    except FactError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def profile(request) -> Profile:
+    state = getattr(request.config, "_virtnat", None)
+    return state.profile if state else Profile()
+
+
+@pytest.fixture
+def guest_nic(request):
+    nic = request.param
+    if isinstance(nic, Unavailable):
+        if nic.skip:
+            pytest.skip(nic.reason)
+        pytest.fail(nic.reason, pytrace=False)
+    return nic
+
+
+@pytest.fixture
+def libvirt(target):
+    return _facts_or_error(target.facts.libvirt)
+
+
+@pytest.fixture
+def libvirt_or_none(target):
+    """libvirt's facts, or None where libvirt cannot be reached (HOST-01 says why): for checks
+    of kernel and firewall facts that libvirt only helps to explain."""
+    try:
+        return target.facts.libvirt()
+    except FactError:
+        return None
+
+
+@pytest.fixture
+def links(target):
+    return _facts_or_error(target.facts.links)
+
+
+@pytest.fixture
+def system(target):
+    return _facts_or_error(target.facts.system)
+
+
+@pytest.fixture
+def firewall(system):
+    if system.firewall is None:
+        pytest.fail(f"firewall rules could not be read: {system.firewall_error}", pytrace=False)
+    return system.firewall
+
+
+@pytest.fixture
+def note(request):
+    """note(text): a remark shown with the check's outcome, e.g. why a pass is normal."""
+    return lambda text: request.node.user_properties.append(("note", text))

@@ -1,0 +1,90 @@
+"""What changed between two audits: per host, per check and subject, old outcome -> new outcome."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .results import AREAS
+
+ABSENT = "absent"
+GOOD = ("passed", "skipped")
+BAD = ("failed", "error")
+
+
+@dataclass(frozen=True)
+class Change:
+    host: str
+    check: str
+    subject: str | None
+    old_outcome: str
+    new_outcome: str
+    message: str
+    worse: bool
+
+    @property
+    def name(self) -> str:
+        """The check as the terminal names it: `NET-07`, `VM-02[guest:vnet0]`."""
+        return self.check + (f"[{self.subject}]" if self.subject else "")
+
+
+def _index(document: dict) -> dict[str, dict[tuple, dict]]:
+    """{host: {(check id, subject): check}} of one audit document."""
+    hosts: dict[str, dict[tuple, dict]] = {}
+    for host in document.get("hosts") or []:
+        checks = hosts.setdefault(host.get("host", "?"), {})
+        for check in host.get("checks") or []:
+            checks[(check.get("id", "?"), check.get("subject"))] = check
+    return hosts
+
+
+def _order(key: tuple):
+    """Check-id order, as the reports list checks: HOST, NET, VM, numerically, then subject."""
+    check, subject = key
+    area, _, number = str(check).partition("-")
+    rank = AREAS.index(area) if area in AREAS else len(AREAS)
+    return (rank, area, int(number) if number.isdigit() else 0, str(check), subject or "")
+
+
+def diff_documents(old: dict, new: dict) -> list[Change]:
+    """Every check whose outcome differs between two audit documents, host by host.
+
+    A check in one document only has the outcome "absent" in the other. A change is worse
+    when a good outcome (passed, skipped, or absent) becomes a bad one (failed, error), and
+    for every check of a host the new audit no longer has: a host that drops out of the
+    audit is no longer checked, which is never good news.
+    """
+    before, after = _index(old), _index(new)
+    changes: list[Change] = []
+    for host in [*before, *(h for h in after if h not in before)]:
+        gone = host not in after
+        was, now = before.get(host, {}), after.get(host, {})
+        for key in sorted(set(was) | set(now), key=_order):
+            a, b = was.get(key), now.get(key)
+            old_outcome = a.get("outcome", "?") if a else ABSENT
+            new_outcome = b.get("outcome", "?") if b else ABSENT
+            if old_outcome == new_outcome:
+                continue
+            if gone:
+                message = f"host {host} is not in the new audit"
+            elif b is not None:
+                message = b.get("message") or ""
+            else:
+                message = "not in the new audit"
+            worse = gone or (old_outcome not in BAD and new_outcome in BAD)
+            changes.append(Change(host, key[0], key[1], old_outcome, new_outcome, message, worse))
+    return changes
+
+
+def format_changes(changes: list[Change]) -> str:
+    """Changes as text: per host a header line, then one line per change."""
+    lines: list[str] = []
+    by_host: dict[str, list[Change]] = {}
+    for change in changes:
+        by_host.setdefault(change.host, []).append(change)
+    for host, items in by_host.items():
+        worse = sum(c.worse for c in items)
+        lines.append(f"{host}: {len(items)} change{'s' if len(items) != 1 else ''}, {worse} worse")
+        for c in items:
+            arrow = f"{c.old_outcome} -> {c.new_outcome}"
+            message = " ".join(c.message.split())  # one line per change, whatever the message holds
+            lines.append(f"  {c.name:16} {arrow:18} {message}".rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""One audit run's shared state: profile, targets, report paths, results."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from pathlib import Path
+
+from .connections import open_hosts
+from .errors import ProfileError
+from .profile import Profile, load_profile
+from .report.results import Results
+from .targets import Target
+
+# The project's checkout: the checks live in tests/, audit reports go to reports/. Found from
+# this file, not from pytest's rootdir, which an option value like `--profile /etc/x.toml`
+# can mislead (pytest picks the rootdir before plugins declare their options).
+PROJECT = Path(__file__).resolve().parents[2]
+CHECKS_DIR = PROJECT / "tests"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _opt(config, name, default=None):
+    return config.getoption(name, default)
+
+
+class AuditState:
+    """Everything one audit run shares."""
+
+    def __init__(self, config):
+        self.config = config
+        self.started = utc_now()
+        self.error: str | None = None  # a usage error: no check runs, exit 4
+        self.results = Results()
+        self.spawned = 0  # processes this run started (--stats-json)
+        try:
+            self.profile = load_profile(_opt(config, "profile"))
+        except ProfileError as exc:
+            self.error = str(exc)
+            self.profile = Profile()
+        self.targets = [] if self.error else self._targets(config)
+        self.report_dir = Path(_opt(config, "report_dir") or PROJECT / "reports")
+        if len(self.targets) == 1:
+            label = self.targets[0].name
+        else:
+            label = f"{len(self.targets)}-hosts"
+        stem = f"{label}-{self.started.strftime('%Y%m%dT%H%M%SZ')}".replace("/", "_").replace(":", "_")
+        self.json_path = Path(_opt(config, "audit_json") or self.report_dir / f"{stem}.json")
+        self.json_is_default = not _opt(config, "audit_json")
+        self.html_path = self.report_dir / f"{stem}.html"
+        self.xml_path = self.report_dir / f"{stem}.xml"
+
+    def _targets(self, config) -> list[Target]:
+        specs = [s.strip() for s in (_opt(config, "hosts") or "local://").split(",") if s.strip()]
+        options = dict(
+            timeout=int(_opt(config, "connect_timeout") or 10),
+            ssh_config=_opt(config, "ssh_config"),
+            ssh_identity_file=_opt(config, "ssh_identity_file"),
+            ssh_extra_args=_opt(config, "ssh_extra_args"),
+            sudo=bool(_opt(config, "sudo")),
+            sudo_user=_opt(config, "sudo_user"),
+            ansible_inventory=_opt(config, "ansible_inventory"),
+            force_ansible=bool(_opt(config, "force_ansible")),
+        )
+        uri = self.profile.libvirt_uri
+        api_uri = _opt(config, "libvirt_uri")
+        targets, names = [], set()
+        for spec in specs:
+            try:
+                hosts = open_hosts(spec, _opt(config, "connection"), **options)
+            except Exception as exc:  # bad spec, unknown connection type, unreadable inventory
+                self.error = f"--hosts {_redact(spec)}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+                return []
+            for host in hosts:
+                target = Target(host, uri, api_uri)
+                base, n = target.name, 1
+                while target.name in names:  # the same host named twice stays two entries
+                    n += 1
+                    target.name = f"{base}#{n}"
+                names.add(target.name)
+                targets.append(target)
+        if not targets:
+            self.error = f"--hosts {_opt(config, 'hosts')!r}: no host to audit (an empty ansible group?)"
+        return targets
+
+    def count_spawn(self, event: str, _args) -> None:
+        if event in ("subprocess.Popen", "os.posix_spawn", "os.exec", "os.system"):
+            self.spawned += 1
+
+    def stats(self) -> dict:
+        return {"spawned_processes": self.spawned, "hosts": {t.name: asdict(t.stats) for t in self.targets}}
+
+    @property
+    def profile_dict(self) -> dict:
+        return self.profile.as_dict()
+
+
+def _redact(spec: str) -> str:
+    """A host spec without its password, if it has one."""
+    import re
+
+    return re.sub(r"(://[^/@:]+):[^/@]*@", r"\1:***@", spec)
