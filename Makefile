@@ -4,9 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_LAB := libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 \
-	firewalld dnsmasq-base iptables nftables openssh-server dbus bridge-utils
+	firewalld dnsmasq-base iptables nftables openssh-server openssh-client sudo dbus bridge-utils
 APT_BUILD := libvirt-dev pkg-config gcc python3-dev python3-venv
 STAMP := $(VENV)/.installed
+
+# The virtualenv's tools (ansible-inventory for ansible:// hosts) come first on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: audit test unit e2e bench lab-up lab-down lab-status deps lab-deps clean .apt-build
 
@@ -57,3 +60,5 @@ $(STAMP): pyproject.toml | .apt-build
 
 clean:
 	rm -rf $(VENV) src/*.egg-info
+
+include mk/vagrant.mk

@@ -8,6 +8,13 @@ NS=${LAB_NS:-virtnat-lab}
 RUN=${LAB_RUN:-/run/virtnat-lab}
 GUEST=${LAB_GUEST:-virtnat-guest}
 HERE=$(cd "$(dirname "$0")" && pwd)
+# The lab's SSH side: a veth into the namespace. sshd listens on ADDRS (names of the same
+# host for fleet tests); NOLISTEN is assigned too but nothing listens there.
+VETH=${LAB_VETH:-vlab}
+NET=${LAB_NET:-10.213.0}
+ADDRS=$(seq -f "$NET.%g" 2 11)
+NOLISTEN=$NET.99
+LAB_USER=${LAB_USER:-virtnat}
 in_ns() { ip netns exec "$NS" "$@"; }
 log() { echo "lab: $*" >&2; }
 
@@ -62,12 +69,13 @@ down() {
         in_ns virsh destroy "$GUEST" >/dev/null 2>&1 || true
         in_ns virsh net-destroy default >/dev/null 2>&1 || true
     fi
-    for name in libvirtd virtlogd firewalld; do kill_recorded "$name"; done
+    for name in libvirtd virtlogd firewalld sshd; do kill_recorded "$name"; done
     sleep 0.5
     # Whatever is left in the namespace (qemu, dnsmasq) belongs to the lab.
     local pids; pids=$(ns_pids)
     [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
     [ -e "/run/netns/$NS" ] && ip netns del "$NS"
+    ip link del "$VETH-host" 2>/dev/null || true
     rm -rf "$RUN"
     log "down"
 }
@@ -96,6 +104,7 @@ up() {
     in_ns libvirtd -d -p "$RUN/libvirtd.pid"
     wait_for 60 libvirtd in_ns virsh -r net-list
     in_ns "$HERE/../provision/provision.sh"
+    start_sshd
     if ! in_ns virsh dominfo "$GUEST" >/dev/null 2>&1; then
         guest_xml >"$RUN/guest.xml"
         in_ns virsh define "$RUN/guest.xml" >/dev/null
@@ -103,6 +112,32 @@ up() {
     in_ns virsh start "$GUEST" >/dev/null
     wait_for 30 "the guest's tap to forward" sh -c "ip netns exec $NS bridge link | grep -q 'master virbr0 state forwarding'"
     log "up: namespace $NS, guest $GUEST; audit with: ip netns exec $NS pytest"
+    log "ssh: root@$NET.2 (also .3 to .11) with key $RUN/id_ed25519, known_hosts $RUN/known_hosts; user $LAB_USER has sudo"
+}
+
+start_sshd() {
+    # Own host key, client key and authorized_keys under $RUN: nothing of the machine's ssh setup is used.
+    ssh-keygen -q -t ed25519 -N '' -f "$RUN/ssh_host_ed25519_key"
+    ssh-keygen -q -t ed25519 -N '' -f "$RUN/id_ed25519"
+    cp "$RUN/id_ed25519.pub" "$RUN/authorized_keys"
+    chmod 644 "$RUN/authorized_keys"
+    id "$LAB_USER" >/dev/null 2>&1 || useradd -M -d / -s /bin/sh "$LAB_USER"
+    echo "$LAB_USER ALL=(root) NOPASSWD: ALL" >/etc/sudoers.d/virtnat-lab
+    chmod 440 /etc/sudoers.d/virtnat-lab
+    ip link add "$VETH-host" type veth peer name "$VETH-lab"
+    ip link set "$VETH-lab" netns "$NS"
+    ip addr add "$NET.1/24" dev "$VETH-host"
+    ip link set "$VETH-host" up
+    local listen=() a
+    for a in $ADDRS $NOLISTEN; do in_ns ip addr add "$a/24" dev "$VETH-lab"; done
+    in_ns ip link set "$VETH-lab" up
+    for a in $ADDRS; do listen+=(-o "ListenAddress=$a"); done
+    : >"$RUN/known_hosts"
+    for a in $ADDRS; do echo "$a $(cat "$RUN/ssh_host_ed25519_key.pub")" >>"$RUN/known_hosts"; done
+    in_ns /usr/sbin/sshd -f /dev/null "${listen[@]}" -o HostKey="$RUN/ssh_host_ed25519_key" \
+        -o PidFile="$RUN/sshd.pid" -o AuthorizedKeysFile="$RUN/authorized_keys" -o StrictModes=no \
+        -o UsePAM=no -o PermitRootLogin=prohibit-password -o MaxStartups=100 -o MaxSessions=100
+    wait_for 10 sshd sh -c "ssh -o BatchMode=yes -o UserKnownHostsFile=$RUN/known_hosts -i $RUN/id_ed25519 root@$NET.2 true"
 }
 
 status() {

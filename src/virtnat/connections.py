@@ -78,12 +78,27 @@ def connection_of(spec: str, default: str | None) -> str:
     return default or "paramiko"
 
 
+def _check_ansible(inventory: str | None) -> None:
+    """testinfra reads inventories with ansible-inventory: say so plainly when it cannot."""
+    import shutil
+    import sys
+
+    if not shutil.which("ansible-inventory"):  # installed beside this Python but not on PATH
+        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    if not shutil.which("ansible-inventory"):
+        raise RuntimeError("ansible:// needs ansible-core (ansible-inventory): pip install ansible-core")
+    if inventory and not os.path.exists(inventory):
+        raise RuntimeError(f"inventory {inventory} not found (--ansible-inventory)")
+
+
 def open_hosts(spec: str, default_connection: str | None, **options):
     """testinfra Hosts for one --hosts entry (an ansible group gives several)."""
     import testinfra.backend
     import testinfra.host
 
     connection = connection_of(spec, default_connection)
+    if connection == "ansible":
+        _check_ansible(options.get("ansible_inventory"))
     kwargs = backend_options(connection, **options)
     if "://" not in spec and default_connection:
         kwargs["connection"] = default_connection

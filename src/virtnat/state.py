@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import asdict
 from pathlib import Path
 
+from .collectors.reach import error_line
 from .connections import open_hosts
 from .errors import ProfileError
 from .profile import Profile, load_profile
@@ -71,7 +72,7 @@ class AuditState:
             try:
                 hosts = open_hosts(spec, _opt(config, "connection"), **options)
             except Exception as exc:  # bad spec, unknown connection type, unreadable inventory
-                self.error = f"--hosts {_redact(spec)}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+                self.error = f"--hosts {_redact(spec)}: {error_line(exc)}"
                 return []
             for host in hosts:
                 target = Target(host, uri, api_uri)

@@ -15,7 +15,8 @@ HINTS = (
 )
 
 
-def _detail(exc: Exception) -> str:
+def error_line(exc: Exception) -> str:
+    """The one line that says what went wrong (a failed command's stderr, not its repr)."""
     # testinfra's ssh backend raises RuntimeError(CommandResult) when ssh itself fails (exit 255)
     arg = exc.args[0] if exc.args else None
     stderr = getattr(arg, "stderr", None)
@@ -25,7 +26,7 @@ def _detail(exc: Exception) -> str:
 
 
 def unreachable(name: str, exc: Exception) -> FactError:
-    detail = re.sub(r"://[^/@\s:]+:[^/@\s]+@", "://***@", _detail(exc))  # never echo a password
+    detail = re.sub(r"://[^/@\s:]+:[^/@\s]+@", "://***@", error_line(exc))  # never echo a password
     for pattern, hint in HINTS:
         if re.search(pattern, detail, re.I):
             return FactError(f"cannot reach {name}: {detail}; {hint}")

@@ -41,9 +41,11 @@ binaries() {
 T=""; command -v timeout >/dev/null 2>&1 && T="timeout 30"
 virsh_all() {
     V="$T virsh -r -c $VIRTNAT_VIRSH"
-    section virsh-version $V version --daemon
-    nets=$($V net-list --all --name 2>/dev/null)
-    section virsh-networks echo "$nets"
+    # `virsh version` probes the hypervisor (seconds); the daemon's own --version does not.
+    section libvirt-version sh -c 'libvirtd --version || virtqemud --version || virtnetworkd --version'
+    nets=$($V net-list --all --name 2>&1); rc=$?
+    printf '@@virtnat:begin virsh-networks\n%s\n@@virtnat:end virsh-networks rc=%s\n' "$nets" "$rc"
+    [ "$rc" = 0 ] || nets=""
     for n in $nets; do
         section "net-info:$n" $V net-info "$n"
         section "net-xml:$n" $V net-dumpxml "$n"

@@ -9,7 +9,7 @@ from ..errors import FactError
 from .libvirt_xml import parse_domain_nics, parse_network
 from .model import LibvirtFacts
 
-_VERSION = re.compile(r"Running against daemon:\s*(\S+)")
+_VERSION = re.compile(r"(\d+\.\d+\.\d+)\s*$", re.M)
 
 
 def _flags(net_info: str) -> dict[str, bool]:
@@ -22,13 +22,13 @@ def _flags(net_info: str) -> dict[str, bool]:
 
 def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connection_error) -> LibvirtFacts:
     """LibvirtFacts from the probe's virsh sections; connection_error(uri, text) makes the FactError."""
-    rc, text = sections.get("virsh-version", (127, "virsh: not found"))
+    rc, text = sections.get("virsh-networks", (127, "virsh: not found"))
     if rc != 0:
         if rc == 127 or "not found" in text:
             raise FactError("virsh is not installed on the host: install libvirt-clients (or give --libvirt-uri)")
         raise connection_error(uri, "\n".join(l.removeprefix("error: ") for l in text.splitlines()
                                                if "failed to connect to the hypervisor" not in l))
-    match = _VERSION.search(text)
+    match = _VERSION.search(sections.get("libvirt-version", (1, ""))[1])
     networks = {}
     for name in sections.get("virsh-networks", (0, ""))[1].split():
         info_rc, info = sections.get(f"net-info:{name}", (1, ""))
