@@ -122,6 +122,7 @@ start_sshd() {
     cp "$RUN/id_ed25519.pub" "$RUN/authorized_keys"
     chmod 644 "$RUN/authorized_keys"
     id "$LAB_USER" >/dev/null 2>&1 || useradd -M -d / -s /bin/sh "$LAB_USER"
+    usermod -p '*' "$LAB_USER"  # no password, but not locked: sshd (without PAM) refuses locked accounts
     echo "$LAB_USER ALL=(root) NOPASSWD: ALL" >/etc/sudoers.d/virtnat-lab
     chmod 440 /etc/sudoers.d/virtnat-lab
     ip link add "$VETH-host" type veth peer name "$VETH-lab"

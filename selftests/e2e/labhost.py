@@ -12,6 +12,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LAB = ROOT / "lab" / "lab.sh"
 NS = os.environ.get("LAB_NS", "virtnat-lab")
+RUN = Path(os.environ.get("LAB_RUN", "/run/virtnat-lab"))
+KEY = RUN / "id_ed25519"
+KNOWN_HOSTS = RUN / "known_hosts"
+NET = os.environ.get("LAB_NET", "10.213.0")
+ADDRS = [f"{NET}.{i}" for i in range(2, 12)]  # every one a name of the lab host, sshd on each
+NOLISTEN = f"{NET}.99"  # assigned in the lab, nothing listens
+LAB_USER = "virtnat"  # has passwordless sudo in the lab
 
 
 @dataclass
@@ -48,8 +55,9 @@ class Lab:
             raise RuntimeError(f"lab command failed: {command}: {result.stderr.strip()}")
         return result.stdout
 
-    def audit(self, *args: str, json_path: bool = True, prefix: tuple[str, ...] = ()) -> AuditRun:
-        """Run the suite inside the lab's namespace, as a user would: pytest in the repo root.
+    def audit(self, *args: str, json_path: bool = True, prefix: tuple[str, ...] = (), inside: bool = True) -> AuditRun:
+        """Run the suite as a user would, pytest in the repo root: inside the lab's namespace
+        (a local audit), or outside it (inside=False) to audit the lab over SSH.
         Reports go to a fresh directory; json_path=False leaves the JSON at its default place."""
         self._runs += 1
         out = self.tmp / f"audit{self._runs}"
@@ -57,10 +65,18 @@ class Lab:
         cmd = [*prefix, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--report-dir={out}", *args]
         if json_path:
             cmd.append(f"--audit-json={out / 'audit.json'}")
-        result = subprocess.run(["ip", "netns", "exec", NS, *cmd], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        if inside:
+            cmd = ["ip", "netns", "exec", NS, *cmd]
+        result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
         path = out / ("audit.json" if json_path else "latest.json")
         doc = json.loads(path.read_text()) if path.exists() else None
         return AuditRun(result.returncode, result.stdout + result.stderr, doc, out)
+
+    def ssh_config(self, path: Path, *, verify: bool = True, user: str = "root") -> Path:
+        """An ssh config for every lab address: the lab's key, and its known_hosts (or none)."""
+        keys = f"UserKnownHostsFile {KNOWN_HOSTS}\n" if verify else "StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n"
+        path.write_text(f"Host {NET}.*\n  User {user}\n  IdentityFile {KEY}\n  {keys}")
+        return path
 
     def tap(self) -> str:
         """The lab guest's tap device, as libvirt reports it."""

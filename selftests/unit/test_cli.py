@@ -79,7 +79,7 @@ def test_audit_arguments_use_the_equals_form():
         "--prometheus=/tmp/virtnat.prom", "--keep", "30", "-n", "4", "--", "-k", "NET", "-x"])
     assert (args.keep, args.prometheus) == (30, "/tmp/virtnat.prom")
     assert cli.pytest_args(args) == [
-        "-p", "no:cacheprovider", "--hosts=ansible://hypervisors",
+        "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", "--hosts=ansible://hypervisors",
         "--ansible-inventory=/etc/virtnat/inventory.ini", "--profile=/etc/virtnat/site.toml",
         "--report-dir=/var/lib/virtnat/reports", "--numprocesses=4", str(CHECKS_DIR), "-k", "NET", "-x"]
 
@@ -87,7 +87,7 @@ def test_audit_arguments_use_the_equals_form():
 def test_audit_defaults_add_nothing_and_never_audit_json():
     args = cli.build_parser().parse_args(["audit"])
     argv = cli.pytest_args(args)
-    assert argv == ["-p", "no:cacheprovider", str(CHECKS_DIR)]
+    assert argv == ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", str(CHECKS_DIR)]
     assert not any(a.startswith("--audit-json") for a in argv)  # it would stop latest.json's refresh
 
 

@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit hosts (extra pytest options after --)")
     audit.add_argument("--hosts", metavar="SPEC", help="testinfra host spec(s), comma separated (default: this host)")
     audit.add_argument("--ansible-inventory", metavar="FILE", help="Ansible inventory for --hosts=ansible://GROUP")
+    audit.add_argument("--ssh-config", metavar="FILE", help="ssh config for the hosts (e.g. from `vagrant ssh-config`)")
+    audit.add_argument("--ssh-identity-file", metavar="FILE", help="SSH private key")
+    audit.add_argument("--sudo", action="store_true", help="run the host's commands with sudo (firewall rules need root)")
+    audit.add_argument("--connect-timeout", type=_positive, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
+    audit.add_argument("--libvirt-uri", metavar="URI", help="read libvirt with libvirt-python at URI ({host}: each host)")
     audit.add_argument("--profile", metavar="FILE", help="TOML profile of expected values")
     audit.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports/ in the checkout)")
     audit.add_argument("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")
@@ -58,11 +63,14 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     rootdir before plugins declare their options, so it would take a separate value for a path."""
     from .plugin import CHECKS_DIR
 
-    argv = ["-p", "no:cacheprovider"]
-    for option in ("hosts", "ansible_inventory", "profile"):
+    # virtnat is imported before pytest starts, so pytest cannot rewrite it: that is expected.
+    argv = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    for option in ("hosts", "ansible_inventory", "ssh_config", "ssh_identity_file", "connect_timeout", "libvirt_uri", "profile"):
         value = getattr(args, option)
         if value:
             argv.append(f"--{option.replace('_', '-')}={value}")
+    if args.sudo:
+        argv.append("--sudo")
     if args.report_dir:
         argv.append(f"--report-dir={Path(args.report_dir).resolve()}")
     if args.workers:

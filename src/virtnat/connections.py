@@ -42,8 +42,8 @@ def _verified_paramiko_class(base):
             if self.ssh_identity_file:
                 cfg["key_filename"] = self.ssh_identity_file
             if not isinstance(client._policy, IgnorePolicy):
-                client.load_system_host_keys()  # ~/.ssh/known_hosts
-                for path in ["/etc/ssh/ssh_known_hosts", *known_files]:
+                # as OpenSSH: UserKnownHostsFile, when given, replaces ~/.ssh/known_hosts
+                for path in ["/etc/ssh/ssh_known_hosts", *(known_files or ["~/.ssh/known_hosts"])]:
                     path = os.path.expanduser(path)
                     if os.path.isfile(path) and path != "/dev/null":
                         client.load_host_keys(path)

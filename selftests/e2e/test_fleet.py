@@ -1,0 +1,67 @@
+"""Issue 3, done-when 2 and 4: a fleet run over three names of the lab host and one address
+where nothing listens, with -n 2; and the scheduled-audit tools on real reports."""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from .labhost import ADDRS, NOLISTEN, ROOT
+
+
+def test_fleet_with_a_dead_host(lab, tmp_path):
+    cfg = lab.ssh_config(tmp_path / "config")
+    hosts = ",".join(f"ssh://{a}" for a in [*ADDRS[:3], NOLISTEN])
+    start = time.monotonic()
+    run = lab.audit(f"--hosts={hosts}", f"--ssh-config={cfg}", "-n", "2", inside=False)
+    elapsed = time.monotonic() - start
+    assert run.rc == 1, run.stdout
+    entries = {h["host"]: h for h in run.doc["hosts"]}
+    assert sorted(entries) == sorted([*ADDRS[:3], NOLISTEN])
+    for name in ADDRS[:3]:
+        assert entries[name]["summary"] == {"passed": 25, "failed": 0, "skipped": 0, "error": 0}, name
+    dead = entries[NOLISTEN]
+    assert {c["outcome"] for c in dead["checks"]} == {"error"}
+    assert all("Connection refused" in c["message"] for c in dead["checks"]), dead["checks"][0]
+    assert elapsed < 10 + 30, f"the run took {elapsed:.0f} s"
+    html = next(p for p in run.report_dir.glob("*.html") if p.name != "latest.html").read_text()
+    assert all(name in html for name in entries)
+
+
+def virtnat(*args, cwd=ROOT):
+    exe = Path(sys.executable).parent / "virtnat"  # the console script, as users run it
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_scheduled_audit_diff_and_prometheus(lab, tmp_path):
+    cfg = lab.ssh_config(tmp_path / "config")
+    reports = tmp_path / "reports"
+    common = [f"--hosts=ssh://{ADDRS[0]}", f"--ssh-config={cfg}", f"--report-dir={reports}"]
+    healthy = virtnat("audit", *common, f"--prometheus={tmp_path / 'virtnat.prom'}", cwd=tmp_path)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    (tmp_path / "healthy.json").write_text((reports / "latest.json").read_text())
+    families = {f.name: f for f in text_string_to_metric_families((tmp_path / "virtnat.prom").read_text())}
+    passed = families["virtnat_check_passed"].samples
+    assert len(passed) == 25 and all(s.value == 1 for s in passed)
+    assert families["virtnat_audit_success"].samples[0].value == 1
+    assert {"virtnat_audit_timestamp_seconds", "virtnat_audit_duration_seconds"} <= set(families)
+
+    lab.sh("virsh net-autostart --disable default && ip link set virbr0 down")
+    try:
+        time.sleep(1.1)  # a new report name: the names carry the time to the second
+        faulty = virtnat("audit", *common, "--keep", "1", cwd=tmp_path)
+    finally:
+        lab.sh("virsh net-autostart default && ip link set virbr0 up")
+    assert faulty.returncode == 1
+    assert len([p for p in reports.glob("*.json") if p.name != "latest.json"]) == 1, "--keep 1 pruned the older run"
+
+    diff = virtnat("diff", str(tmp_path / "healthy.json"), str(reports / "latest.json"))
+    assert diff.returncode == 1, diff.stdout + diff.stderr
+    broke = {line.split()[0] for line in diff.stdout.splitlines() if "passed -> failed" in line}
+    assert broke == {"NET-03", "NET-07"}, diff.stdout
+    same = virtnat("diff", str(tmp_path / "healthy.json"), str(tmp_path / "healthy.json"))
+    assert same.returncode == 0 and "no changes" in same.stdout
+    assert json.loads((reports / "latest.json").read_text())["hosts"][0]["host"] == ADDRS[0]
+    assert lab.wait_healthy().rc == 0
