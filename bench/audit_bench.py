@@ -20,24 +20,82 @@ ROOT = Path(__file__).resolve().parents[1]
 LAB = ROOT / "lab" / "lab.sh"
 NS = os.environ.get("LAB_NS", "virtnat-lab")
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+RUN = Path(os.environ.get("LAB_RUN", "/run/virtnat-lab"))
+NET = os.environ.get("LAB_NET", "10.213.0")
+ADDRS = [f"{NET}.{i}" for i in range(2, 12)]  # ten names of the lab host
+
+# The naive way: one remote command per check, each over its own ssh connection (what
+# testinfra's ssh backend does without a ControlPath), as a suite of per-check tests would.
+NAIVE = [
+    "virsh -r -c qemu:///system uri", "pgrep -x firewalld", "systemctl is-enabled firewalld",
+    "command -v dnsmasq iptables nft", "cat /proc/sys/net/ipv4/ip_forward", "cat /etc/sysctl.conf /etc/sysctl.d/*.conf",
+    "sysctl net.ipv4.conf.all.forwarding net.ipv6.conf.all.forwarding",
+    "virsh -r net-info default", "virsh -r net-info default", "virsh -r net-info default",
+    "virsh -r net-dumpxml default", "virsh -r net-dumpxml default",
+    "ip -j -d link show virbr0", "ip -j -d link show virbr0", "ip -j addr show virbr0",
+    "cat /sys/class/net/virbr0/bridge/stp_state", "ip -j link show master virbr0",
+    "iptables-save -t nat", "iptables-save -t filter", "pgrep -af dnsmasq", "nft -j list ruleset",
+    "virsh -r domiflist virtnat-guest", "ip -j link show vnet0", "ip -j link show vnet0", "ip -j link show vnet0",
+]
 
 
 def in_lab(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(["ip", "netns", "exec", NS, *args], cwd=ROOT, capture_output=True, text=True, **kw)
 
 
-def timed(args: list[str]) -> float:
+def timed(args: list[str], inside: bool = True) -> float:
     start = time.perf_counter()
-    result = in_lab(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+    result = in_lab(*cmd) if inside else subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1):
         sys.exit(f"bench: pytest {' '.join(args)} exited {result.returncode}:\n{result.stdout[-2000:]}")
     return elapsed
 
 
-def median_time(args: list[str]) -> float:
-    timed(args)  # warm the page cache once
-    return statistics.median(timed(args) for _ in range(RUNS))
+def median_time(args: list[str], inside: bool = True, runs: int = RUNS) -> float:
+    timed(args, inside)  # warm the page cache once
+    return statistics.median(timed(args, inside) for _ in range(runs))
+
+
+def ssh_bench(tmp: str) -> list[tuple[str, str]]:
+    """Auditing the lab over SSH: our one command per host against one command per check."""
+    config = Path(tmp, "ssh_config")
+    config.write_text(f"Host {NET}.*\n  User root\n  IdentityFile {RUN / 'id_ed25519'}\n  UserKnownHostsFile {RUN / 'known_hosts'}\n")
+    stats_path = Path(tmp, "ssh-stats.json")
+    base = ["-q", f"--report-dir={tmp}", f"--ssh-config={config}"]
+    rows = []
+    for connection in ("ssh", "paramiko"):
+        hosts1 = f"--hosts={connection}://{ADDRS[0]}"
+        hosts10 = "--hosts=" + ",".join(f"{connection}://{a}" for a in ADDRS)
+        subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *base, hosts10, f"--stats-json={stats_path}"],
+                       cwd=ROOT, capture_output=True)
+        per_host = [h["remote_commands"] for h in json.loads(stats_path.read_text())["hosts"].values()]
+        one = median_time([*base, hosts1], inside=False, runs=5)
+        ten = median_time([*base, hosts10], inside=False, runs=5)
+        rows += [
+            (f"{connection}: remote commands per host", f"{max(per_host)}   (goal <= 3: {'met' if max(per_host) <= 3 else 'NOT met'})"),
+            (f"{connection}: audit of 1 host, whole run", f"{one:.3f} s"),
+            (f"{connection}: audit of 10 host names, whole run", f"{ten:.3f} s"),
+            (f"{connection}:   each host after the first adds", f"{(ten - one) / 9:.3f} s   (goal < 0.15 s: {'met' if (ten - one) / 9 < 0.15 else 'NOT met'})"),
+        ]
+    naive1 = naive_time(config, ADDRS[:1])
+    naive10 = naive_time(config, ADDRS)
+    one_ssh = float(rows[1][1].split()[0])
+    ten_ssh = float(rows[2][1].split()[0])
+    rows += [
+        (f"naive, 1 host ({len(NAIVE)} ssh commands)", f"{naive1:.3f} s   virtnat {naive1 / one_ssh:.1f}x faster (goal >= 10x: {'met' if naive1 / one_ssh >= 10 else 'NOT met'})"),
+        (f"naive, 10 hosts ({10 * len(NAIVE)} ssh commands)", f"{naive10:.3f} s   virtnat {naive10 / ten_ssh:.1f}x faster"),
+    ]
+    return rows
+
+
+def naive_time(config: Path, addrs: list[str]) -> float:
+    start = time.perf_counter()
+    for addr in addrs:
+        for command in NAIVE:
+            subprocess.run(["ssh", "-F", str(config), "-o", "BatchMode=yes", addr, command], capture_output=True, check=False)
+    return time.perf_counter() - start
 
 
 def main() -> int:
@@ -55,6 +113,7 @@ def main() -> int:
             collect_s = median_time(["-q", "--collect-only", f"--report-dir={tmp}"])
             bare_s = median_time(["-q", "--collect-only", "-p", "no:virtnat", "-p", "no:html", "tests"])
             import_s = median_time_python("import pyroute2")
+            ssh_rows = ssh_bench(tmp)
     finally:
         if started_lab:
             subprocess.run([str(LAB), "down"], capture_output=True)
@@ -73,6 +132,7 @@ def main() -> int:
         ("subprocesses for facts", str(facts["subprocesses"])),
         ("processes spawned in the run", f"{stats['spawned_processes']}  (incl. pytest-metadata's `uname -p`)"),
         ("libvirt API calls", str(facts["libvirt_calls"])),
+        *ssh_rows,
     ]
     width = max(len(r[0]) for r in rows)
     print(f"virtnat bench: local audit of host {host!r} (lab namespace {NS})")

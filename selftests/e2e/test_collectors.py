@@ -1,4 +1,5 @@
-"""The two link collectors (pyroute2 netlink, `ip -j` output) give identical facts for the lab host."""
+"""The two collectors of each fact kind give identical facts for the lab host: pyroute2
+netlink and `ip -j` output for links; libvirt-python and `virsh -r` output for libvirt."""
 import subprocess
 import sys
 
@@ -7,17 +8,20 @@ from .labhost import NS, ROOT
 SNIPPET = """
 import testinfra
 from virtnat.collectors import Stats
-from virtnat.collectors.command import IpJsonSource
+from virtnat.collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun
+from virtnat.collectors.libvirt_api import LibvirtApiSource
 from virtnat.collectors.netlink import NetlinkSource
-a = NetlinkSource().collect()
-b = IpJsonSource(testinfra.get_host("local://"), Stats()).collect()
-assert a == b, (a, b)
-print(len(a), sorted(a))
+run = ProbeRun(testinfra.get_host("local://"), "lab", Stats(), remote=False, links=True, virsh_uri="qemu:///system")
+netlink, ip_json = NetlinkSource().collect(), ProbeLinkSource(run).collect()
+assert netlink == ip_json, (netlink, ip_json)
+api, virsh = LibvirtApiSource("qemu:///system", Stats()).collect(), ProbeLibvirtSource(run, "qemu:///system").collect()
+assert api == virsh, (api, virsh)
+print(sorted(netlink), sorted(api.networks), api.running_guests)
 """
 
 
-def test_netlink_and_ip_json_collectors_agree(lab):
+def test_link_and_libvirt_collectors_agree(lab):
     result = subprocess.run(["ip", "netns", "exec", NS, sys.executable, "-c", SNIPPET], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "virbr0" in result.stdout and lab.tap() in result.stdout
+    assert "virbr0" in result.stdout and lab.tap() in result.stdout and "virtnat-guest" in result.stdout

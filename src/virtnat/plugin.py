@@ -22,7 +22,7 @@ from .report.json_report import audit_document, write_json
 from .report.results import CheckResult, one_line, phase_outcome
 from .report.terminal import write_summary
 from .state import CHECKS_DIR, PROJECT, AuditState, utc_now  # noqa: F401  (PROJECT: the CLI's)
-from .targets import collect_all
+from .targets import Collection
 
 FACTS_KEY = "virtnat_facts"
 
@@ -92,10 +92,11 @@ def pytest_configure(config):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
+    """Start collecting every host's facts; pytest collects the checks meanwhile."""
     state = _state(session.config)
     if state is None or state.error or _is_worker(session.config) or session.config.option.collectonly:
         return
-    collect_all(state.targets)
+    state.collection = Collection(state.targets)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -103,6 +104,7 @@ def pytest_configure_node(node):
     """pytest-xdist: hand each worker the facts the controller collected."""
     state = _state(node.config)
     if state is not None and not state.error:
+        state.wait_for_facts()
         collected = [t.facts.collected() for t in state.targets]
         node.workerinput[FACTS_KEY] = base64.b64encode(pickle.dumps(collected)).decode()
 
@@ -202,6 +204,7 @@ def pytest_sessionfinish(session, exitstatus):
     state = _state(session.config)
     if state is None or _is_worker(session.config):
         return
+    state.wait_for_facts()  # evidence and stats are complete
     if state.error:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
     profile = None if state.error else state.profile_dict

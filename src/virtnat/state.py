@@ -36,6 +36,7 @@ class AuditState:
         self.error: str | None = None  # a usage error: no check runs, exit 4
         self.results = Results()
         self.spawned = 0  # processes this run started (--stats-json)
+        self.collection = None  # the background fact collection, once started
         try:
             self.profile = load_profile(_opt(config, "profile"))
         except ProfileError as exc:
@@ -85,6 +86,10 @@ class AuditState:
         if not targets:
             self.error = f"--hosts {_opt(config, 'hosts')!r}: no host to audit (an empty ansible group?)"
         return targets
+
+    def wait_for_facts(self) -> None:
+        if self.collection is not None:
+            self.collection.wait()
 
     def count_spawn(self, event: str, _args) -> None:
         if event in ("subprocess.Popen", "os.posix_spawn", "os.exec", "os.system"):

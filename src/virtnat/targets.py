@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import socket
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .collectors import HostFacts, Stats
+from .collectors import KINDS, HostFacts, Stats
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
 from .collectors.libvirt_api import LibvirtApiSource
 from .collectors.netlink import NetlinkSource
@@ -52,11 +53,22 @@ class Target:
         return HostFacts(self.name, libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
 
 
-def collect_all(targets: list[Target], workers: int = 16) -> None:
-    """Collect every host's facts, hosts in parallel: a slow or dead host costs its own
-    connect timeout, not the others'."""
-    if len(targets) == 1:
-        targets[0].facts.collect_all()
-        return
-    with ThreadPoolExecutor(max_workers=min(workers, len(targets))) as pool:
-        list(pool.map(lambda t: t.facts.collect_all(), targets))
+def collect_all(targets: list[Target], workers: int = 32) -> None:
+    """Collect every fact kind of every host, all in parallel: a slow or dead host costs its
+    own connect timeout, not the others', and a host's libvirt, netlink and probe reads overlap."""
+    jobs = [(t, kind) for t in targets for kind in KINDS]
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        list(pool.map(lambda job: job[0].facts.collect(job[1]), jobs))
+
+
+class Collection:
+    """Fact collection running in the background while pytest collects the checks."""
+
+    def __init__(self, targets: list[Target]):
+        for target in targets:
+            target.facts  # make the collectors here, not in the threads
+        self._thread = threading.Thread(target=collect_all, args=(targets,), name="virtnat-facts", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()

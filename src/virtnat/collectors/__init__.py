@@ -5,6 +5,7 @@ so every check of that host shares one libvirt connection, one netlink dump and 
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -46,6 +47,8 @@ class HostFacts:
         self.stats = stats
         self._sources = {"libvirt": libvirt, "links": links, "system": system}
         self._cache: dict[str, object] = {}
+        # kinds may be collected from several threads at once; each kind still only once
+        self._locks = {kind: threading.Lock() for kind in KINDS}
 
     @classmethod
     def preloaded(cls, name: str, collected: dict[str, object], stats: Stats) -> "HostFacts":
@@ -55,27 +58,31 @@ class HostFacts:
         return facts
 
     def _get(self, kind: str):
-        if kind not in self._cache:
-            start = time.perf_counter()
-            self.stats.collections[kind] = self.stats.collections.get(kind, 0) + 1
-            try:
-                self._cache[kind] = self._sources[kind].collect()
-            except FactError as exc:
-                self._cache[kind] = exc
-            except Exception as exc:  # a collector bug must still read as one line
-                self._cache[kind] = FactError(f"{kind} facts: {type(exc).__name__}: {exc}")
-            self.stats.seconds[kind] = time.perf_counter() - start
+        with self._locks[kind]:
+            if kind not in self._cache:
+                self._collect(kind)
         value = self._cache[kind]
         if isinstance(value, FactError):
             raise value
         return value
 
-    def collect_all(self) -> None:
-        for kind in KINDS:
-            try:
-                self._get(kind)
-            except FactError:
-                pass
+    def _collect(self, kind: str) -> None:
+        start = time.perf_counter()
+        self.stats.collections[kind] = self.stats.collections.get(kind, 0) + 1
+        try:
+            self._cache[kind] = self._sources[kind].collect()
+        except FactError as exc:
+            self._cache[kind] = exc
+        except Exception as exc:  # a collector bug must still read as one line
+            self._cache[kind] = FactError(f"{kind} facts: {type(exc).__name__}: {exc}")
+        self.stats.seconds[kind] = time.perf_counter() - start
+
+    def collect(self, kind: str) -> None:
+        """Collect one kind now (an error is kept for the checks to report)."""
+        try:
+            self._get(kind)
+        except FactError:
+            pass
 
     def libvirt(self) -> LibvirtFacts:
         return self._get("libvirt")

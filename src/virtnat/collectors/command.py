@@ -6,6 +6,7 @@ audit costs that host a single remote command."""
 from __future__ import annotations
 
 import shlex
+import threading
 
 from ..errors import FactError
 from ..facts import probe
@@ -29,8 +30,13 @@ class ProbeRun:
             env.append(f"VIRTNAT_VIRSH={shlex.quote(virsh_uri)}")
         self.command = " ".join(env + ["sh", "-c", shlex.quote(probe.script())])
         self._result: dict | FactError | None = None
+        self._lock = threading.Lock()  # fact kinds collected in parallel share this one run
 
     def sections(self) -> dict[str, tuple[int, str]]:
+        with self._lock:
+            return self._sections()
+
+    def _sections(self) -> dict[str, tuple[int, str]]:
         if self._result is None:
             if self.remote:
                 self.stats.remote_commands += 1
