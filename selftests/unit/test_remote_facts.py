@@ -1,0 +1,70 @@
+"""Remote facts: the probe's virsh and ip sections recorded over SSH from the lab host, and
+one-line reasons for hosts that cannot be reached."""
+
+import pytest
+
+from virtnat.collectors.libvirt_api import connection_error
+from virtnat.collectors.reach import unreachable
+from virtnat.errors import FactError
+from virtnat.facts.links import parse_ip_json
+from virtnat.facts.probe import split_sections, system_from_sections
+from virtnat.facts.virsh import libvirt_from_sections
+
+
+@pytest.fixture
+def sections(data):
+    return split_sections(data("libvirt9/probe-remote.txt"))
+
+
+def test_virsh_sections_give_libvirt_facts(sections):
+    facts = libvirt_from_sections(sections, "qemu:///system", connection_error)
+    assert facts.version == "9.0.0"
+    net = facts.networks["default"]
+    assert (net.active, net.persistent, net.autostart, net.forward_mode, net.bridge) == (True, True, True, "nat", "virbr0")
+    assert facts.running_guests == ("virtnat-guest",)
+    assert [n.tap for n in facts.guest_nics] == ["vnet0"]
+
+
+def test_ip_and_system_sections_from_the_same_run(sections):
+    links = parse_ip_json(sections["ip-link"][1], sections["ip-addr"][1])
+    assert links["vnet0"].master == "virbr0"
+    assert system_from_sections(sections).firewall.backend == "iptables"
+
+
+def test_virsh_that_cannot_connect_is_one_line_with_the_fix():
+    sections = {"virsh-networks": (1, "error: failed to connect to the hypervisor\n"
+                                      "error: Failed to connect socket to '/var/run/libvirt/libvirt-sock-ro': No such file or directory")}
+    with pytest.raises(FactError) as err:
+        libvirt_from_sections(sections, "qemu:///system", connection_error)
+    assert str(err.value) == ("cannot connect to libvirt at qemu:///system: Failed to connect socket to "
+                              "'/var/run/libvirt/libvirt-sock-ro': No such file or directory; fix: start the libvirt "
+                              "daemon (systemctl start libvirtd, or virtqemud and virtnetworkd)")
+
+
+def test_no_virsh_on_the_host():
+    with pytest.raises(FactError, match="virsh is not installed"):
+        libvirt_from_sections({"virsh-networks": (127, "sh: 1: virsh: not found")}, "qemu:///system", connection_error)
+
+
+class CommandResultLike:
+    def __init__(self, stderr):
+        self.stderr = stderr
+
+
+@pytest.mark.parametrize(
+    "exc, expected",
+    [
+        (RuntimeError(CommandResultLike("ssh: connect to host 10.0.0.9 port 22: Connection refused\n")), "is the host up and sshd running"),
+        (RuntimeError(CommandResultLike("Host key verification failed.\n")), "known_hosts"),
+        (OSError("timed out"), "--connect-timeout"),
+        (Exception("Authentication failed."), "--ssh-identity-file"),
+    ],
+)
+def test_unreachable_hosts_say_why(exc, expected):
+    message = str(unreachable("hv9", exc))
+    assert message.startswith("cannot reach hv9: ") and expected in message and "\n" not in message
+
+
+def test_password_is_masked_in_reasons():
+    message = str(unreachable("hv9", Exception("failed for paramiko://root:hunter2@hv9")))
+    assert "hunter2" not in message
