@@ -43,18 +43,23 @@ virsh_all() {
     V="$T virsh -r -c $VIRTNAT_VIRSH"
     # `virsh version` probes the hypervisor (seconds); the daemon's own --version does not.
     section libvirt-version sh -c 'libvirtd --version || virtqemud --version || virtnetworkd --version'
-    nets=$($V net-list --all --name 2>&1); rc=$?
+    # Two virsh runs in all: one lists the names, one reads every definition (virsh takes
+    # ';'-separated commands, and its `echo` frames each section).
+    names=$($V 'net-list --all --name; echo @@virtnat:domains; list --name' 2>&1); rc=$?
+    nets=$(printf '%s\n' "$names" | sed '/^@@virtnat:domains$/,$d')
+    doms=$(printf '%s\n' "$names" | sed '1,/^@@virtnat:domains$/d')
     printf '@@virtnat:begin virsh-networks\n%s\n@@virtnat:end virsh-networks rc=%s\n' "$nets" "$rc"
-    [ "$rc" = 0 ] || nets=""
+    [ "$rc" = 0 ] || return 0
+    printf '@@virtnat:begin virsh-domains\n%s\n@@virtnat:end virsh-domains rc=0\n' "$doms"
+    batch=""
     for n in $nets; do
-        section "net-info:$n" $V net-info "$n"
-        section "net-xml:$n" $V net-dumpxml "$n"
+        batch="$batch echo @@virtnat:begin net-info:$n; net-info '$n'; echo @@virtnat:end net-info:$n rc=0;"
+        batch="$batch echo @@virtnat:begin net-xml:$n; net-dumpxml '$n'; echo @@virtnat:end net-xml:$n rc=0;"
     done
-    doms=$($V list --name 2>/dev/null)
-    section virsh-domains echo "$doms"
     for d in $doms; do
-        section "dom-xml:$d" $V dumpxml "$d"
+        batch="$batch echo @@virtnat:begin dom-xml:$d; dumpxml '$d'; echo @@virtnat:end dom-xml:$d rc=0;"
     done
+    [ -z "$batch" ] || $V "$batch"
 }
 if [ -n "${VIRTNAT_IP:-}" ]; then
     section ip-link ip -j -d link show

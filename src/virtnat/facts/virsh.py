@@ -33,7 +33,7 @@ def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connec
     for name in sections.get("virsh-networks", (0, ""))[1].split():
         info_rc, info = sections.get(f"net-info:{name}", (1, ""))
         xml_rc, xml = sections.get(f"net-xml:{name}", (1, ""))
-        if info_rc or xml_rc:
+        if info_rc or xml_rc or not xml.strip():
             raise FactError(f"virsh could not read network {name!r}: {(info if info_rc else xml).strip()}")
         flags = _flags(info)
         networks[name] = parse_network(xml, active=flags.get("active", False),
@@ -41,7 +41,7 @@ def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connec
     guests, nics = [], []
     for name in sorted(sections.get("virsh-domains", (0, ""))[1].split()):
         rc, xml = sections.get(f"dom-xml:{name}", (1, ""))
-        if rc:  # the guest stopped between listing and reading: it is no longer running
+        if rc or not xml.strip():  # the guest stopped between listing and reading: it is no longer running
             continue
         guests.append(name)
         nics.extend(parse_domain_nics(xml))
