@@ -68,6 +68,7 @@ def pytest_configure(config):
             for target, collected in zip(state.targets, pickle.loads(base64.b64decode(facts))):
                 target.preload(collected)
         return
+    _start_collection(config, state)
     state.report_dir.mkdir(parents=True, exist_ok=True)
     # Reports by default: pytest-html and junitxml read these options in their own configure.
     if not getattr(config.option, "htmlpath", None):
@@ -90,13 +91,10 @@ def pytest_configure(config):
         sys.addaudithook(state.count_spawn)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session):
-    """Start collecting every host's facts; pytest collects the checks meanwhile."""
-    state = _state(session.config)
-    if state is None or state.error or _is_worker(session.config) or session.config.option.collectonly:
-        return
-    state.collection = Collection(state.targets)
+def _start_collection(config, state: AuditState) -> None:
+    """Start collecting every host's facts now; pytest configures and collects the checks meanwhile."""
+    if not state.error and not config.option.collectonly:
+        state.collection = Collection(state.targets)
 
 
 @pytest.hookimpl(optionalhook=True)

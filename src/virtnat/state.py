@@ -96,7 +96,11 @@ class AuditState:
             self.spawned += 1
 
     def stats(self) -> dict:
-        return {"spawned_processes": self.spawned, "hosts": {t.name: asdict(t.stats) for t in self.targets}}
+        return {
+            "spawned_processes": self.spawned,
+            "collection_wall_seconds": self.collection.seconds if self.collection else None,
+            "hosts": {t.name: asdict(t.stats) for t in self.targets},
+        }
 
     @property
     def profile_dict(self) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .collectors import KINDS, HostFacts, Stats
@@ -67,8 +68,14 @@ class Collection:
     def __init__(self, targets: list[Target]):
         for target in targets:
             target.facts  # make the collectors here, not in the threads
-        self._thread = threading.Thread(target=collect_all, args=(targets,), name="virtnat-facts", daemon=True)
+        self.seconds = 0.0  # wall time from start to the last fact
+        self._thread = threading.Thread(target=self._run, args=(targets,), name="virtnat-facts", daemon=True)
         self._thread.start()
+
+    def _run(self, targets: list[Target]) -> None:
+        start = time.perf_counter()
+        collect_all(targets)
+        self.seconds = time.perf_counter() - start
 
     def wait(self) -> None:
         self._thread.join()
