@@ -3,7 +3,9 @@
 # and a tiny guest) inside a network namespace of its own, so that nothing it does
 # touches this machine's own network. Follows shared/LAB.md.
 #   lab/lab.sh up | down | status | exec CMD...
+# LAB_GEN=11 selects the second lab instead: libvirt 11 in a Debian 13 root (lab/lab11.sh).
 set -euo pipefail
+[ "${LAB_GEN:-9}" = 11 ] && exec "$(dirname "$0")/lab11.sh" "$@"
 NS=${LAB_NS:-virtnat-lab}
 RUN=${LAB_RUN:-/run/virtnat-lab}
 GUEST=${LAB_GUEST:-virtnat-guest}
@@ -15,30 +17,9 @@ NET=${LAB_NET:-10.213.0}
 ADDRS=$(seq -f "$NET.%g" 2 11)
 NOLISTEN=$NET.99
 LAB_USER=${LAB_USER:-virtnat}
+
 in_ns() { ip netns exec "$NS" "$@"; }
-log() { echo "lab: $*" >&2; }
-
-wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
-    local t=$1 what=$2; shift 2
-    for _ in $(seq $((t * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-    log "timed out after ${t}s waiting for $what"; return 1
-}
-
-ns_pids() {  # every process whose network namespace is the lab's
-    [ -e "/run/netns/$NS" ] || return 0
-    local ino; ino=$(stat -L -c %i "/run/netns/$NS")
-    for p in /proc/[0-9]*; do
-        [ "$(stat -L -c %i "$p/ns/net" 2>/dev/null)" = "$ino" ] && echo "${p#/proc/}"
-    done
-    return 0
-}
-
-ns_pid_of() {  # the pid of the lab's own process named $1 (other labs may run one too)
-    local p; for p in $(ns_pids); do
-        [ "$(cat /proc/$p/comm 2>/dev/null)" = "$1" ] && grep -q . "/proc/$p/cmdline" 2>/dev/null && { echo "$p"; return 0; }
-    done
-    return 1
-}
+. "$HERE/common.sh"
 
 start_firewalld() {
     ip netns exec "$NS" setsid firewalld --nofork --nopid </dev/null >"$RUN/firewalld.log" 2>&1 &

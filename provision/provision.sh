@@ -2,10 +2,21 @@
 # The document's setup of libvirt's NAT network, as one idempotent script.
 # Run it on the hypervisor (as root) once libvirtd and firewalld are running.
 #   NETWORK  libvirt network name      (default: default)
-#   SYSCTL_CONF  file the forwarding lines are persisted in (default: /etc/sysctl.conf)
+#   SYSCTL_CONF  file the forwarding lines are persisted in (default: /etc/sysctl.conf where
+#                the boot reads it, as the document says; else a sysctl.d drop-in: Debian 13's
+#                systemd-sysctl no longer reads /etc/sysctl.conf)
 set -eu
 NETWORK=${NETWORK:-default}
-SYSCTL_CONF=${SYSCTL_CONF:-/etc/sysctl.conf}
+sysctl_conf_read_at_boot() {
+    [ -x /usr/lib/systemd/systemd-sysctl ] || [ -x /lib/systemd/systemd-sysctl ] || return 0
+    for f in /etc/sysctl.d/*.conf; do
+        [ "$(readlink -f "$f")" = /etc/sysctl.conf ] && return 0
+    done
+    return 1
+}
+if [ -z "${SYSCTL_CONF:-}" ]; then
+    if sysctl_conf_read_at_boot; then SYSCTL_CONF=/etc/sysctl.conf; else SYSCTL_CONF=/etc/sysctl.d/99-forwarding.conf; fi
+fi
 TEMPLATE=/usr/share/libvirt/networks/default.xml
 
 say() { echo "provision: $*"; }

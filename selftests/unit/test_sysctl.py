@@ -1,5 +1,5 @@
 """The persisted sysctl value: systemd-sysctl's precedence, Debian's 99-sysctl.conf link."""
-from virtnat.facts.sysctl import boot_order, persisted_values
+from virtnat.facts.sysctl import boot_order, persisted_values, sysctl_conf_read_at_boot
 
 KEY = "net.ipv4.ip_forward"
 
@@ -8,13 +8,22 @@ def files(**by_path):
     return {path: (real, text) for path, (real, text) in by_path.items()}
 
 
-def value(fs, key=KEY):
-    return persisted_values(fs, [key]).get(key)
+def value(fs, key=KEY, systemd=True):
+    return persisted_values(fs, [key], systemd).get(key)
 
 
-def test_sysctl_conf_alone():
+def test_sysctl_conf_alone_without_systemd():
+    """Without systemd the boot runs `sysctl --system`, which reads /etc/sysctl.conf last."""
     fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", "# comment\nnet.ipv4.ip_forward = 1\n")}
-    assert value(fs) == ("1", "/etc/sysctl.conf")
+    assert value(fs, systemd=False) == ("1", "/etc/sysctl.conf")
+
+
+def test_debian13_systemd_does_not_read_sysctl_conf():
+    """Debian 13 dropped the 99-sysctl.conf link: the document's sysctl.conf line does not persist."""
+    fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", "net.ipv4.ip_forward = 1\n"),
+          "/etc/sysctl.d/README.sysctl": ("/etc/sysctl.d/README.sysctl", "")}
+    assert value(fs) is None
+    assert not sysctl_conf_read_at_boot(fs)
 
 
 def test_etc_masks_usr_lib_file_of_same_name():
@@ -44,16 +53,17 @@ def test_debian_link_applies_sysctl_conf_in_its_place_not_again():
     assert value(fs)[0] == "0"
 
 
-def test_sysctl_conf_comes_last_without_the_link():
+def test_sysctl_conf_comes_last_without_the_link_and_without_systemd():
     fs = {
         "/etc/sysctl.d/99-zz-off.conf": ("/etc/sysctl.d/99-zz-off.conf", "net.ipv4.ip_forward=0\n"),
         "/etc/sysctl.conf": ("/etc/sysctl.conf", "net.ipv4.ip_forward=1\n"),
     }
-    assert value(fs) == ("1", "/etc/sysctl.conf")
+    assert value(fs, systemd=False) == ("1", "/etc/sysctl.conf")
+    assert value(fs) == ("0", "/etc/sysctl.d/99-zz-off.conf")
 
 
 def test_alias_glob_and_ignore_prefix():
-    fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", "-net.ipv4.conf.all.forwarding = 1\n; note\nnet.ipv6.conf.*.forwarding=1\n")}
+    fs = {"/etc/sysctl.d/60-x.conf": ("/etc/sysctl.d/60-x.conf", "-net.ipv4.conf.all.forwarding = 1\n; note\nnet.ipv6.conf.*.forwarding=1\n")}
     assert value(fs)[0] == "1"  # conf.all.forwarding is ip_forward's alias
     assert value(fs, "net.ipv6.conf.all.forwarding")[0] == "1"
 

@@ -95,6 +95,7 @@ class SystemFacts:
     sysctl_runtime: dict[str, str]
     sysctl_persisted: dict[str, str]
     sysctl_sources: dict[str, str]  # key -> file that set its persisted value
+    sysctl_conf_at_boot: bool  # whether the boot reads /etc/sysctl.conf at all
     processes: tuple[ProcessFacts, ...]
     binaries: dict[str, str | None]  # name -> path, None when absent
     network_driver: str | None  # path of libvirt's network driver, None when absent

@@ -98,11 +98,19 @@ def libvirt_rules(ruleset: list[dict]) -> list[Rule]:
     return rules
 
 
+# firewalld 1.x dispatches input by zone in filter_INPUT_ZONES (`iifname X goto filter_IN_zone`);
+# firewalld 2.x in filter_INPUT_POLICIES (`iifname X jump filter_IN_zone`, beside policy chains).
+ZONE_CHAINS = ("filter_INPUT_ZONES", "filter_INPUT_POLICIES")
+
+
 def firewalld_zones(ruleset: list[dict]) -> dict[str, str]:
-    """Interface -> zone from firewalld's nftables rules (iifname X goto filter_IN_zone)."""
+    """Interface -> zone from firewalld's nftables rules."""
     zones = {}
-    for exprs in _chains(ruleset, FIREWALLD_TABLE).get("filter_INPUT_ZONES", (None, []))[1]:
-        rule = _rule("filter", "INPUT", "filter_INPUT_ZONES", exprs)
-        if rule.iif and rule.verdict and rule.verdict.startswith("filter_IN_"):
-            zones.setdefault(rule.iif, rule.verdict[len("filter_IN_"):])
+    chains = _chains(ruleset, FIREWALLD_TABLE)
+    for name in ZONE_CHAINS:
+        for exprs in chains.get(name, (None, []))[1]:
+            rule = _rule("filter", "INPUT", name, exprs)
+            target = rule.verdict or ""
+            if rule.iif and target.startswith("filter_IN_") and not target.startswith("filter_IN_policy_"):
+                zones.setdefault(rule.iif, target[len("filter_IN_"):])
     return zones

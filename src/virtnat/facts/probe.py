@@ -104,8 +104,10 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
     for line in sections["runtime"][1].splitlines():
         key, _, value = line.partition("=")
         runtime[sysctl.normalize_key(key)] = value.strip()
-    persisted = sysctl.persisted_values(parse_sysctl_files(sections["sysctl-files"][1]), SYSCTL_KEYS)
     binaries, driver = parse_binaries(sections["binaries"][1])
+    files = parse_sysctl_files(sections["sysctl-files"][1])
+    systemd = bool(binaries.get("systemd-sysctl"))
+    persisted = sysctl.persisted_values(files, SYSCTL_KEYS, systemd)
     rc, enabled = sections.get("firewalld-enabled", (127, ""))
     problems: list[str] = []
     ipt = _ruleset(sections, "iptables-save", problems)
@@ -121,6 +123,7 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         sysctl_runtime=runtime,
         sysctl_persisted={k: v for k, (v, _) in persisted.items()},
         sysctl_sources={k: src for k, (_, src) in persisted.items()},
+        sysctl_conf_at_boot=sysctl.sysctl_conf_read_at_boot(files, systemd),
         processes=parse_processes(sections["processes"][1]),
         binaries=binaries,
         network_driver=driver,

@@ -30,6 +30,9 @@ binaries() {
     for b in dnsmasq iptables nft firewalld firewall-cmd libvirtd virtqemud virtnetworkd systemctl; do
         echo "$b $(command -v $b)"
     done
+    for d in /usr/lib/systemd /lib/systemd; do
+        [ -x "$d/systemd-sysctl" ] && { echo "systemd-sysctl $d/systemd-sysctl"; break; }
+    done
     for d in /usr/lib64/libvirt/connection-driver /usr/lib/libvirt/connection-driver /usr/lib/*/libvirt/connection-driver; do
         [ -e "$d/libvirt_driver_network.so" ] && echo "network-driver $d/libvirt_driver_network.so"
     done

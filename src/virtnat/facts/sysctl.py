@@ -35,12 +35,13 @@ def parse_sysctl_text(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def boot_order(files: dict[str, tuple[str, str]]) -> list[str]:
-    """The files systemd-sysctl applies, in order. files: path -> (realpath, content).
+def boot_order(files: dict[str, tuple[str, str]], systemd: bool = True) -> list[str]:
+    """The files the boot applies, in order. files: path -> (realpath, content).
 
     Files are ordered by name across all directories; of two with the same name, the one
-    in the earlier directory wins. /etc/sysctl.conf comes last (as `sysctl --system` does)
-    unless a sysctl.d entry already links to it (Debian's 99-sysctl.conf).
+    in the earlier directory wins. systemd-sysctl reads /etc/sysctl.conf only through a
+    sysctl.d link to it (Debian 12's 99-sysctl.conf; Debian 13 has none). Without systemd,
+    `sysctl --system` reads it last.
     """
     chosen: dict[str, str] = {}
     for directory in SYSCTL_DIRS:
@@ -49,18 +50,22 @@ def boot_order(files: dict[str, tuple[str, str]]) -> list[str]:
             if name.endswith(".conf"):
                 chosen.setdefault(name, path)
     order = [chosen[name] for name in sorted(chosen)]
-    if SYSCTL_CONF in files and all(files[p][0] != SYSCTL_CONF for p in order):
+    if not systemd and SYSCTL_CONF in files and all(files[p][0] != SYSCTL_CONF for p in order):
         order.append(SYSCTL_CONF)
     return order
 
 
-def persisted_values(files: dict[str, tuple[str, str]], keys: list[str]) -> dict[str, tuple[str, str]]:
+def sysctl_conf_read_at_boot(files: dict[str, tuple[str, str]], systemd: bool = True) -> bool:
+    return any(files[p][0] == SYSCTL_CONF for p in boot_order(files, systemd))
+
+
+def persisted_values(files: dict[str, tuple[str, str]], keys: list[str], systemd: bool = True) -> dict[str, tuple[str, str]]:
     """For each key, (value, file) after applying every file in boot order; absent keys are left out.
 
     A glob assignment (`net.ipv4.conf.*.forwarding`) applies to every key it matches.
     """
     result: dict[str, tuple[str, str]] = {}
-    for path in boot_order(files):
+    for path in boot_order(files, systemd):
         for key, value in parse_sysctl_text(files[path][1]):
             names = {key, ALIASES.get(key, key)}
             for wanted in keys:

@@ -1,0 +1,140 @@
+#!/bin/bash
+# The second lab: libvirt 11 (Debian 13) in a chroot, in a network namespace of its own,
+# audited over SSH. Follows the second recipe in shared/LAB.md.
+#   LAB_BACKEND=iptables|nftables  libvirt's firewall backend (network.conf)
+#   LAB_FIREWALLD=1|0              run firewalld or not
+#   lab/lab11.sh up | down | status | exec CMD... | restart-libvirtd | csum-wrapper on|off
+set -euo pipefail
+NS=${LAB11_NS:-virtnat-lab11}
+RUN=${LAB11_RUN:-/run/virtnat-lab11}
+ROOT=${LAB_ROOT:-/var/cache/virtnat/trixie-root}
+BACKEND=${LAB_BACKEND:-iptables}
+FIREWALLD=${LAB_FIREWALLD:-1}
+GUEST=${LAB_GUEST:-virtnat-guest}
+VETH=vlab11
+NET=${LAB11_NET:-10.213.1}
+ADDRS=$(seq -f "$NET.%g" 2 4)
+HERE=$(cd "$(dirname "$0")" && pwd)
+# The chroot's tools first; /opt/virtnat/bin holds the tc wrapper (see csum_wrapper).
+CPATH=/opt/virtnat/bin:/usr/sbin:/usr/bin:/sbin:/bin
+in_ns() { ip netns exec "$NS" "$@"; }
+in_root() { ip netns exec "$NS" chroot "$ROOT" env -i PATH=$CPATH "$@"; }
+. "$HERE/common.sh"
+
+mounted() { grep -q " $1 " /proc/mounts; }
+
+unmount_all() {
+    local m
+    for m in sys run dev/pts dev proc; do
+        mounted "$ROOT/$m" && umount -l "$ROOT/$m"
+    done
+    return 0
+}
+
+down() {
+    local pids; pids=$(ns_pids)
+    [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+    sleep 0.3
+    unmount_all
+    [ -e "/run/netns/$NS" ] && ip netns del "$NS"
+    ip link del "$VETH-host" 2>/dev/null || true
+    rm -rf "$RUN"
+    log "lab11 down"
+}
+
+csum_wrapper() {  # on: tc skips `action csum` (this kernel lacks CONFIG_NET_ACT_CSUM)
+    mkdir -p "$ROOT/opt/virtnat/bin"
+    if [ "$1" = on ]; then
+        printf '#!/bin/sh\ncase " $* " in *" csum "*) exit 0;; esac\nexec /usr/sbin/tc "$@"\n' >"$ROOT/opt/virtnat/bin/tc"
+        chmod +x "$ROOT/opt/virtnat/bin/tc"
+    else
+        rm -f "$ROOT/opt/virtnat/bin/tc"
+    fi
+}
+
+start_libvirtd() {
+    in_root libvirtd -d
+    wait_for 30 libvirtd in_root virsh -r net-list
+}
+
+restart_libvirtd() {
+    local pid; pid=$(ns_pid_of libvirtd) && kill "$pid"
+    wait_for 20 "libvirtd to stop" sh -c "! grep -qs libvirtd /proc/${pid:-0}/cmdline"
+    start_libvirtd
+}
+
+guest_xml() {
+    cat <<XML
+<domain type='qemu'>
+  <name>$GUEST</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <devices>
+    <interface type='network'><source network='default'/><model type='virtio'/>
+      <rom enabled='no'/></interface>
+  </devices>
+</domain>
+XML
+}
+
+up() {
+    "$HERE/build-root.sh"
+    down 2>/dev/null || true
+    mkdir -p "$RUN"
+    ip netns add "$NS"
+    in_ns ip link set lo up
+    mount --bind /proc "$ROOT/proc"
+    mount --bind /dev "$ROOT/dev"
+    mount --bind /dev/pts "$ROOT/dev/pts"
+    mount -t tmpfs tmpfs "$ROOT/run"  # the chroot's own /run: the other lab's libvirtd lives in the host's
+    nsenter --net="/run/netns/$NS" mount -t sysfs sysfs "$ROOT/sys"
+    mkdir -p "$ROOT/run/dbus" "$ROOT/run/sshd"
+    printf 'firewall_backend = "%s"\n' "$BACKEND" >"$ROOT/etc/libvirt/network.conf"
+    csum_wrapper "$([ "$BACKEND" = nftables ] && echo on || echo off)"
+    in_root dbus-daemon --system --fork
+    if [ "$FIREWALLD" = 1 ]; then
+        ip netns exec "$NS" chroot "$ROOT" env -i PATH=$CPATH setsid firewalld --nofork --nopid </dev/null >"$RUN/firewalld.log" 2>&1 &
+        wait_for 60 firewalld in_root firewall-cmd --state
+    fi
+    in_root virtlogd -d
+    start_libvirtd
+    cp "$HERE/../provision/provision.sh" "$ROOT/run/provision.sh"
+    in_root sh /run/provision.sh >/dev/null  # the document's steps, in the root's own /etc
+    if ! in_root virsh dominfo "$GUEST" >/dev/null 2>&1; then
+        guest_xml >"$ROOT/run/guest.xml"
+        in_root virsh define /run/guest.xml >/dev/null
+    fi
+    in_root virsh start "$GUEST" >/dev/null
+    start_sshd
+    wait_for 30 "the guest's tap to forward" sh -c "ip netns exec $NS bridge link | grep -q 'master virbr0 state forwarding'"
+    log "lab11 up: libvirt $(in_root libvirtd --version | awk '{print $NF}'), backend $BACKEND, firewalld $FIREWALLD; ssh root@$NET.2 key $RUN/id_ed25519 known_hosts $RUN/known_hosts"
+}
+
+start_sshd() {
+    mkdir -p "$ROOT/root/.ssh"
+    ssh-keygen -q -t ed25519 -N '' -f "$ROOT/run/ssh_host_ed25519_key"
+    ssh-keygen -q -t ed25519 -N '' -f "$RUN/id_ed25519"
+    cp "$RUN/id_ed25519.pub" "$ROOT/run/authorized_keys"
+    ip link add "$VETH-host" type veth peer name "$VETH-lab"
+    ip link set "$VETH-lab" netns "$NS"
+    ip addr add "$NET.1/24" dev "$VETH-host"
+    ip link set "$VETH-host" up
+    local listen=() a
+    for a in $ADDRS; do in_ns ip addr add "$a/24" dev "$VETH-lab"; listen+=(-o "ListenAddress=$a"); done
+    in_ns ip link set "$VETH-lab" up
+    : >"$RUN/known_hosts"
+    for a in $ADDRS; do echo "$a $(cat "$ROOT/run/ssh_host_ed25519_key.pub")" >>"$RUN/known_hosts"; done
+    in_root /usr/sbin/sshd -f /dev/null "${listen[@]}" -o HostKey=/run/ssh_host_ed25519_key \
+        -o PidFile=/run/sshd.pid -o AuthorizedKeysFile=/run/authorized_keys -o StrictModes=no \
+        -o UsePAM=no -o PermitRootLogin=prohibit-password -o MaxStartups=100
+    wait_for 10 sshd sh -c "ssh -o BatchMode=yes -o UserKnownHostsFile=$RUN/known_hosts -i $RUN/id_ed25519 root@$NET.2 true"
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) [ -e "/run/netns/$NS" ] && in_root virsh -r net-list --all || { echo "lab11: down"; exit 1; } ;;
+    exec) shift; in_root "$@" ;;
+    restart-libvirtd) restart_libvirtd ;;
+    csum-wrapper) csum_wrapper "$2" ;;
+    *) echo "usage: $0 up|down|status|exec CMD...|restart-libvirtd|csum-wrapper on|off" >&2; exit 2 ;;
+esac
