@@ -58,8 +58,13 @@ start_libvirtd() {
 }
 
 restart_libvirtd() {
-    local pid; pid=$(ns_pid_of libvirtd) && kill "$pid"
-    wait_for 20 "libvirtd to stop" sh -c "! grep -qs libvirtd /proc/${pid:-0}/cmdline"
+    local pid; pid=$(ns_pid_of libvirtd) || pid=
+    if [ -n "$pid" ]; then
+        kill "$pid"
+        wait_for 30 "libvirtd to stop" sh -c "! grep -qs libvirtd /proc/$pid/cmdline" || kill -9 "$pid"
+        sleep 0.2
+    fi
+    rm -f "$ROOT/run/libvirtd.pid"
     start_libvirtd
 }
 

@@ -30,10 +30,11 @@ def _where(firewall, system, profile):
     impact="critical",
     remediation="virsh net-destroy {network} && virsh net-start {network}   (libvirt reinstalls its rules; check firewalld and libvirtd logs)",
 )
-def test_masquerade_is_in_place(firewall, system, libvirt_or_none, profile):
+def test_masquerade_is_in_place(firewall, system, libvirt_or_none, profile, note):
     """Without masquerading, guest packets leave with 192.168.122.x source addresses and no
     reply ever comes back, while the network still reads "active"."""
     running_network(libvirt_or_none, profile)
+    note(_where(firewall, system, profile))
     assert profile.subnet in firewall.masquerade_sources, (
         f"NAT rules are missing: no masquerade for {profile.subnet} ({_where(firewall, system, profile)}; "
         f"masqueraded: {', '.join(sorted(firewall.masquerade_sources)) or 'nothing'})"
@@ -46,10 +47,11 @@ def test_masquerade_is_in_place(firewall, system, libvirt_or_none, profile):
     impact="high",
     remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
-def test_filter_rules_are_in_place(firewall, system, libvirt_or_none, profile):
+def test_filter_rules_are_in_place(firewall, system, libvirt_or_none, profile, note):
     """libvirt's INPUT/FORWARD/OUTPUT rules let guests get DHCP and DNS from the host and
     forward their traffic; a host firewall reload that drops them cuts the guests off."""
     running_network(libvirt_or_none, profile)
+    note(_where(firewall, system, profile))
     found = firewall.bridge_rules.get(profile.bridge, frozenset())
     required = REQUIRED_ROLES.get(firewall.backend or "iptables")
     missing = [ROLE_TEXT[r] for r in required if r not in found]
