@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_LAB := libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 \
-	firewalld dnsmasq-base iptables nftables openssh-server openssh-client sudo dbus bridge-utils
+	firewalld dnsmasq-base iptables nftables openssh-server openssh-client sudo dbus bridge-utils \
+	debootstrap
 APT_BUILD := libvirt-dev pkg-config gcc python3-dev python3-venv
 STAMP := $(VENV)/.installed
 
@@ -32,14 +33,22 @@ e2e: lab-deps $(STAMP)
 bench: lab-deps $(STAMP)
 	$(PY) bench/audit_bench.py
 
+# The lab host: LAB=9 (default: Debian 12's libvirt 9, audited locally or over SSH) or
+# LAB=11 (Debian 13's libvirt 11 in a cached chroot, over SSH), with BACKEND=iptables|nftables
+# and FIREWALLD=1|0 for LAB=11.
+LAB ?= 9
+BACKEND ?= iptables
+FIREWALLD ?= 1
+LAB_ENV = LAB_GEN=$(LAB) LAB_BACKEND=$(BACKEND) LAB_FIREWALLD=$(FIREWALLD)
+
 lab-up: lab-deps
-	lab/lab.sh up
+	$(LAB_ENV) lab/lab.sh up
 
 lab-down:
-	lab/lab.sh down
+	$(LAB_ENV) lab/lab.sh down
 
 lab-status:
-	lab/lab.sh status
+	$(LAB_ENV) lab/lab.sh status
 
 deps: $(STAMP)
 
