@@ -14,6 +14,9 @@ from virtnat.collectors.netlink import NetlinkSource
 run = ProbeRun(testinfra.get_host("local://"), "lab", Stats(), remote=False, links=True, virsh_uri="qemu:///system")
 netlink, ip_json = NetlinkSource().collect(), ProbeLinkSource(run).collect()
 assert netlink == ip_json, (netlink, ip_json)
+helper = NetlinkSource()
+helper.start()  # the same dump, in the helper process the audit uses
+assert helper.collect() == netlink
 api, virsh = LibvirtApiSource("qemu:///system", Stats()).collect(), ProbeLibvirtSource(run, "qemu:///system").collect()
 assert api == virsh, (api, virsh)
 print(sorted(netlink), sorted(api.networks), api.running_guests)

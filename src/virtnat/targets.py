@@ -46,7 +46,7 @@ class Target:
         if self.is_local:
             run = ProbeRun(self.host, self.name, stats, remote=False)
             libvirt = LibvirtApiSource(self.api_uri or self.libvirt_uri, stats)
-            return HostFacts(self.name, libvirt, NetlinkSource(), ProbeSystemSource(run), stats)
+            return HostFacts(self.name, libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
         # One remote command brings links, system facts and (without --libvirt-uri) virsh's view.
         run = ProbeRun(self.host, self.name, stats, remote=True, links=True,
                        virsh_uri=None if self.api_uri else self.libvirt_uri)
@@ -67,7 +67,7 @@ class Collection:
 
     def __init__(self, targets: list[Target]):
         for target in targets:
-            target.facts  # make the collectors here, not in the threads
+            target.facts.prefetch()  # make the collectors here, not in the threads
         self.seconds = 0.0  # wall time from start to the last fact
         self._thread = threading.Thread(target=self._run, args=(targets,), name="virtnat-facts", daemon=True)
         self._thread.start()

@@ -77,6 +77,12 @@ class HostFacts:
             self._cache[kind] = FactError(f"{kind} facts: {type(exc).__name__}: {exc}")
         self.stats.seconds[kind] = time.perf_counter() - start
 
+    def prefetch(self) -> None:
+        """Let sources that can work ahead in another process start now."""
+        for source in self._sources.values():
+            if hasattr(source, "start"):
+                source.start()
+
     def collect(self, kind: str) -> None:
         """Collect one kind now (an error is kept for the checks to report)."""
         try:
