@@ -68,6 +68,8 @@ def pytest_configure(config):
             for target, collected in zip(state.targets, pickle.loads(base64.b64decode(facts))):
                 target.preload(collected)
         return
+    if config.getoption("stats_json"):
+        sys.addaudithook(state.count_spawn)
     _start_collection(config, state)
     state.report_dir.mkdir(parents=True, exist_ok=True)
     # Reports by default: pytest-html and junitxml read these options in their own configure.
@@ -87,8 +89,6 @@ def pytest_configure(config):
     config.pluginmanager.register(Recorder(state), "virtnat-recorder")
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(html_report, "virtnat-html")
-    if config.getoption("stats_json"):
-        sys.addaudithook(state.count_spawn)
 
 
 def _start_collection(config, state: AuditState) -> None:
