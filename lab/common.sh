@@ -24,3 +24,15 @@ ns_pid_of() {  # the pid of the lab's own process named $1 (other labs may run o
     return 1
 }
 
+guest_xml() {  # the tiny guest of LAB.md: no disk, no option ROM, TCG; its tap joins virbr0
+    cat <<XML
+<domain type='qemu'>
+  <name>$GUEST</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <devices>
+    <interface type='network'><source network='default'/><model type='virtio'/>
+      <rom enabled='no'/></interface>
+  </devices>
+</domain>
+XML
+}

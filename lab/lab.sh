@@ -61,19 +61,6 @@ down() {
     log "down"
 }
 
-guest_xml() {
-    cat <<XML
-<domain type='qemu'>
-  <name>$GUEST</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-  <devices>
-    <interface type='network'><source network='default'/><model type='virtio'/>
-      <rom enabled='no'/></interface>
-  </devices>
-</domain>
-XML
-}
-
 up() {
     down 2>/dev/null || true
     mkdir -p "$RUN" /run/dbus /run/sshd

@@ -68,19 +68,6 @@ restart_libvirtd() {
     start_libvirtd
 }
 
-guest_xml() {
-    cat <<XML
-<domain type='qemu'>
-  <name>$GUEST</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-  <devices>
-    <interface type='network'><source network='default'/><model type='virtio'/>
-      <rom enabled='no'/></interface>
-  </devices>
-</domain>
-XML
-}
-
 up() {
     "$HERE/build-root.sh"
     down 2>/dev/null || true

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -109,6 +110,4 @@ class AuditState:
 
 def _redact(spec: str) -> str:
     """A host spec without its password, if it has one."""
-    import re
-
     return re.sub(r"(://[^/@:]+):[^/@]*@", r"\1:***@", spec)

@@ -60,4 +60,20 @@ def pytest_html_results_summary(prefix, summary, postfix, session):
     if state.error:
         prefix.append(f"<p><strong>Audit not run:</strong> {escape(state.error)}</p>")
     prefix.append(f"<p>Profile: {escape(json.dumps(state.profile_dict))}</p>")
+    prefix.append(hosts_html(state.results))
     postfix.append(evidence_html(state.targets))
+
+
+def hosts_html(results) -> str:
+    """One line per host: its outcome counts and what failed, before the table of checks."""
+    rows = []
+    for host, checks in results.by_host().items():
+        counts = results.summary(checks)
+        bad = ", ".join(c.id + (f"[{c.subject}]" if c.subject else "") for c in checks if c.outcome in ("failed", "error"))
+        causes = {c.message for c in checks}
+        if checks and counts["error"] == len(checks) and len(causes) == 1:
+            bad = f"nothing checked: {causes.pop()}"  # one cause for the whole host, e.g. unreachable
+        cells = "".join(f"<td>{counts[k]}</td>" for k in ("passed", "failed", "skipped", "error"))
+        rows.append(f"<tr><td>{escape(host)}</td>{cells}<td>{escape(bad) or '-'}</td></tr>")
+    head = "<tr><th>Host</th><th>Passed</th><th>Failed</th><th>Skipped</th><th>Error</th><th>Not passing</th></tr>"
+    return f"<h2>Hosts</h2><table>{head}{''.join(rows)}</table>"
