@@ -82,3 +82,17 @@ def test_bridge_without_ports_is_normal_not_a_failure(lab):
     assert net07["outcome"] == "passed"
     assert "NO-CARRIER" in net07["message"]
     assert lab.wait_healthy().rc == 0
+
+
+def test_vm_checks_skip_when_no_guest_runs(lab):
+    lab.sh("virsh destroy virtnat-guest")
+    try:
+        run = lab.audit()
+    finally:
+        lab.sh("virsh start virtnat-guest")
+    assert run.rc == 0, run.stdout
+    vm = [c for c in run.doc["hosts"][0]["checks"] if c["id"].startswith("VM-")]
+    assert [c["outcome"] for c in vm] == ["skipped"] * 4
+    assert all("no running guest" in c["message"] for c in vm)
+    assert run.check("NET-07")["outcome"] == "passed" and "NO-CARRIER" in run.check("NET-07")["message"]
+    assert lab.wait_healthy(timeout=120).rc == 0
