@@ -65,3 +65,22 @@ def test_scheduled_audit_diff_and_prometheus(lab, tmp_path):
     assert same.returncode == 0 and "no changes" in same.stdout
     assert json.loads((reports / "latest.json").read_text())["hosts"][0]["host"] == ADDRS[0]
     assert lab.wait_healthy().rc == 0
+
+
+def test_filtered_host_times_out_within_the_connect_timeout(lab, tmp_path):
+    """A host that drops the connection attempt (here: the lab drops SYNs to port 2222)
+    costs its connect timeout, then its checks ERROR saying so; nothing hangs."""
+    cfg = lab.ssh_config(tmp_path / "config")
+    lab.sh("iptables -I INPUT -p tcp --dport 2222 -j DROP")
+    try:
+        for connection in ("ssh", "paramiko"):
+            start = time.monotonic()
+            run = lab.audit(f"--hosts={connection}://root@{ADDRS[0]}:2222", f"--ssh-config={cfg}",
+                            "--connect-timeout=2", inside=False)
+            elapsed = time.monotonic() - start
+            checks = run.doc["hosts"][0]["checks"]
+            assert run.rc == 1 and {c["outcome"] for c in checks} == {"error"}, run.stdout
+            assert "timed out" in checks[0]["message"] and "--connect-timeout" in checks[0]["message"], checks[0]
+            assert elapsed < 2 + 10, f"{connection}: {elapsed:.1f} s"
+    finally:
+        lab.sh("iptables -D INPUT -p tcp --dport 2222 -j DROP")
