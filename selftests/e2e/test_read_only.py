@@ -2,7 +2,6 @@
 state, firewall and sysctls, taken before and after an audit, is identical."""
 import hashlib
 import re
-from pathlib import Path
 
 SNAPSHOT = {
     "links": "ip -d -j link show",

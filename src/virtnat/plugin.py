@@ -205,8 +205,8 @@ def pytest_sessionfinish(session, exitstatus):
     state.wait_for_facts()  # evidence and stats are complete
     if state.error:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
-    profile = None if state.error else state.profile_dict
-    write_json(state.json_path, audit_document(state.results, profile, state.started.isoformat(), utc_now().isoformat(), state.error))
+    expected = None if state.error else state.profile_dict
+    write_json(state.json_path, audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error))
     if state.json_is_default:
         shutil.copyfile(state.json_path, state.report_dir / "latest.json")
     if session.config.getoption("stats_json"):

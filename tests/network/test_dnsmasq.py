@@ -15,5 +15,5 @@ def test_dnsmasq_is_running(system, libvirt_or_none, profile):
     get no address."""
     running_network(libvirt_or_none, profile)
     conf = f"/{profile.network}.conf"
-    mine = [p for p in system.running("dnsmasq") if f"--conf-file=" in p.cmdline and conf in p.cmdline]
+    mine = [p for p in system.running("dnsmasq") if "--conf-file=" in p.cmdline and conf in p.cmdline]
     assert mine, f"no dnsmasq runs with libvirt's config for network {profile.network!r} (…/dnsmasq{conf})"
