@@ -21,6 +21,7 @@ audit: $(STAMP)
 
 ## test: install everything the tests need (the lab's packages too) and run all selftests
 test: lab-deps $(STAMP)
+	$(VENV)/bin/ruff check --select F,E9 src tests selftests bench
 	$(PY) -m pytest selftests -p no:cacheprovider -v $(ARGS)
 
 unit: $(STAMP)
