@@ -55,12 +55,10 @@ deps: $(STAMP)
 
 # System packages: libvirt's headers to build libvirt-python; the lab's daemons for the tests.
 .apt-build:
-	@dpkg -s $(APT_BUILD) >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_BUILD); }
+	@lab/apt-install.sh $(APT_BUILD)
 
 lab-deps:
-	@dpkg -s $(APT_LAB) >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_LAB); }
+	@lab/apt-install.sh $(APT_LAB)
 
 $(STAMP): pyproject.toml | .apt-build
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
