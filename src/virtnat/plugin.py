@@ -181,8 +181,9 @@ def pytest_runtest_makereport(item, call):
         remediation=state.profile.substitute(control.get("remediation", ""), **_subject_values(nic)),
     )
     report.virtnat = dict(vars(result))
-    for key in ("id", "title", "impact", "remediation"):
-        item.user_properties.append((key, getattr(result, key)))
+    if not any(key == "id" for key, _ in item.user_properties):  # a teardown error decides again
+        for key in ("id", "title", "impact", "remediation"):
+            item.user_properties.append((key, getattr(result, key)))
 
 
 class Recorder:
