@@ -53,7 +53,8 @@ def test_missing_sections_are_one_fact_error():
 
 def test_script_frames_every_section():
     names = {line.split()[1] for line in script().splitlines() if line.startswith("section ")}
-    assert names == {"runtime", "sysctl-files", "processes", "binaries", "firewalld-enabled", "iptables-save", "nft"}
+    assert names == {"runtime", "sysctl-files", "processes", "binaries", "firewalld-enabled", "iptables-save", "nft",
+                     "iptables-legacy-save", "routes", "route-rules", "sockets"}
     assert split_sections("@@virtnat:begin x\na\nb\n@@virtnat:end x rc=3\n") == {"x": (3, "a\nb")}
 
 

@@ -43,3 +43,13 @@ def running_network(libvirt: LibvirtFacts | None, profile: Profile) -> NetworkFa
     if not network.active:
         pytest.fail(f"network {profile.network!r} is inactive (NET-02), so nothing of it runs", pytrace=False)
     return network
+
+
+def report_outcome(outcome, note, fix, evidence) -> None:
+    """Hand a packet-path Outcome to the check's note, fix and evidence, and assert it holds."""
+    evidence("\n".join(outcome.evidence))
+    if outcome.note:
+        note(outcome.note)
+    if outcome.fix:
+        fix(outcome.fix)
+    assert outcome.ok, outcome.failure

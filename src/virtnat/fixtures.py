@@ -4,7 +4,13 @@ from __future__ import annotations
 import pytest
 
 from .errors import FactError
+from .path.model import PathModel
 from .profile import Profile
+
+# What a check found beyond pass/fail: its own remediation (the fix for what it found), and
+# evidence for the HTML report (the walk a packet took). Kept off user_properties, which JUnit prints.
+FIX = pytest.StashKey[str]()
+EVIDENCE = pytest.StashKey[str]()
 
 
 class Unavailable:
@@ -88,3 +94,30 @@ def firewall(system):
 def note(request):
     """note(text): a remark shown with the check's outcome, e.g. why a pass is normal."""
     return lambda text: request.node.user_properties.append(("note", text))
+
+
+@pytest.fixture
+def fix(request):
+    """fix(command): the remediation for what this check found, in place of the marker's."""
+    def record(text: str) -> None:
+        request.node.stash[FIX] = text
+    return record
+
+
+@pytest.fixture
+def evidence(request):
+    """evidence(text): what the check judged, shown with it in the HTML report."""
+    def record(text: str) -> None:
+        request.node.stash[EVIDENCE] = text
+    return record
+
+
+@pytest.fixture
+def packet_path(system, links, profile) -> PathModel:
+    """The model of the guests' packet path on this host, from its rulesets, routes and links."""
+    if system.firewall is None:
+        pytest.fail(f"firewall rules could not be read: {system.firewall_error}", pytrace=False)
+    if system.routes is None:
+        pytest.fail(f"routes could not be read: {'; '.join(system.path_problems)}", pytrace=False)
+    return PathModel(system.firewall.tables, system.routes, links, profile.bridge, profile.gateway,
+                     profile.dhcp_start, system.route_rules)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
-    Unavailable, firewall, guest_nic, guest_params, libvirt, libvirt_or_none, links, note, profile, system,
+    EVIDENCE, FIX, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt, libvirt_or_none, links,
+    note, packet_path, profile, system,
 )
 from .report import html as html_report
 from .report.json_report import audit_document, write_json
@@ -178,9 +179,10 @@ def pytest_runtest_makereport(item, call):
         subject=None if nic is None or isinstance(nic, Unavailable) else nic.label,
         outcome=decided,
         message=message,
-        remediation=state.profile.substitute(control.get("remediation", ""), **_subject_values(nic)),
+        remediation=item.stash.get(FIX, None) or state.profile.substitute(control.get("remediation", ""), **_subject_values(nic)),
     )
     report.virtnat = dict(vars(result))
+    report.virtnat_evidence = item.stash.get(EVIDENCE, "")
     if not any(key == "id" for key, _ in item.user_properties):  # a teardown error decides again
         for key in ("id", "title", "impact", "remediation"):
             item.user_properties.append((key, getattr(result, key)))

@@ -4,6 +4,9 @@ from __future__ import annotations
 from . import iptables, nft
 from .iptables import Rule
 from .model import FirewallFacts
+from .ruleset import Table
+from .ruleset_iptables import tables_from_iptables_save, variant
+from .ruleset_nft import tables_from_nft
 
 ACCEPTING = ("ACCEPT",)
 
@@ -38,7 +41,26 @@ def _libvirt_touched(rules: list[Rule]) -> bool:
     return any(r.chain.startswith("LIBVIRT_") for r in rules)
 
 
-def firewall_facts(iptables_save: str | None, nft_json: str | None, problems: tuple[str, ...] = ()) -> FirewallFacts:
+def all_tables(iptables_save: str | None, ruleset: list[dict], legacy_save: str | None) -> tuple[Table, ...]:
+    """Every table the kernel runs, once: nftables' own, iptables-nft's (read through
+    iptables-save, which shows the matches nft prints as opaque `xt`), iptables-legacy's."""
+    tables: list[Table] = []
+    skip: set[tuple[str, str]] = set()
+    if iptables_save:
+        ipt = tables_from_iptables_save(iptables_save)
+        tables.extend(ipt)
+        if variant(iptables_save) == "iptables-nft":
+            skip = {("ip", t.name) for t in ipt}
+        else:
+            legacy_save = None  # `iptables-save` is the legacy one here: the same tables again
+    tables.extend(tables_from_nft(ruleset, skip))
+    if legacy_save:
+        tables.extend(tables_from_iptables_save(legacy_save, "iptables-legacy"))
+    return tuple(tables)
+
+
+def firewall_facts(iptables_save: str | None, nft_json: str | None, problems: tuple[str, ...] = (),
+                   legacy_save: str | None = None) -> FirewallFacts:
     """FirewallFacts from whichever rulesets could be read (None: not available)."""
     ipt_rules = iptables.rules_from_iptables_save(iptables_save) if iptables_save else []
     ruleset = nft.load_ruleset(nft_json) if nft_json else []
@@ -57,4 +79,5 @@ def firewall_facts(iptables_save: str | None, nft_json: str | None, problems: tu
         bridge_rules=_roles(rules),
         zones=zones,
         problems=problems,
+        tables=all_tables(iptables_save, ruleset, legacy_save),
     )

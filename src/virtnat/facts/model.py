@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .ruleset import Table
+
 
 @dataclass(frozen=True)
 class LinkFacts:
@@ -86,6 +88,31 @@ class FirewallFacts:
     bridge_rules: dict[str, frozenset[str]]  # bridge -> roles: input, output, forward_in, forward_out
     zones: dict[str, str]  # interface -> firewalld zone, from firewalld's own rules
     problems: tuple[str, ...] = ()  # rulesets that could not be read, one line each
+    tables: tuple[Table, ...] = ()  # every table of every netfilter, for the packet-path model
+
+
+@dataclass(frozen=True)
+class RouteFacts:
+    """One IPv4 route of the main or local table, as `ip route` lists it."""
+
+    dst: str  # CIDR; "0.0.0.0/0" for the default route
+    dev: str | None
+    gateway: str | None = None
+    type: str = "unicast"  # unicast, local, broadcast, blackhole, unreachable, prohibit
+    table: str = "main"
+    metric: int = 0
+    prefsrc: str | None = None
+
+
+@dataclass(frozen=True)
+class SocketFacts:
+    """A listening TCP or bound UDP socket and the processes that hold it."""
+
+    proto: str  # tcp, udp
+    address: str  # "0.0.0.0", "192.168.122.1"; "*" is a dual-stack wildcard, "::" IPv6 only
+    port: int
+    device: str | None = None  # SO_BINDTODEVICE, as ss shows "0.0.0.0%virbr0"
+    processes: tuple[tuple[str, int], ...] = ()  # (command name, pid)
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,10 @@ class SystemFacts:
     firewall: FirewallFacts | None
     firewall_error: str | None = None
     notes: tuple[str, ...] = field(default=())
+    routes: tuple[RouteFacts, ...] | None = None  # None: could not be read
+    route_rules: tuple[str, ...] = ()  # policy routing rules beyond the defaults
+    sockets: tuple[SocketFacts, ...] | None = None  # None: could not be read
+    path_problems: tuple[str, ...] = ()  # what of routes and sockets could not be read, one line each
 
     def running(self, *names: str) -> tuple[ProcessFacts, ...]:
         """Processes of the audited host whose command name is one of names."""

@@ -8,6 +8,8 @@ from ..errors import FactError
 from . import sysctl
 from .firewall import firewall_facts
 from .model import ProcessFacts, SystemFacts
+from .routes import parse_routes, parse_rules
+from .sockets import parse_sockets
 
 SYSCTL_KEYS = ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"]
 _BEGIN = re.compile(r"^@@virtnat:begin (\S+)$")
@@ -112,9 +114,10 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
     problems: list[str] = []
     ipt = _ruleset(sections, "iptables-save", problems)
     nft_json = _ruleset(sections, "nft", problems)
+    legacy = _ruleset(sections, "iptables-legacy-save", problems)
     firewall, firewall_error = None, None
     try:
-        firewall = firewall_facts(ipt, nft_json, tuple(problems))
+        firewall = firewall_facts(ipt, nft_json, tuple(problems), legacy)
     except FactError as exc:
         firewall_error = str(exc)
     if ipt is None and nft_json is None:
@@ -130,4 +133,22 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         unit_enabled={"firewalld": (enabled.strip().splitlines() or ["unknown"])[-1] if binaries.get("systemctl") else "no systemctl"},
         firewall=firewall,
         firewall_error=firewall_error,
+        **path_facts(sections),
     )
+
+
+def path_facts(sections: dict[str, tuple[int, str]]) -> dict:
+    """Routes, policy rules and listening sockets, or why they could not be read."""
+    problems = []
+    found: dict = {}
+    for name, key, parse in (("routes", "routes", parse_routes), ("route-rules", "route_rules", parse_rules),
+                             ("sockets", "sockets", parse_sockets)):
+        rc, text = sections.get(name, (127, f"the probe returned no {name} section"))
+        if rc != 0:
+            problems.append(f"{name}: {(text.strip().splitlines() or ['exit ' + str(rc)])[-1]}")
+            continue
+        try:
+            found[key] = parse(text)
+        except FactError as exc:
+            problems.append(str(exc))
+    return dict(found, path_problems=tuple(problems))

@@ -77,3 +77,9 @@ section binaries binaries
 section firewalld-enabled systemctl is-enabled firewalld.service
 section iptables-save iptables-save
 section nft nft -j list ruleset
+# The packet path: iptables-legacy's own tables (both netfilters run), routes, listening sockets.
+legacy_save() { command -v iptables-legacy-save >/dev/null 2>&1 || { echo "iptables-legacy-save: not found"; return 127; }; iptables-legacy-save; }
+section iptables-legacy-save legacy_save
+section routes ip -j -4 route show table all
+section route-rules ip -j -4 rule show
+section sockets ss -l -n -p -t -u

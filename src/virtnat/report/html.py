@@ -24,9 +24,12 @@ def pytest_html_results_table_header(cells):
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_row(report, cells):
     control = getattr(report, "virtnat", None) or {}
+    walk = getattr(report, "virtnat_evidence", "")
     for i, name in enumerate(COLUMNS, start=1):
-        value = control.get(name) or ""
-        cells.insert(i, f'<td class="col-{name}">{escape(str(value))}</td>')
+        value = escape(str(control.get(name) or ""))
+        if name == "message" and walk:  # the packet walk a PATH verdict rests on, folded
+            value += f"<details><summary>evidence</summary><pre>{escape(walk)}</pre></details>"
+        cells.insert(i, f'<td class="col-{name}">{value}</td>')
 
 
 def _plain(value):

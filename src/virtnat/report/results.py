@@ -24,7 +24,7 @@ class CheckResult:
         return data
 
 
-AREAS = ("HOST", "NET", "VM")
+AREAS = ("HOST", "NET", "PATH", "VM")
 
 
 def _id_order(result: "CheckResult"):

@@ -1,0 +1,56 @@
+"""Pure parsers: `ip -j -4 route show table all` and `ip -j -4 rule show`."""
+from __future__ import annotations
+
+import json
+
+from ..errors import FactError
+from .model import RouteFacts
+
+# The rules every Linux host has: lookups in local, main and default. Others steer some traffic
+# elsewhere, which the packet-path model does not follow (it says so).
+DEFAULT_RULES = {(0, "local"), (32766, "main"), (32767, "default")}
+
+
+def _load(text: str, what: str) -> list:
+    try:
+        data = json.loads(text or "[]")
+    except json.JSONDecodeError as exc:
+        raise FactError(f"{what}: not JSON: {exc}") from None
+    return data if isinstance(data, list) else []
+
+
+def parse_routes(text: str) -> tuple[RouteFacts, ...]:
+    """IPv4 routes of the main and local tables, in the order the kernel lists (and prefers) them."""
+    routes = []
+    for entry in _load(text, "ip -j route"):
+        table = str(entry.get("table", "main"))
+        if table not in ("main", "local"):
+            continue
+        dst = entry.get("dst", "")
+        if dst != "default" and "/" not in dst:
+            dst += "/32"
+        routes.append(RouteFacts(
+            dst="0.0.0.0/0" if dst == "default" else dst,
+            dev=entry.get("dev"),
+            gateway=entry.get("gateway"),
+            type=entry.get("type", "unicast"),
+            table=table,
+            metric=int(entry.get("metric", 0) or 0),
+            prefsrc=entry.get("prefsrc"),
+        ))
+    return tuple(routes)
+
+
+def parse_rules(text: str) -> tuple[str, ...]:
+    """Policy routing rules beyond the defaults, one line each as `ip rule` prints them."""
+    extra = []
+    for rule in _load(text, "ip -j rule"):
+        if (rule.get("priority"), str(rule.get("table"))) in DEFAULT_RULES and rule.get("src", "all") == "all" \
+                and len(set(rule) - {"priority", "src", "table"}) == 0:
+            continue
+        words = [f"{rule.get('priority')}:"]
+        for key, value in rule.items():
+            if key != "priority" and key != "flags":
+                words.append(f"{key} {value}")
+        extra.append(" ".join(words))
+    return tuple(extra)

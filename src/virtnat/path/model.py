@@ -1,0 +1,238 @@
+"""The guests' packet path on one host, judged from its facts (pure): what each kind of guest
+traffic meets, what decides it, whose rule that is and the accept that would let it through."""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from ..facts.model import LinkFacts, RouteFacts
+from ..facts.ruleset import Table
+from . import packets as pk
+from .owners import accept_rule, delete_rule, owner
+from .routing import UNREACHABLE, describe, lookup
+from .walk import ChainVerdict, HookVerdict, Step, walk_hook
+
+# The placeholder for "an address on the internet" when the default route has no gateway.
+INTERNET = "203.0.113.10"
+
+
+@dataclass
+class Outcome:
+    """A verdict on one expectation: the failure message (None: it holds), notes, the fix, the walk."""
+
+    failure: str | None = None
+    notes: list[str] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    @property
+    def note(self) -> str:
+        return "; ".join(dict.fromkeys(self.notes))
+
+    @property
+    def fix(self) -> str:
+        return " && ".join(dict.fromkeys(self.fixes))
+
+
+@dataclass
+class Trip:
+    """One packet's way through the hooks."""
+
+    packet: pk.Packet
+    hooks: list[HookVerdict]
+    route_problem: str | None = None
+
+    @property
+    def dropped_by(self) -> ChainVerdict | None:
+        return next((h.dropped_by for h in self.hooks if h.dropped_by), None)
+
+    @property
+    def nat(self) -> ChainVerdict | None:
+        return next((h.nat for h in self.hooks if h.nat), None)
+
+    def steps(self) -> list[Step]:
+        return [s for h in self.hooks for c in h.chains for s in c.steps]
+
+
+def _uplink_address(links: dict[str, LinkFacts], dev: str | None) -> str | None:
+    link = links.get(dev or "")
+    for address in link.addresses if link else ():
+        iface = ipaddress.ip_interface(address)
+        if iface.version == 4:
+            return str(iface.ip)
+    return None
+
+
+class PathModel:
+    def __init__(self, tables: tuple[Table, ...], routes: tuple[RouteFacts, ...], links: dict[str, LinkFacts],
+                 bridge: str, gateway: str, guest: str, route_rules: tuple[str, ...] = (), outside: str | None = None):
+        self.tables, self.routes, self.links, self.route_rules = tables, routes, links, route_rules
+        gw = ipaddress.ip_interface(gateway)
+        self.route_out = lookup(routes, outside or INTERNET)
+        if outside is None and self.route_out is not None and self.route_out.gateway:
+            outside = self.route_out.gateway
+        usable = self.route_out is not None and self.route_out.type not in UNREACHABLE
+        uplink = self.route_out.dev if usable else None
+        self.net = pk.Network(bridge=bridge, gateway=str(gw.ip), subnet=str(gw.network), guest=guest,
+                              outside=(outside or INTERNET) if usable else None, uplink=uplink,
+                              uplink_address=_uplink_address(links, uplink))
+
+    # -- the pieces ---------------------------------------------------------------------------
+
+    def route_out_problem(self) -> str | None:
+        """Why guest traffic has no way out, or None (HOST-09)."""
+        target = self.net.outside or INTERNET
+        if self.route_out is None:
+            return f"no route out: nothing in the main routing table leads to {target} (no default route)"
+        if self.route_out.type in UNREACHABLE:
+            return f"no route out: the route to {target} is `{describe(self.route_out)}`"
+        if self.route_out.dev == self.net.bridge:
+            return f"the route out (`{describe(self.route_out)}`) leads back into {self.net.bridge}"
+        return None
+
+    def _reply_route_problem(self, packet: pk.Packet) -> str | None:
+        route = lookup(self.routes, packet.daddr)
+        if route is not None and route.dev == self.net.bridge:
+            return None
+        own = lookup(tuple(r for r in self.routes if r.dev == self.net.bridge), packet.daddr)
+        chosen = f"the kernel picks `{describe(route)}`" if route else "no route matches"
+        beside = f"over {self.net.bridge}'s `{describe(own)}`; HOST-08" if own else f"{self.net.bridge} has no route to it"
+        return f"to {packet.daddr} would leave by {route.dev if route else 'nowhere'} ({chosen} {beside})"
+
+    def trip(self, packet: pk.Packet) -> Trip:
+        route_problem = None
+        if packet.oif == self.net.bridge and packet.daddr != "255.255.255.255":
+            route_problem = self._reply_route_problem(packet)
+        elif packet.hooks == pk.FORWARD and packet.oif != self.net.bridge:
+            route_problem = self.route_out_problem()
+            route_problem = f"cannot leave: {route_problem}" if route_problem else None
+        hooks, nat_bound = [], False
+        for hook in packet.hooks:
+            verdict = walk_hook(self.tables, hook, packet, nat_bound)
+            hooks.append(verdict)
+            nat_bound = nat_bound or verdict.nat is not None
+            if verdict.dropped_by:
+                break
+        return Trip(packet, hooks, route_problem)
+
+    # -- judging -------------------------------------------------------------------------------
+
+    def _evidence(self, trip: Trip) -> list[str]:
+        p = trip.packet
+        ports = f":{p.sport}" if p.sport else "", f":{p.dport}" if p.dport else ""
+        head = (f"{p.what}: {p.l4proto} {p.saddr}{ports[0]} -> {p.daddr}{ports[1]}, in {p.iif or '-'} out {p.oif or '-'}, "
+                f"ct {p.ct_state}")
+        lines = [head]
+        for hook in trip.hooks:
+            lines.append(f"  {hook.hook}:" + ("" if hook.chains else " no base chain"))
+            for chain in hook.chains:
+                decided = f"{chain.kind} by {chain.rule.ref}" if chain.rule else f"policy {chain.chain.policy}"
+                where = f" in {chain.rule_chain}" if chain.rule and chain.rule_chain != chain.chain.name else ""
+                lines.append(f"    {chain.table.label} chain {chain.chain.name} (priority {chain.chain.priority}): {decided}{where}")
+                lines.extend(f"      {s.line()}" for s in chain.steps if s.assumed)
+            lines.extend(f"    {u}" for u in hook.unmodelled)
+        verdict = trip.dropped_by
+        lines.append(f"  => {'dropped by ' + verdict.where if verdict else 'accepted'}"
+                     + (f"; {trip.route_problem}" if trip.route_problem else ""))
+        return lines
+
+    def _notes(self, trips: list[Trip]) -> list[str]:
+        notes = [f"assumed: {s.line()}" for t in trips for s in t.steps() if s.assumed]
+        notes += [f"{u}" for t in trips for h in t.hooks for u in h.unmodelled]
+        if self.route_rules:
+            notes.append(f"policy routing rules are not modelled: {'; '.join(self.route_rules)}")
+        return notes
+
+    def _fix(self, trip: Trip, network: str) -> str:
+        verdict = trip.dropped_by
+        who = owner(verdict.table, verdict.rule_chain)
+        if who == "libvirt":
+            return f"virsh net-destroy {network} && virsh net-start {network}"
+        if who == "firewalld":
+            return f"firewall-cmd --zone=libvirt --change-interface={self.net.bridge}"
+        return accept_rule(verdict.table, verdict.chain.name, trip.packet.accept)
+
+    def judge(self, packets: list[pk.Packet], network: str) -> Outcome:
+        """Every packet must be accepted on every hook and routed where it belongs."""
+        outcome = Outcome()
+        trips = [self.trip(p) for p in packets]
+        failures: dict[str, list[str]] = {}
+        for trip in trips:
+            outcome.evidence.extend(self._evidence(trip))
+            verdict = trip.dropped_by
+            if verdict is not None:
+                who = owner(verdict.table, verdict.rule_chain)
+                failures.setdefault(f"dropped by {verdict.where} ({who})", []).append(trip.packet.what)
+                outcome.fixes.append(self._fix(trip, network))
+            elif trip.route_problem:
+                failures.setdefault(trip.route_problem, []).append(trip.packet.what)
+        outcome.notes = self._notes(trips)
+        if failures:
+            outcome.failure = "; ".join(f"{', '.join(whats)}: {why}" for why, whats in failures.items())
+        return outcome
+
+    def dhcp(self, network: str) -> Outcome:
+        return self.judge(pk.dhcp(self.net), network)
+
+    def dns(self, network: str) -> Outcome:
+        return self.judge(pk.dns(self.net), network)
+
+    def forwarding(self, network: str) -> Outcome:
+        return self.judge(pk.outbound(self.net) + pk.replies(self.net), network)
+
+    def masquerade(self, network: str) -> Outcome:
+        """Each outbound packet's connection must be masqueraded (or SNATed) on its way out."""
+        outcome = Outcome()
+        for packet in pk.outbound(self.net):
+            trip = self.trip(packet)
+            outcome.evidence.extend(self._evidence(trip))
+            bound = trip.nat
+            if bound is not None and bound.kind in ("masquerade", "snat"):
+                continue
+            if bound is not None:
+                outcome.failure = outcome.failure or f"{packet.what}: {bound.kind} by {bound.where} instead of masquerading"
+                continue
+            if trip.dropped_by is not None:
+                continue  # PATH-03 names what drops it
+            why, fix = self._unmasqueraded(trip, network)
+            outcome.failure = outcome.failure or f"{packet.what}: {why}"
+            outcome.fixes.append(fix)
+        outcome.notes = self._notes([self.trip(p) for p in pk.outbound(self.net)])
+        return outcome
+
+    def _unmasqueraded(self, trip: Trip, network: str) -> tuple[str, str]:
+        post = next((h for h in trip.hooks if h.hook == "postrouting"), None)
+        nat_chains = [c for c in (post.chains if post else []) if c.chain.type == "nat"]
+        for chain in nat_chains:
+            stop = next((s for s in reversed(chain.steps) if s.rule is not None and s.action in ("accept", "return")), None)
+            if stop is not None and self._has_masquerade(chain.table):
+                who = owner(chain.table, stop.chain)
+                return (f"{chain.table.label} chain {stop.chain}: {stop.rule.ref} ({who}) {stop.action}s it "
+                        f"before libvirt's masquerade", delete_rule(chain.table, stop.chain, stop.rule))
+        return (f"nothing masquerades it: no NAT rule for {self.net.subnet} on the way out (NET-11)",
+                f"virsh net-destroy {network} && virsh net-start {network}")
+
+    def _has_masquerade(self, table: Table) -> bool:
+        return any(r.verdict.kind in ("masquerade", "snat") for c in table.chains.values() for r in c.rules)
+
+    # -- iptables-legacy beside nftables (NET-16) ------------------------------------------------
+
+    def legacy_touches(self) -> tuple[list[str], list[str]]:
+        """(what legacy rules do to guest packets, notes). Empty when they leave them alone."""
+        legacy = tuple(t for t in self.tables if t.source == "iptables-legacy")
+        touched, notes = [], []
+        packets = pk.dhcp(self.net) + pk.dns(self.net) + pk.outbound(self.net) + pk.replies(self.net)
+        for packet in packets:
+            for hook in packet.hooks:
+                verdict = walk_hook(legacy, hook, packet)
+                for chain in verdict.chains:
+                    for step in chain.steps:
+                        if step.assumed:
+                            notes.append(f"assumed: {step.line()}")
+                        elif step.rule is not None or step.action != "policy accept":
+                            touched.append(f"{step.line()} ({packet.what})")
+        return list(dict.fromkeys(touched)), list(dict.fromkeys(notes))

@@ -1,0 +1,89 @@
+"""Whose a table or rule looks like, and the accept to add there (pure)."""
+from __future__ import annotations
+
+from ..facts.ruleset import Table
+
+# Chain name prefixes of the tools that write iptables rules.
+PREFIXES = (
+    ("LIBVIRT_", "libvirt"), ("DOCKER", "Docker"), ("ufw-", "ufw"), ("ufw6-", "ufw"), ("f2b-", "fail2ban"),
+    ("KUBE-", "Kubernetes"), ("cali-", "Calico"), ("ts-", "Tailscale"), ("CNI-", "CNI (podman)"),
+    ("NETAVARK", "podman (netavark)"), ("IN_", "firewalld"), ("FWD_", "firewalld"), ("INPUT_ZONES", "firewalld"),
+)
+NFT_TABLES = (("libvirt", "libvirt"), ("firewalld", "firewalld"), ("docker", "Docker"), ("netavark", "podman (netavark)"),
+              ("tailscale", "Tailscale"), ("kube", "Kubernetes"), ("ufw", "ufw"))
+
+
+def _by_prefix(name: str) -> str | None:
+    return next((who for prefix, who in PREFIXES if name.startswith(prefix)), None)
+
+
+def owner(table: Table, chain: str | None = None) -> str:
+    """A short name for who wrote this table (or this chain of it)."""
+    if table.source == "nftables":
+        for part, who in NFT_TABLES:
+            if part in table.name.lower():
+                return who
+        if chain and _by_prefix(chain):
+            return _by_prefix(chain)
+        if table.family == "inet" and table.name == "filter":
+            return "a host nftables table (as /etc/nftables.conf makes)"
+        return "a host nftables table"
+    if chain and _by_prefix(chain):
+        return _by_prefix(chain)
+    tools = sorted({who for name in table.chains for who in [_by_prefix(name)] if who and who != "libvirt"})
+    if tools:
+        return f"{' or '.join(tools)} (its chains are in this table)"
+    return f"host {table.source} rules"
+
+
+def _nft_words(accept) -> str:
+    words = []
+    for key, value in accept:
+        if key == "iif":
+            words.append(f'iifname "{value}"')
+        elif key == "oif":
+            words.append(f'oifname "{value}"')
+        elif key == "dport":
+            continue
+        elif key == "l4proto":
+            port = dict(accept).get("dport")
+            words.append(f"{value} dport {port}" if port else f"meta l4proto {value}")
+        elif key == "ct_state":
+            words.append("ct state { " + ", ".join(str(value).split(",")) + " }")
+    return " ".join(words + ["accept"])
+
+
+def _ipt_words(accept) -> str:
+    words = []
+    for key, value in accept:
+        if key == "iif":
+            words += ["-i", str(value)]
+        elif key == "oif":
+            words += ["-o", str(value)]
+        elif key == "l4proto":
+            words += ["-p", str(value)]
+        elif key == "dport":
+            words += ["--dport", str(value)]
+        elif key == "ct_state":
+            words += ["-m", "conntrack", "--ctstate", str(value).upper()]
+    return " ".join(words + ["-j", "ACCEPT"])
+
+
+def accept_rule(table: Table, chain: str, accept) -> str:
+    """The command that puts an accept for the packet at the top of that base chain."""
+    if table.source == "nftables":
+        return f"nft insert rule {table.family} {table.name} {chain} {_nft_words(accept)}"
+    tool = "iptables-legacy" if table.source == "iptables-legacy" else "iptables"
+    if table.name == "filter" and chain == "FORWARD" and "DOCKER-USER" in table.chains:
+        chain = "DOCKER-USER"  # Docker's place for the host's own forward rules
+    flag = "" if table.name == "filter" else f" -t {table.name}"
+    return f"{tool}{flag} -I {chain} {_ipt_words(accept)}"
+
+
+def delete_rule(table: Table, chain: str, rule) -> str:
+    """The command that removes one rule."""
+    if table.source == "nftables":
+        return f"nft delete rule {table.family} {table.name} {chain} handle {rule.handle}"
+    tool = "iptables-legacy" if table.source == "iptables-legacy" else "iptables"
+    flag = "" if table.name == "filter" else f" -t {table.name}"
+    return f"{tool}{flag} -D {chain} {rule.position}"

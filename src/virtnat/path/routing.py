@@ -1,0 +1,64 @@
+"""Route lookups on the host's routes (pure): where a packet to an address leaves."""
+from __future__ import annotations
+
+import ipaddress
+
+from ..facts.model import LinkFacts, RouteFacts
+
+UNREACHABLE = ("blackhole", "unreachable", "prohibit", "throw")
+
+
+def lookup(routes: tuple[RouteFacts, ...], address: str) -> RouteFacts | None:
+    """The main-table route the kernel picks for address: longest prefix, then lowest metric,
+    then the one listed first (the kernel lists routes in the order it prefers them)."""
+    addr = ipaddress.ip_address(address)
+    best, best_key = None, None
+    for index, route in enumerate(routes):
+        if route.table != "main":
+            continue
+        net = ipaddress.ip_network(route.dst, strict=False)
+        if addr not in net:
+            continue
+        key = (-net.prefixlen, route.metric, index)
+        if best_key is None or key < best_key:
+            best, best_key = route, key
+    return best
+
+
+def describe(route: RouteFacts) -> str:
+    dst = "default" if route.dst == "0.0.0.0/0" else route.dst
+    parts = [dst] if route.type == "unicast" else [route.type, dst]
+    if route.gateway:
+        parts.append(f"via {route.gateway}")
+    if route.dev:
+        parts.append(f"dev {route.dev}")
+    if route.metric:
+        parts.append(f"metric {route.metric}")
+    return " ".join(parts)
+
+
+def overlapping(routes: tuple[RouteFacts, ...], subnet: str, bridge: str) -> list[RouteFacts]:
+    """Main-table routes of other interfaces as specific as the subnet or more, inside it."""
+    net = ipaddress.ip_network(subnet)
+    found = []
+    for route in routes:
+        if route.table != "main" or route.dev == bridge:
+            continue
+        dst = ipaddress.ip_network(route.dst, strict=False)
+        if dst.prefixlen >= net.prefixlen and dst.subnet_of(net):
+            found.append(route)
+    return found
+
+
+def addresses_inside(links: dict[str, LinkFacts], subnet: str, bridge: str) -> list[tuple[str, str]]:
+    """(interface, address) of IPv4 addresses inside the subnet on interfaces other than the bridge."""
+    net = ipaddress.ip_network(subnet)
+    found = []
+    for name, link in sorted(links.items()):
+        if name == bridge:
+            continue
+        for address in link.addresses:
+            iface = ipaddress.ip_interface(address)
+            if iface.version == 4 and iface.ip in net:
+                found.append((name, address))
+    return found

@@ -1,0 +1,46 @@
+"""NET-15: the gateway's DNS and DHCP ports belong to the network's own dnsmasq."""
+import ipaddress
+
+import pytest
+
+from virtnat.path.ports import listen_text, receivers
+
+PORTS = (("udp", 53, "DNS"), ("tcp", 53, "DNS"), ("udp", 67, "DHCP"))
+
+
+@pytest.mark.control(
+    id="NET-15",
+    title="The gateway's udp 53, tcp 53 and udp 67 are held by the network's dnsmasq",
+    impact="high",
+    remediation="stop the other server, or make it listen elsewhere (dnsmasq: bind-interfaces and except-interface={bridge}; systemd-resolved: DNSStubListener), then virsh net-destroy {network} && virsh net-start {network}",
+)
+def test_gateway_ports_belong_to_dnsmasq(system, profile, note):
+    """A system-wide dnsmasq, bind or Pi-hole on 0.0.0.0:53 takes the guests' questions, or
+    keeps libvirt's dnsmasq from starting at all ("failed to create listening socket for
+    192.168.122.1: Address already in use")."""
+    if system.sockets is None:
+        pytest.fail(f"listening sockets could not be read: {'; '.join(system.path_problems)}", pytrace=False)
+    gateway = str(ipaddress.ip_interface(profile.gateway).ip)
+    conf = f"/{profile.network}.conf"
+    own = {p.pid for p in system.running("dnsmasq") if "--conf-file=" in p.cmdline and conf in p.cmdline}
+    commands = {p.pid: p.cmdline for p in system.processes}
+    problems = []
+    for proto, port, what in PORTS:
+        target = "255.255.255.255" if port == 67 else gateway
+        holders = receivers(system.sockets, proto, target, port, profile.bridge)
+        if not holders:
+            problems.append(f"nothing listens on {proto} {gateway}:{port} ({what})")
+            continue
+        pids = {pid for s in holders for _, pid in s.processes}
+        if not pids:
+            pytest.fail(f"{proto} {port}: the socket's process is not visible: needs root: run with --sudo, or audit as root", pytrace=False)
+        others = pids - own
+        if others:
+            who = ", ".join(f"{name} (pid {pid}: {commands.get(pid, '?')[:80]})"
+                            for s in holders for name, pid in s.processes if pid in others)
+            problems.append(f"{proto} {port} ({what}) to {target} goes to {who} on {', '.join(listen_text(s) for s in holders)}, "
+                            f"not network {profile.network!r}'s dnsmasq")
+    if not own:
+        problems.append(f"network {profile.network!r}'s dnsmasq is not running (NET-13)")
+    assert not problems, "; ".join(dict.fromkeys(problems))
+    note(f"held by dnsmasq pid {', '.join(map(str, sorted(own)))}")
