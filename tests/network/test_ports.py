@@ -36,11 +36,11 @@ def test_gateway_ports_belong_to_dnsmasq(system, profile, note):
             pytest.fail(f"{proto} {port}: the socket's process is not visible: needs root: run with --sudo, or audit as root", pytrace=False)
         others = pids - own
         if others:
-            who = ", ".join(f"{name} (pid {pid}: {commands.get(pid, '?')[:80]})"
-                            for s in holders for name, pid in s.processes if pid in others)
-            problems.append(f"{proto} {port} ({what}) to {target} goes to {who} on {', '.join(listen_text(s) for s in holders)}, "
-                            f"not network {profile.network!r}'s dnsmasq")
+            who = ", ".join(dict.fromkeys(f"{name} pid {pid} ({commands.get(pid, '?')[:60]})"
+                                          for s in holders for name, pid in s.processes if pid in others))
+            problems.append(f"{proto} {port} ({what}) to {target} is held by {who} on {', '.join(listen_text(s) for s in holders)}, "
+                            f"not by the dnsmasq of network {profile.network!r}")
     if not own:
-        problems.append(f"network {profile.network!r}'s dnsmasq is not running (NET-13)")
+        problems.append(f"the dnsmasq of network {profile.network!r} is not running (NET-13)")
     assert not problems, "; ".join(dict.fromkeys(problems))
     note(f"held by dnsmasq pid {', '.join(map(str, sorted(own)))}")
