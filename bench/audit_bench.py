@@ -107,6 +107,49 @@ def naive_time(config: Path, addrs: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def path_bench() -> list[tuple[str, str]]:
+    """The packet-path model's own cost: the probe's new commands on the lab host, and the
+    walks of every guest packet (PATH-01..04, NET-16) on its live facts."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from virtnat.facts.links import parse_ip_json
+    from virtnat.facts.probe import script, split_sections, system_from_sections
+    from virtnat.fixtures import path_model
+    from virtnat.profile import Profile
+
+    extra = "iptables-legacy-save >/dev/null; ip -j -4 route show table all >/dev/null; ip -j -4 rule show >/dev/null; ss -l -n -p -t -u >/dev/null"
+    cost = statistics.median(_timed_sh(extra) for _ in range(RUNS))
+    out = in_lab("sh", "-c", f"VIRTNAT_IP=1 sh -s <<'EOF'\n{script()}\nEOF").stdout
+    sections = split_sections(out)
+    start = time.perf_counter()
+    system = system_from_sections(sections)
+    parse_s = time.perf_counter() - start
+    links = parse_ip_json(sections["ip-link"][1], sections["ip-addr"][1])
+    profile = Profile()
+
+    def walks() -> float:
+        start = time.perf_counter()
+        model = path_model(system, links, profile)
+        for judge in (model.dhcp, model.dns, model.forwarding, model.masquerade):
+            judge(profile.network)
+        model.legacy_touches()
+        return time.perf_counter() - start
+
+    walk_s = statistics.median(walks() for _ in range(RUNS * 3))
+    tables = system.firewall.tables
+    return [
+        ("packet path: probe's extra commands (legacy, routes, rules, sockets)", f"{cost * 1000:.1f} ms"),
+        ("packet path: parsing the probe, every table included", f"{parse_s * 1000:.1f} ms  ({len(tables)} tables, "
+         f"{sum(t.rule_count for t in tables)} rules)"),
+        ("packet path: every walk (PATH-01..04, NET-16), per audit", f"{walk_s * 1000:.1f} ms"),
+    ]
+
+
+def _timed_sh(command: str) -> float:
+    start = time.perf_counter()
+    in_lab("sh", "-c", command)
+    return time.perf_counter() - start
+
+
 def main() -> int:
     started_lab = subprocess.run([str(LAB), "status"], capture_output=True).returncode != 0
     if started_lab:
@@ -123,6 +166,7 @@ def main() -> int:
             bare_s = median_time(["-q", "--collect-only", "-p", "no:virtnat", "-p", "no:html", "tests"])
             import_s = median_time_python("import pyroute2")
             ssh_rows = ssh_bench(tmp)
+            path_rows = path_bench()
     finally:
         if started_lab:
             subprocess.run([str(LAB), "down"], capture_output=True)
@@ -140,6 +184,7 @@ def main() -> int:
         ("subprocesses for facts", f"{facts['subprocesses']}  (the probe; the netlink helper)"),
         ("processes spawned in the run", f"{stats['spawned_processes']}  (incl. pytest-metadata's `uname -p`)"),
         ("libvirt API calls", str(facts["libvirt_calls"])),
+        *path_rows,
         *ssh_rows,
     ]
     width = max(len(r[0]) for r in rows)

@@ -119,5 +119,10 @@ def packet_path(system, links, profile) -> PathModel:
         pytest.fail(f"firewall rules could not be read: {system.firewall_error}", pytrace=False)
     if system.routes is None:
         pytest.fail(f"routes could not be read: {'; '.join(system.path_problems)}", pytrace=False)
+    return path_model(system, links, profile)
+
+
+def path_model(system, links, profile: Profile) -> PathModel:
+    """The packet-path model of a host whose firewall and routes could be read."""
     return PathModel(system.firewall.tables, system.routes, links, profile.bridge, profile.gateway,
-                     profile.dhcp_start, system.route_rules)
+                     profile.dhcp_start, system.route_rules, ip_forward=system.sysctl_runtime.get("net.ipv4.ip_forward"))

@@ -14,7 +14,7 @@ PORTS = (("udp", 53, "DNS"), ("tcp", 53, "DNS"), ("udp", 67, "DHCP"))
     impact="high",
     remediation="stop the other server, or make it listen elsewhere (dnsmasq: bind-interfaces and except-interface={bridge}; systemd-resolved: DNSStubListener), then virsh net-destroy {network} && virsh net-start {network}",
 )
-def test_gateway_ports_belong_to_dnsmasq(system, profile, note):
+def test_gateway_ports_belong_to_dnsmasq(system, libvirt_or_none, profile, note):
     """A system-wide dnsmasq, bind or Pi-hole on 0.0.0.0:53 takes the guests' questions, or
     keeps libvirt's dnsmasq from starting at all ("failed to create listening socket for
     192.168.122.1: Address already in use")."""
@@ -41,6 +41,9 @@ def test_gateway_ports_belong_to_dnsmasq(system, profile, note):
             problems.append(f"{proto} {port} ({what}) to {target} is held by {who} on {', '.join(listen_text(s) for s in holders)}, "
                             f"not by the dnsmasq of network {profile.network!r}")
     if not own:
+        network = libvirt_or_none.networks.get(profile.network) if libvirt_or_none else None
+        if not any("is held by" in p for p in problems) and network is not None and not network.active:
+            pytest.fail(f"network {profile.network!r} is inactive (NET-02), so nothing of it runs", pytrace=False)
         problems.append(f"the dnsmasq of network {profile.network!r} is not running (NET-13)")
     assert not problems, "; ".join(dict.fromkeys(problems))
     note(f"held by dnsmasq pid {', '.join(map(str, sorted(own)))}")

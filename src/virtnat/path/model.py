@@ -69,8 +69,10 @@ def _uplink_address(links: dict[str, LinkFacts], dev: str | None) -> str | None:
 
 class PathModel:
     def __init__(self, tables: tuple[Table, ...], routes: tuple[RouteFacts, ...], links: dict[str, LinkFacts],
-                 bridge: str, gateway: str, guest: str, route_rules: tuple[str, ...] = (), outside: str | None = None):
+                 bridge: str, gateway: str, guest: str, route_rules: tuple[str, ...] = (), outside: str | None = None,
+                 ip_forward: str | None = "1"):
         self.tables, self.routes, self.links, self.route_rules = tables, routes, links, route_rules
+        self.ip_forward = ip_forward
         gw = ipaddress.ip_interface(gateway)
         self.route_out = lookup(routes, outside or INTERNET)
         if outside is None and self.route_out is not None and self.route_out.gateway:
@@ -98,6 +100,9 @@ class PathModel:
         route = lookup(self.routes, packet.daddr)
         if route is not None and route.dev == self.net.bridge:
             return None
+        link = self.links.get(self.net.bridge)
+        if link is not None and not link.admin_up:
+            return f"cannot reach {packet.daddr}: {self.net.bridge} is administratively DOWN, so its route is gone (NET-07)"
         own = lookup(tuple(r for r in self.routes if r.dev == self.net.bridge), packet.daddr)
         chosen = f"the kernel picks `{describe(route)}`" if route else "no route matches"
         beside = f"over {self.net.bridge}'s `{describe(own)}`; HOST-08" if own else f"{self.net.bridge} has no route to it"
@@ -110,6 +115,8 @@ class PathModel:
         elif packet.hooks == pk.FORWARD and packet.oif != self.net.bridge:
             route_problem = self.route_out_problem()
             route_problem = f"cannot leave: {route_problem}" if route_problem else None
+        if packet.hooks == pk.FORWARD and self.ip_forward != "1":
+            route_problem = f"the kernel forwards nothing: net.ipv4.ip_forward is {self.ip_forward!r} (HOST-05)"
         hooks, nat_bound = [], False
         for hook in packet.hooks:
             verdict = walk_hook(self.tables, hook, packet, nat_bound)
