@@ -117,11 +117,10 @@ class PathModel:
             route_problem = f"cannot leave: {route_problem}" if route_problem else None
         if packet.hooks == pk.FORWARD and self.ip_forward != "1":
             route_problem = f"the kernel forwards nothing: net.ipv4.ip_forward is {self.ip_forward!r} (HOST-05)"
-        hooks, nat_bound = [], False
+        hooks = []
         for hook in packet.hooks:
-            verdict = walk_hook(self.tables, hook, packet, nat_bound)
+            verdict = walk_hook(self.tables, hook, packet)
             hooks.append(verdict)
-            nat_bound = nat_bound or verdict.nat is not None
             if verdict.dropped_by:
                 break
         return Trip(packet, hooks, route_problem)
@@ -240,6 +239,6 @@ class PathModel:
                     for step in chain.steps:
                         if step.assumed:
                             notes.append(f"assumed: {step.line()}")
-                        elif step.rule is not None or step.action != "policy accept":
+                        elif step.decides:
                             touched.append(f"{step.line()} ({packet.what})")
         return list(dict.fromkeys(touched)), list(dict.fromkeys(notes))

@@ -29,10 +29,19 @@ class Step:
     assumed: str | None = None  # set when the rule matches on what the model does not know
 
     def line(self) -> str:
-        what = self.rule.ref if self.rule else f"policy {self.action.split()[-1]}"
+        where = f"{self.table.label} chain {self.chain}"
+        if self.rule is None:
+            return f"{where}: {self.action}"
         if self.assumed:
-            return f"{self.table.label} chain {self.chain}: {what}: {self.assumed}"
-        return f"{self.table.label} chain {self.chain}: {what} -> {self.action}"
+            return f"{where}: {self.rule.ref}: {self.assumed}"
+        return f"{where}: {self.rule.ref} -> {self.action}"
+
+    @property
+    def decides(self) -> bool:
+        """True when this step's own action settles the packet's fate in its base chain."""
+        kind = self.action.split()[0]
+        return not self.assumed and (kind not in ("jump", "goto", "return", "policy", "continue")
+                                     or (kind == "policy" and self.action != "policy accept"))
 
 
 @dataclass
@@ -185,15 +194,15 @@ def base_chains(tables: tuple[Table, ...], hook: str) -> list[tuple[Table, Chain
     return sorted(found, key=lambda tc: tc[1].priority)
 
 
-def walk_hook(tables: tuple[Table, ...], hook: str, packet: Packet, nat_bound: bool = False) -> HookVerdict:
+def walk_hook(tables: tuple[Table, ...], hook: str, packet: Packet) -> HookVerdict:
     seen = packet.at(hook)
     result = HookVerdict(hook, [])
     for table in tables:
         if table.family in ("bridge", "netdev") and table.base_chains(hook) and table.rule_count:
             result.unmodelled.append(f"{table.label} ({table.family} family, not modelled)")
     for table, chain in base_chains(tables, hook):
-        if chain.type == "nat" and (seen.ct_state != "new" or nat_bound or result.nat):
-            continue  # NAT chains see a connection's first packet, until one binds its NAT
+        if chain.type == "nat" and (seen.ct_state != "new" or result.nat):
+            continue  # NAT chains see a connection's first packet, until one binds its NAT on this hook
         verdict = walk_chain(table, chain, seen)
         result.chains.append(verdict)
         if verdict.kind in DROPS:
