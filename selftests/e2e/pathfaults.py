@@ -1,0 +1,96 @@
+"""The faults of issue 7, as a lab host gets them: how to inject, prove and undo each, and what
+the suite must say about it on each libvirt firewall backend. Shared by the e2e tests and the
+recorder of selftests/data/path/."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TAP = "$(virsh -r domiflist virtnat-guest | awk '/vnet/{print $1}')"
+ROGUE_PID = "/run/virtnat-rogue-dnsmasq.pid"
+INPUT_POLICY = ("nft add table inet filter && nft add chain inet filter input '{ type filter hook input priority 0; policy drop; }'"
+                " && nft add rule inet filter input ct state established,related accept"
+                " && nft add rule inet filter input iifname lo accept && nft add rule inet filter input tcp dport 22 accept")
+
+
+@dataclass(frozen=True)
+class PathFault:
+    name: str
+    inject: str
+    undo: str
+    proof: str  # succeeds only while the fault is in place
+    fails: dict  # backend ("iptables", "nftables") -> the checks that must fail
+    culprit: dict = field(default_factory=dict)  # check -> text its message must hold (where it fails)
+    network_down: bool = False  # the fault leaves the network unable to start
+
+    def expected(self, backend: str) -> frozenset:
+        return frozenset(self.fails[backend])
+
+
+def both(*checks: str) -> dict:
+    return {"iptables": set(checks), "nftables": set(checks)}
+
+
+PATH_FAULTS = [
+    # Docker's policy: harmless where libvirt's accepts sit in the same chain, fatal beside its own table.
+    PathFault("docker-forward-drop",
+              "iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && iptables -I FORWARD -j DOCKER-USER"
+              " && iptables -P FORWARD DROP",
+              "iptables -P FORWARD ACCEPT; iptables -D FORWARD -j DOCKER-USER; iptables -F DOCKER-USER; iptables -X DOCKER-USER",
+              "iptables -S FORWARD | grep -qx -- '-P FORWARD DROP'",
+              {"iptables": set(), "nftables": {"PATH-03"}},
+              {"PATH-03": "iptables-nft table filter chain FORWARD: policy drop (Docker"}),
+    PathFault("host-forward-drop",
+              "nft add table inet filter && nft add chain inet filter forward '{ type filter hook forward priority 0; policy drop; }'",
+              "nft delete table inet filter",
+              "nft list chain inet filter forward | grep -q 'policy drop'",
+              both("PATH-03"), {"PATH-03": "table inet filter chain forward: policy drop"}),
+    PathFault("host-input-drop", INPUT_POLICY, "nft delete table inet filter",
+              "nft list chain inet filter input | grep -q 'policy drop'",
+              both("PATH-01", "PATH-02"), {"PATH-01": "table inet filter chain input: policy drop",
+                                           "PATH-02": "table inet filter chain input: policy drop"}),
+    PathFault("rule-ahead-forward", "iptables -I FORWARD 1 -i virbr0 -j DROP", "iptables -D FORWARD -i virbr0 -j DROP",
+              "iptables -C FORWARD -i virbr0 -j DROP",
+              both("PATH-03"), {"PATH-03": "chain FORWARD: rule 1 (-A FORWARD -i virbr0 -j DROP)"}),
+    # Ahead of libvirt's masquerade in the same chain it stops NAT; in another table it does not.
+    PathFault("rule-ahead-nat", "iptables -t nat -I POSTROUTING 1 -s 192.168.122.0/24 -j ACCEPT",
+              "iptables -t nat -D POSTROUTING -s 192.168.122.0/24 -j ACCEPT",
+              "iptables -t nat -C POSTROUTING -s 192.168.122.0/24 -j ACCEPT",
+              {"iptables": {"PATH-04"}, "nftables": set()},
+              {"PATH-04": "chain POSTROUTING: rule 1 (-A POSTROUTING -s 192.168.122.0/24 -j ACCEPT)"}),
+    PathFault("legacy-drop", "iptables-legacy -A FORWARD -i virbr0 -j DROP", "iptables-legacy -D FORWARD -i virbr0 -j DROP",
+              "iptables-legacy -C FORWARD -i virbr0 -j DROP",
+              both("PATH-03", "NET-16"), {"PATH-03": "iptables-legacy table filter chain FORWARD: rule 1",
+                                          "NET-16": "iptables-legacy table filter chain FORWARD: rule 1"}),
+    # The route added after virbr0's is not used (yet): the guest is fine, the host is one restart from broken.
+    PathFault("subnet-elsewhere", "ip addr add 192.168.122.250/24 dev uplink0", "ip addr del 192.168.122.250/24 dev uplink0",
+              "ip -4 addr show dev uplink0 | grep -q 192.168.122.250",
+              both("HOST-08"), {"HOST-08": "uplink0 has 192.168.122.250/24"}),
+    # A system-wide DNS server on 0.0.0.0:53 first: libvirt's dnsmasq cannot bind, the network cannot start.
+    PathFault("other-dns-server",
+              f"virsh net-destroy default; dnsmasq --port=53 --no-resolv --no-hosts --conf-file=/dev/null --user=root"
+              f" --pid-file={ROGUE_PID}; virsh net-start default; true",
+              f"kill $(cat {ROGUE_PID}); sleep 0.5; rm -f {ROGUE_PID}; virsh net-start default; ip link set {TAP} master virbr0",
+              f"kill -0 $(cat {ROGUE_PID}) && ! virsh -r net-info default | grep -Eq '^Active:[[:space:]]+yes'",
+              both("NET-02", "NET-15"), {"NET-15": "is held by dnsmasq pid"}, network_down=True),
+]
+
+# Which checks speak for each thing the guest tries: a failure the guest sees must fail one of
+# them (else a false negative); a success must leave all of them passing (else a false positive).
+RESPONSIBLE = {
+    "dhcp": ("PATH-01", "NET-15"),
+    "dns": ("PATH-02", "NET-15"),
+    "out": ("PATH-03", "PATH-04", "HOST-09"),
+}
+
+
+def disagreements(truth: dict, outcomes: dict[str, str]) -> list[str]:
+    """Where the suite's verdicts and the guest's own result differ."""
+    seen = {"dhcp": truth["dhcp"], "dns": truth["dns"] and truth["dnstcp"], "out": truth["out"]}
+    problems = []
+    for what, checks in RESPONSIBLE.items():
+        states = {c: outcomes.get(c) for c in checks}
+        if seen[what] and any(s != "passed" for s in states.values()):
+            problems.append(f"false positive: the guest's {what} works, but {states}")
+        if not seen[what] and all(s == "passed" for s in states.values()):
+            problems.append(f"false negative: the guest's {what} fails, but {states}")
+    return problems
