@@ -24,15 +24,58 @@ ns_pid_of() {  # the pid of the lab's own process named $1 (other labs may run o
     return 1
 }
 
-guest_xml() {  # the tiny guest of LAB.md: no disk, no option ROM, TCG; its tap joins virbr0
+guest_xml() {  # guest_xml KERNEL INITRD CONSOLE_LOG OUTSIDE ASK_SOCKET: the real tiny guest (lab/guest/)
+    # Direct kernel boot of an uncompressed vmlinux (PVH), no disk, no option ROM, TCG; its tap
+    # joins virbr0. Its /init reports DHCP, DNS and NAT rounds on ttyS0, logged to CONSOLE_LOG,
+    # and runs one more round per line written to ASK_SOCKET (its ttyS1; see guest_ask).
     cat <<XML
 <domain type='qemu'>
-  <name>$GUEST</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <name>$GUEST</name><memory unit='MiB'>96</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$1</kernel><initrd>$2</initrd>
+    <cmdline>console=ttyS0 quiet virtnat.outside=$4</cmdline></os>
   <devices>
     <interface type='network'><source network='default'/><model type='virtio'/>
       <rom enabled='no'/></interface>
+    <serial type='file'><source path='$3'/><target port='0'/></serial>
+    <serial type='unix'><source mode='bind' path='$5'/><target port='1'/></serial>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
   </devices>
 </domain>
 XML
+}
+
+uplink_up() {  # uplink_up WAN_NS PREFIX: the lab's "outside", a namespace of its own (PREFIX.1)
+    # joined to the lab by a veth (uplink0, PREFIX.2) and the lab's default route. WAN_NS
+    # forwards nothing and has no route back to the guests: a guest reaches PREFIX.1 only
+    # through the lab's masquerade. Every address beyond the uplink is WAN_NS itself (a local
+    # default route): what the lab sends "to the internet" (dnsmasq's upstream queries, a
+    # resolver's lookups) ends there and is refused at once instead of timing out.
+    # Everything is made inside the two namespaces, nothing in the root one.
+    ip netns add "$1"
+    ip -n "$1" link set lo up
+    ip -n "$1" route add local default dev lo
+    ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=0
+    ip -n "$NS" link add uplink0 type veth peer name wan0 netns "$1"
+    ip -n "$1" addr add "$2.1/24" dev wan0
+    ip -n "$1" link set wan0 up
+    ip -n "$NS" addr add "$2.2/24" dev uplink0
+    ip -n "$NS" link set uplink0 up
+    ip -n "$NS" route add default via "$2.1"
+}
+
+guest_ask() {  # guest_ask ASK_SOCKET: ask the guest for one more round (no-op if it is not running)
+    python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"\n")' "$1" 2>/dev/null || true
+}
+
+wait_for_guest() {  # wait_for_guest CONSOLE_LOG STARTED: the guest's first round with DHCP, DNS and NAT ok
+    local t0=${2:-$SECONDS}
+    if ! wait_for 60 "the guest's DHCP, DNS and NAT round" \
+        grep -Eq 'VIRTNAT-GUEST result seq=[0-9]+ dhcp=ok dns=ok dnstcp=[a-z]+ out=ok' "$1"; then
+        log "ERROR: the guest got no lease, DNS answer and NAT path within 60 s; its console ($1):"
+        tail -5 "$1" >&2 2>/dev/null || log "(no console log)"
+        return 1
+    fi
+    log "guest: DHCP, DNS and NAT ok $((SECONDS - t0)) s after its start: $(grep -m1 -E 'result .*dhcp=ok dns=ok dnstcp=[a-z]+ out=ok' "$1")"
 }

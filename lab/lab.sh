@@ -17,6 +17,17 @@ NET=${LAB_NET:-10.213.0}
 ADDRS=$(seq -f "$NET.%g" 2 11)
 NOLISTEN=$NET.99
 LAB_USER=${LAB_USER:-virtnat}
+# The outside the guest's NAT leads to (lab/common.sh uplink_up), and the guest (lab/guest/).
+WAN_NS=${LAB_WAN_NS:-virtnat-wan}
+WAN_NET=${LAB_WAN_NET:-10.213.2}
+GUEST_CACHE=${GUEST_CACHE:-/var/cache/virtnat/guest}
+CONSOLE=$RUN/guest-console.log
+ASK=$RUN/guest-ask.sock
+# The lab's own /etc entries: `ip netns exec $NS` bind-mounts each entry of ETC over /etc/ENTRY
+# for the command it runs, and every daemon, sshd and audit of the lab starts that way. So the
+# lab's user, its sudo rule, the forwarding provision.sh persists and libvirt's config land
+# here, and the machine's /etc is never written.
+ETC=/etc/netns/$NS
 
 in_ns() { ip netns exec "$NS" "$@"; }
 . "$HERE/common.sh"
@@ -56,31 +67,59 @@ down() {
     local pids; pids=$(ns_pids)
     [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
     [ -e "/run/netns/$NS" ] && ip netns del "$NS"
+    [ -e "/run/netns/$WAN_NS" ] && ip netns del "$WAN_NS"
     ip link del "$VETH-host" 2>/dev/null || true
-    rm -rf "$RUN"
+    rm -rf "$RUN" "$ETC"
+    rmdir /etc/netns 2>/dev/null || true
     log "down"
 }
 
 up() {
+    GUEST_CACHE=$GUEST_CACHE "$HERE/guest/build.sh" >&2
     down 2>/dev/null || true
     mkdir -p "$RUN" /run/dbus /run/sshd
+    own_etc
     start_dbus
     ip netns add "$NS"
     in_ns ip link set lo up
+    uplink_up "$WAN_NS" "$WAN_NET"
     start_firewalld
     in_ns virtlogd -d -p "$RUN/virtlogd.pid"
     in_ns libvirtd -d -p "$RUN/libvirtd.pid"
     wait_for 60 libvirtd in_ns virsh -r net-list
     in_ns "$HERE/../provision/provision.sh"
     start_sshd
-    if ! in_ns virsh dominfo "$GUEST" >/dev/null 2>&1; then
-        guest_xml >"$RUN/guest.xml"
-        in_ns virsh define "$RUN/guest.xml" >/dev/null
-    fi
+    # qemu reads the kernel where the cache is; libvirt opens the console log for it.
+    guest_xml "$GUEST_CACHE/vmlinux" "$GUEST_CACHE/initrd.cpio" "$CONSOLE" "$WAN_NET.1" "$ASK" >"$RUN/guest.xml"
+    in_ns virsh define "$RUN/guest.xml" >/dev/null
+    local started=$SECONDS
     in_ns virsh start "$GUEST" >/dev/null
     wait_for 30 "the guest's tap to forward" sh -c "ip netns exec $NS bridge link | grep -q 'master virbr0 state forwarding'"
+    wait_for_guest "$CONSOLE" "$started"
     log "up: namespace $NS, guest $GUEST; audit with: ip netns exec $NS pytest"
+    log "guest console: $CONSOLE; outside: $WAN_NET.1 in namespace $WAN_NS"
     log "ssh: root@$NET.2 (also .3 to .11) with key $RUN/id_ed25519, known_hosts $RUN/known_hosts; user $LAB_USER has sudo"
+}
+
+own_etc() {  # copies of the machine's files, plus what the lab changes
+    local uid
+    rm -rf "$ETC"
+    mkdir -p "$ETC"
+    cp -a /etc/passwd /etc/shadow /etc/group /etc/sysctl.conf /etc/sudoers.d /etc/libvirt "$ETC/"
+    # libvirt as on a fresh host (no guest defined, nothing autostarted: provision.sh does that);
+    # qemu as root: as libvirt-qemu, libvirt finds /dev/kvm (root-only here) unusable although
+    # its probe got KVM, and probes qemu again (~45 s) after every libvirtd start.
+    rm -f "$ETC"/libvirt/qemu/*.xml "$ETC"/libvirt/qemu/networks/autostart/*
+    printf 'user = "root"\ngroup = "root"\n' >>"$ETC/libvirt/qemu.conf"
+    # The SSH user with passwordless sudo, in the lab's passwd only.
+    sed -i "/^$LAB_USER:/d" "$ETC/passwd" "$ETC/shadow" "$ETC/group"
+    uid=$(cut -d: -f3 "$ETC/passwd" "$ETC/group" | awk '$1 >= 1000 && $1 < 60000' | sort -n | tail -1)
+    uid=$((${uid:-999} + 1))
+    echo "$LAB_USER:x:$uid:$uid::/:/bin/sh" >>"$ETC/passwd"
+    echo "$LAB_USER:x:$uid:" >>"$ETC/group"
+    echo "$LAB_USER:*:20000:0:99999:7:::" >>"$ETC/shadow"  # no password, but not locked: sshd (without PAM) refuses locked accounts
+    echo "$LAB_USER ALL=(root) NOPASSWD: ALL" >"$ETC/sudoers.d/virtnat-lab"
+    chmod 440 "$ETC/sudoers.d/virtnat-lab"
 }
 
 start_sshd() {
@@ -89,10 +128,6 @@ start_sshd() {
     ssh-keygen -q -t ed25519 -N '' -f "$RUN/id_ed25519"
     cp "$RUN/id_ed25519.pub" "$RUN/authorized_keys"
     chmod 644 "$RUN/authorized_keys"
-    id "$LAB_USER" >/dev/null 2>&1 || useradd -M -d / -s /bin/sh "$LAB_USER"
-    usermod -p '*' "$LAB_USER"  # no password, but not locked: sshd (without PAM) refuses locked accounts
-    echo "$LAB_USER ALL=(root) NOPASSWD: ALL" >/etc/sudoers.d/virtnat-lab
-    chmod 440 /etc/sudoers.d/virtnat-lab
     ip link add "$VETH-host" type veth peer name "$VETH-lab"
     ip link set "$VETH-lab" netns "$NS"
     ip addr add "$NET.1/24" dev "$VETH-host"
@@ -119,7 +154,8 @@ case "${1:-}" in
     down) down ;;
     status) status ;;
     exec) shift; in_ns "$@" ;;
+    guest-ask) guest_ask "$ASK" ;;
     start-firewalld) start_firewalld ;;
     stop-firewalld) stop_firewalld ;;
-    *) echo "usage: $0 up|down|status|exec CMD...|start-firewalld|stop-firewalld" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|exec CMD...|guest-ask|start-firewalld|stop-firewalld" >&2; exit 2 ;;
 esac

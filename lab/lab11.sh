@@ -14,6 +14,15 @@ GUEST=${LAB_GUEST:-virtnat-guest}
 VETH=vlab11
 NET=${LAB11_NET:-10.213.1}
 ADDRS=$(seq -f "$NET.%g" 2 4)
+# The outside the guest's NAT leads to (lab/common.sh uplink_up), and the guest (lab/guest/):
+# the chroot's libvirt sees only its root, so the kernel is copied in and the console is
+# logged to the root's /run (a tmpfs the host reads as $ROOT/run).
+WAN_NS=${LAB11_WAN_NS:-virtnat-wan11}
+WAN_NET=${LAB11_WAN_NET:-10.213.3}
+GUEST_CACHE=${GUEST_CACHE:-/var/cache/virtnat/guest}
+GUEST_DIR=/var/lib/virtnat-guest
+CONSOLE=/run/guest-console.log
+ASK=/run/guest-ask.sock
 HERE=$(cd "$(dirname "$0")" && pwd)
 # The chroot's tools first; /opt/virtnat/bin holds the tc wrapper (see csum_wrapper).
 CPATH=/opt/virtnat/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -37,6 +46,7 @@ down() {
     sleep 0.3
     unmount_all
     [ -e "/run/netns/$NS" ] && ip netns del "$NS"
+    [ -e "/run/netns/$WAN_NS" ] && ip netns del "$WAN_NS"
     ip link del "$VETH-host" 2>/dev/null || true
     rm -rf "$RUN"
     log "lab11 down"
@@ -70,10 +80,16 @@ restart_libvirtd() {
 
 up() {
     "$HERE/build-root.sh"
+    GUEST_CACHE=$GUEST_CACHE "$HERE/guest/build.sh" >&2
     down 2>/dev/null || true
-    mkdir -p "$RUN"
+    mkdir -p "$RUN" "$ROOT$GUEST_DIR"
+    # Fresh copies every time: the root's libvirt sees nothing outside it, and the last
+    # libvirtd, killed at down, left its ownership records (xattrs) on the old ones.
+    rm -f "$ROOT$GUEST_DIR"/*
+    cp "$GUEST_CACHE/vmlinux" "$GUEST_CACHE/initrd.cpio" "$ROOT$GUEST_DIR/"
     ip netns add "$NS"
     in_ns ip link set lo up
+    uplink_up "$WAN_NS" "$WAN_NET"
     mount --bind /proc "$ROOT/proc"
     mount --bind /dev "$ROOT/dev"
     mount --bind /dev/pts "$ROOT/dev/pts"
@@ -81,6 +97,10 @@ up() {
     nsenter --net="/run/netns/$NS" mount -t sysfs sysfs "$ROOT/sys"
     mkdir -p "$ROOT/run/dbus" "$ROOT/run/sshd"
     printf 'firewall_backend = "%s"\n' "$BACKEND" >"$ROOT/etc/libvirt/network.conf"
+    # qemu as root, in the root's own qemu.conf: as libvirt-qemu, libvirt 11 finds /dev/kvm
+    # (root-only here) unusable although its probe got KVM, so it probes qemu again on every
+    # define (~45 s) and start (~14 s).
+    grep -qx 'user = "root"' "$ROOT/etc/libvirt/qemu.conf" || printf 'user = "root"\ngroup = "root"\n' >>"$ROOT/etc/libvirt/qemu.conf"
     csum_wrapper "$([ "$BACKEND" = nftables ] && echo on || echo off)"
     in_root dbus-daemon --system --fork
     if [ "$FIREWALLD" = 1 ]; then
@@ -91,13 +111,15 @@ up() {
     start_libvirtd
     cp "$HERE/../provision/provision.sh" "$ROOT/run/provision.sh"
     in_root sh /run/provision.sh >/dev/null  # the document's steps, in the root's own /etc
-    if ! in_root virsh dominfo "$GUEST" >/dev/null 2>&1; then
-        guest_xml >"$ROOT/run/guest.xml"
-        in_root virsh define /run/guest.xml >/dev/null
-    fi
+    # Defined anew every time: the root keeps an older lab's definition.
+    guest_xml "$GUEST_DIR/vmlinux" "$GUEST_DIR/initrd.cpio" "$CONSOLE" "$WAN_NET.1" "$ASK" >"$ROOT/run/guest.xml"
+    in_root virsh undefine "$GUEST" >/dev/null 2>&1 || true
+    in_root virsh define /run/guest.xml >/dev/null
+    local started=$SECONDS
     in_root virsh start "$GUEST" >/dev/null
     start_sshd
     wait_for 30 "the guest's tap to forward" sh -c "ip netns exec $NS bridge link | grep -q 'master virbr0 state forwarding'"
+    wait_for_guest "$ROOT$CONSOLE" "$started"
     log "lab11 up: libvirt $(in_root libvirtd --version | awk '{print $NF}'), backend $BACKEND, firewalld $FIREWALLD; ssh root@$NET.2 key $RUN/id_ed25519 known_hosts $RUN/known_hosts"
 }
 
@@ -127,6 +149,7 @@ case "${1:-}" in
     status) [ -e "/run/netns/$NS" ] && in_root virsh -r net-list --all || { echo "lab11: down"; exit 1; } ;;
     exec) shift; in_root "$@" ;;
     restart-libvirtd) restart_libvirtd ;;
+    guest-ask) guest_ask "$ROOT$ASK" ;;
     csum-wrapper) csum_wrapper "$2" ;;
-    *) echo "usage: $0 up|down|status|exec CMD...|restart-libvirtd|csum-wrapper on|off" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|exec CMD...|restart-libvirtd|csum-wrapper on|off|guest-ask" >&2; exit 2 ;;
 esac

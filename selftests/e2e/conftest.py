@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from .lab11host import CONFIGS, Lab11
 from .labhost import Lab
 
 
@@ -29,3 +30,13 @@ def lab(tmp_path_factory):
     yield host
     if not keep:
         host.lab("down", check=False)
+
+
+@pytest.fixture(scope="session", params=list(CONFIGS))
+def lab11(request, tmp_path_factory):
+    """The libvirt 11 lab in each configuration, brought up once per run and shared by every
+    module (pytest groups the tests by configuration), torn down before the next."""
+    host = Lab11(request.param, tmp_path_factory.mktemp(request.param))
+    host.control("up")
+    yield host
+    host.control("down")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +21,81 @@ NET = os.environ.get("LAB_NET", "10.213.0")
 ADDRS = [f"{NET}.{i}" for i in range(2, 12)]  # every one a name of the lab host, sshd on each
 NOLISTEN = f"{NET}.99"  # assigned in the lab, nothing listens
 LAB_USER = "virtnat"  # has passwordless sudo in the lab
+# The lab guest's serial console (lab/guest/init): one begin and one result line per round.
+# It runs rounds at boot, then one per line written to the unix socket beside its console log.
+GUEST_CONSOLE = RUN / "guest-console.log"
+GUEST_CONSOLE11 = Path(os.environ.get("LAB_ROOT", "/var/cache/virtnat/trixie-root")) / "run" / "guest-console.log"
+GUEST_OUTSIDE = "10.213.2.1"  # the guest's "out" target: reachable only through the lab's NAT
+GUEST_OUTSIDE11 = "10.213.3.1"
+_ROUND = re.compile(r"VIRTNAT-GUEST (begin|result) seq=(\d+)([^\n]*)\n")
+_RESULT = re.compile(r" dhcp=(ok|fail) dns=(ok|fail) dnstcp=(ok|fail) out=(ok|fail) addr=(\S+)")
+
+
+def _guest_rounds(console: Path) -> tuple[set[int], dict[int, dict]]:
+    """The begin seqs and the results of the guest's current boot (a restarted guest counts
+    from 1 again). Only whole lines count: the guest may be writing the last one."""
+    try:
+        text = console.read_text(errors="replace")
+    except FileNotFoundError:
+        return set(), {}
+    begun: set[int] = set()
+    results: dict[int, dict] = {}
+    for kind, seq, rest in _ROUND.findall(text):
+        seq = int(seq)
+        if kind == "begin":
+            if seq == 1:  # a new boot
+                begun, results = set(), {}
+            begun.add(seq)
+        elif (m := _RESULT.match(rest)) and seq in begun:
+            dhcp, dns, dnstcp, out, addr = m.groups()
+            results[seq] = {"seq": seq, "dhcp": dhcp == "ok", "dns": dns == "ok", "dnstcp": dnstcp == "ok",
+                            "out": out == "ok", "addr": None if addr == "none" else addr}
+    return begun, results
+
+
+def guest_ask(console: Path = GUEST_CONSOLE) -> bool:
+    """Ask the guest for a round (lab/common.sh guest_ask); False if it is not listening."""
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.connect(str(console.with_name("guest-ask.sock")))
+            sock.sendall(b"\n")
+        return True
+    except OSError:
+        return False
+
+
+def guest_mark(console: Path = GUEST_CONSOLE) -> int:
+    """The guest's latest round (0 before its first): every round after it begins later."""
+    begun, _ = _guest_rounds(console)
+    return max(begun, default=0)
+
+
+def guest_truth(console: Path = GUEST_CONSOLE, after: int | None = None, timeout: float = 60) -> dict:
+    """What the guest itself got in its first round that BEGAN after the mark `after` (from
+    guest_mark; None: now): {"seq", "dhcp", "dns", "dnstcp", "out": bool, "addr": str|None}.
+    A round in progress at the mark may have seen the host before and after a change; the
+    next one saw only after. A guest restarted since the mark: all its rounds are fresh.
+    Asks the guest for that round, and again every 15 s (a round takes at most ~8 s)."""
+    if after is None:
+        after = guest_mark(console)
+    deadline = time.monotonic() + timeout
+    asked = 0.0
+    while True:
+        begun, results = _guest_rounds(console)
+        since = after if max(begun, default=0) >= after else 0
+        fresh = [seq for seq in results if seq > since]
+        if fresh:
+            return results[min(fresh)]
+        if time.monotonic() - asked > 15:
+            guest_ask(console)
+            asked = time.monotonic()
+        if time.monotonic() > deadline:
+            try:
+                tail = console.read_text(errors="replace")[-600:]
+            except FileNotFoundError:
+                tail = "(no console log)"
+            raise TimeoutError(f"no guest round began after seq {after} within {timeout}s; {console} ends: {tail}")
+        time.sleep(0.2)
 
 
 @dataclass
@@ -41,9 +118,23 @@ class AuditRun:
 
 
 class Lab:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, guest_console: Path = GUEST_CONSOLE):
         self.tmp = tmp
         self._runs = 0
+        self.guest_console = guest_console
+
+    def guest_mark(self) -> int:
+        """Mark now, before changing the host: guest_truth(after=mark) then reports a round
+        that began after the change."""
+        return guest_mark(self.guest_console)
+
+    def guest_truth(self, after: int | None = None, timeout: float = 60) -> dict:
+        """The guest's own DHCP/DNS/NAT result of its first round begun after `after`."""
+        return guest_truth(self.guest_console, after, timeout)
+
+    def guest_ask(self) -> bool:
+        """Ask the guest for a round now (guest_truth asks by itself)."""
+        return guest_ask(self.guest_console)
 
     def lab(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run([str(LAB), *args], capture_output=True, text=True, check=check, timeout=300)

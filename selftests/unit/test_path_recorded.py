@@ -16,7 +16,7 @@ from virtnat.profile import Profile
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "path"
 CHECKS = Path(__file__).resolve().parents[2] / "tests"
-GENERATIONS = {"libvirt11-iptables": "iptables", "libvirt11-nftables": "nftables"}
+GENERATIONS = {"libvirt9": "iptables", "libvirt11-iptables": "iptables", "libvirt11-nftables": "nftables"}
 PROFILE = Profile()
 
 
