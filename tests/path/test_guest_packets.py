@@ -5,6 +5,13 @@ import pytest
 from virtnat.checks import bridge_link, report_outcome, running_network
 
 
+def judge(verdict, links, libvirt_or_none, profile, note, fix, evidence):
+    """Every PATH check needs the network running and its bridge there, then the model's verdict."""
+    running_network(libvirt_or_none, profile)
+    bridge_link(links, libvirt_or_none, profile)
+    report_outcome(verdict(profile.network), note, fix, evidence)
+
+
 @pytest.mark.control(
     id="PATH-01",
     title="DHCP from guests (udp 67 in on virbr0) is accepted by every table's input path",
@@ -15,9 +22,7 @@ def test_dhcp_reaches_dnsmasq(packet_path, links, libvirt_or_none, profile, note
     """In nftables an accept in libvirt's table does not stop another table's drop: one host
     table with an input policy of drop and no accept for the bridge, and guests never get an
     address, while every libvirt rule is in place."""
-    running_network(libvirt_or_none, profile)
-    bridge_link(links, libvirt_or_none, profile)
-    report_outcome(packet_path.dhcp(profile.network), note, fix, evidence)
+    judge(packet_path.dhcp, links, libvirt_or_none, profile, note, fix, evidence)
 
 
 @pytest.mark.control(
@@ -29,9 +34,7 @@ def test_dhcp_reaches_dnsmasq(packet_path, links, libvirt_or_none, profile, note
 def test_dns_reaches_dnsmasq(packet_path, links, libvirt_or_none, profile, note, fix, evidence):
     """Guests resolve names through the gateway's dnsmasq; dropped there, every name lookup
     in every guest times out."""
-    running_network(libvirt_or_none, profile)
-    bridge_link(links, libvirt_or_none, profile)
-    report_outcome(packet_path.dns(profile.network), note, fix, evidence)
+    judge(packet_path.dns, links, libvirt_or_none, profile, note, fix, evidence)
 
 
 @pytest.mark.control(
@@ -44,9 +47,7 @@ def test_guest_traffic_is_forwarded(packet_path, links, libvirt_or_none, profile
     """Docker's FORWARD policy drop is harmless beside libvirt's iptables rules (same chain,
     libvirt's accepts first) and fatal beside its nftables rules (another table): the
     most common reason guests on a libvirt 10+ host suddenly have no network."""
-    running_network(libvirt_or_none, profile)
-    bridge_link(links, libvirt_or_none, profile)
-    report_outcome(packet_path.forwarding(profile.network), note, fix, evidence)
+    judge(packet_path.forwarding, links, libvirt_or_none, profile, note, fix, evidence)
 
 
 @pytest.mark.control(
@@ -58,6 +59,4 @@ def test_guest_traffic_is_forwarded(packet_path, links, libvirt_or_none, profile
 def test_guest_traffic_is_masqueraded(packet_path, links, libvirt_or_none, profile, note, fix, evidence):
     """A nat rule that accepts the guests' subnet ahead of libvirt's masquerade sends their
     packets out with 192.168.122.x sources: they leave, and no reply ever comes back."""
-    running_network(libvirt_or_none, profile)
-    bridge_link(links, libvirt_or_none, profile)
-    report_outcome(packet_path.masquerade(profile.network), note, fix, evidence)
+    judge(packet_path.masquerade, links, libvirt_or_none, profile, note, fix, evidence)
