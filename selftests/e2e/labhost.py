@@ -21,6 +21,9 @@ NET = os.environ.get("LAB_NET", "10.213.0")
 ADDRS = [f"{NET}.{i}" for i in range(2, 12)]  # every one a name of the lab host, sshd on each
 NOLISTEN = f"{NET}.99"  # assigned in the lab, nothing listens
 LAB_USER = "virtnat"  # has passwordless sudo in the lab
+# Checks an audit of a lab host reports: every control in tests/ (the lab guest has one
+# interface, so each VM check runs once).
+CHECK_COUNT = sum(f.read_text().count("@pytest.mark.control(") for f in (ROOT / "tests").rglob("test_*.py"))
 # The lab guest's serial console (lab/guest/init): one begin and one result line per round.
 # It runs rounds at boot, then one per line written to the unix socket beside its console log.
 GUEST_CONSOLE = RUN / "guest-console.log"

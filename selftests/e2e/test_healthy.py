@@ -1,15 +1,18 @@
 """Done-when 1: on the healthy lab host every check passes, the guest's VM checks included."""
 import json
 
-ALL_IDS = {f"HOST-0{i}" for i in range(1, 8)} | {f"NET-{i:02d}" for i in range(1, 15)} | {f"VM-0{i}" for i in range(1, 5)}
+from .labhost import CHECK_COUNT
+
+ALL_IDS = ({f"HOST-0{i}" for i in range(1, 10)} | {f"NET-{i:02d}" for i in range(1, 17)}
+           | {f"PATH-0{i}" for i in range(1, 5)} | {f"VM-0{i}" for i in range(1, 5)})
 
 
 def test_every_check_passes_on_the_healthy_host(lab):
     run = lab.audit()
     assert run.rc == 0, run.stdout
     host = run.doc["hosts"][0]
-    assert {c["id"] for c in host["checks"]} == ALL_IDS
-    assert host["summary"] == {"passed": 25, "failed": 0, "skipped": 0, "error": 0}
+    assert {c["id"] for c in host["checks"]} == ALL_IDS and len(ALL_IDS) == CHECK_COUNT == 33
+    assert host["summary"] == {"passed": CHECK_COUNT, "failed": 0, "skipped": 0, "error": 0}
     vm = [c for c in host["checks"] if c["id"].startswith("VM-")]
     tap = lab.tap()
     assert {c["subject"] for c in vm} == {f"virtnat-guest:{tap}"}
