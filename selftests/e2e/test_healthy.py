@@ -27,6 +27,9 @@ def test_reports_are_written_in_all_three_formats(lab):
     html = next(p for p in run.report_dir.glob("*.html") if p.name != "latest.html").read_text()
     for text in ("NET-07", "ip link set virbr0 up", "Host facts (evidence)", "virbr0"):
         assert text in html
+    # each PATH verdict's walk, folded under its message (pytest-html keeps rows as escaped HTML)
+    assert html.count("&lt;summary&gt;evidence&lt;/summary&gt;") == 4, "a walk per PATH check"
+    assert "DHCP request (udp 67)" in html and "table inet firewalld chain filter_INPUT" in html
     doc = run.doc
     assert set(doc) >= {"tool", "version", "started", "finished", "profile", "hosts"}
     check = doc["hosts"][0]["checks"][0]
