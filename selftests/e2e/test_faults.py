@@ -11,34 +11,40 @@ class Fault:
     name: str
     inject: str
     undo: str
-    fails: frozenset  # the named check(s): must fail
+    proof: str  # succeeds only while the fault is in place: it is read back before the audit
+    fails: dict  # the named check(s): must fail -> text their message must hold
     related: dict = field(default_factory=dict)  # consequences that may fail too -> text naming the cause
     passes: frozenset = field(default_factory=frozenset)  # the document's puzzles: must still pass
 
 
 BRIDGE_DEPENDENTS = {"NET-06", "NET-07", "NET-08", "NET-09", "NET-10", "NET-11", "NET-12", "NET-13", "NET-14", "NET-15",
                      "PATH-01", "PATH-02", "PATH-03", "PATH-04", "VM-02"}
+INFO = "virsh -r net-info default | grep -Eq"
 
 FAULTS = [
     Fault("autostart-disabled", "virsh net-autostart --disable default", "virsh net-autostart default",
-          frozenset({"NET-03"})),
+          f"{INFO} '^Autostart:[[:space:]]+no'", {"NET-03": "network 'default': autostart is off, expected on"}),
     Fault("network-destroyed", "virsh net-destroy default",
           "virsh net-start default && ip link set {tap} master virbr0",
-          frozenset({"NET-02"}), dict.fromkeys(BRIDGE_DEPENDENTS, "(NET-02)")),
+          f"{INFO} '^Active:[[:space:]]+no'", {"NET-02": "network 'default' is inactive, expected active"},
+          dict.fromkeys(BRIDGE_DEPENDENTS, "(NET-02)")),
     # A bridge that is down has no route: replies to guests have nowhere to go.
     Fault("bridge-admin-down", "ip link set virbr0 down", "ip link set virbr0 up",
-          frozenset({"NET-07"}), dict.fromkeys(("PATH-01", "PATH-02", "PATH-03"), "administratively DOWN, so its route is gone (NET-07)"),
+          "ip -o link show virbr0 | grep -vq '[<,]UP[,>]'", {"NET-07": "virbr0 is administratively DOWN"},
+          dict.fromkeys(("PATH-01", "PATH-02", "PATH-03"), "administratively DOWN, so its route is gone (NET-07)"),
           passes=frozenset({"NET-02"})),
     # net.ipv4.conf.all.forwarding is the kernel's alias of ip_forward: HOST-07 sees it too.
     Fault("ip-forward-off", "sysctl -qw net.ipv4.ip_forward=0", "sysctl -qw net.ipv4.ip_forward=1",
-          frozenset({"HOST-05"}), {"HOST-07": "net.ipv4.conf.all.forwarding is '0'", "PATH-03": "net.ipv4.ip_forward is '0' (HOST-05)"},
+          "test \"$(cat /proc/sys/net/ipv4/ip_forward)\" = 0", {"HOST-05": "net.ipv4.ip_forward is '0', expected '1'"},
+          {"HOST-07": "net.ipv4.conf.all.forwarding is '0'", "PATH-03": "net.ipv4.ip_forward is '0' (HOST-05)"},
           passes=frozenset({"HOST-06"})),
     # firewalld's CleanupOnExit flushes every rule, libvirt's included: no NAT while it is down.
     Fault("firewalld-stopped", "@stop-firewalld", "@start-firewalld",
-          frozenset({"HOST-02"}), {"NET-11": "HOST-02", "NET-12": "HOST-02", "NET-14": "HOST-02", "PATH-04": "(NET-11)"},
+          "! firewall-cmd --state >/dev/null 2>&1", {"HOST-02": "firewalld is installed but not running"},
+          {"NET-11": "HOST-02", "NET-12": "HOST-02", "NET-14": "HOST-02", "PATH-04": "(NET-11)"},
           passes=frozenset({"HOST-03"})),
     Fault("tap-detached", "ip link set {tap} nomaster", "ip link set {tap} master virbr0",
-          frozenset({"VM-02"})),
+          "! ip -o link show {tap} | grep -q 'master virbr0'", {"VM-02": "is attached to no bridge, expected virbr0"}),
 ]
 
 
@@ -51,18 +57,23 @@ def _apply(lab, command: str) -> None:
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
 def test_fault_fails_exactly_its_check(lab, fault):
+    proof = f"({fault.proof.format(tap=lab.tap())}) && echo in-place"
     _apply(lab, fault.inject)
     try:
+        before = lab.sh(proof, check=False)
         run = lab.audit()
+        after = lab.sh(proof, check=False)
     finally:
         _apply(lab, fault.undo)
+    assert "in-place" in before and "in-place" in after, f"{fault.name} was not in place all through the audit"
     outcomes = {k.split("[")[0]: v for k, v in run.outcomes().items()}
     assert run.rc == 1, run.stdout
-    for check in fault.fails:
+    for check, text in fault.fails.items():
         assert outcomes[check] == "failed", f"{check} should fail under {fault.name}: {run.check(check)}"
+        assert text in run.check(check)["message"], run.check(check)
     for check in {"HOST-01", "NET-01"} | fault.passes:
         assert outcomes[check] == "passed", f"{check} should pass under {fault.name}: {run.check(check)}"
-    unexpected = {c for c, o in outcomes.items() if o != "passed"} - fault.fails - set(fault.related)
+    unexpected = {c for c, o in outcomes.items() if o != "passed"} - set(fault.fails) - set(fault.related)
     assert not unexpected, f"{fault.name} also broke {sorted(unexpected)}: {run.stdout}"
     for check in set(fault.related) & run.by_outcome("failed"):
         assert fault.related[check] in run.check(check)["message"], run.check(check)

@@ -19,12 +19,24 @@ def test_healthy_host_passes(lab11):
     assert truth["dhcp"] and truth["dns"] and truth["dnstcp"] and truth["out"], f"the guest's own result: {truth}"
 
 
-@pytest.mark.parametrize("fault, check, consequences", [
-    ("virsh net-autostart --disable default", "NET-03", set()),
-    ("ip link set virbr0 down", "NET-07", {"PATH-01", "PATH-02", "PATH-03"}),  # its route goes with it
-    ("@masquerade", "NET-11", {"PATH-04"}),
-])
-def test_fault_is_caught_by_exactly_its_check(lab11, fault, check, consequences):
+MASQUERADE_PROOF = {  # no masquerade left in libvirt's chain
+    "iptables": "! iptables -t nat -S LIBVIRT_PRT | grep -q MASQUERADE",
+    "nftables": "! nft list chain ip libvirt_network guest_nat | grep -q masquerade",
+}
+GEN_FAULTS = {  # fault -> (proof, the check that must fail, text of its message, consequences)
+    "virsh net-autostart --disable default": (
+        "virsh -r net-info default | grep -Eq '^Autostart:[[:space:]]+no'", "NET-03", "autostart is off", set()),
+    "ip link set virbr0 down": (  # its route goes with it
+        "ip -o link show virbr0 | grep -vq '[<,]UP[,>]'", "NET-07", "virbr0 is administratively DOWN",
+        {"PATH-01", "PATH-02", "PATH-03"}),
+    "@masquerade": (None, "NET-11", "NAT rules are missing: no masquerade for 192.168.122.0/24", {"PATH-04"}),
+}
+
+
+@pytest.mark.parametrize("fault", list(GEN_FAULTS))
+def test_fault_is_caught_by_exactly_its_check(lab11, fault):
+    proof, check, text, consequences = GEN_FAULTS[fault]
+    proof = proof or MASQUERADE_PROOF[lab11.backend]
     if fault.startswith("@"):
         lab11.sh(MASQUERADE_FLUSH[lab11.backend])
     elif fault.startswith("virsh"):
@@ -32,12 +44,16 @@ def test_fault_is_caught_by_exactly_its_check(lab11, fault, check, consequences)
     else:
         lab11.sh(fault)
     try:
+        before = lab11.in_root(proof).returncode
         run = lab11.audit()
+        after = lab11.in_root(proof).returncode
     finally:
         lab11.control("exec", "virsh", "net-autostart", "default")
         lab11.sh("ip link set virbr0 up")
         lab11.control("restart-libvirtd")  # reinstalls libvirt's rules
+    assert before == after == 0, f"{fault} was not in place all through the audit"
     assert run.by_outcome("failed") | run.by_outcome("error") == {check} | consequences, run.stdout
+    assert text in run.check(check)["message"], run.check(check)
     assert lab11.wait_healthy().rc == 0
 
 

@@ -10,6 +10,8 @@ SNAPSHOT = {
     "bridge ports": "bridge -j link show",
     "ruleset": "nft list ruleset",
     "iptables": "iptables-save",
+    "iptables-legacy": "iptables-legacy-save",
+    "sockets": "ss -l -n -t -u",
     "networks": "virsh -r net-list --all",
     "network xml": "virsh -r net-dumpxml default",
     "guests": "virsh -r list --all",
@@ -29,12 +31,13 @@ VOLATILE = re.compile(
 
 
 def _files_digest(lab) -> str:
-    listing = lab.sh("find " + " ".join(FILES) + " -type f -exec sha256sum {} + 2>/dev/null | sort", check=False)
+    listing = lab.sh("find " + " ".join(FILES) + " -type f -exec sha256sum {} + | sort")
     return hashlib.sha256(listing.encode()).hexdigest() + "\n" + listing
 
 
 def snapshot(lab) -> dict[str, str]:
-    state = {name: VOLATILE.sub("", lab.sh(cmd, check=False)) for name, cmd in SNAPSHOT.items()}
+    # a command that fails would compare two empty outputs: it fails the test instead
+    state = {name: VOLATILE.sub("", lab.sh(cmd)) for name, cmd in SNAPSHOT.items()}
     state["files"] = _files_digest(lab)
     return state
 
