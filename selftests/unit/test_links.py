@@ -30,3 +30,41 @@ def test_destroyed_network_has_no_bridge(data):
 def test_garbage_is_a_fact_error():
     with pytest.raises(FactError, match="not JSON"):
         parse_ip_json("Error: something", "[]")
+
+
+def test_bridge_set_down_is_not_admin_up(data):
+    """`ip link set virbr0 down` clears UP from the flags: admin state, not carrier."""
+    import json
+    links_json = json.loads(data("libvirt9/ip-link.json"))
+    for link in links_json:
+        if link["ifname"] == "virbr0":
+            link["flags"] = [f for f in link["flags"] if f not in ("UP", "LOWER_UP")]
+            link["operstate"] = "DOWN"
+    links = parse_ip_json(json.dumps(links_json), data("libvirt9/ip-addr.json"))
+    assert not links["virbr0"].admin_up and links["vnet0"].admin_up
+
+
+class _Msg(dict):
+    """The little of a pyroute2 message links_from_netlink reads."""
+
+    def __init__(self, attrs, **fields):
+        super().__init__(fields)
+        self.attrs = attrs
+
+    def get_attr(self, name):
+        return self.attrs.get(name)
+
+    def __bool__(self):  # a message is there even without header fields
+        return True
+
+
+def test_netlink_down_link_and_bridge_stp():
+    from virtnat.facts.links import links_from_netlink
+    info = _Msg({"IFLA_INFO_KIND": "bridge", "IFLA_INFO_DATA": _Msg({"IFLA_BR_STP_STATE": 1})})
+    bridge = _Msg({"IFLA_IFNAME": "virbr0", "IFLA_LINKINFO": info, "IFLA_OPERSTATE": "DOWN", "IFLA_ADDRESS": "52:54:00:aa:bb:cc"},
+                  index=3, flags=0x1002)  # BROADCAST|MULTICAST without IFF_UP
+    tap = _Msg({"IFLA_IFNAME": "vnet0", "IFLA_MASTER": 3, "IFLA_OPERSTATE": "UNKNOWN"}, index=4, flags=0x1003)
+    addr = _Msg({"IFA_LOCAL": "192.168.122.1"}, index=3, prefixlen=24)
+    links = links_from_netlink([bridge, tap], [addr])
+    assert not links["virbr0"].admin_up and links["virbr0"].stp_enabled and links["virbr0"].addresses == ("192.168.122.1/24",)
+    assert links["vnet0"].admin_up and links["vnet0"].master == "virbr0"

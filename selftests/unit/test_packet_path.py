@@ -177,3 +177,12 @@ def test_dnat_before_routing_does_not_stop_the_masquerade(data):
     dnat = "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -i virbr0 -p tcp --dport 443 -j DNAT --to-destination 10.213.2.1\nCOMMIT\n"
     outcome = model(data, "libvirt11-nftables", iptables_extra=dnat).masquerade("default")
     assert outcome.ok, outcome.failure
+
+
+def test_a_return_inserted_in_libvirts_nat_chain_is_named(data):
+    edit = lambda t: t.replace("-A LIBVIRT_PRT -s 192.168.122.0/24 -d 224.0.0.0/24 -j RETURN",  # noqa: E731
+                               "-A LIBVIRT_PRT -s 192.168.122.0/24 -j RETURN\n-A LIBVIRT_PRT -s 192.168.122.0/24 -d 224.0.0.0/24 -j RETURN")
+    outcome = model(data, "libvirt9", edit=edit).masquerade("default")
+    assert "iptables-nft table nat chain LIBVIRT_PRT: rule 1 (-A LIBVIRT_PRT -s 192.168.122.0/24 -j RETURN)" in outcome.failure
+    assert "returns it before libvirt's masquerade" in outcome.failure
+    assert outcome.fix == "iptables -t nat -D LIBVIRT_PRT 1"

@@ -5,7 +5,7 @@ import pytest
 
 from virtnat.collectors.libvirt_api import connection_error
 from virtnat.collectors.reach import unreachable
-from virtnat.errors import FactError
+from virtnat.errors import FactError, redact
 from virtnat.facts.links import parse_ip_json
 from virtnat.facts.probe import split_sections, system_from_sections
 from virtnat.facts.virsh import libvirt_from_sections
@@ -68,3 +68,22 @@ def test_unreachable_hosts_say_why(exc, expected):
 def test_password_is_masked_in_reasons():
     message = str(unreachable("hv9", Exception("failed for paramiko://root:hunter2@hv9")))
     assert "hunter2" not in message
+
+
+@pytest.mark.parametrize("spec, shown", [
+    ("paramiko://root:hunter2@hv9", "paramiko://root:***@hv9"),
+    ("ssh://alice:s3/cr3t@hv1:2222", "ssh://alice:***@hv1:2222"),
+    ("paramiko://bob:p@ss@w/rd@hv2", "paramiko://bob:***@hv2"),
+    ("ssh://hv3:22", "ssh://hv3:22"),
+    ("ssh://carol@hv4", "ssh://carol@hv4"),
+])
+def test_passwords_with_at_and_slash_are_masked(spec, shown):
+    assert redact(spec) == shown
+    message = str(unreachable("hv", Exception(f"connect failed for {spec}: refused")))
+    assert shown in message and ("***" in message) == ("***" in shown)
+
+
+def test_autostart_off_is_read_apart_from_persistent(data):
+    text = data("libvirt9/probe-remote.txt").replace("Autostart:      yes", "Autostart:      no")
+    net = libvirt_from_sections(split_sections(text), "qemu:///system", connection_error).networks["default"]
+    assert (net.persistent, net.autostart, net.active) == (True, False, True)

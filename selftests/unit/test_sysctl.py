@@ -80,3 +80,25 @@ def test_recorded_lab_probe(data):
     assert facts.sysctl_persisted[KEY] == "1"
     assert facts.sysctl_sources[KEY] == "/etc/sysctl.d/99-sysctl.conf"
     assert facts.sysctl_runtime == {KEY: "1", "net.ipv4.conf.all.forwarding": "1", "net.ipv6.conf.all.forwarding": "1"}
+
+
+def test_etc_masks_run_of_the_same_name_and_run_masks_usr_lib():
+    same = "50-fwd.conf"
+    fs = {f"/run/sysctl.d/{same}": (f"/run/sysctl.d/{same}", "net.ipv4.ip_forward=1\n"),
+          f"/etc/sysctl.d/{same}": (f"/etc/sysctl.d/{same}", "net.ipv4.ip_forward=0\n")}
+    assert value(fs) == ("0", f"/etc/sysctl.d/{same}")
+    fs = {f"/run/sysctl.d/{same}": (f"/run/sysctl.d/{same}", "net.ipv4.ip_forward=1\n"),
+          f"/usr/lib/sysctl.d/{same}": (f"/usr/lib/sysctl.d/{same}", "net.ipv4.ip_forward=0\n")}
+    assert value(fs) == ("1", f"/run/sysctl.d/{same}")
+
+
+def test_a_later_name_in_run_beats_an_earlier_one_in_etc():
+    fs = {"/etc/sysctl.d/10-off.conf": ("/etc/sysctl.d/10-off.conf", "net.ipv4.ip_forward=0\n"),
+          "/run/sysctl.d/90-on.conf": ("/run/sysctl.d/90-on.conf", "net.ipv4.ip_forward=1\n")}
+    assert value(fs) == ("1", "/run/sysctl.d/90-on.conf")
+
+
+def test_debian12_link_means_sysctl_conf_is_read_at_boot():
+    fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", "net.ipv4.ip_forward = 1\n"),
+          "/etc/sysctl.d/99-sysctl.conf": ("/etc/sysctl.conf", "net.ipv4.ip_forward = 1\n")}
+    assert sysctl_conf_read_at_boot(fs, True) and value(fs)[0] == "1"

@@ -1,4 +1,5 @@
-"""Errors that end up as one line in a report, never as a traceback."""
+"""Errors that end up as one line in a report, never as a traceback, and never with a password."""
+import re
 
 
 class FactError(Exception):
@@ -7,3 +8,12 @@ class FactError(Exception):
 
 class ProfileError(Exception):
     """The profile is unusable; the message names the file, the key and the problem."""
+
+
+def redact(text: str) -> str:
+    """text with the password of every `scheme://user:password@host` masked. The password
+    may hold '@' and '/': everything up to the token's last '@' is taken as the password."""
+    return _PASSWORD.sub(r"\1:***@", text)
+
+
+_PASSWORD = re.compile(r"(://[^/@\s:]+):\S*@")

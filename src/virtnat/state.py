@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import asdict
 from pathlib import Path
 
 from .collectors.reach import error_line
 from .connections import open_hosts
-from .errors import ProfileError
+from .errors import ProfileError, redact
 from .profile import Profile, load_profile
 from .report.results import Results
 from .targets import Target
@@ -110,4 +109,4 @@ class AuditState:
 
 def _redact(spec: str) -> str:
     """A host spec without its password, if it has one."""
-    return re.sub(r"(://[^/@:]+):[^/@]*@", r"\1:***@", spec)
+    return redact(spec)

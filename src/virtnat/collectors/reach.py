@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import FactError
+from ..errors import FactError, redact
 
 HINTS = (
     (r"timed out|timeout", "the host is down or filtered (connect timeout: --connect-timeout)"),
@@ -26,7 +26,7 @@ def error_line(exc: Exception) -> str:
 
 
 def unreachable(name: str, exc: Exception) -> FactError:
-    detail = re.sub(r"://[^/@\s:]+:[^/@\s]+@", "://***@", error_line(exc))  # never echo a password
+    detail = redact(error_line(exc))
     for pattern, hint in HINTS:
         if re.search(pattern, detail, re.I):
             return FactError(f"cannot reach {name}: {detail}; {hint}")
