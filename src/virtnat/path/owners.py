@@ -26,13 +26,13 @@ def owner(table: Table, chain: str | None = None) -> str:
         if chain and _by_prefix(chain):
             return _by_prefix(chain)
         if table.family == "inet" and table.name == "filter":
-            return "a host nftables table (as /etc/nftables.conf makes)"
+            return "a host nftables table, like Debian's /etc/nftables.conf"
         return "a host nftables table"
     if chain and _by_prefix(chain):
         return _by_prefix(chain)
     tools = sorted({who for name in table.chains for who in [_by_prefix(name)] if who and who != "libvirt"})
     if tools:
-        return f"{' or '.join(tools)} (its chains are in this table)"
+        return f"{' or '.join(tools)}, whose chains are in this table"
     return f"host {table.source} rules"
 
 
