@@ -24,8 +24,10 @@ test: lab-deps $(STAMP)
 	$(VENV)/bin/ruff check --select F,E9 src tests selftests bench
 	$(PY) -m pytest selftests -p no:cacheprovider -v $(ARGS)
 
+## unit: the unit tests alone (no root, no lab), with their branch coverage of src/virtnat and tests/
 unit: $(STAMP)
-	$(PY) -m pytest selftests/unit -p no:cacheprovider -q
+	$(PY) -m coverage run -m pytest selftests/unit -p no:cacheprovider -q
+	$(PY) -m coverage report
 
 e2e: lab-deps $(STAMP)
 	$(PY) -m pytest selftests/e2e -p no:cacheprovider -v
