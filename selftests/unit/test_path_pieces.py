@@ -159,3 +159,10 @@ def test_owners_and_their_fixes():
     assert accept_rule(nat, "POSTROUTING", (("iif", "virbr0"),)) == "iptables -t nat -I POSTROUTING -i virbr0 -j ACCEPT"
     rule = nft(("c", [{"drop": None}])).chains["c"].rules[0]
     assert delete_rule(inet, "input", rule) == "nft delete rule inet filter input handle 10"
+
+
+def test_an_admins_rule_beside_dockers_chains_is_not_dockers():
+    table = tables_from_iptables_save("*filter\n:FORWARD DROP [0:0]\n:DOCKER-USER - [0:0]\n-A FORWARD -i virbr0 -j DROP\nCOMMIT\n")[0]
+    assert owner(table, "FORWARD") == "Docker, whose chains are in this table"  # the policy
+    assert owner(table, "FORWARD", policy=False) == "a host iptables-legacy rule"
+    assert owner(table, "DOCKER-USER", policy=False) == "Docker"

@@ -155,7 +155,7 @@ class PathModel:
 
     def _fix(self, trip: Trip, network: str) -> str:
         verdict = trip.dropped_by
-        who = owner(verdict.table, verdict.rule_chain)
+        who = owner(verdict.table, verdict.rule_chain, policy=verdict.rule is None)
         if who == "libvirt":
             return f"virsh net-destroy {network} && virsh net-start {network}"
         if who == "firewalld":
@@ -171,7 +171,7 @@ class PathModel:
             outcome.evidence.extend(self._evidence(trip))
             verdict = trip.dropped_by
             if verdict is not None:
-                who = owner(verdict.table, verdict.rule_chain)
+                who = owner(verdict.table, verdict.rule_chain, policy=verdict.rule is None)
                 failures.setdefault(f"dropped by {verdict.where} ({who})", []).append(trip.packet.what)
                 outcome.fixes.append(self._fix(trip, network))
             elif trip.route_problem:
@@ -216,7 +216,7 @@ class PathModel:
         for chain in nat_chains:
             stop = next((s for s in reversed(chain.steps) if s.rule is not None and s.action in ("accept", "return")), None)
             if stop is not None and self._has_masquerade(chain.table):
-                who = owner(chain.table, stop.chain)
+                who = owner(chain.table, stop.chain, policy=False)
                 return (f"{chain.table.label} chain {stop.chain}: {stop.rule.ref} ({who}) {stop.action}s it "
                         f"before libvirt's masquerade", delete_rule(chain.table, stop.chain, stop.rule))
         return (f"nothing masquerades it: no NAT rule for {self.net.subnet} on the way out (NET-11)",

@@ -17,8 +17,10 @@ def _by_prefix(name: str) -> str | None:
     return next((who for prefix, who in PREFIXES if name.startswith(prefix)), None)
 
 
-def owner(table: Table, chain: str | None = None) -> str:
-    """A short name for who wrote this table (or this chain of it)."""
+def owner(table: Table, chain: str | None = None, policy: bool = True) -> str:
+    """A short name for who wrote this table, or this chain of it. A policy is the table's
+    owner's; a rule in a builtin chain (INPUT, FORWARD...) is the host's own unless its chain
+    says otherwise: Docker's chains in the table do not make an admin's rule Docker's."""
     if table.source == "nftables":
         for part, who in NFT_TABLES:
             if part in table.name.lower():
@@ -30,6 +32,8 @@ def owner(table: Table, chain: str | None = None) -> str:
         return "a host nftables table"
     if chain and _by_prefix(chain):
         return _by_prefix(chain)
+    if not policy:
+        return f"a host {table.source} rule"
     tools = sorted({who for name in table.chains for who in [_by_prefix(name)] if who and who != "libvirt"})
     if tools:
         return f"{' or '.join(tools)}, whose chains are in this table"
