@@ -53,7 +53,8 @@ def outcomes(recording: Path) -> dict[str, tuple[str, str]]:
     noop = lambda *_: None  # noqa: E731
     target = SimpleNamespace(facts=SimpleNamespace(libvirt=lambda: libvirt))
     values = dict(system=system, links=links, libvirt=libvirt, libvirt_or_none=libvirt, profile=PROFILE, note=noop,
-                  fix=noop, evidence=noop, target=target, firewall=system.firewall, packet_path=path_model(system, links, PROFILE))
+                  fix=noop, evidence=noop, target=target, firewall=system.firewall, routes=system.routes,
+                  packet_path=path_model(system, links, PROFILE))
     nics = [n for n in guest_params(target, PROFILE) if not isinstance(n, Unavailable)]
     found = {}
     for check, fn in CONTROLS:

@@ -96,29 +96,34 @@ def note(request):
     return lambda text: request.node.user_properties.append(("note", text))
 
 
+def _stash(request, key):
+    def record(text: str) -> None:
+        request.node.stash[key] = text
+    return record
+
+
 @pytest.fixture
 def fix(request):
     """fix(command): the remediation for what this check found, in place of the marker's."""
-    def record(text: str) -> None:
-        request.node.stash[FIX] = text
-    return record
+    return _stash(request, FIX)
 
 
 @pytest.fixture
 def evidence(request):
     """evidence(text): what the check judged, shown with it in the HTML report."""
-    def record(text: str) -> None:
-        request.node.stash[EVIDENCE] = text
-    return record
+    return _stash(request, EVIDENCE)
 
 
 @pytest.fixture
-def packet_path(system, links, profile) -> PathModel:
-    """The model of the guests' packet path on this host, from its rulesets, routes and links."""
-    if system.firewall is None:
-        pytest.fail(f"firewall rules could not be read: {system.firewall_error}", pytrace=False)
+def routes(system):
     if system.routes is None:
         pytest.fail(f"routes could not be read: {'; '.join(system.path_problems)}", pytrace=False)
+    return system.routes
+
+
+@pytest.fixture
+def packet_path(system, firewall, routes, links, profile) -> PathModel:
+    """The model of the guests' packet path on this host, from its rulesets, routes and links."""
     return path_model(system, links, profile)
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
     EVIDENCE, FIX, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt, libvirt_or_none, links,
-    note, packet_path, profile, system,
+    note, packet_path, profile, routes, system,
 )
 from .report import html as html_report
 from .report.json_report import audit_document, write_json

@@ -4,23 +4,16 @@ import pytest
 from virtnat.path.routing import addresses_inside, describe, overlapping
 
 
-def _routes(system):
-    if system.routes is None:
-        pytest.fail(f"routes could not be read: {'; '.join(system.path_problems)}", pytrace=False)
-    return system.routes
-
-
 @pytest.mark.control(
     id="HOST-08",
     title="No other interface holds an address or route inside 192.168.122.0/24",
     impact="high",
     remediation="ip addr del <address> dev <interface>   (or give the libvirt network another subnet: virsh net-edit {network})",
 )
-def test_subnet_is_only_on_the_bridge(system, links, profile):
+def test_subnet_is_only_on_the_bridge(routes, links, profile):
     """With the subnet also on a LAN or a nested hypervisor's interface, the replies to
     guests can leave by the wrong interface, and libvirt refuses to start the network after
     the next restart ("Network is already in use by interface ...")."""
-    routes = _routes(system)
     found = [f"{iface} has {addr}" for iface, addr in addresses_inside(links, profile.subnet, profile.bridge)]
     found += [f"route `{describe(r)}`" for r in overlapping(routes, profile.subnet, profile.bridge)]
     assert not found, f"{profile.subnet} is also on another interface: {'; '.join(dict.fromkeys(found))}"
@@ -32,11 +25,11 @@ def test_subnet_is_only_on_the_bridge(system, links, profile):
     impact="critical",
     remediation="ip route add default via <your gateway> dev <uplink>",
 )
-def test_route_out_exists(packet_path, system, note):
+def test_route_out_exists(packet_path, note):
     """NAT only rewrites the source; without a route out the kernel has nowhere to send
     the guests' packets, and with a route into the bridge they loop back to the guests."""
     problem = packet_path.route_out_problem()
     assert problem is None, problem
     note(f"guest traffic leaves by {packet_path.net.uplink} (`{describe(packet_path.route_out)}`)")
-    if system.route_rules:
-        note(f"policy routing rules are not modelled: {'; '.join(system.route_rules)}")
+    if packet_path.routing_note:
+        note(packet_path.routing_note)

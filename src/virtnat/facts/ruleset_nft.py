@@ -152,8 +152,8 @@ def _rule(body: dict, position: int, sets: dict) -> Rule:
             else:
                 matches.append(Match("unknown", text=f"xt match {expr['xt'].get('name')}"))
             words.append(f"xt {expr['xt'].get('type')} {expr['xt'].get('name')}")
-        elif _verdict_of(expr) is not None:
-            verdict = _verdict_of(expr)
+        elif (found_verdict := _verdict_of(expr)) is not None:
+            verdict = found_verdict
             words.append(kind if verdict.target is None or kind == "queue" else f"{kind} {verdict.target}")
             if verdict.kind in ("accept", "drop", "reject", "return", "jump", "goto") or verdict.kind in NAT:
                 break

@@ -58,15 +58,6 @@ class Trip:
         return [s for h in self.hooks for c in h.chains for s in c.steps]
 
 
-def _uplink_address(links: dict[str, LinkFacts], dev: str | None) -> str | None:
-    link = links.get(dev or "")
-    for address in link.addresses if link else ():
-        iface = ipaddress.ip_interface(address)
-        if iface.version == 4:
-            return str(iface.ip)
-    return None
-
-
 class PathModel:
     def __init__(self, tables: tuple[Table, ...], routes: tuple[RouteFacts, ...], links: dict[str, LinkFacts],
                  bridge: str, gateway: str, guest: str, route_rules: tuple[str, ...] = (), outside: str | None = None,
@@ -80,8 +71,7 @@ class PathModel:
         usable = self.route_out is not None and self.route_out.type not in UNREACHABLE
         uplink = self.route_out.dev if usable else None
         self.net = pk.Network(bridge=bridge, gateway=str(gw.ip), subnet=str(gw.network), guest=guest,
-                              outside=(outside or INTERNET) if usable else None, uplink=uplink,
-                              uplink_address=_uplink_address(links, uplink))
+                              outside=(outside or INTERNET) if usable else None, uplink=uplink)
 
     # -- the pieces ---------------------------------------------------------------------------
 
@@ -95,6 +85,11 @@ class PathModel:
         if self.route_out.dev == self.net.bridge:
             return f"the route out (`{describe(self.route_out)}`) leads back into {self.net.bridge}"
         return None
+
+    @property
+    def routing_note(self) -> str | None:
+        """What of the routing the model does not follow: policy rules beyond the defaults."""
+        return f"policy routing rules are not modelled: {'; '.join(self.route_rules)}" if self.route_rules else None
 
     def _reply_route_problem(self, packet: pk.Packet) -> str | None:
         route = lookup(self.routes, packet.daddr)
@@ -149,13 +144,12 @@ class PathModel:
     def _notes(self, trips: list[Trip]) -> list[str]:
         notes = [f"assumed: {s.line()}" for t in trips for s in t.steps() if s.assumed]
         notes += [f"{u}" for t in trips for h in t.hooks for u in h.unmodelled]
-        if self.route_rules:
-            notes.append(f"policy routing rules are not modelled: {'; '.join(self.route_rules)}")
+        if self.routing_note:
+            notes.append(self.routing_note)
         return notes
 
-    def _fix(self, trip: Trip, network: str) -> str:
+    def _fix(self, trip: Trip, who: str, network: str) -> str:
         verdict = trip.dropped_by
-        who = owner(verdict.table, verdict.rule_chain, policy=verdict.rule is None)
         if who == "libvirt":
             return f"virsh net-destroy {network} && virsh net-start {network}"
         if who == "firewalld":
@@ -173,7 +167,7 @@ class PathModel:
             if verdict is not None:
                 who = owner(verdict.table, verdict.rule_chain, policy=verdict.rule is None)
                 failures.setdefault(f"dropped by {verdict.where} ({who})", []).append(trip.packet.what)
-                outcome.fixes.append(self._fix(trip, network))
+                outcome.fixes.append(self._fix(trip, who, network))
             elif trip.route_problem:
                 failures.setdefault(trip.route_problem, []).append(trip.packet.what)
         outcome.notes = self._notes(trips)
@@ -193,8 +187,9 @@ class PathModel:
     def masquerade(self, network: str) -> Outcome:
         """Each outbound packet's connection must be masqueraded (or SNATed) on its way out."""
         outcome = Outcome()
-        for packet in pk.outbound(self.net):
-            trip = self.trip(packet)
+        trips = [self.trip(p) for p in pk.outbound(self.net)]
+        for trip in trips:
+            packet = trip.packet
             outcome.evidence.extend(self._evidence(trip))
             bound = trip.nat
             if bound is not None and bound.kind in ("masquerade", "snat"):
@@ -207,7 +202,7 @@ class PathModel:
             why, fix = self._unmasqueraded(trip, network)
             outcome.failure = outcome.failure or f"{packet.what}: {why}"
             outcome.fixes.append(fix)
-        outcome.notes = self._notes([self.trip(p) for p in pk.outbound(self.net)])
+        outcome.notes = self._notes(trips)
         return outcome
 
     def _unmasqueraded(self, trip: Trip, network: str) -> tuple[str, str]:

@@ -57,7 +57,6 @@ class Network:
     guest: str  # a guest's address: the first of the DHCP range
     outside: str | None  # an address beyond the uplink (None: no route out)
     uplink: str | None  # the interface the route out leaves by
-    uplink_address: str | None = None  # what masquerading rewrites the source to
 
 
 def dhcp(net: Network) -> list[Packet]:
