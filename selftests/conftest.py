@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # in-process runs of the plugin (selftests/unit/test_plugin_runs.py)
+
 DATA = Path(__file__).parent / "data"
 
 

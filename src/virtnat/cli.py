@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit hosts (extra pytest options after --)")
     audit.add_argument("--hosts", metavar="SPEC", help="testinfra host spec(s), comma separated (default: this host)")
+    audit.add_argument("--facts", metavar="PATH", help="audit saved probe output (files or directories, comma separated)")
     audit.add_argument("--ansible-inventory", metavar="FILE", help="Ansible inventory for --hosts=ansible://GROUP")
     audit.add_argument("--ssh-config", metavar="FILE", help="ssh config for the hosts (e.g. from `vagrant ssh-config`)")
     audit.add_argument("--ssh-identity-file", metavar="FILE", help="SSH private key")
@@ -65,7 +66,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
 
     # virtnat is imported before pytest starts, so pytest cannot rewrite it: that is expected.
     argv = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    for option in ("hosts", "ansible_inventory", "ssh_config", "ssh_identity_file", "connect_timeout", "libvirt_uri", "profile"):
+    for option in ("hosts", "facts", "ansible_inventory", "ssh_config", "ssh_identity_file", "connect_timeout", "libvirt_uri", "profile"):
         value = getattr(args, option)
         if value:
             argv.append(f"--{option.replace('_', '-')}={value}")

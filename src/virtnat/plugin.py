@@ -36,6 +36,8 @@ def pytest_addoption(parser):
     group.addoption("--libvirt-uri", default=None, metavar="URI",
                     help="read libvirt through libvirt-python at URI; {host} is each host's name (e.g. qemu+ssh://root@{host}/system)")
     group.addoption("--connect-timeout", default=10, type=int, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
+    group.addoption("--facts", default=None, metavar="PATH[,PATH]",
+                    help="audit probe output saved from hosts (files, or directories of them), with no connection")
     group.addoption("--stats-json", default=None, metavar="PATH", help="write what collecting facts cost (times, commands, libvirt calls) to PATH")
 
 

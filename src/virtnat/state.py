@@ -5,12 +5,13 @@ import datetime as dt
 from dataclasses import asdict
 from pathlib import Path
 
+from .collectors.bundle import bundle_files
 from .collectors.reach import error_line
 from .connections import open_hosts
-from .errors import ProfileError, redact
+from .errors import FactError, ProfileError, redact
 from .profile import Profile, load_profile
 from .report.results import Results
-from .targets import Target
+from .targets import BundleTarget, Target
 
 # The project's checkout: the checks live in tests/, audit reports go to reports/. Found from
 # this file, not from pytest's rootdir, which an option value like `--profile /etc/x.toml`
@@ -55,6 +56,8 @@ class AuditState:
         self.xml_path = self.report_dir / f"{stem}.xml"
 
     def _targets(self, config) -> list[Target]:
+        if _opt(config, "facts"):
+            return self._bundle_targets(_opt(config, "facts"), _opt(config, "hosts"))
         specs = [s.strip() for s in (_opt(config, "hosts") or "local://").split(",") if s.strip()]
         options = dict(
             timeout=int(_opt(config, "connect_timeout") or 10),
@@ -68,24 +71,29 @@ class AuditState:
         )
         uri = self.profile.libvirt_uri
         api_uri = _opt(config, "libvirt_uri")
-        targets, names = [], set()
+        targets = []
         for spec in specs:
             try:
                 hosts = open_hosts(spec, _opt(config, "connection"), **options)
             except Exception as exc:  # bad spec, unknown connection type, unreadable inventory
                 self.error = f"--hosts {_redact(spec)}: {error_line(exc)}"
                 return []
-            for host in hosts:
-                target = Target(host, uri, api_uri)
-                base, n = target.name, 1
-                while target.name in names:  # the same host named twice stays two entries
-                    n += 1
-                    target.name = f"{base}#{n}"
-                names.add(target.name)
-                targets.append(target)
+            targets.extend(Target(host, uri, api_uri) for host in hosts)
+        targets = _unique_names(targets)
         if not targets:
             self.error = f"--hosts {_opt(config, 'hosts')!r}: no host to audit (an empty ansible group?)"
         return targets
+
+    def _bundle_targets(self, spec: str, hosts: str | None) -> list[Target]:
+        if hosts:
+            self.error = "--facts audits saved probe output, --hosts live hosts: give one of them"
+            return []
+        try:
+            files = bundle_files(spec)
+        except FactError as exc:
+            self.error = f"--facts: {exc}"
+            return []
+        return _unique_names([BundleTarget(path, self.profile.libvirt_uri) for path in files])
 
     def wait_for_facts(self) -> None:
         if self.collection is not None:
@@ -105,6 +113,18 @@ class AuditState:
     @property
     def profile_dict(self) -> dict:
         return self.profile.as_dict()
+
+
+def _unique_names(targets: list[Target]) -> list[Target]:
+    """The same host named twice stays two entries: the second is NAME#2."""
+    names: set[str] = set()
+    for target in targets:
+        base, n = target.name, 1
+        while target.name in names:
+            n += 1
+            target.name = f"{base}#{n}"
+        names.add(target.name)
+    return targets
 
 
 def _redact(spec: str) -> str:

@@ -6,7 +6,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from pathlib import Path
+
 from .collectors import KINDS, HostFacts, Stats
+from .collectors.bundle import BundleRun
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
 from .collectors.libvirt_api import LibvirtApiSource
 from .collectors.netlink import NetlinkSource
@@ -52,6 +55,25 @@ class Target:
                        virsh_uri=None if self.api_uri else self.libvirt_uri)
         libvirt = LibvirtApiSource(self.api_uri, stats) if self.api_uri else ProbeLibvirtSource(run, self.libvirt_uri)
         return HostFacts(self.name, libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
+
+
+class BundleTarget(Target):
+    """A host known only by the probe output saved from it (`--facts`): no connection at all."""
+
+    def __init__(self, path: Path, libvirt_uri: str):
+        self.host = None
+        self.is_local = False
+        self.name = path.name.removesuffix(".txt").removesuffix(".facts")
+        self.libvirt_uri = libvirt_uri
+        self.api_uri = None
+        self.stats = Stats()
+        self._facts = None
+        self.path = path
+
+    def _make_facts(self) -> HostFacts:
+        run = BundleRun(self.path, self.name)
+        return HostFacts(self.name, ProbeLibvirtSource(run, self.libvirt_uri), ProbeLinkSource(run),
+                         ProbeSystemSource(run), self.stats)
 
 
 def collect_all(targets: list[Target], workers: int = 32) -> None:

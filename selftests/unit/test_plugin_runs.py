@@ -1,0 +1,177 @@
+"""The plugin run in-process (pytester) on probe output recorded from the labs (`--facts`):
+exit codes 0/1/4, setup error vs failure, the JSON document, the JUnit properties, the HTML and
+terminal reports, and a password that appears in none of them."""
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from virtnat.state import CHECKS_DIR
+
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "path"
+HEALTHY = RECORDED / "libvirt9" / "healthy.txt"
+DOCKER_NFT = RECORDED / "libvirt11-nftables" / "docker-forward-drop.txt"
+PASSWORD = "s3cr3tpw"
+
+
+class Run:
+    """One in-process audit and every file it wrote."""
+
+    def __init__(self, pytester, *args):
+        self.dir = pytester.path / "reports"
+        self.result = pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider", f"--report-dir={self.dir}", *args)
+        self.ret = self.result.ret
+        self.files = sorted(p.name for p in self.dir.iterdir())
+        stamped = [p for p in self.dir.iterdir() if not p.name.startswith("latest")]
+        self.by_suffix = {p.suffix: p for p in stamped}
+
+    @property
+    def document(self) -> dict:
+        return json.loads(self.by_suffix[".json"].read_text())
+
+    def checks(self, host: str) -> dict[str, dict]:
+        """id[subject] -> check of one host in the JSON document."""
+        entry = next(h for h in self.document["hosts"] if h["host"] == host)
+        return {c["id"] + (f"[{c['subject']}]" if c["subject"] else ""): c for c in entry["checks"]}
+
+    def everything(self) -> str:
+        """The terminal output, every report's text and every file name."""
+        texts = [self.result.stdout.str(), self.result.stderr.str(), *self.files]
+        texts += [p.read_text() for p in self.dir.iterdir()]
+        return "\n".join(texts)
+
+
+@pytest.fixture
+def audit(pytester):
+    return lambda *args: Run(pytester, *args)
+
+
+def test_healthy_host_passes_with_exit_0_and_every_report(audit):
+    run = audit(f"--facts={HEALTHY}")
+    assert run.ret == 0
+    assert set(run.by_suffix) == {".json", ".html", ".xml"}
+    assert {"latest.json", "latest.html"} <= set(run.files)
+    doc = run.document
+    assert (doc["tool"], doc["profile"]["network"]) == ("virtnat", "default")
+    assert "error" not in doc
+    [host] = doc["hosts"]
+    assert host["host"] == "healthy"
+    assert host["summary"] == {"passed": 33, "failed": 0, "skipped": 0, "error": 0}
+    checks = run.checks("healthy")
+    assert checks["VM-04[virtnat-guest:vnet0]"]["outcome"] == "passed"
+    assert checks["NET-11"]["message"] == "iptables backend"
+    assert checks["HOST-01"]["impact"] == "critical" and checks["HOST-01"]["title"].startswith("A libvirt daemon")
+    assert json.loads((run.dir / "latest.json").read_text()) == doc
+
+
+def test_a_failing_check_exits_1_with_its_message_and_fix(audit):
+    run = audit(f"--facts={DOCKER_NFT}")
+    assert run.ret == 1
+    checks = run.checks("docker-forward-drop")
+    failing = {c: v for c, v in checks.items() if v["outcome"] != "passed"}
+    assert list(failing) == ["PATH-03"]
+    assert "policy drop (Docker, whose chains are in this table)" in failing["PATH-03"]["message"]
+    assert failing["PATH-03"]["remediation"].startswith("iptables -I DOCKER-USER -i virbr0 -j ACCEPT")
+    terminal = run.result.stdout.str()
+    assert "PATH-03 FAILED" in terminal and "fix: iptables -I DOCKER-USER" in terminal
+    assert "32 passed, 1 failed, 0 skipped, 0 error" in terminal
+
+
+def test_two_hosts_get_one_report_each_entry(audit):
+    run = audit(f"--facts={HEALTHY},{DOCKER_NFT}")
+    assert run.ret == 1
+    assert [h["host"] for h in run.document["hosts"]] == ["healthy", "docker-forward-drop"]
+    assert run.by_suffix[".json"].name.startswith("2-hosts-")
+
+
+def test_the_same_file_twice_is_two_hosts(audit):
+    run = audit(f"--facts={HEALTHY},{HEALTHY}")
+    assert [h["host"] for h in run.document["hosts"]] == ["healthy", "healthy#2"]
+
+
+def test_junit_has_each_checks_properties_once(audit):
+    run = audit(f"--facts={DOCKER_NFT}")
+    cases = ET.parse(run.by_suffix[".xml"]).getroot().iter("testcase")
+    seen = 0
+    for case in cases:
+        names = [p.get("name") for p in case.iter("property")]
+        assert sorted(n for n in names if n != "note") == ["id", "impact", "remediation", "title"], case.get("name")
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        if props["id"] == "PATH-03":
+            assert case.find("failure") is not None
+            assert props["remediation"].startswith("iptables -I DOCKER-USER")
+        seen += 1
+    assert seen == 33
+
+
+def test_html_report_names_the_host_and_the_failure(audit):
+    html = audit(f"--facts={DOCKER_NFT}").by_suffix[".html"].read_text()
+    assert "docker-forward-drop" in html and "PATH-03" in html
+    assert "iptables -I DOCKER-USER -i virbr0 -j ACCEPT" in html
+
+
+def test_facts_that_cannot_be_read_are_setup_errors_not_failures(audit, tmp_path):
+    broken = tmp_path / "hv1.facts"
+    broken.write_text("Permission denied\n")
+    run = audit(f"--facts={broken}")
+    assert run.ret == 1
+    outcomes = {c["outcome"] for c in run.checks("hv1").values()}
+    assert outcomes == {"error"}
+    message = run.checks("hv1")["HOST-02"]["message"]
+    assert message == f"{broken} is not the output of virtnat's probe (no @@virtnat section)"
+
+
+def test_one_missing_fact_kind_errors_only_its_checks(audit, tmp_path):
+    text = HEALTHY.read_text()
+    start, end = text.index("@@virtnat:begin ip-link"), text.index("@@virtnat:begin libvirt-version")
+    no_links = tmp_path / "nolinks.txt"
+    no_links.write_text(text[:start] + text[end:])
+    checks = audit(f"--facts={no_links}").checks("nolinks")
+    assert checks["NET-06"]["outcome"] == "error"
+    assert "`ip -j` failed on nolinks" in checks["NET-06"]["message"]
+    assert checks["HOST-01"]["outcome"] == checks["NET-01"]["outcome"] == checks["HOST-05"]["outcome"] == "passed"
+
+
+def test_a_broken_profile_exits_4_and_still_writes_the_reports(audit, tmp_path):
+    profile = tmp_path / "bad.toml"
+    profile.write_text("network = [\n")
+    run = audit(f"--facts={HEALTHY}", f"--profile={profile}")
+    assert run.ret == 4
+    doc = run.document
+    assert str(profile) in doc["error"] and doc["hosts"] == [] and doc["profile"] is None
+    assert ".html" in run.by_suffix and ".xml" in run.by_suffix
+
+
+@pytest.mark.parametrize("option, says", [
+    ("--facts=/nonexistent/hv1.facts", "--facts: /nonexistent/hv1.facts: no such file or directory"),
+    ("--hosts=bogus://hv1", "--hosts bogus://hv1:"),
+])
+def test_a_bad_host_list_exits_4_with_one_line(audit, option, says):
+    run = audit(option)
+    assert run.ret == 4
+    assert run.document["error"].startswith(says)
+    assert "Traceback" not in run.result.stdout.str()
+
+
+def test_facts_and_hosts_together_are_refused(audit):
+    run = audit(f"--facts={HEALTHY}", "--hosts=local://")
+    assert run.ret == 4
+    assert run.document["error"] == "--facts audits saved probe output, --hosts live hosts: give one of them"
+
+
+def test_an_unreachable_hosts_password_appears_nowhere(audit):
+    # loopback port 1: nothing listens, the connection is refused at once
+    run = audit(f"--hosts=paramiko://alice:{PASSWORD}@127.0.0.1:1", "--connect-timeout=2")
+    assert run.ret == 1
+    checks = run.checks("127.0.0.1")
+    assert {c["outcome"] for c in checks.values()} == {"error"}
+    assert checks["HOST-05"]["message"].startswith("cannot reach 127.0.0.1:")
+    assert PASSWORD not in run.everything()
+
+
+def test_a_bad_specs_password_appears_nowhere(audit):
+    run = audit(f"--hosts=bogus://alice:{PASSWORD}@hv1")
+    assert run.ret == 4
+    assert "alice:***@hv1" in run.document["error"]
+    assert PASSWORD not in run.everything()
