@@ -1,0 +1,72 @@
+"""Run every check of tests/ on one probe output, the way the plugin would, without pytest's
+runner: check id (with [guest:tap] for VM checks) -> (outcome, first line of the message)."""
+import importlib.util
+import inspect
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from virtnat.errors import FactError
+from virtnat.facts.links import parse_ip_json
+from virtnat.facts.probe import split_sections, system_from_sections
+from virtnat.facts.virsh import libvirt_from_sections
+from virtnat.fixtures import Unavailable, guest_params, path_model
+from virtnat.profile import Profile
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "path"
+CHECKS = Path(__file__).resolve().parents[2] / "tests"
+GENERATIONS = {"libvirt9": "iptables", "libvirt11-iptables": "iptables", "libvirt11-nftables": "nftables"}
+PROFILE = Profile()
+
+
+def _controls():
+    """(id, check function) of every check in tests/, as the plugin collects them."""
+    found = []
+    for path in sorted(CHECKS.rglob("test_*.py")):
+        spec = importlib.util.spec_from_file_location("rec_" + "_".join(path.relative_to(CHECKS).with_suffix("").parts), path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, fn in vars(module).items():
+            marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "control"]
+            if name.startswith("test_") and marks:
+                found.append((marks[0].kwargs["id"], fn))
+    return found
+
+
+CONTROLS = _controls()
+
+
+def facts(text: str):
+    sections = split_sections(text)
+    system = system_from_sections(sections)
+    links = parse_ip_json(sections["ip-link"][1], sections["ip-addr"][1])
+    libvirt = libvirt_from_sections(sections, "qemu:///system", lambda uri, text: FactError(text))
+    return system, links, libvirt
+
+
+def outcomes(text: str) -> dict[str, tuple[str, str]]:
+    """check id (with [guest:tap] for VM checks) -> (outcome, message), every check of tests/."""
+    system, links, libvirt = facts(text)
+    noop = lambda *_: None  # noqa: E731
+    target = SimpleNamespace(facts=SimpleNamespace(libvirt=lambda: libvirt))
+    values = dict(system=system, links=links, libvirt=libvirt, libvirt_or_none=libvirt, profile=PROFILE, note=noop,
+                  fix=noop, evidence=noop, target=target, firewall=system.firewall, routes=system.routes,
+                  packet_path=path_model(system, links, PROFILE))
+    nics = guest_params(target, PROFILE)
+    found = {}
+    for check, fn in CONTROLS:
+        wanted = inspect.signature(fn).parameters
+        for nic in nics if "guest_nic" in wanted else [None]:
+            if isinstance(nic, Unavailable):  # what the guest_nic fixture does with it
+                found[check] = ("skipped" if nic.skip else "error", nic.reason)
+                continue
+            label = f"{check}[{nic.label}]" if nic else check
+            try:
+                fn(**{k: nic if k == "guest_nic" else values[k] for k in wanted})
+                found[label] = ("passed", "")
+            except (AssertionError, pytest.fail.Exception) as exc:
+                found[label] = ("failed", str(exc).splitlines()[0] if str(exc) else "")
+            except pytest.skip.Exception as exc:
+                found[label] = ("skipped", str(exc))
+    return found

@@ -1,0 +1,184 @@
+"""Every check (all 33 ids) on each generation's recorded healthy host (libvirt 9, libvirt 11
+with each backend, and the document's libvirt 5.5 host) with ONE fact changed per fault:
+exactly the expected checks fail, each with its message. The edits change the probe's text,
+so each fact also goes through its parser."""
+import json
+
+import pytest
+
+from selftests.unit import probe_edits as e
+from selftests.unit.checkrun import DATA, GENERATIONS, outcomes
+
+LIBVIRT55 = "libvirt5.5"
+BACKENDS = {**GENERATIONS, LIBVIRT55: "iptables"}
+
+
+def libvirt55() -> str:
+    """The document's libvirt 5.5 state on the libvirt 9 recording's host (Debian 12, iptables
+    rules in libvirt's own chains, which libvirt has made since 5.1): libvirt 5.5.0, virbr0-nic (a
+    DOWN tun on virbr0; libvirt before 6.6 made one per network) and br0 (another bridge, no STP)
+    as the document's `ip addr` and `brctl show` showed them."""
+    text = e.sub((DATA / "libvirt9" / "healthy.txt").read_text(), "libvirt-version", "9.0.0", "5.5.0")
+
+    def add_links(entries):
+        top = max(x["ifindex"] for x in entries)
+        entries.append({"ifindex": top + 1, "ifname": "virbr0-nic", "flags": ["BROADCAST", "MULTICAST"], "master": "virbr0",
+                        "operstate": "DOWN", "link_type": "ether", "address": "52:54:00:45:db:25",
+                        "linkinfo": {"info_kind": "tun", "info_slave_kind": "bridge"}, "addr_info": []})
+        entries.append({"ifindex": top + 2, "ifname": "br0", "flags": ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
+                        "operstate": "UP", "link_type": "ether", "address": "7e:33:f1:ea:9e:e3",
+                        "linkinfo": {"info_kind": "bridge", "info_data": {"stp_state": 0}}, "addr_info": []})
+
+    return e.edit_links(e.edit_links(text, "ip-link", add_links), "ip-addr", add_links)
+
+
+def healthy(generation: str) -> str:
+    return libvirt55() if generation == LIBVIRT55 else (DATA / generation / "healthy.txt").read_text()
+
+
+# -- the faults: one fact each ---------------------------------------------------------------
+
+def _flags_down(name):
+    def change(entries):
+        entry = e.link(entries, name)
+        entry["flags"] = [f for f in entry["flags"] if f not in ("UP", "LOWER_UP")]
+        entry["operstate"] = "DOWN"
+    return lambda text, _: e.edit_links(text, "ip-link", change)
+
+
+def _masquerade_elsewhere(text, backend):
+    if backend == "iptables":
+        part = e.body(text, "iptables-save")
+        lines = [l.replace("-s 192.168.122.0/24", "-s 192.168.123.0/24") if "MASQUERADE" in l else l for l in part.splitlines()]
+        return e.with_body(text, "iptables-save", "\n".join(lines))
+
+    def change(items):
+        for item in items:
+            rule = item.get("rule")
+            if rule and rule["chain"] == "guest_nat":
+                rule["expr"] = json.loads(json.dumps(rule["expr"]).replace("192.168.122.0", "192.168.123.0"))
+    return e.edit_nft(text, change)
+
+
+def _set_bridge_addr(address):
+    def change(entries):
+        for info in e.link(entries, "virbr0")["addr_info"]:
+            if info["family"] == "inet":
+                info["local"] = address
+    return lambda text, _: e.edit_links(text, "ip-addr", change)
+
+
+def _stp_off(text, _):
+    return e.edit_links(text, "ip-link", lambda entries: e.link(entries, "virbr0")["linkinfo"]["info_data"].update(stp_state=0))
+
+
+def _physical_port(text, _):
+    def change(entries):
+        entries.append({"ifindex": 90, "ifname": "eth1", "flags": ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], "master": "virbr0",
+                        "operstate": "UP", "link_type": "ether", "address": "52:54:00:aa:bb:cc", "addr_info": []})
+    return e.edit_links(e.edit_links(text, "ip-link", change), "ip-addr", change)
+
+
+def _tap_detached(text, _):
+    return e.edit_links(text, "ip-link", lambda entries: e.link(entries, "vnet0").pop("master"))
+
+
+def _tap_mac(text, _):
+    return e.edit_links(text, "ip-link", lambda entries: e.link(entries, "vnet0").update(address="fe:54:00:00:00:01"))
+
+
+def _forwarding_runtime_off(text, _):
+    return e.sub(e.sub(text, "runtime", "net/ipv4/ip_forward=1", "net/ipv4/ip_forward=0"),
+                 "runtime", "net/ipv4/conf/all/forwarding=1", "net/ipv4/conf/all/forwarding=0")
+
+
+def _forwarding_only_in_sysctl_conf(text, _):
+    """Forwarding persisted in /etc/sysctl.conf alone (and in every sysctl.d link to it; Debian 13
+    ships no sysctl.conf, so there the operator creates it, as the document says)."""
+    lines = "net.ipv4.ip_forward=1\nnet.ipv4.conf.all.forwarding=1\nnet.ipv6.conf.all.forwarding=1"
+    text = e.without_forwarding_files(text)
+    if " /etc/sysctl.conf\n" not in e.body(text, "sysctl-files"):
+        return e.add_sysctl_file(text, "/etc/sysctl.conf", lines)
+    return e.with_body(text, "sysctl-files", e.body(text, "sysctl-files").replace(" /etc/sysctl.conf\n", f" /etc/sysctl.conf\n{lines}\n"))
+
+
+def _sysctl_pair(etc_value, run_value):
+    """The same file name in /etc/sysctl.d and /run/sysctl.d, named to be applied last."""
+    def edit(text, _):
+        for directory, value in (("/etc/sysctl.d", etc_value), ("/run/sysctl.d", run_value)):
+            text = e.add_sysctl_file(text, f"{directory}/zz-virtnat.conf", f"net.ipv4.ip_forward = {value}")
+        return text
+    return edit
+
+
+NOT_PERSISTED = "at boot net.ipv4.ip_forward is set to nothing (no file"
+
+# name -> (edit(text, backend), {check: text in its message} for every check that must fail)
+FAULTS = {
+    "autostart-off": (lambda t, _: e.sub(t, "net-info:default", "Autostart:      yes", "Autostart:      no"),
+                      {"NET-03": "autostart"}),
+    "not-persistent": (lambda t, _: e.sub(t, "net-info:default", "Persistent:     yes", "Persistent:     no"),
+                       {"NET-01": "transient"}),
+    "forward-mode-route": (lambda t, _: e.sub(t, "net-xml:default", "<forward mode='nat'>", "<forward mode='route'>"),
+                           {"NET-04": "route"}),
+    "no-dhcp-in-xml": (lambda t, _: e.sub(t, "net-xml:default", "<range start='192.168.122.2'", "<xrange start='192.168.122.2'"),
+                       {"NET-05": "DHCP"}),
+    "bridge-admin-down": (_flags_down("virbr0"), {"NET-07": "administratively DOWN"}),
+    "bridge-other-address": (_set_bridge_addr("192.168.122.9"), {"NET-08": "192.168.122.9"}),
+    "stp-off": (_stp_off, {"NET-09": "STP"}),
+    "physical-port": (_physical_port, {"NET-10": "eth1"}),
+    "forwarding-off": (_forwarding_runtime_off, {"HOST-05": "net.ipv4.ip_forward is '0', expected '1'",
+                                                 "HOST-07": "net.ipv4.conf.all.forwarding is '0' now",
+                                                 "PATH-03": "the kernel forwards nothing: net.ipv4.ip_forward is '0' (HOST-05)"}),
+    "forwarding-not-persisted": (lambda t, _: e.without_forwarding_files(t),
+                                 {"HOST-06": NOT_PERSISTED, "HOST-07": "net.ipv4.conf.all.forwarding is unset after boot"}),
+    "etc-wins-over-run": (_sysctl_pair(1, 0), {}),
+    "etc-0-masks-run-1": (_sysctl_pair(0, 1), {"HOST-06": "/etc/sysctl.d/zz-virtnat.conf",
+                                               "HOST-07": "net.ipv4.conf.all.forwarding is 0 after boot"}),
+    "firewalld-stopped": (lambda t, _: e.drop_lines(t, "processes", r" firewalld "),
+                          {"HOST-02": "firewalld is installed but not running",
+                           "NET-14": "firewalld is not running (HOST-02), so virbr0 is in no zone"}),
+    "firewalld-disabled": (lambda t, _: e.with_body(t, "firewalld-enabled", "disabled", rc=1), {"HOST-03": "disabled"}),
+    "dnsmasq-not-installed": (lambda t, _: e.sub(t, "binaries", "dnsmasq /usr/sbin/dnsmasq", "dnsmasq "), {"HOST-04": "dnsmasq"}),
+    "masquerade-other-subnet": (_masquerade_elsewhere, {
+        "NET-11": "no masquerade for 192.168.122.0/24",
+        "PATH-04": "nothing masquerades it: no NAT rule for 192.168.122.0/24 on the way out (NET-11)"}),
+    "tap-detached": (_tap_detached, {"VM-02": "vnet0"}),
+    "tap-down": (_flags_down("vnet0"), {"VM-03": "administratively DOWN"}),
+    "tap-mac-wrong": (_tap_mac, {"VM-04": "fe:54:00:00:00:01"}),
+    "guest-on-other-network": (lambda t, _: e.sub(t, "dom-xml:virtnat-guest", "<source network='default'", "<source network='isolated'"),
+                               {f"VM-0{n}": "no running guest has an interface on network 'default'" for n in range(1, 5)}),
+}
+
+# Where a generation's boot reads /etc/sysctl.conf (Debian 12: 99-sysctl.conf links to it;
+# Debian 13: nothing does), forwarding persisted only there is a pass or a failure.
+SYSCTL_CONF_ONLY = {g: {} if g in ("libvirt9", LIBVIRT55) else {
+    "HOST-06": "/etc/sysctl.conf is not read at boot on this host", "HOST-07": "net.ipv4.conf.all.forwarding is unset after boot"}
+                    for g in BACKENDS}
+
+
+def _cases():
+    for generation in BACKENDS:
+        for name, (edit, expected) in FAULTS.items():
+            yield pytest.param(generation, edit, expected, id=f"{generation}-{name}")
+        yield pytest.param(generation, _forwarding_only_in_sysctl_conf, SYSCTL_CONF_ONLY[generation], id=f"{generation}-sysctl-conf-only")
+
+
+def not_passed(found: dict) -> dict[str, str]:
+    """check id -> message of every check that did not pass (VM checks by id, without the guest)."""
+    return {check.split("[")[0]: message for check, (outcome, message) in found.items() if outcome != "passed"}
+
+
+@pytest.mark.parametrize("generation", list(BACKENDS))
+def test_healthy_host_passes_every_check(generation):
+    found = outcomes(healthy(generation))
+    assert not_passed(found) == {}
+    assert len(found) == 33
+
+
+@pytest.mark.parametrize("generation, edit, expected", list(_cases()))
+def test_one_fact_fails_exactly_its_checks(generation, edit, expected):
+    found = not_passed(outcomes(edit(healthy(generation), BACKENDS[generation])))
+    assert set(found) == set(expected), found
+    for check, text in expected.items():
+        assert text in found[check], (check, found[check])
