@@ -48,13 +48,21 @@ def test_scheduled_audit_diff_and_prometheus(lab, tmp_path):
     assert families["virtnat_audit_success"].samples[0].value == 1
     assert {"virtnat_audit_timestamp_seconds", "virtnat_audit_duration_seconds"} <= set(families)
 
+    both = ("virsh -r net-info default | grep -Eq '^Autostart:[[:space:]]+no' && "
+            "ip -o link show virbr0 | grep -vq '[<,]UP[,>]' && echo in-place")
     lab.sh("virsh net-autostart --disable default && ip link set virbr0 down")
     try:
+        before = lab.sh(both, check=False)
         time.sleep(1.1)  # a new report name: the names carry the time to the second
         faulty = virtnat("audit", *common, "--keep", "1", cwd=tmp_path)
+        after = lab.sh(both, check=False)
     finally:
         lab.sh("virsh net-autostart default && ip link set virbr0 up")
+    assert "in-place" in before and "in-place" in after, "both faults were not in place all through the audit"
     assert faulty.returncode == 1
+    messages = {c["id"]: c["message"] for c in json.loads((reports / "latest.json").read_text())["hosts"][0]["checks"]}
+    assert "network 'default': autostart is off, expected on" in messages["NET-03"]
+    assert "virbr0 is administratively DOWN" in messages["NET-07"]
     assert len([p for p in reports.glob("*.json") if p.name != "latest.json"]) == 1, "--keep 1 pruned the older run"
 
     diff = virtnat("diff", str(tmp_path / "healthy.json"), str(reports / "latest.json"))

@@ -33,14 +33,18 @@ def test_ip_forward_off_breaks_only_nat(lab):
     mark = lab.guest_mark()
     lab.sh("sysctl -qw net.ipv4.ip_forward=0")
     try:
+        before = lab.sh("cat /proc/sys/net/ipv4/ip_forward").strip()
         truth = lab.guest_truth(after=mark)
         run = lab.audit()
+        after = lab.sh("cat /proc/sys/net/ipv4/ip_forward").strip()
     finally:
         mark = lab.guest_mark()
         lab.sh("sysctl -qw net.ipv4.ip_forward=1")
+    assert before == after == "0", "forwarding was not off all through the guest's round and the audit"
     assert not truth["out"], truth
     assert truth["dhcp"] and truth["dns"], truth
     assert run.check("HOST-05")["outcome"] == "failed", "the suite sees what the guest lives"
+    assert run.check("HOST-05")["message"] == "net.ipv4.ip_forward is '0', expected '1'"
     truth = lab.guest_truth(after=mark)
     assert truth["dhcp"] and truth["dns"] and truth["out"], truth
 

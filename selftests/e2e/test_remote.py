@@ -27,13 +27,18 @@ def test_remote_audit_matches_local_on_healthy_host(lab, cfg, connection):
 
 
 def test_remote_audit_matches_local_with_a_fault(lab, cfg):
+    down = "ip -o link show virbr0 | grep -vq '[<,]UP[,>]' && echo in-place"
     lab.sh("ip link set virbr0 down")
     try:
+        before = lab.sh(down, check=False)
         local, over_ssh = lab.audit(), remote(lab, cfg)
+        after = lab.sh(down, check=False)
     finally:
         lab.sh("ip link set virbr0 up")
+    assert "in-place" in before and "in-place" in after, "virbr0 was not down all through both audits"
     assert over_ssh.outcomes() == local.outcomes()
     assert over_ssh.check("NET-07")["outcome"] == "failed"
+    assert "virbr0 is administratively DOWN" in over_ssh.check("NET-07")["message"]
     assert over_ssh.check("NET-07")["message"] == local.check("NET-07")["message"]
     assert lab.wait_healthy().rc == 0
 
