@@ -8,7 +8,10 @@ from ..errors import FactError, redact
 HINTS = (
     (r"timed out|timeout", "the host is down or filtered (connect timeout: --connect-timeout)"),
     (r"refused|unable to connect to port|no route to host|network is unreachable", "no SSH server answers there: is the host up and sshd running?"),
-    (r"known_hosts|host key verification failed|not found in known_hosts|remote host identification has changed",
+    # paramiko's BadHostKeyException: "Host key for server 'hv1' does not match: got ..., expected ..."
+    (r"host key for server .* does not match|remote host identification has changed",
+     "its host key differs from the one in your known_hosts: if the host was reinstalled, ssh-keygen -R it and ssh-keyscan it again"),
+    (r"known_hosts|host key verification failed|not found in known_hosts",
      "its host key is not in your known_hosts: ssh-keyscan it, or set StrictHostKeyChecking no in an --ssh-config"),
     (r"authentication failed|permission denied|publickey", "the server refused the login: check the user and --ssh-identity-file"),
     (r"could not resolve|name or service not known|nodename nor servname|temporary failure in name resolution", "the name does not resolve"),
@@ -22,7 +25,8 @@ def error_line(exc: Exception) -> str:
     stderr = getattr(arg, "stderr", None)
     text = stderr if isinstance(stderr, str) and stderr.strip() else str(exc) or type(exc).__name__
     lines = [l.strip() for l in text.strip().splitlines() if l.strip() and not l.startswith("Warning: Permanently added")]
-    return lines[-1] if lines else type(exc).__name__
+    # paramiko's NoValidConnectionsError is an OSError without an errno: "[Errno None] Unable to ..."
+    return lines[-1].removeprefix("[Errno None] ") if lines else type(exc).__name__
 
 
 def unreachable(name: str, exc: Exception) -> FactError:
