@@ -102,6 +102,26 @@ def _forwarding_only_in_sysctl_conf(text, _):
     return e.with_body(text, "sysctl-files", e.body(text, "sysctl-files").replace(" /etc/sysctl.conf\n", f" /etc/sysctl.conf\n{lines}\n"))
 
 
+def _drop_link(name):
+    def edit(text, _):
+        for section in ("ip-link", "ip-addr"):
+            text = e.edit_links(text, section, lambda entries: entries.remove(e.link(entries, name)))
+        return text
+    return edit
+
+
+def _no_default_route(text, _):
+    return e.with_body(text, "routes", json.dumps([r for r in json.loads(e.body(text, "routes")) if r["dst"] != "default"]))
+
+
+def _same(checks: str, text: str) -> dict:
+    return dict.fromkeys(checks.split(), text)
+
+
+NETWORK_USERS = "NET-11 NET-12 NET-13 NET-14 PATH-01 PATH-02 PATH-03 PATH-04"
+BRIDGE_USERS = "NET-06 NET-07 NET-08 NET-09 NET-10 PATH-01 PATH-02 PATH-03 PATH-04 VM-02"
+
+
 def _sysctl_pair(etc_value, run_value):
     """The same file name in /etc/sysctl.d and /run/sysctl.d, named to be applied last."""
     def edit(text, _):
@@ -146,6 +166,43 @@ FAULTS = {
     "tap-detached": (_tap_detached, {"VM-02": "vnet0"}),
     "tap-down": (_flags_down("vnet0"), {"VM-03": "administratively DOWN"}),
     "tap-mac-wrong": (_tap_mac, {"VM-04": "fe:54:00:00:00:01"}),
+    "network-not-defined": (lambda t, _: e.with_body(t, "virsh-networks", ""),
+                            _same(f"NET-01 NET-02 NET-03 NET-04 NET-05 {NETWORK_USERS}",
+                                  "network 'default' is not defined (NET-01; defined networks: none)")),
+    "network-inactive": (lambda t, _: e.sub(t, "net-info:default", "Active:         yes", "Active:         no"),
+                         {"NET-02": "network 'default' is inactive, expected active",
+                          **_same(NETWORK_USERS, "network 'default' is inactive (NET-02), so nothing of it runs")}),
+    "bridge-gone": (_drop_link("virbr0"), _same(BRIDGE_USERS, "virbr0 does not exist: network 'default' is active but its bridge is gone")),
+    "tap-gone": (_drop_link("vnet0"), {"VM-01": "tap vnet0 of guest virtnat-guest does not exist",
+                                       **_same("VM-02 VM-03 VM-04", "tap vnet0 of guest virtnat-guest does not exist (VM-01)")}),
+    "guest-declares-no-tap": (lambda t, _: e.sub(t, "dom-xml:virtnat-guest", "<target dev='vnet0'/>", ""),
+                              _same("VM-01 VM-02 VM-03 VM-04", "declares no host device")),
+    "firewalld-not-installed": (lambda t, _: e.sub(t, "binaries", "firewalld /usr/sbin/firewalld", "firewalld "),
+                                {"HOST-02": "firewalld is not installed"}),
+    "no-systemctl": (lambda t, _: e.with_body(e.sub(t, "binaries", "systemctl /usr/bin/systemctl", "systemctl "),
+                                              "firewalld-enabled", "sh: 1: systemctl: not found", rc=127),
+                     {"HOST-03": "no systemctl on this host: boot-time enablement cannot be read"}),
+    "no-network-driver": (lambda t, _: e.drop_lines(t, "binaries", r"^network-driver "),
+                          {"HOST-04": "missing: libvirt network driver (libvirt_driver_network.so or virtnetworkd)"}),
+    "no-iptables-nor-nft": (lambda t, _: e.sub(e.sub(t, "binaries", "iptables /usr/sbin/iptables", "iptables "),
+                                               "binaries", "nft /usr/sbin/nft", "nft "), {"HOST-04": "missing: iptables or nft"}),
+    "xml-stp-off": (lambda t, _: e.sub(t, "net-xml:default", "<bridge name='virbr0' stp='on'", "<bridge name='virbr0' stp='off'"),
+                    {"NET-05": "network 'default': stp off, expected on"}),
+    "xml-other-bridge": (lambda t, _: e.sub(t, "net-xml:default", "<bridge name='virbr0'", "<bridge name='virbr1'"),
+                         {"NET-05": "network 'default': bridge 'virbr1', expected 'virbr0'"}),
+    "xml-other-address": (lambda t, _: e.sub(t, "net-xml:default", "<ip address='192.168.122.1'", "<ip address='192.168.122.9'"),
+                          {"NET-05": "network 'default': address 192.168.122.9/24, expected 192.168.122.1/24"}),
+    "xml-range-outside": (lambda t, _: e.sub(t, "net-xml:default", "end='192.168.122.254'", "end='192.168.123.254'"),
+                          {"NET-05": "DHCP ranges [('192.168.122.2', '192.168.123.254')], expected 192.168.122.2-192.168.122.254; "
+                                     "DHCP range 192.168.122.2-192.168.123.254 outside 192.168.122.0/24"}),
+    "sockets-unreadable": (lambda t, _: e.with_body(t, "sockets", "sh: 1: ss: not found", rc=127),
+                           {"NET-15": "listening sockets could not be read: sockets: sh: 1: ss: not found"}),
+    "dnsmasq-not-running": (lambda t, _: e.drop_lines(t, "processes", r" dnsmasq "),
+                            {"NET-13": "no dnsmasq runs with libvirt's config for network 'default'",
+                             "NET-15": "not by the dnsmasq of network 'default'"}),
+    "no-route-out": (_no_default_route, {
+        "HOST-09": "no route out: nothing in the main routing table leads to 203.0.113.10 (no default route)",
+        "PATH-03": "cannot leave: no route out: nothing in the main routing table leads to 203.0.113.10"}),
     "guest-on-other-network": (lambda t, _: e.sub(t, "dom-xml:virtnat-guest", "<source network='default'", "<source network='isolated'"),
                                {f"VM-0{n}": "no running guest has an interface on network 'default'" for n in range(1, 5)}),
 }

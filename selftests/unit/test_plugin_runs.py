@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from selftests.unit import probe_edits as e
 from virtnat.state import CHECKS_DIR
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "path"
@@ -131,6 +132,34 @@ def test_one_missing_fact_kind_errors_only_its_checks(audit, tmp_path):
     assert checks["NET-06"]["outcome"] == "error"
     assert "`ip -j` failed on nolinks" in checks["NET-06"]["message"]
     assert checks["HOST-01"]["outcome"] == checks["NET-01"]["outcome"] == checks["HOST-05"]["outcome"] == "passed"
+
+
+def test_libvirt_unreachable_fails_host01_and_errors_what_needs_libvirt(audit, tmp_path):
+    bundle = tmp_path / "hv2.txt"
+    bundle.write_text(e.with_body(HEALTHY.read_text(), "virsh-networks", "error: failed to connect to the hypervisor\n"
+                                  "error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory", rc=1))
+    run = audit(f"--facts={bundle}")
+    assert run.ret == 1
+    checks = run.checks("hv2")
+    cause = "cannot connect to libvirt at qemu:///system: Failed to connect socket to '/var/run/libvirt/libvirt-sock'"
+    assert checks["HOST-01"]["outcome"] == "failed" and checks["HOST-01"]["message"].startswith(cause)
+    errors = {c.split("[")[0] for c, v in checks.items() if v["outcome"] == "error"}
+    assert errors == {"NET-01", "NET-02", "NET-03", "NET-04", "NET-05", "VM-01", "VM-02", "VM-03", "VM-04"}
+    assert all(checks[c]["message"].startswith(cause) for c in ("NET-01", "VM-04"))
+    assert checks["NET-13"]["outcome"] == checks["NET-07"]["outcome"] == "passed", "the kernel's facts are checked all the same"
+    assert "ERROR   NET-01, NET-02, NET-03, NET-04, NET-05, VM-01, VM-02, VM-03, VM-04: not checked:" in run.result.stdout.str()
+
+
+def test_rules_unreadable_without_root_are_errors_that_say_sudo(audit, tmp_path):
+    text = e.with_body(HEALTHY.read_text(), "iptables-save", "iptables-save v1.8.9 (nf_tables): Could not fetch rule set "
+                       "generation id: Permission denied (you must be root)", rc=1)
+    bundle = tmp_path / "hv3.txt"
+    bundle.write_text(e.with_body(text, "nft", "Operation not permitted (you must be root)", rc=1))
+    checks = audit(f"--facts={bundle}").checks("hv3")
+    errors = {c for c, v in checks.items() if v["outcome"] == "error"}
+    assert {"NET-11", "NET-12", "NET-14", "NET-16", "PATH-01", "PATH-02", "PATH-03", "PATH-04"} <= errors
+    assert not {c for c, v in checks.items() if v["outcome"] == "failed"}
+    assert "iptables-save: needs root: run with --sudo, or audit as root" in checks["NET-11"]["message"]
 
 
 def test_a_broken_profile_exits_4_and_still_writes_the_reports(audit, tmp_path):
