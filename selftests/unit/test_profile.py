@@ -25,27 +25,83 @@ def test_overrides_and_substitution(tmp_path):
     assert p.substitute("virsh net-start {network}; ip link set {bridge} up") == "virsh net-start nat0; ip link set virbr7 up"
 
 
-@pytest.mark.parametrize(
-    "text, problem",
-    [
-        ('[network]\ngateway = "192.168.122.300/24"\n', "network.gateway: '192.168.122.300/24' is not an IPv4 address"),
-        ('[network]\ngateway = "192.168.122.1"\n', "network.gateway: '192.168.122.1' is not an IPv4 address with a prefix"),
-        ('[network]\ndhcp_start = "10.0.0.2"\n', "network.dhcp_start: 10.0.0.2 is outside the gateway's subnet"),
-        ('[network]\nnmae = "x"\n', "network.nmae: unknown key"),
-        ('[nets]\nname = "x"\n', "nets: unknown section"),
-        ('[host]\nfirewalld = "yes"\n', "host.firewalld: 'yes' is not a bool"),
-        ("[network\n", "not valid TOML"),
-    ],
-)
+@pytest.mark.parametrize("text, problem", [
+    ('[network]\ngateway = "192.168.122.300/24"\n',
+     "network.gateway: '192.168.122.300/24' is not an IPv4 address with a prefix, like 192.168.122.1/24"),
+    ('[network]\ngateway = "192.168.122.1"\n', "network.gateway: '192.168.122.1' is not an IPv4 address with a prefix, like 192.168.122.1/24"),
+    ('[network]\ndhcp_start = "10.0.0.2"\n', "network.dhcp_start: 10.0.0.2 is outside the gateway's subnet 192.168.122.0/24"),
+    ('[network]\nnmae = "x"\n', "network.nmae: unknown key (known: name, bridge, gateway, dhcp_start, dhcp_end)"),
+    ('[nets]\nname = "x"\n', "nets: unknown section (known: network, host, libvirt)"),
+    ('[host]\nfirewalld = "yes"\n', "host.firewalld: 'yes' is not a bool"),
+    ('[network]\ngateway = "fd00::1/64"\n', "network.gateway: 'fd00::1/64' is not an IPv4 address with a prefix, like 192.168.122.1/24"),
+    ('[network]\ndhcp_end = "192.168.122.x"\n', "network.dhcp_end: '192.168.122.x' is not an IPv4 address"),
+    ('[network]\ndhcp_end = "10.0.0.9"\n', "network.dhcp_end: 10.0.0.9 is outside the gateway's subnet 192.168.122.0/24"),
+    ('[network]\ndhcp_start = "192.168.122.100"\ndhcp_end = "192.168.122.99"\n',
+     "network.dhcp_start: 192.168.122.100 is after dhcp_end 192.168.122.99"),
+    ('[network]\nname = ""\n', "network.name: '' is not a valid name"),
+    ('[network]\nname = "my net"\n', "network.name: 'my net' is not a valid name"),
+    ('[network]\nbridge = "vir/br0"\n', "network.bridge: 'vir/br0' is not a valid name"),
+    ('[network]\nbridge = "virbr0\\t"\n', "network.bridge: 'virbr0\\t' is not a valid name"),
+    ('network = "nat0"\n', "network: must be a [table]"),
+    ('[network]\nname = 3\n', "network.name: 3 is not a str"),
+    ('[libvirt]\nuri = true\n', "libvirt.uri: True is not a str"),
+    ('[libvirt]\nurl = "qemu:///system"\n', "libvirt.url: unknown key (known: uri)"),
+    ('[host]\nsudo = true\n', "host.sudo: unknown key (known: firewalld, ipv6_forwarding)"),
+    ('[site]\n', "site: unknown section (known: network, host, libvirt)"),
+])
 def test_bad_profiles(tmp_path, text, problem):
     path = tmp_path / "p.toml"
     path.write_text(text)
     with pytest.raises(ProfileError) as err:
         load_profile(str(path))
+    assert str(err.value) == f"profile {path}: {problem}"
+
+
+def test_profile_that_is_not_toml(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text("[network\n")
+    with pytest.raises(ProfileError) as err:
+        load_profile(str(path))
     message = str(err.value)
-    assert message.startswith(f"profile {path}: ") and problem in message and "\n" not in message
+    assert message.startswith(f"profile {path}: not valid TOML: ") and "\n" not in message
 
 
-def test_missing_profile(tmp_path):
-    with pytest.raises(ProfileError, match="file not found"):
-        load_profile(str(tmp_path / "nope.toml"))
+def test_a_range_of_one_address_and_other_keys_are_accepted(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('[network]\ndhcp_start = "192.168.122.9"\ndhcp_end = "192.168.122.9"\n'
+                    '[host]\nfirewalld = false\n[libvirt]\nuri = "qemu+ssh://hv1/system"\n')
+    p = load_profile(str(path))
+    assert (p.dhcp_start, p.dhcp_end, p.require_firewalld, p.libvirt_uri, p.source) == (
+        "192.168.122.9", "192.168.122.9", False, "qemu+ssh://hv1/system", str(path))
+    assert (p.require_ipv6_forwarding, p.network, p.gateway) == (True, "default", "192.168.122.1/24")
+
+
+def test_no_path_gives_the_built_in_defaults():
+    assert load_profile(None) == Profile()
+    assert Profile().source == "built-in defaults"
+
+
+def test_profile_that_is_not_utf8_cannot_be_read(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_bytes(b"\xff[network]\n")
+    with pytest.raises(ProfileError) as err:
+        load_profile(str(path))
+    assert str(err.value) == (f"profile {path}: cannot read: 'utf-8' codec can't decode byte 0xff in position 0: "
+                              "invalid start byte")
+
+
+def test_profile_that_is_a_directory_cannot_be_read(tmp_path):
+    with pytest.raises(ProfileError) as err:
+        load_profile(str(tmp_path))
+    assert str(err.value) == f"profile {tmp_path}: cannot read: [Errno 21] Is a directory: '{tmp_path}'"
+
+
+def test_missing_profile_points_at_the_example(tmp_path):
+    path = tmp_path / "nope.toml"
+    with pytest.raises(ProfileError) as err:
+        load_profile(str(path))
+    assert str(err.value) == f"profile {path}: file not found (see profiles/default.toml for an example)"
+
+
+def test_substitution_fills_the_subnet_and_extras():
+    assert Profile().substitute("{subnet} {bridge} {guest}:{tap}", guest="web1", tap="vnet0") == "192.168.122.0/24 virbr0 web1:vnet0"
