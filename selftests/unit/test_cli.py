@@ -168,3 +168,88 @@ def test_audit_without_a_new_report_says_so_in_the_metrics(tmp_path, monkeypatch
     assert "virtnat_audit_success 0" in prom.read_text()
     [line] = capsys.readouterr().err.splitlines()
     assert line == f"virtnat audit: no report written in {reports_dir} (pytest exit code 4)"
+
+
+def test_every_connection_option_reaches_pytest_in_the_equals_form():
+    args = cli.build_parser().parse_args([
+        "audit", "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--sudo",
+        "--connect-timeout", "5", "--libvirt-uri=qemu+ssh://{host}/system"])
+    assert cli.pytest_args(args)[4:] == [
+        "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--connect-timeout=5",
+        "--libvirt-uri=qemu+ssh://{host}/system", "--sudo", str(CHECKS_DIR)]
+
+
+def test_fresh_report_takes_a_time_without_zone_as_utc(tmp_path):
+    import datetime as dt
+    latest = tmp_path / "latest.json"
+    doc = document("passed")
+    doc["started"] = "2026-11-27T22:19:57"
+    latest.write_text(json.dumps(doc))
+    assert cli._fresh_report(latest, dt.datetime(2026, 11, 27, 22, 19, 57, tzinfo=dt.timezone.utc)) == doc
+    assert cli._fresh_report(latest, dt.datetime(2026, 11, 27, 22, 19, 58, tzinfo=dt.timezone.utc)) is None
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"hosts": []}', '{"started": 5}', '{"started": "yesterday"}', "[]"])
+def test_fresh_report_that_cannot_be_read_is_none(tmp_path, content):
+    import datetime as dt
+    latest = tmp_path / "latest.json"
+    latest.write_text(content)
+    assert cli._fresh_report(latest, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)) is None
+
+
+def test_audit_alone_only_runs_pytest(tmp_path, monkeypatch):
+    reports_dir = tmp_path / "reports"
+    reports_dir.mkdir()
+    (reports_dir / "hv1-20261125T010000Z.json").write_text("{}")
+    monkeypatch.setattr(pytest, "main", lambda argv: 0)
+    assert cli.main(["audit", f"--report-dir={reports_dir}"]) == 0
+    assert [p.name for p in reports_dir.iterdir()] == ["hv1-20261125T010000Z.json"]
+
+
+def test_keep_without_a_report_directory_prunes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(pytest, "main", lambda argv: 4)
+    assert cli.main(["audit", f"--report-dir={tmp_path / 'never-made'}", "--keep", "1"]) == 4
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("pytest_code, code", [(0, 1), (1, 1), (4, 4)])
+def test_unwritable_metrics_are_one_line_and_never_exit_0(tmp_path, monkeypatch, capsys, pytest_code, code):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    prom = blocker / "virtnat.prom"
+    monkeypatch.setattr(pytest, "main", lambda argv: pytest_code)
+    assert cli.main(["audit", f"--report-dir={tmp_path / 'reports'}", f"--prometheus={prom}"]) == code
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1] == f"virtnat audit: cannot write {prom}: File exists"
+
+
+@pytest.mark.parametrize("hosts, what", [(["hv1"], "'str' object has no attribute 'get'"),
+                                         ([{"host": "hv1", "checks": [5]}], "'int' object has no attribute 'get'")])
+def test_diff_of_a_malformed_report_is_one_line_exit_2(reports, capsys, hosts, what):
+    bad = reports("bad.json", {"hosts": hosts})
+    assert cli.main(["diff", bad, reports("good.json", document("passed"))]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"virtnat diff: malformed report: {what}\n")
+
+
+def test_interrupted_audit_exits_130_with_one_line(monkeypatch, capsys, tmp_path):
+    def interrupted(argv):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pytest, "main", interrupted)
+    assert cli.main(["audit", f"--report-dir={tmp_path}"]) == 130
+    assert capsys.readouterr().err == "virtnat: interrupted\n"
+
+
+@pytest.mark.parametrize("exit_arg, code", [(None, 0), ("a plugin gave up", 1), (3, 3)])
+def test_system_exit_inside_the_audit_becomes_an_exit_code(monkeypatch, tmp_path, exit_arg, code):
+    def exits(argv):
+        raise SystemExit(exit_arg)
+
+    monkeypatch.setattr(pytest, "main", exits)
+    assert cli.main(["audit", f"--report-dir={tmp_path}"]) == code
+
+
+def test_help_exits_0(capsys):
+    assert cli.main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: virtnat [-h] [--version] COMMAND ...")
