@@ -295,8 +295,8 @@ def test_local_target_is_named_after_this_machine(local):
 
 def test_collect_all_on_the_local_host_with_the_test_driver(local):
     target = Target(local, "qemu:///system", api_uri="test:///default")
-    facts = target.facts  # made before the threads, as Collection does (Target.facts takes no lock)
-    collect_all([target])
+    collect_all([target])  # makes the host's facts object itself, before its threads start
+    facts = target.facts
     assert facts.libvirt() == LibvirtApiSource("test:///default", Stats()).collect()
     assert facts.links()["lo"] == dump()["lo"]
     assert isinstance(facts.system(), SystemFacts)

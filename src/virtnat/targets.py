@@ -79,6 +79,8 @@ class BundleTarget(Target):
 def collect_all(targets: list[Target], workers: int = 32) -> None:
     """Collect every fact kind of every host, all in parallel: a slow or dead host costs its
     own connect timeout, not the others', and a host's libvirt, netlink and probe reads overlap."""
+    for target in targets:  # each host's facts object made here, once, not by racing threads
+        target.facts  # noqa: B018
     jobs = [(t, kind) for t in targets for kind in KINDS]
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         list(pool.map(lambda job: job[0].facts.collect(job[1]), jobs))
