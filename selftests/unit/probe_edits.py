@@ -6,20 +6,34 @@ import json
 import re
 
 
-def _span(text: str, name: str) -> re.Match:
-    match = re.search(rf"^@@virtnat:begin {re.escape(name)}\n(.*?)\n?^@@virtnat:end {re.escape(name)} rc=(\d+)$", text, re.M | re.S)
+def _mark(text: str) -> str:
+    return re.search(r"^@@virtnat-probe 2 (\w+)$", text, re.M).group(1)
+
+
+def _span(text: str, name: str) -> tuple[re.Match, str]:
+    """Section `name`; `net-info:default` or `dom-xml:GUEST` also finds the section the probe
+    keyed by the network's or guest's UUID (the name is in its XML)."""
+    mark = _mark(text)
+    frame = rf"^@@{mark} begin {{}}\n(.*?)\n?^@@{mark} end {{}} rc=(\d+)$"
+    match = re.search(frame.format(re.escape(name), re.escape(name)), text, re.M | re.S)
+    kind, _, who = name.partition(":")
+    if match is None and who:
+        xml = "dom-xml" if kind == "dom-xml" else "net-xml"
+        for found in re.finditer(frame.format(f"{xml}:(\\S+)", f"{xml}:\\1"), text, re.M | re.S):
+            if f"<name>{who}</name>" in found.group(2):
+                return _span(text, f"{kind}:{found.group(1)}")
     assert match, f"the recording has no {name} section"
-    return match
+    return match, name
 
 
 def body(text: str, name: str) -> str:
-    return _span(text, name).group(1)
+    return _span(text, name)[0].group(1)
 
 
 def with_body(text: str, name: str, new: str, rc: int | None = None) -> str:
-    match = _span(text, name)
+    (match, name), mark = _span(text, name), _mark(text)
     code = match.group(2) if rc is None else str(rc)
-    return f"{text[:match.start()]}@@virtnat:begin {name}\n{new}\n@@virtnat:end {name} rc={code}{text[match.end():]}"
+    return f"{text[:match.start()]}@@{mark} begin {name}\n{new}\n@@{mark} end {name} rc={code}{text[match.end():]}"
 
 
 def sub(text: str, name: str, old: str, new: str, count: int = 1) -> str:

@@ -114,6 +114,17 @@ def _no_default_route(text, _):
     return e.with_body(text, "routes", json.dumps([r for r in json.loads(e.body(text, "routes")) if r["dst"] != "default"]))
 
 
+def _dnsmasq_owners(change):
+    """change(uid, exe) -> (uid, exe) for every dnsmasq of the process-owners section."""
+    def edit(text, _):
+        lines = []
+        for line in e.body(text, "process-owners").splitlines():
+            pid, uid, exe = line.split(" ", 2)
+            lines.append(" ".join((pid, *change(uid, exe))) if exe.endswith("/dnsmasq") else line)
+        return e.with_body(text, "process-owners", "\n".join(lines))
+    return edit
+
+
 def _same(checks: str, text: str) -> dict:
     return dict.fromkeys(checks.split(), text)
 
@@ -203,6 +214,11 @@ FAULTS = {
     "no-route-out": (_no_default_route, {
         "HOST-09": "no route out: nothing in the main routing table leads to 203.0.113.10 (no default route)",
         "PATH-03": "cannot leave: no route out: nothing in the main routing table leads to 203.0.113.10"}),
+    # Any user can start a process named dnsmasq with libvirt's arguments; libvirt runs its own as root.
+    "dnsmasq-impostor": (_dnsmasq_owners(lambda uid, exe: ("1000", exe)), {
+        "NET-13": "processes named dnsmasq with its config run, but none as root from a dnsmasq executable (pid ",
+        "NET-15": "not by the dnsmasq of network 'default'"}),
+    "dnsmasq-binary-upgraded": (_dnsmasq_owners(lambda uid, exe: (uid, exe + " (deleted)")), {}),
     "guest-on-other-network": (lambda t, _: e.sub(t, "dom-xml:virtnat-guest", "<source network='default'", "<source network='isolated'"),
                                {f"VM-0{n}": "no running guest has an interface on network 'default'" for n in range(1, 5)}),
 }

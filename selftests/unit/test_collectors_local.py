@@ -28,11 +28,16 @@ def local():
     return testinfra.get_host("local://")
 
 
+def _bytes(text):
+    return text.encode() if isinstance(text, str) else text
+
+
 class StandInHost:
     """A host whose every command gives the same result, or raises; counts its runs."""
 
     def __init__(self, rc=0, stdout="", stderr="", raises=None):
-        self.result = CommandResult(backend=None, exit_status=rc, command=b"", _stdout=stdout, _stderr=stderr)
+        # testinfra's backends give bytes
+        self.result = CommandResult(backend=None, exit_status=rc, command=b"", _stdout=_bytes(stdout), _stderr=_bytes(stderr))
         self.raises = raises
         self.commands = []
 
@@ -53,12 +58,14 @@ def probe_error(host, name="hv1") -> str:
 
 def test_local_command_is_the_script_alone():
     run = ProbeRun(StandInHost(), "me", Stats(), remote=False)
-    assert run.command == "sh -c " + shlex.quote(probe.script())
+    assert run.command == f"VIRTNAT_MARK={run.mark} sh -c " + shlex.quote(probe.script())
+    assert len(run.mark) == 24 and run.mark != ProbeRun(StandInHost(), "me", Stats(), remote=False).mark
 
 
 def test_remote_command_asks_for_links_and_a_quoted_virsh_uri():
     run = ProbeRun(StandInHost(), "hv1", Stats(), remote=True, links=True, virsh_uri="qemu+ssh://hv1/system?keyfile=a b")
-    assert run.command == "VIRTNAT_IP=1 VIRTNAT_VIRSH='qemu+ssh://hv1/system?keyfile=a b' sh -c " + shlex.quote(probe.script())
+    assert run.command == (f"VIRTNAT_MARK={run.mark} VIRTNAT_IP=1 VIRTNAT_VIRSH='qemu+ssh://hv1/system?keyfile=a b' sh -c "
+                           + shlex.quote(probe.script()))
 
 
 # -- the real probe on this machine ------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from selftests.unit import probe_edits as e
+from virtnat.facts.probe import frame, split_sections
 from virtnat.state import CHECKS_DIR
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "path"
@@ -120,14 +121,14 @@ def test_facts_that_cannot_be_read_are_setup_errors_not_failures(audit, tmp_path
     outcomes = {c["outcome"] for c in run.checks("hv1").values()}
     assert outcomes == {"error"}
     message = run.checks("hv1")["HOST-02"]["message"]
-    assert message == f"{broken} is not the output of virtnat's probe (no @@virtnat section)"
+    assert message == f"{broken}: not the output of virtnat's probe (no @@virtnat-probe header line)"
 
 
 def test_one_missing_fact_kind_errors_only_its_checks(audit, tmp_path):
-    text = HEALTHY.read_text()
-    start, end = text.index("@@virtnat:begin ip-link"), text.index("@@virtnat:begin libvirt-version")
+    sections = split_sections(HEALTHY.read_text())
+    del sections["ip-link"], sections["ip-addr"]
     no_links = tmp_path / "nolinks.txt"
-    no_links.write_text(text[:start] + text[end:])
+    no_links.write_text(frame(sections))
     checks = audit(f"--facts={no_links}").checks("nolinks")
     assert checks["NET-06"]["outcome"] == "error"
     assert "`ip -j` failed on nolinks" in checks["NET-06"]["message"]

@@ -33,6 +33,10 @@ def test_overrides_and_substitution(tmp_path):
     ('[network]\nnmae = "x"\n', "network.nmae: unknown key (known: name, bridge, gateway, dhcp_start, dhcp_end)"),
     ('[nets]\nname = "x"\n', "nets: unknown section (known: network, host, libvirt)"),
     ('[host]\nfirewalld = "yes"\n', "host.firewalld: 'yes' is not a bool"),
+    ('[libvirt]\nuri = "qemu:///system -l /tmp/x"\n', "libvirt.uri: 'qemu:///system -l /tmp/x' is not a libvirt URI like qemu:///system "
+                                                       "(a scheme, ://, and no spaces or shell characters)"),
+    ('[libvirt]\nuri = "qemu:///system;reboot"\n', "libvirt.uri: 'qemu:///system;reboot' is not a libvirt URI like qemu:///system "
+                                                     "(a scheme, ://, and no spaces or shell characters)"),
     ('[network]\ngateway = "fd00::1/64"\n', "network.gateway: 'fd00::1/64' is not an IPv4 address with a prefix, like 192.168.122.1/24"),
     ('[network]\ndhcp_end = "192.168.122.x"\n', "network.dhcp_end: '192.168.122.x' is not an IPv4 address"),
     ('[network]\ndhcp_end = "10.0.0.9"\n', "network.dhcp_end: 10.0.0.9 is outside the gateway's subnet 192.168.122.0/24"),

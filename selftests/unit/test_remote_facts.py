@@ -87,3 +87,25 @@ def test_autostart_off_is_read_apart_from_persistent(data):
     text = data("libvirt9/probe-remote.txt").replace("Autostart:      yes", "Autostart:      no")
     net = libvirt_from_sections(split_sections(text), "qemu:///system", connection_error).networks["default"]
     assert (net.persistent, net.autostart, net.active) == (True, False, True)
+
+
+def test_names_with_spaces_quotes_and_markup_come_from_the_xml():
+    """The probe lists networks and guests by UUID and reads each by UUID; names, which may hold
+    anything, come from the XML and travel intact."""
+    from virtnat.facts.probe import frame
+
+    def domain(name, mac):
+        return (f"<domain><name>{name}</name><devices><interface type='network'><mac address='{mac}'/>"
+                "<source network='default'/><target dev='vnet9'/></interface></devices></domain>")
+    net = ("<network><name>my net</name><forward mode='nat'/><bridge name='virbr0' stp='on'/>"
+           "<ip address='192.168.122.1' prefix='24'/></network>")
+    sections = {"virsh-networks": (0, "4b1c0000-0000-4000-8000-000000000001"),
+                "virsh-domains": (0, "9f2e0000-0000-4000-8000-000000000002\n9f2e0000-0000-4000-8000-000000000003"),
+                "net-info:4b1c0000-0000-4000-8000-000000000001": (0, "Active: yes\nPersistent: yes\nAutostart: no"),
+                "net-xml:4b1c0000-0000-4000-8000-000000000001": (0, net),
+                "dom-xml:9f2e0000-0000-4000-8000-000000000002": (0, domain("my vm", "52:54:00:00:00:01")),
+                "dom-xml:9f2e0000-0000-4000-8000-000000000003": (0, domain("a'b &lt;img src=x onerror=alert(1)&gt;", "52:54:00:00:00:02"))}
+    facts = libvirt_from_sections(split_sections(frame(sections)), "qemu:///system", connection_error)
+    assert list(facts.networks) == ["my net"] and facts.networks["my net"].autostart is False
+    assert facts.running_guests == ("a'b <img src=x onerror=alert(1)>", "my vm")
+    assert [n.guest for n in facts.guest_nics] == ["a'b <img src=x onerror=alert(1)>", "my vm"]

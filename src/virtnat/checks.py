@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from .facts.model import LibvirtFacts, LinkFacts, NetworkFacts
+from .facts.model import LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, SystemFacts
 from .profile import Profile
 
 
@@ -43,6 +43,24 @@ def running_network(libvirt: LibvirtFacts | None, profile: Profile) -> NetworkFa
     if not network.active:
         pytest.fail(f"network {profile.network!r} is inactive (NET-02), so nothing of it runs", pytrace=False)
     return network
+
+
+def network_dnsmasq(system: SystemFacts, profile: Profile) -> tuple[tuple[ProcessFacts, ...], str | None]:
+    """The network's own dnsmasq processes, and what keeps look-alikes from counting.
+
+    Its processes carry libvirt's config for the network in their arguments; libvirt starts
+    them as root and one (the DHCP script's helper) stays root. Where the probe read owners, a
+    set with no root process running a dnsmasq executable is not libvirt's: any user can start a
+    process named dnsmasq with those arguments."""
+    conf = f"/{profile.network}.conf"
+    named = tuple(p for p in system.running("dnsmasq") if "--conf-file=" in p.cmdline and conf in p.cmdline)
+    if not named or all(p.uid is None for p in named):
+        return named, None
+    mine = tuple(p for p in named if p.executable == "dnsmasq")
+    if any(p.uid == 0 for p in mine):
+        return mine, None
+    found = ", ".join(f"pid {p.pid} uid {p.uid} {p.exe or '?'}" for p in named)
+    return (), f"processes named dnsmasq with its config run, but none as root from a dnsmasq executable ({found}): not libvirt's"
 
 
 def report_outcome(outcome, note, fix, evidence) -> None:

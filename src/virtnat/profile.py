@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -40,6 +41,8 @@ SECTIONS = {
     "libvirt": {"uri": "libvirt_uri"},
 }
 TYPES = {f.name: f.type for f in fields(Profile)}
+# driver[+transport]://[user@][host][:port]/path[?params]: nothing a shell or virsh would split or expand
+_URI = re.compile(r"[a-z][a-z0-9]*(\+[a-z0-9]+)?://[\w.@:\[\]%-]*/[\w./%=&?,:@-]*")
 
 
 def _validate(values: dict, where) -> None:
@@ -58,6 +61,9 @@ def _validate(values: dict, where) -> None:
             raise ProfileError(where(f"network.{key}", f"{addr} is outside the gateway's subnet {gw.network}"))
     if ipaddress.ip_address(values["dhcp_start"]) > ipaddress.ip_address(values["dhcp_end"]):
         raise ProfileError(where("network.dhcp_start", f"{values['dhcp_start']} is after dhcp_end {values['dhcp_end']}"))
+    if not _URI.fullmatch(values["libvirt_uri"]):
+        raise ProfileError(where("libvirt.uri", f"{values['libvirt_uri']!r} is not a libvirt URI like qemu:///system "
+                                               "(a scheme, ://, and no spaces or shell characters)"))
     for key in ("network", "bridge"):
         if not values[key] or any(c.isspace() or c == "/" for c in values[key]):
             name = "network.name" if key == "network" else "network.bridge"

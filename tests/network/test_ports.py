@@ -3,6 +3,7 @@ import ipaddress
 
 import pytest
 
+from virtnat.checks import network_dnsmasq
 from virtnat.path.ports import listen_text, receivers
 
 PORTS = (("udp", 53, "DNS"), ("tcp", 53, "DNS"), ("udp", 67, "DHCP"))
@@ -21,8 +22,7 @@ def test_gateway_ports_belong_to_dnsmasq(system, libvirt_or_none, profile, note)
     if system.sockets is None:
         pytest.fail(f"listening sockets could not be read: {'; '.join(system.path_problems)}", pytrace=False)
     gateway = str(ipaddress.ip_interface(profile.gateway).ip)
-    conf = f"/{profile.network}.conf"
-    own = {p.pid for p in system.running("dnsmasq") if "--conf-file=" in p.cmdline and conf in p.cmdline}
+    own = {p.pid for p in network_dnsmasq(system, profile)[0]}
     commands = {p.pid: p.cmdline for p in system.processes}
     problems = []
     for proto, port, what in PORTS:

@@ -35,10 +35,10 @@ class BundleRun:
 
     def sections(self) -> dict[str, tuple[int, str]]:
         try:
-            text = self.path.read_text(errors="replace")
+            text = self.path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise FactError(f"cannot read the facts of {self.name}: {exc.strerror or exc}: {self.path}") from None
-        sections = probe.split_sections(text)
-        if not sections:
-            raise FactError(f"{self.path} is not the output of virtnat's probe (no @@virtnat section)")
-        return sections
+        try:
+            return probe.split_sections(text)
+        except FactError as exc:
+            raise FactError(f"{self.path}: {exc}") from None

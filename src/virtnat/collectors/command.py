@@ -5,6 +5,7 @@ rest); for a remote host one run also returns `ip -j` and `virsh -r` output, so 
 audit costs that host a single remote command."""
 from __future__ import annotations
 
+import secrets
 import shlex
 import threading
 
@@ -23,7 +24,8 @@ class ProbeRun:
 
     def __init__(self, host, name: str, stats: Stats, *, remote: bool, links: bool = False, virsh_uri: str | None = None):
         self.host, self.name, self.stats, self.remote = host, name, stats, remote
-        env = []
+        self.mark = secrets.token_hex(12)  # frames this run's sections: the host's data cannot
+        env = [f"VIRTNAT_MARK={self.mark}"]
         if links:
             env.append("VIRTNAT_IP=1")
         if virsh_uri:
@@ -44,9 +46,12 @@ class ProbeRun:
                 self.stats.subprocesses += 1
             try:
                 out = self.host.run(self.command)
-                self._result = probe.split_sections(out.stdout)
-                if not self._result:
-                    raise FactError(f"the probe printed nothing on {self.name}: {(out.stderr or '').strip()[:200] or 'exit ' + str(out.rc)}")
+                # bytes as they came: a process argument in Latin-1 is the host's data, not an error
+                stdout = (out.stdout_bytes or b"").decode("utf-8", "replace")
+                if "@@virtnat-probe " not in stdout:  # the shell, sudo or ssh said why instead
+                    stderr = (out.stderr_bytes or b"").decode("utf-8", "replace").strip()
+                    raise FactError(f"the probe printed nothing on {self.name}: {stderr[:200] or 'exit ' + str(out.rc)}")
+                self._result = probe.split_sections(stdout, self.mark)
             except FactError as exc:
                 self._result = exc
             except Exception as exc:

@@ -50,6 +50,11 @@ def parse_network(xml: str, *, active: bool, persistent: bool, autostart: bool) 
     )
 
 
+def domain_name(xml: str) -> str:
+    """The guest's name, from its XML."""
+    return _root(xml, "domain XML").findtext("name", "")
+
+
 def parse_domain_nics(xml: str) -> tuple[GuestNic, ...]:
     """The network interfaces of a domain, from its live XML (virsh dumpxml)."""
     root = _root(xml, "domain XML")

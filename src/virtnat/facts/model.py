@@ -77,6 +77,13 @@ class ProcessFacts:
     comm: str
     cmdline: str
     same_netns: bool  # the process lives in the audited network namespace
+    uid: int | None = None  # its real user id, where the probe read it
+    exe: str | None = None  # the executable it runs, where the probe read it
+
+    @property
+    def executable(self) -> str:
+        """The executable's file name (an upgraded binary reads `/usr/sbin/dnsmasq (deleted)`)."""
+        return (self.exe or "").removesuffix(" (deleted)").rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,13 @@ from .routes import parse_routes, parse_rules
 from .sockets import parse_sockets
 
 SYSCTL_KEYS = ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"]
-_BEGIN = re.compile(r"^@@virtnat:begin (\S+)$")
-_END = re.compile(r"^@@virtnat:end (\S+) rc=(\d+)$")
+_HEADER = re.compile(r"^@@virtnat-probe 2 ([0-9A-Za-z]+)$")
+_END = re.compile(r"^(\S+) rc=(\d+)$")
+# Every section the probe prints; per-network and per-guest ones carry a UUID (or name) after the colon.
+SECTIONS = frozenset({"ip-link", "ip-addr", "libvirt-version", "virsh-networks", "virsh-domains", "runtime", "sysctl-files",
+                      "processes", "process-owners", "binaries", "firewalld-enabled", "iptables-save", "nft",
+                      "iptables-legacy-save", "routes", "route-rules", "sockets"})
+SECTION_KINDS = ("net-info:", "net-xml:", "dom-xml:")
 _ROOT_NEEDED = re.compile(r"permission denied|operation not permitted|must be root", re.I)
 
 
@@ -21,20 +26,59 @@ def script() -> str:
     return resources.files(__package__).joinpath("probe.sh").read_text()
 
 
-def split_sections(output: str) -> dict[str, tuple[int, str]]:
-    """section name -> (exit code, text)."""
+def split_sections(output: str, mark: str | None = None) -> dict[str, tuple[int, str]]:
+    """section name -> (exit code, text), from a complete run of the probe.
+
+    The run's random marker comes from its header line (and must be `mark`, when the caller
+    chose it); a section not framed by that marker is the host's data, not a section. Output
+    that is cut off (no done marker), a section opened twice or never closed, or one the probe
+    does not print is refused with a FactError naming the problem."""
+    lines = output.splitlines()
+    start = next((i for i, line in enumerate(lines) if _HEADER.match(line)), None)
+    if start is None:
+        raise FactError("not the output of virtnat's probe (no @@virtnat-probe header line)")
+    found = _HEADER.match(lines[start]).group(1)
+    if mark is not None and found != mark:
+        raise FactError("the probe's output does not carry this run's marker: refused")
+    begin, end, done = f"@@{found} begin ", f"@@{found} end ", f"@@{found} done"
     sections: dict[str, tuple[int, str]] = {}
-    name, lines = None, []
-    for line in output.splitlines():
-        begin, end = _BEGIN.match(line), _END.match(line)
-        if begin:
-            name, lines = begin.group(1), []
-        elif end and name == end.group(1):
-            sections[name] = (int(end.group(2)), "\n".join(lines))
-            name = None
-        elif name:
-            lines.append(line)
-    return sections
+    name, body = None, []
+    for line in lines[start + 1:]:
+        if line.startswith(begin):
+            if name is not None:
+                raise FactError(f"the probe's output opens a section inside section {name}")
+            name, body = _section_name(line[len(begin):], sections), []
+        elif line.startswith(end):
+            closed = _END.match(line[len(end):])
+            if name is None or not closed or closed.group(1) != name:
+                raise FactError(f"the probe's output closes a section it did not open: {line[len(end):][:80]!r}")
+            if body and body[-1] == "":
+                body.pop()  # the newline the probe prints before each end marker
+            sections[name], name = (int(closed.group(2)), "\n".join(body)), None
+        elif line == done:
+            if name is not None:
+                break
+            return sections
+        elif name is not None:
+            body.append(line)
+    where = f" in section {name}" if name else ""
+    raise FactError(f"the probe's output is cut off{where} (no done marker): the connection dropped or the probe was killed")
+
+
+def _section_name(name: str, sections: dict) -> str:
+    if name not in SECTIONS and not (name.startswith(SECTION_KINDS) and len(name) > len("net-xml:")):
+        raise FactError(f"the probe's output holds a section it never prints: {name[:80]!r}")
+    if name in sections:
+        raise FactError(f"the probe's output holds section {name} twice")
+    return name
+
+
+def frame(sections: dict[str, tuple[int, str]], mark: str = "recorded") -> str:
+    """Probe output holding these sections, as the probe frames them (recordings, tests)."""
+    parts = [f"@@virtnat-probe 2 {mark}"]
+    for name, (rc, text) in sections.items():
+        parts += [f"@@{mark} begin {name}", text, "", f"@@{mark} end {name} rc={rc}"]
+    return "\n".join(parts + [f"@@{mark} done", ""])
 
 
 def parse_sysctl_files(text: str) -> dict[str, tuple[str, str]]:
@@ -51,9 +95,16 @@ def parse_sysctl_files(text: str) -> dict[str, tuple[str, str]]:
     return files
 
 
-def parse_processes(text: str) -> tuple[ProcessFacts, ...]:
+def parse_processes(text: str, owners: str = "") -> tuple[ProcessFacts, ...]:
+    """The daemons of the processes section; owners (the process-owners section: "PID UID EXE")
+    adds who runs each one and from which executable."""
     lines = text.splitlines()
     own = lines[0].split(" ", 1)[1] if lines and lines[0].startswith("self ") else None
+    who = {}
+    for line in owners.splitlines():
+        pid, uid, exe = (line.split(" ", 2) + ["", ""])[:3]
+        if pid.isdigit():
+            who[int(pid)] = (int(uid) if uid.isdigit() else None, exe.strip() or None)
     procs = []
     for line in lines[1:]:
         parts = line.split(" ", 3)
@@ -64,7 +115,8 @@ def parse_processes(text: str) -> tuple[ProcessFacts, ...]:
             continue
         # An unreadable namespace (not root, another user's process) is taken as the host's own:
         # on a real host every daemon shares it, and a false "not running" is worse.
-        procs.append(ProcessFacts(int(parts[0]), parts[2], cmdline, same_netns=not parts[1] or parts[1] == own))
+        uid, exe = who.get(int(parts[0]), (None, None))
+        procs.append(ProcessFacts(int(parts[0]), parts[2], cmdline, same_netns=not parts[1] or parts[1] == own, uid=uid, exe=exe))
     return tuple(procs)
 
 
@@ -127,7 +179,7 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         sysctl_persisted={k: v for k, (v, _) in persisted.items()},
         sysctl_sources={k: src for k, (_, src) in persisted.items()},
         sysctl_conf_at_boot=sysctl.sysctl_conf_read_at_boot(files, systemd),
-        processes=parse_processes(sections["processes"][1]),
+        processes=parse_processes(sections["processes"][1], sections.get("process-owners", (0, ""))[1]),
         binaries=binaries,
         network_driver=driver,
         unit_enabled={"firewalld": (enabled.strip().splitlines() or ["unknown"])[-1] if binaries.get("systemctl") else "no systemctl"},

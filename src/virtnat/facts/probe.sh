@@ -1,9 +1,17 @@
 # virtnat's read-only probe: one shell run collects every command/file fact of a host.
-# Each section is framed by "@@virtnat:begin NAME" and "@@virtnat:end NAME rc=N".
+# Its first line is "@@virtnat-probe 2 MARK"; each section is framed by "@@MARK begin NAME" and
+# "@@MARK end NAME rc=N", and "@@MARK done" ends a complete run. MARK is random per run
+# (VIRTNAT_MARK, or drawn here), so nothing a host's users control (a process's arguments, a
+# guest's description) can open, close or end a section.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 LC_ALL=C
 export PATH LC_ALL
-section() { name=$1; shift; echo "@@virtnat:begin $name"; "$@" 2>&1; echo "@@virtnat:end $name rc=$?"; }
+M=${VIRTNAT_MARK:-$(od -An -N12 -tx1 /dev/urandom 2>/dev/null | tr -dc '0-9a-f')}
+[ -n "$M" ] || M="$$$(date +%s%N)"
+case $M in *[!0-9a-zA-Z]*) echo "VIRTNAT_MARK must be letters and digits" >&2; exit 2;; esac
+echo "@@virtnat-probe 2 $M"
+# The end marker starts a line of its own even when the output does not end in a newline.
+section() { name=$1; shift; echo "@@$M begin $name"; "$@" 2>&1; printf '\n@@%s end %s rc=%s\n' "$M" "$name" "$?"; }
 
 runtime() {
     for k in net/ipv4/ip_forward net/ipv4/conf/all/forwarding net/ipv6/conf/all/forwarding; do
@@ -19,11 +27,21 @@ sysctl_files() {
         echo
     done
 }
+# A daemon's arguments are its users' data: tabs, newlines and other control characters become
+# spaces, so no argument can start a line of its own.
 processes() {
     echo "self $(readlink /proc/$$/ns/net)"
     grep -sHxE 'firewalld|libvirtd|virtqemud|virtnetworkd|dnsmasq' /proc/[0-9]*/comm | while IFS=: read -r path comm; do
         d=${path%/comm}
-        echo "${d#/proc/} $(readlink $d/ns/net) $comm $(tr '\0' ' ' <$d/cmdline)"
+        echo "${d#/proc/} $(readlink $d/ns/net) $comm $(tr '\000-\037\177' ' ' <$d/cmdline)"
+    done
+}
+# Who runs each of those daemons, and from which executable: "PID UID EXE".
+owners() {
+    grep -sHxE 'firewalld|libvirtd|virtqemud|virtnetworkd|dnsmasq' /proc/[0-9]*/comm | while IFS=: read -r path comm; do
+        d=${path%/comm}
+        uid=$(sed -n 's/^Uid:[[:space:]]*\([0-9]*\).*/\1/p' $d/status 2>/dev/null)
+        echo "${d#/proc/} ${uid:-?} $(readlink $d/exe | tr -d '\n' | tr '\000-\037\177' ' ')"
     done
 }
 binaries() {
@@ -43,26 +61,27 @@ binaries() {
 # view, read-only, in the same single command.
 T=""; command -v timeout >/dev/null 2>&1 && T="timeout 30"
 virsh_all() {
-    V="$T virsh -r -c $VIRTNAT_VIRSH"
+    V="virsh -r -c $VIRTNAT_VIRSH"
     # `virsh version` probes the hypervisor (seconds); the daemon's own --version does not.
     section libvirt-version sh -c 'libvirtd --version || virtqemud --version || virtnetworkd --version'
-    # Two virsh runs in all: one lists the names, one reads every definition (virsh takes
-    # ';'-separated commands, and its `echo` frames each section).
-    names=$($V 'net-list --all --name; echo @@virtnat:domains; list --name' 2>&1); rc=$?
-    nets=$(printf '%s\n' "$names" | sed '/^@@virtnat:domains$/,$d')
-    doms=$(printf '%s\n' "$names" | sed '1,/^@@virtnat:domains$/d')
-    printf '@@virtnat:begin virsh-networks\n%s\n@@virtnat:end virsh-networks rc=%s\n' "$nets" "$rc"
+    # Two virsh runs in all: one lists the UUIDs, one reads every definition (virsh takes
+    # ';'-separated commands, and its `echo` frames each section). Networks and guests go by
+    # UUID, which no name with spaces, quotes or semicolons can break; their names come from their XML.
+    uuids=$($T virsh -r -c "$VIRTNAT_VIRSH" "net-list --all --uuid; echo @@$M domains; list --uuid" 2>&1); rc=$?
+    nets=$(printf '%s\n' "$uuids" | sed "/^@@$M domains\$/,\$d")
+    doms=$(printf '%s\n' "$uuids" | sed "1,/^@@$M domains\$/d")
+    printf '@@%s begin virsh-networks\n%s\n@@%s end virsh-networks rc=%s\n' "$M" "$nets" "$M" "$rc"
     [ "$rc" = 0 ] || return 0
-    printf '@@virtnat:begin virsh-domains\n%s\n@@virtnat:end virsh-domains rc=0\n' "$doms"
+    printf '@@%s begin virsh-domains\n%s\n@@%s end virsh-domains rc=0\n' "$M" "$doms" "$M"
     batch=""
-    for n in $nets; do
-        batch="$batch echo @@virtnat:begin net-info:$n; net-info '$n'; echo @@virtnat:end net-info:$n rc=0;"
-        batch="$batch echo @@virtnat:begin net-xml:$n; net-dumpxml '$n'; echo @@virtnat:end net-xml:$n rc=0;"
+    for n in $(printf '%s\n' "$nets" | grep -xE '[0-9a-f-]{36}'); do
+        batch="$batch echo @@$M begin net-info:$n; net-info $n; echo @@$M end net-info:$n rc=0;"
+        batch="$batch echo @@$M begin net-xml:$n; net-dumpxml $n; echo @@$M end net-xml:$n rc=0;"
     done
-    for d in $doms; do
-        batch="$batch echo @@virtnat:begin dom-xml:$d; dumpxml '$d'; echo @@virtnat:end dom-xml:$d rc=0;"
+    for d in $(printf '%s\n' "$doms" | grep -xE '[0-9a-f-]{36}'); do
+        batch="$batch echo @@$M begin dom-xml:$d; dumpxml $d; echo @@$M end dom-xml:$d rc=0;"
     done
-    [ -z "$batch" ] || $V "$batch"
+    [ -z "$batch" ] || $T virsh -r -c "$VIRTNAT_VIRSH" "$batch"
 }
 if [ -n "${VIRTNAT_IP:-}" ]; then
     section ip-link ip -j -d link show
@@ -73,6 +92,7 @@ fi
 section runtime runtime
 section sysctl-files sysctl_files
 section processes processes
+section process-owners owners
 section binaries binaries
 section firewalld-enabled systemctl is-enabled firewalld.service
 section iptables-save iptables-save
@@ -83,3 +103,4 @@ section iptables-legacy-save legacy_save
 section routes ip -j -4 route show table all
 section route-rules ip -j -4 rule show
 section sockets ss -l -n -p -t -u
+echo "@@$M done"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ..errors import FactError
-from .libvirt_xml import parse_domain_nics, parse_network
+from .libvirt_xml import domain_name, parse_domain_nics, parse_network
 from .model import LibvirtFacts
 
 _VERSION = re.compile(r"(\d+\.\d+\.\d+)\s*$", re.M)
@@ -30,20 +30,23 @@ def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connec
                                                if "failed to connect to the hypervisor" not in l))
     match = _VERSION.search(sections.get("libvirt-version", (1, ""))[1])
     networks = {}
-    for name in sections.get("virsh-networks", (0, ""))[1].split():
-        info_rc, info = sections.get(f"net-info:{name}", (1, ""))
-        xml_rc, xml = sections.get(f"net-xml:{name}", (1, ""))
+    for key in sections.get("virsh-networks", (0, ""))[1].split():  # UUIDs (names, from older probes)
+        info_rc, info = sections.get(f"net-info:{key}", (1, ""))
+        xml_rc, xml = sections.get(f"net-xml:{key}", (1, ""))
         if info_rc or xml_rc or not xml.strip():
-            raise FactError(f"virsh could not read network {name!r}: {(info if info_rc else xml).strip()}")
+            raise FactError(f"virsh could not read network {key!r}: {(info if info_rc else xml).strip()}")
         flags = _flags(info)
-        networks[name] = parse_network(xml, active=flags.get("active", False),
-                                       persistent=flags.get("persistent", False), autostart=flags.get("autostart", False))
-    guests, nics = [], []
-    for name in sorted(sections.get("virsh-domains", (0, ""))[1].split()):
-        rc, xml = sections.get(f"dom-xml:{name}", (1, ""))
+        network = parse_network(xml, active=flags.get("active", False),
+                                persistent=flags.get("persistent", False), autostart=flags.get("autostart", False))
+        networks[network.name] = network
+    running = []
+    for key in sections.get("virsh-domains", (0, ""))[1].split():
+        rc, xml = sections.get(f"dom-xml:{key}", (1, ""))
         if rc or not xml.strip():  # the guest stopped between listing and reading: it is no longer running
             continue
-        guests.append(name)
-        nics.extend(parse_domain_nics(xml))
+        running.append((domain_name(xml), parse_domain_nics(xml)))
+    running.sort(key=lambda guest: guest[0])
+    guests = [name for name, _ in running]
+    nics = [nic for _, found in running for nic in found]
     return LibvirtFacts(uri=uri, version=match.group(1) if match else "unknown", networks=networks,
                         guest_nics=tuple(nics), running_guests=tuple(guests))
