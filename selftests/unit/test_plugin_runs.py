@@ -1,7 +1,9 @@
 """The plugin run in-process (pytester) on probe output recorded from the labs (`--facts`):
 exit codes 0/1/4, setup error vs failure, the JSON document, the JUnit properties, the HTML and
 terminal reports, and a password that appears in none of them."""
+import html
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -205,3 +207,18 @@ def test_a_bad_specs_password_appears_nowhere(audit):
     assert run.ret == 4
     assert "alice:***@hv1" in run.document["error"]
     assert PASSWORD not in run.everything()
+
+
+def test_a_guest_named_like_markup_stays_text_in_the_html(audit, tmp_path):
+    """The report's page renders its table cells as HTML: every cell must be escaped."""
+    name = "<img src=x onerror=alert(1)>"
+    bundle = tmp_path / "hv4.txt"
+    bundle.write_text(e.sub(HEALTHY.read_text(), "dom-xml:virtnat-guest", "<name>virtnat-guest</name>",
+                            "<name>&lt;img src=x onerror=alert(1)&gt;</name>"))
+    run = audit(f"--facts={bundle}")
+    assert f"VM-04[{name}:vnet0]" in run.checks("hv4")
+    page = run.by_suffix[".html"].read_text()
+    blob = json.loads(html.unescape(re.search(r'data-jsonblob="([^"]*)"', page).group(1)))
+    cells = [cell for rows in blob["tests"].values() for row in rows for cell in row["resultsTableRow"]]
+    assert any("&lt;img src=x onerror=alert(1)&gt;" in cell for cell in cells)
+    assert not any("<img" in cell for cell in cells)

@@ -21,8 +21,16 @@ def pytest_html_results_table_header(cells):
         cells.insert(i, f'<th class="sortable" data-column-type="{name}">{name.capitalize()}</th>')
 
 
+TEST_ID = '<td class="col-testId">'
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_row(report, cells):
+    # pytest-html puts the test id in unescaped and its page renders cells as HTML: a guest
+    # named <img src=x onerror=...> would run script in the reader's browser.
+    for i, cell in enumerate(cells):
+        if cell.startswith(TEST_ID) and cell.endswith("</td>"):
+            cells[i] = TEST_ID + escape(cell[len(TEST_ID):-len("</td>")]) + "</td>"
     control = getattr(report, "virtnat", None) or {}
     walk = getattr(report, "virtnat_evidence", "")
     for i, name in enumerate(COLUMNS, start=1):
