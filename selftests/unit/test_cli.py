@@ -223,13 +223,35 @@ def test_unwritable_metrics_are_one_line_and_never_exit_0(tmp_path, monkeypatch,
     assert lines[-1] == f"virtnat audit: cannot write {prom}: File exists"
 
 
-@pytest.mark.parametrize("hosts, what", [(["hv1"], "'str' object has no attribute 'get'"),
-                                         ([{"host": "hv1", "checks": [5]}], "'int' object has no attribute 'get'")])
-def test_diff_of_a_malformed_report_is_one_line_exit_2(reports, capsys, hosts, what):
-    bad = reports("bad.json", {"hosts": hosts})
+def _with_check(**change):
+    doc = document("passed")
+    doc["hosts"][0]["checks"][0].update(change)
+    return doc
+
+
+@pytest.mark.parametrize("doc, what", [
+    ({"hosts": []}, 'not a virtnat audit report (its "tool" is not "virtnat")'),
+    ({"tool": "other", "hosts": [{"host": "hv1", "checks": []}]}, 'not a virtnat audit report (its "tool" is not "virtnat")'),
+    ({"tool": "virtnat", "hosts": {}}, "not a virtnat audit report (no 'hosts' list)"),
+    ({"tool": "virtnat", "hosts": ["hv1"]}, 'hosts[0]: not a host entry (a "host" name and a "checks" list)'),
+    ({"tool": "virtnat", "hosts": [{"host": 7, "checks": []}]}, 'hosts[0]: not a host entry (a "host" name and a "checks" list)'),
+    ({"tool": "virtnat", "hosts": [{"host": "hv1", "checks": [5]}]}, "hosts[0].checks[0]: not a check"),
+    (_with_check(id=7), "hosts[0].checks[0].id: 7 is not a string"),
+    (_with_check(message=["x"]), "hosts[0].checks[0].message: ['x'] is not a string or null"),
+    (_with_check(subject=1), "hosts[0].checks[0].subject: 1 is not a string or null"),
+    (_with_check(outcome="PASS"), "hosts[0].checks[0].outcome: 'PASS' is not one of passed, failed, skipped, error"),
+])
+def test_diff_of_a_malformed_report_is_one_line_exit_2(reports, capsys, doc, what):
+    bad = reports("bad.json", doc)
     assert cli.main(["diff", bad, reports("good.json", document("passed"))]) == 2
     captured = capsys.readouterr()
-    assert (captured.out, captured.err) == ("", f"virtnat diff: malformed report: {what}\n")
+    assert (captured.out, captured.err) == ("", f"virtnat diff: cannot read {bad}: {what}\n")
+
+
+def test_diff_takes_a_null_message_and_subject(reports, capsys):
+    old = reports("old.json", _with_check(message=None))
+    assert cli.main(["diff", old, reports("new.json", document("failed"))]) == 1
+    assert "NET-07" in capsys.readouterr().out
 
 
 def test_interrupted_audit_exits_130_with_one_line(monkeypatch, capsys, tmp_path):

@@ -149,14 +149,15 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _load(path: str) -> dict:
+    from .report.diff import check_document
+
     try:
         document = json.loads(Path(path).read_text())
     except OSError as exc:
         raise ValueError(exc.strerror or str(exc)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("hosts"), list):
-        raise ValueError("not a virtnat audit report (no 'hosts' list)")
+    check_document(document)
     return document
 
 
@@ -170,11 +171,7 @@ def _diff(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"virtnat diff: cannot read {path}: {exc}", file=sys.stderr)
             return 2
-    try:
-        changes = diff_documents(*documents)
-    except (AttributeError, TypeError) as exc:  # a host or check that is not an object
-        print(f"virtnat diff: malformed report: {exc}", file=sys.stderr)
-        return 2
+    changes = diff_documents(*documents)
     print(format_changes(changes) if changes else "no changes")
     return 1 if any(c.worse for c in changes) else 0
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .results import AREAS
+from .results import AREAS, OUTCOMES
 
 ABSENT = "absent"
 GOOD = ("passed", "skipped")
@@ -24,6 +24,28 @@ class Change:
     def name(self) -> str:
         """The check as the terminal names it: `NET-07`, `VM-02[guest:vnet0]`."""
         return self.check + (f"[{self.subject}]" if self.subject else "")
+
+
+def check_document(document) -> None:
+    """Raise ValueError naming the first thing that makes `document` not a virtnat audit report."""
+    if not isinstance(document, dict) or document.get("tool") != "virtnat":
+        raise ValueError("not a virtnat audit report (its \"tool\" is not \"virtnat\")")
+    if not isinstance(document.get("hosts"), list):
+        raise ValueError("not a virtnat audit report (no 'hosts' list)")
+    for i, host in enumerate(document["hosts"]):
+        where = f"hosts[{i}]"
+        if not isinstance(host, dict) or not isinstance(host.get("host"), str) or not isinstance(host.get("checks"), list):
+            raise ValueError(f"{where}: not a host entry (a \"host\" name and a \"checks\" list)")
+        for j, check in enumerate(host["checks"]):
+            at = f"{where}.checks[{j}]"
+            if not isinstance(check, dict):
+                raise ValueError(f"{at}: not a check")
+            for key, ok, what in (("id", str, "a string"), ("subject", (str, type(None)), "a string or null"),
+                                  ("message", (str, type(None)), "a string or null")):
+                if not isinstance(check.get(key), ok):
+                    raise ValueError(f"{at}.{key}: {check.get(key)!r} is not {what}")
+            if check.get("outcome") not in OUTCOMES:
+                raise ValueError(f"{at}.outcome: {check.get('outcome')!r} is not one of {', '.join(OUTCOMES)}")
 
 
 def _index(document: dict) -> dict[str, dict[tuple, dict]]:
