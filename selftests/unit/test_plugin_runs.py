@@ -3,6 +3,8 @@ exit codes 0/1/4, setup error vs failure, the JSON document, the JUnit propertie
 terminal reports, and a password that appears in none of them."""
 import html
 import json
+import os
+import stat
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -222,3 +224,20 @@ def test_a_guest_named_like_markup_stays_text_in_the_html(audit, tmp_path):
     cells = [cell for rows in blob["tests"].values() for row in rows for cell in row["resultsTableRow"]]
     assert any("&lt;img src=x onerror=alert(1)&gt;" in cell for cell in cells)
     assert not any("<img" in cell for cell in cells)
+
+
+def test_reports_are_private_and_latest_never_follows_a_planted_link(audit, pytester):
+    reports = pytester.path / "reports"
+    reports.mkdir()
+    victim = pytester.path / "victim.txt"
+    victim.write_text("keep me")
+    (reports / "latest.json").symlink_to(victim)
+    (reports / "latest.html").symlink_to(victim)
+    run = audit(f"--facts={HEALTHY}")
+    assert victim.read_text() == "keep me"
+    for name in ("latest.json", "latest.html"):
+        assert not (reports / name).is_symlink()
+    old = os.umask(0)
+    os.umask(old)
+    for path in [*run.by_suffix.values(), reports / "latest.json", reports / "latest.html"]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640 & ~old, path

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import pickle
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from .fixtures import (  # noqa: F401  (fixtures of the checks)
     note, packet_path, profile, routes, system,
 )
 from .report import html as html_report
+from .report.files import copy_atomic, restrict
 from .report.json_report import audit_document, write_json
 from .report.results import CheckResult, one_line, phase_outcome
 from .report.terminal import write_summary
@@ -213,7 +213,7 @@ def pytest_sessionfinish(session, exitstatus):
     expected = None if state.error else state.profile_dict
     write_json(state.json_path, audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error))
     if state.json_is_default:
-        shutil.copyfile(state.json_path, state.report_dir / "latest.json")
+        copy_atomic(state.json_path, state.report_dir / "latest.json")
     if session.config.getoption("stats_json"):
         write_json(Path(session.config.getoption("stats_json")), state.stats())
 
@@ -226,7 +226,9 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def pytest_unconfigure(config):
     state = _state(config)
-    if state is None or _is_worker(config) or not state.html_path.exists():
+    if state is None or _is_worker(config):
         return
-    if state.html_path.parent == state.report_dir:
-        shutil.copyfile(state.html_path, state.report_dir / "latest.html")
+    for written in (state.html_path, Path(config.option.xmlpath or state.xml_path)):  # by pytest-html, junitxml
+        restrict(written)
+    if state.html_path.exists() and state.html_path.parent == state.report_dir:
+        copy_atomic(state.html_path, state.report_dir / "latest.html")

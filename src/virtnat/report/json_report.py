@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from .. import __version__
+from .files import write_atomic
 from .results import Results
 
 
@@ -32,7 +32,4 @@ def audit_document(results: Results, profile: dict | None, started: str, finishe
 
 def write_json(path: Path, document: dict) -> None:
     """Write atomically, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(document, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(document, indent=2) + "\n")

@@ -6,9 +6,8 @@ a nightly audit can feed alerts: `virtnat_audit_success == 0`, or a timestamp th
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
-from pathlib import Path
+
+from .files import write_atomic
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 _BAD = ("failed", "error")
@@ -111,16 +110,7 @@ def prometheus_text(document: dict) -> str:
 
 
 def write_prometheus(path, document: dict) -> None:
-    """Write the textfile atomically: node_exporter may read the directory at any moment."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The temporary name does not end in .prom, so the collector never reads it half written.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as out:
-            out.write(prometheus_text(document))
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; node_exporter runs as another user
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the textfile atomically: node_exporter may read the directory at any moment. The
+    temporary name does not end in .prom, so the collector never reads it half written; the
+    file is world-readable (node_exporter runs as another user) and holds outcomes only."""
+    write_atomic(path, prometheus_text(document), mode=0o644)

@@ -1,0 +1,47 @@
+"""Writing reports safely: whole or not at all, under names no one can guess, never through a
+link someone planted, readable by the auditor's group at most (they hold daemons' command lines
+and firewall rules)."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+PRIVATE = 0o640
+
+
+def allowed(mode: int) -> int:
+    """mode, narrowed by the user's umask where that is stricter."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mode & ~mask
+
+
+def write_atomic(path, text: str, mode: int = PRIVATE) -> None:
+    """Write text to path through a fresh temporary file in the same directory, then rename it
+    over path: a reader sees the old file or the new one, and a symlink at path is replaced,
+    not followed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, allowed(mode))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def copy_atomic(source, target, mode: int = PRIVATE) -> None:
+    write_atomic(target, Path(source).read_text(encoding="utf-8"), mode)
+
+
+def restrict(path, mode: int = PRIVATE) -> None:
+    """Narrow a report another plugin wrote (pytest-html, junitxml) to mode; a missing file is fine."""
+    try:
+        if not Path(path).is_symlink():
+            os.chmod(path, allowed(mode))
+    except FileNotFoundError:
+        pass
