@@ -65,9 +65,9 @@ def test_version(capsys):
 
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["diff", "only-one.json"], ["audit", "--keep", "0"],
-                                  ["audit", "--keep", "many"], ["audit", "-k", "NET"]])
-def test_usage_errors_are_one_line(capsys, argv):
-    assert cli.main(argv) == 2
+                                  ["audit", "--keep", "many"], ["audit", "-k", "NET"], ["audit", "--bogus"]])
+def test_usage_errors_are_one_line_exit_4(capsys, argv):
+    assert cli.main(argv) == 4
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("virtnat") and "error:" in line
 

@@ -188,6 +188,34 @@ def test_a_bad_host_list_exits_4_with_one_line(audit, option, says):
     assert "Traceback" not in run.result.stdout.str()
 
 
+@pytest.mark.parametrize("spec, says", [
+    ("ssh://", "--hosts ssh://: no host name: write ssh://[user@]host[:port]"),
+    ("paramiko://hv1:abc", "--hosts paramiko://hv1:abc: port 'abc' is not a number"),
+    (f"ssh://alice:{PASSWORD}@hv1", "--hosts ssh://alice:***@hv1: a password cannot work over ssh://"),
+    (f"paramiko://alice:{PASSWORD}/x@hv1", "--hosts paramiko://alice:***@hv1: a password holding '/' cannot be given"),
+])
+def test_host_specs_that_cannot_work_exit_4_before_any_connection(audit, spec, says):
+    run = audit(f"--hosts={spec}")
+    assert run.ret == 4
+    assert run.document["error"].startswith(says) and run.document["hosts"] == []
+    assert PASSWORD not in run.everything()
+
+
+@pytest.mark.parametrize("option", ["--report-dir", "--audit-json"])
+def test_an_unwritable_report_path_exits_4_and_writes_what_it_can(pytester, tmp_path, option):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    where = blocker / ("reports" if option == "--report-dir" else "audit.json")
+    report_dir = pytester.path / "reports"
+    args = [f"{option}={where}"] + ([f"--report-dir={report_dir}"] if option == "--audit-json" else [])
+    result = pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider", f"--facts={HEALTHY}", *args)
+    assert result.ret == 4
+    result.stdout.fnmatch_lines([f"ERROR: {option}={where}: cannot write reports there: Not a directory"])
+    assert "INTERNALERROR" not in result.stdout.str()
+    written = sorted(p.suffix for p in report_dir.glob("healthy-*")) if report_dir.exists() else []
+    assert written == ([] if option == "--report-dir" else [".html", ".xml"])
+
+
 def test_facts_and_hosts_together_are_refused(audit):
     run = audit(f"--facts={HEALTHY}", "--hosts=local://")
     assert run.ret == 4

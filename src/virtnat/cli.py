@@ -15,10 +15,11 @@ RUN_FILE = re.compile(r"^(?P<stem>.+-(?P<time>\d{8}T\d{6}Z))\.(?:html|json|xml)$
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line (no usage block) and exit code 2."""
+    """argparse that reports a usage error as one line (no usage block) and exit code 4, the
+    suite's usage error (argparse's own is 2)."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(4, f"{self.prog}: error: {message}\n")
 
 
 def _positive(text: str) -> int:

@@ -78,6 +78,33 @@ def connection_of(spec: str, default: str | None) -> str:
     return default or "paramiko"
 
 
+def check_spec(spec: str, default_connection: str | None) -> None:
+    """Refuse, with one line, an ssh/paramiko host spec that cannot work: no host, a port that is
+    not a number, a password in ssh:// (BatchMode never asks for one, and testinfra would put
+    it on a command line), a password with '/' (testinfra's URL parsing splits it there)."""
+    connection = connection_of(spec, default_connection)
+    if connection not in ("ssh", "safe-ssh", "paramiko"):
+        return
+    rest = spec.split("://", 1)[1] if "://" in spec else spec
+    userinfo, _, hostport = rest.split("?", 1)[0].rpartition("@")
+    hostport = hostport.split("/", 1)[0]
+    host, port = hostport, None
+    if hostport.startswith("["):  # [IPv6]:port
+        host, _, tail = hostport[1:].partition("]")
+        port = tail[1:] if tail.startswith(":") else None
+    elif ":" in hostport:
+        host, port = hostport.rsplit(":", 1)
+    if not host:
+        raise ValueError(f"no host name: write {connection}://[user@]host[:port]")
+    if port is not None and not port.isdigit():
+        raise ValueError(f"port {port!r} is not a number")
+    if ":" in userinfo and connection != "paramiko":
+        raise ValueError("a password cannot work over ssh:// (ssh runs in BatchMode and never asks for one): "
+                         "use a key (--ssh-identity-file) or paramiko://")
+    if "/" in userinfo:
+        raise ValueError("a password holding '/' cannot be given in a host spec: use a key (--ssh-identity-file)")
+
+
 def _check_ansible(inventory: str | None) -> None:
     """testinfra reads inventories with ansible-inventory: say so plainly when it cannot."""
     import shutil

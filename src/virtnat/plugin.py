@@ -18,7 +18,7 @@ from .fixtures import (  # noqa: F401  (fixtures of the checks)
     note, packet_path, profile, routes, system,
 )
 from .report import html as html_report
-from .report.files import copy_atomic, restrict
+from .report.files import copy_atomic, restrict, unwritable
 from .report.json_report import audit_document, write_json
 from .report.results import CheckResult, one_line, phase_outcome
 from .report.terminal import write_summary
@@ -73,16 +73,17 @@ def pytest_configure(config):
         return
     if config.getoption("stats_json"):
         sys.addaudithook(state.count_spawn)
+    _check_report_paths(config, state)
     _start_collection(config, state)
-    state.report_dir.mkdir(parents=True, exist_ok=True)
     # Reports by default: pytest-html and junitxml read these options in their own configure.
-    if not getattr(config.option, "htmlpath", None):
-        config.option.htmlpath = str(state.html_path)
-        config.option.self_contained_html = True
-    else:
-        state.html_path = Path(config.option.htmlpath)
-    if not config.option.xmlpath:
-        config.option.xmlpath = str(state.xml_path)
+    if state.reports_written:
+        if not getattr(config.option, "htmlpath", None):
+            config.option.htmlpath = str(state.html_path)
+            config.option.self_contained_html = True
+        else:
+            state.html_path = Path(config.option.htmlpath)
+        if not config.option.xmlpath:
+            config.option.xmlpath = str(state.xml_path)
     if config.option.tbstyle == "auto":
         config.option.tbstyle = "no"  # virtnat prints each check's message and fix itself
     if config.option.reportchars == "fE":
@@ -92,6 +93,21 @@ def pytest_configure(config):
     config.pluginmanager.register(Recorder(state), "virtnat-recorder")
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(html_report, "virtnat-html")
+
+
+def _check_report_paths(config, state: AuditState) -> None:
+    """A report directory or JSON path that cannot be written is a usage error, found before any
+    host is contacted; the reports that can still be written are."""
+    problem = unwritable(state.report_dir)
+    if problem:
+        state.error = state.error or f"--report-dir={state.report_dir}: {problem}"
+        state.reports_written = False
+        state.json_written = not state.json_is_default
+    if not state.json_is_default:
+        problem = unwritable(state.json_path.parent)
+        if problem:
+            state.error = state.error or f"--audit-json={state.json_path}: {problem}"
+            state.json_written = False
 
 
 def _start_collection(config, state: AuditState) -> None:
@@ -211,8 +227,9 @@ def pytest_sessionfinish(session, exitstatus):
     if state.error:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
     expected = None if state.error else state.profile_dict
-    write_json(state.json_path, audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error))
-    if state.json_is_default:
+    if state.json_written:
+        write_json(state.json_path, audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error))
+    if state.json_is_default and state.json_written:
         copy_atomic(state.json_path, state.report_dir / "latest.json")
     if session.config.getoption("stats_json"):
         write_json(Path(session.config.getoption("stats_json")), state.stats())
@@ -226,7 +243,7 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def pytest_unconfigure(config):
     state = _state(config)
-    if state is None or _is_worker(config):
+    if state is None or _is_worker(config) or not state.reports_written:
         return
     for written in (state.html_path, Path(config.option.xmlpath or state.xml_path)):  # by pytest-html, junitxml
         restrict(written)

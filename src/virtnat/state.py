@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .collectors.bundle import bundle_files
 from .collectors.reach import error_line
-from .connections import open_hosts
+from .connections import check_spec, open_hosts
 from .errors import FactError, ProfileError, redact
 from .profile import Profile, load_profile
 from .report.results import Results
@@ -52,6 +52,8 @@ class AuditState:
         stem = f"{label}-{self.started.strftime('%Y%m%dT%H%M%SZ')}".replace("/", "_").replace(":", "_")
         self.json_path = Path(_opt(config, "audit_json") or self.report_dir / f"{stem}.json")
         self.json_is_default = not _opt(config, "audit_json")
+        self.reports_written = True  # False when the report directory cannot be written
+        self.json_written = True  # False when neither can the JSON
         self.html_path = self.report_dir / f"{stem}.html"
         self.xml_path = self.report_dir / f"{stem}.xml"
 
@@ -74,6 +76,7 @@ class AuditState:
         targets = []
         for spec in specs:
             try:
+                check_spec(spec, _opt(config, "connection"))
                 hosts = open_hosts(spec, _opt(config, "connection"), **options)
             except Exception as exc:  # bad spec, unknown connection type, unreadable inventory
                 self.error = f"--hosts {_redact(spec)}: {error_line(exc)}"

@@ -45,3 +45,17 @@ def restrict(path, mode: int = PRIVATE) -> None:
             os.chmod(path, allowed(mode))
     except FileNotFoundError:
         pass
+
+
+def unwritable(directory) -> str | None:
+    """Why reports cannot be written into directory (made if missing), or None if they can."""
+    if Path(directory).exists() and not Path(directory).is_dir():
+        return "cannot write reports there: Not a directory"
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".virtnat-write-test.", dir=directory)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        return f"cannot write reports there: {exc.strerror or exc}"
+    return None

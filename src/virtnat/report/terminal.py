@@ -23,4 +23,7 @@ def write_summary(tr, state) -> None:
         summary = Results.summary(checks)
         tr.write_line(", ".join(f"{n} {k}" for k, n in summary.items()))
     xml = getattr(state.config.option, "xmlpath", None)
-    tr.write_line(f"virtnat: JSON {state.json_path}  HTML {state.html_path}  JUnit {xml}")
+    written = [f"JSON {state.json_path}"] if state.json_written else []
+    if state.reports_written:
+        written += [f"HTML {state.html_path}", f"JUnit {xml}"]
+    tr.write_line(f"virtnat: {'  '.join(written)}" if written else "virtnat: no report written")
