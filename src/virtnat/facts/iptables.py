@@ -4,6 +4,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from ..errors import FactError
+
 # Where a packet enters the filter/nat tables, and the role an ACCEPT there plays.
 BUILTIN = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
 
@@ -27,14 +29,17 @@ def parse_tables(text: str) -> dict[str, dict[str, list[list[str]]]]:
     """table -> chain -> list of rules, each the tokens after `-A CHAIN`."""
     tables: dict[str, dict[str, list[list[str]]]] = {}
     chains: dict[str, list[list[str]]] = {}
-    for line in text.splitlines():
-        if line.startswith("*"):
-            chains = tables.setdefault(line[1:].strip(), {})
-        elif line.startswith(":"):
-            chains.setdefault(line[1:].split()[0], [])
-        elif line.startswith("-A "):
-            tokens = shlex.split(line)
-            chains.setdefault(tokens[1], []).append(tokens[2:])
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            if line.startswith("*"):
+                chains = tables.setdefault(line[1:].strip(), {})
+            elif line.startswith(":"):
+                chains.setdefault(line[1:].split()[0], [])
+            elif line.startswith("-A "):
+                tokens = shlex.split(line)
+                chains.setdefault(tokens[1], []).append(tokens[2:])
+        except (IndexError, ValueError):
+            raise FactError(f"iptables-save line {number} is not iptables-save's: {line[:80]!r}") from None
     return tables
 
 

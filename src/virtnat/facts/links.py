@@ -1,6 +1,7 @@
 """Link facts from `ip -j -d link show` and `ip -j addr show` (pure), or from pyroute2 messages."""
 from __future__ import annotations
 
+import ipaddress
 import json
 
 from ..errors import FactError
@@ -21,10 +22,17 @@ def _load(text: str, what: str) -> list[dict]:
 
 def parse_ip_json(link_json: str, addr_json: str) -> dict[str, LinkFacts]:
     """Links by name from iproute2's JSON output."""
+    try:
+        return _links(link_json, addr_json)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise FactError(f"ip -j link/addr: not what iproute2 prints: {type(exc).__name__} {exc}") from None
+
+
+def _links(link_json: str, addr_json: str) -> dict[str, LinkFacts]:
     addrs: dict[str, list[str]] = {}
     for entry in _load(addr_json, "ip -j addr show"):
         addrs[entry["ifname"]] = [
-            f"{a['local']}/{a['prefixlen']}" for a in entry.get("addr_info", []) if "local" in a
+            str(ipaddress.ip_interface(f"{a['local']}/{a['prefixlen']}")) for a in entry.get("addr_info", []) if "local" in a
         ]
     links = {}
     for entry in _load(link_json, "ip -j -d link show"):

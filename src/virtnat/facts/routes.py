@@ -1,6 +1,7 @@
 """Pure parsers: `ip -j -4 route show table all` and `ip -j -4 rule show`."""
 from __future__ import annotations
 
+import ipaddress
 import json
 
 from ..errors import FactError
@@ -23,22 +24,21 @@ def parse_routes(text: str) -> tuple[RouteFacts, ...]:
     """IPv4 routes of the main and local tables, in the order the kernel lists (and prefers) them."""
     routes = []
     for entry in _load(text, "ip -j route"):
-        table = str(entry.get("table", "main"))
-        if table not in ("main", "local"):
-            continue
-        dst = entry.get("dst", "")
-        if dst != "default" and "/" not in dst:
-            dst += "/32"
-        routes.append(RouteFacts(
-            dst="0.0.0.0/0" if dst == "default" else dst,
-            dev=entry.get("dev"),
-            gateway=entry.get("gateway"),
-            type=entry.get("type", "unicast"),
-            table=table,
-            metric=int(entry.get("metric", 0) or 0),
-            prefsrc=entry.get("prefsrc"),
-        ))
+        try:
+            routes.extend(_route(entry))
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise FactError(f"ip -j route: not a route as iproute2 prints it: {str(entry)[:80]} ({exc})") from None
     return tuple(routes)
+
+
+def _route(entry: dict) -> list[RouteFacts]:
+    table = str(entry.get("table", "main"))
+    if table not in ("main", "local"):
+        return []
+    dst = entry.get("dst", "")
+    dst = "0.0.0.0/0" if dst == "default" else str(ipaddress.ip_network(dst, strict=False))
+    return [RouteFacts(dst=dst, dev=entry.get("dev"), gateway=entry.get("gateway"), type=entry.get("type", "unicast"),
+                       table=table, metric=int(entry.get("metric", 0) or 0), prefsrc=entry.get("prefsrc"))]
 
 
 def parse_rules(text: str) -> tuple[str, ...]:

@@ -1,0 +1,121 @@
+"""Corrupted and truncated probe output, fuzzed from the lab recordings: every fact kind either
+parses or fails with one FactError line, and every check on what parsed passes, fails or skips
+(never a Python error). Seeded, so a failure names the case that reproduces it."""
+import inspect
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from selftests.unit.checkrun import CONTROLS, DATA, GENERATIONS, PROFILE
+from virtnat.collectors.bundle import BundleRun
+from virtnat.collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeSystemSource
+from virtnat.errors import FactError
+from virtnat.facts.probe import frame, split_sections
+from virtnat.fixtures import Unavailable, guest_params, path_model
+
+RECORDINGS = sorted(p for g in GENERATIONS for p in (DATA / g).glob("*.txt"))
+CASES = int(os.environ.get("VIRTNAT_FUZZ_CASES", 160))  # more, to search: VIRTNAT_FUZZ_CASES=5000
+
+
+def _corrupt(text: str, rng: random.Random) -> str:
+    """One of: a cut at any byte, flipped bytes in section bodies, lines dropped or repeated
+    inside sections, a section's body swapped for another's (the framing kept intact)."""
+    how = rng.choice(["cut", "flip", "drop", "repeat", "swap", "cut-body"])
+    if how == "cut":
+        return text[:rng.randrange(len(text))]
+    sections = split_sections(text)
+    names = list(sections)
+    if how == "swap":
+        a, b = rng.sample(names, 2)
+        sections[a], sections[b] = sections[b], sections[a]
+        return frame(sections)
+    name = rng.choice(names)
+    rc, body = sections[name]
+    if how == "flip" and body:
+        chars = list(body)
+        for _ in range(rng.randint(1, 8)):
+            chars[rng.randrange(len(chars))] = rng.choice('{}[]",:\n0 @x\x00\\é')
+        body = "".join(chars)
+    elif how == "cut-body":
+        body = body[:rng.randrange(len(body) + 1)]
+    else:
+        lines = body.splitlines() or [""]
+        i = rng.randrange(len(lines))
+        lines = lines[:i] + lines[i + 1:] if how == "drop" else lines[:i] + [lines[i]] * 3 + lines[i:]
+        body = "\n".join(lines)
+    sections[name] = (rc, body)
+    return frame(sections)
+
+
+def _facts(path: Path):
+    """Each fact kind of the bundle: its value, or the FactError it raised (nothing else)."""
+    run = BundleRun(path, "fuzzed")
+    found = {}
+    for kind, source in (("libvirt", ProbeLibvirtSource(run, "qemu:///system")), ("links", ProbeLinkSource(run)),
+                         ("system", ProbeSystemSource(run))):
+        try:
+            found[kind] = source.collect()
+        except FactError as exc:
+            assert str(exc) and "\n" not in str(exc).strip(), repr(exc)
+            found[kind] = exc
+    return found
+
+
+def _run_checks(found: dict) -> int:
+    """Run every check whose fixtures would resolve (as src/virtnat/fixtures.py decides); return
+    how many ran."""
+    system, links, libvirt = found["system"], found["links"], found["libvirt"]
+    if isinstance(system, FactError) or isinstance(links, FactError):
+        return 0
+    error, libvirt = (libvirt, None) if isinstance(libvirt, FactError) else (None, libvirt)
+
+    def read_libvirt():  # what HostFacts.libvirt() does: the facts, or the FactError raised again
+        if error:
+            raise error
+        return libvirt
+    target = type("T", (), {"facts": type("F", (), {"libvirt": staticmethod(read_libvirt)})})
+    values = dict(system=system, links=links, libvirt=libvirt, libvirt_or_none=libvirt, profile=PROFILE,
+                  note=lambda *_: None, fix=lambda *_: None, evidence=lambda *_: None, target=target)
+    if system.firewall is not None:
+        values["firewall"] = system.firewall
+    if system.routes is not None:
+        values["routes"] = system.routes
+        if system.firewall is not None:
+            values["packet_path"] = path_model(system, links, PROFILE)
+    if libvirt is None:
+        del values["libvirt"]
+    nics = [n for n in guest_params(target, PROFILE) if not isinstance(n, Unavailable)] if libvirt else []
+    ran = 0
+    for _check, fn in CONTROLS:
+        wanted = inspect.signature(fn).parameters
+        if any(k not in values and k != "guest_nic" for k in wanted):
+            continue  # its fixture fails with the one line of why (a setup error)
+        for nic in nics if "guest_nic" in wanted else [None]:
+            try:
+                fn(**{k: nic if k == "guest_nic" else values[k] for k in wanted})
+            except (AssertionError, pytest.fail.Exception, pytest.skip.Exception, FactError):
+                pass  # FactError: HOST-01 reports libvirt's own error
+            ran += 1
+    return ran
+
+
+@pytest.mark.parametrize("seed", range(CASES))
+def test_corrupted_output_is_one_line_or_checked(tmp_path, seed):
+    rng = random.Random(seed)
+    recording = rng.choice(RECORDINGS)
+    path = tmp_path / "hv.txt"
+    path.write_text(_corrupt(recording.read_text(), rng))
+    _run_checks(_facts(path))
+
+
+def test_the_fuzz_reaches_the_checks(tmp_path):
+    """Most corruptions leave the framing intact: the checks must see many of them."""
+    reached = 0
+    for seed in range(40):
+        rng = random.Random(seed)
+        path = tmp_path / f"hv{seed}.txt"
+        path.write_text(_corrupt(rng.choice(RECORDINGS).read_text(), rng))
+        reached += bool(_run_checks(_facts(path)))
+    assert reached >= 15
