@@ -5,14 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_LAB := libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 \
 	firewalld dnsmasq-base iptables nftables openssh-server openssh-client sudo dbus bridge-utils \
-	debootstrap
+	debootstrap chromium
 APT_BUILD := libvirt-dev pkg-config gcc python3-dev python3-venv
 STAMP := $(VENV)/.installed
 
 # The virtualenv's tools (ansible-inventory for ansible:// hosts) come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: audit test unit e2e bench lab-up lab-down lab-status deps lab-deps clean .apt-build
+.PHONY: audit test unit mutants e2e bench lab-up lab-down lab-status deps lab-deps clean .apt-build
 
 ## audit: install what the suite needs, then audit this host; prints where the report is
 audit: $(STAMP)
