@@ -173,10 +173,10 @@ def test_audit_without_a_new_report_says_so_in_the_metrics(tmp_path, monkeypatch
 def test_every_connection_option_reaches_pytest_in_the_equals_form():
     args = cli.build_parser().parse_args([
         "audit", "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--sudo",
-        "--connect-timeout", "5", "--libvirt-uri=qemu+ssh://{host}/system"])
+        "--connect-timeout", "5", "--command-timeout", "30", "--libvirt-uri=qemu+ssh://{host}/system"])
     assert cli.pytest_args(args)[4:] == [
         "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--connect-timeout=5",
-        "--libvirt-uri=qemu+ssh://{host}/system", "--sudo", str(CHECKS_DIR)]
+        "--command-timeout=30", "--libvirt-uri=qemu+ssh://{host}/system", "--sudo", str(CHECKS_DIR)]
 
 
 def test_fresh_report_takes_a_time_without_zone_as_utc(tmp_path):

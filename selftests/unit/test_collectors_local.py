@@ -56,16 +56,19 @@ def probe_error(host, name="hv1") -> str:
 
 # -- the command -----------------------------------------------------------------------------
 
-def test_local_command_is_the_script_alone():
+BOUND = "bound=; timeout -k 5 60 true 2>/dev/null && bound='timeout -k 5 60'; "
+
+
+def test_local_command_is_the_script_alone_under_timeout():
     run = ProbeRun(StandInHost(), "me", Stats(), remote=False)
-    assert run.command == f"VIRTNAT_MARK={run.mark} sh -c " + shlex.quote(probe.script())
+    assert run.command == BOUND + f"VIRTNAT_MARK={run.mark} $bound sh -c " + shlex.quote(probe.script())
     assert len(run.mark) == 24 and run.mark != ProbeRun(StandInHost(), "me", Stats(), remote=False).mark
 
 
 def test_remote_command_asks_for_links_and_a_quoted_virsh_uri():
     run = ProbeRun(StandInHost(), "hv1", Stats(), remote=True, links=True, virsh_uri="qemu+ssh://hv1/system?keyfile=a b")
-    assert run.command == (f"VIRTNAT_MARK={run.mark} VIRTNAT_IP=1 VIRTNAT_VIRSH='qemu+ssh://hv1/system?keyfile=a b' sh -c "
-                           + shlex.quote(probe.script()))
+    assert run.command == (BOUND + f"VIRTNAT_MARK={run.mark} VIRTNAT_IP=1 VIRTNAT_VIRSH='qemu+ssh://hv1/system?keyfile=a b' "
+                           "$bound sh -c " + shlex.quote(probe.script()))
 
 
 # -- the real probe on this machine ------------------------------------------------------------

@@ -3,93 +3,14 @@ verified host keys, against an SSH server that paramiko itself runs on loopback.
 import os
 import socket
 import sys
-import threading
 
 import paramiko
 import pytest
 
+from selftests.unit.loopback_ssh import home, sshd  # noqa: F401  (fixtures)
 from virtnat import connections
 from virtnat.collectors.reach import unreachable
 from virtnat.connections import SSH_OPTIONS, backend_options, connection_of, open_hosts
-
-
-class _Answers(paramiko.ServerInterface):
-    """One connection's server side: password alice/pw or the client key, then `hello`."""
-
-    def __init__(self, server):
-        self.server = server
-
-    def get_allowed_auths(self, username):
-        return "publickey,password"
-
-    def check_auth_password(self, username, password):
-        self.server.logins.append(("password", username))
-        return paramiko.AUTH_SUCCESSFUL if (username, password) == ("alice", "pw") else paramiko.AUTH_FAILED
-
-    def check_auth_publickey(self, username, key):
-        self.server.logins.append(("publickey", username))
-        return paramiko.AUTH_SUCCESSFUL if key == self.server.client_key else paramiko.AUTH_FAILED
-
-    def check_channel_request(self, kind, chanid):
-        return paramiko.OPEN_SUCCEEDED
-
-    def check_channel_exec_request(self, channel, command):
-        self.server.commands.append(command.decode())
-        channel.sendall(b"hello\n")
-        channel.send_exit_status(0)
-        channel.shutdown_write()  # EOF, not close: the exec request's reply is still to be sent
-        return True
-
-
-class LoopbackSSH:
-    """An SSH server on 127.0.0.1 (paramiko's server side, no sshd): it records the logins and
-    commands it gets and answers every command with `hello`."""
-
-    def __init__(self):
-        self.host_key = paramiko.ECDSAKey.generate()
-        self.client_key = paramiko.ECDSAKey.generate()
-        self.logins, self.commands, self._transports = [], [], []
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:  # closed
-                return
-            transport = paramiko.Transport(conn)
-            transport.add_server_key(self.host_key)
-            self._transports.append(transport)
-            try:
-                transport.start_server(server=_Answers(self))
-            except (paramiko.SSHException, EOFError, OSError):
-                pass  # the client refused the host key, or the test is over
-
-    def known_hosts_line(self, key=None) -> str:
-        key = key or self.host_key
-        return f"[127.0.0.1]:{self.port} {key.get_name()} {key.get_base64()}\n"
-
-    def close(self):
-        self._sock.close()
-        for transport in self._transports:
-            transport.close()
-
-
-@pytest.fixture
-def sshd():
-    server = LoopbackSSH()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """An empty home: ~/.ssh/config and ~/.ssh/known_hosts are the test's own."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / ".ssh").mkdir()
-    return tmp_path
 
 
 @pytest.fixture
@@ -184,9 +105,12 @@ def test_paramiko_spec_keeps_user_port_and_password(paramiko_host):
     assert backend._host is not None  # set_host: testinfra's modules find their host
 
 
-def test_ssh_spec_is_not_wrapped():
+def test_ssh_spec_is_testinfras_ssh_backend_made_stoppable():
+    from testinfra.backend.ssh import SshBackend
+
     [host] = open_hosts("ssh://127.0.0.1", "paramiko", timeout=4)
-    assert host.backend.NAME == "ssh" and type(host.backend).__name__ == "SshBackend"
+    assert host.backend.NAME == "ssh" and type(host.backend).__name__ == "StoppableSshBackend"
+    assert isinstance(host.backend, SshBackend)
 
 
 # -- ansible -------------------------------------------------------------------------------

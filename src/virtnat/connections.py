@@ -4,12 +4,16 @@ testinfra's paramiko backend accepts any host key with a warning and never reads
 known_hosts; here host keys are verified against the user's known_hosts unless the ssh
 config says `StrictHostKeyChecking no` (a Vagrant ssh-config does). Its socket gets
 TCP_NODELAY (paramiko otherwise waits on delayed ACKs). The ssh backend never prompts
-(BatchMode) and notices a dead connection (ServerAlive)."""
+(BatchMode) and notices a dead connection (ServerAlive). An ansible:// host gets the same:
+testinfra runs its commands over a plain paramiko or ssh backend of its own, which is hardened
+here too. A command past its deadline can be broken off (`stop`) on both."""
 from __future__ import annotations
 
 import functools
 import os
+import signal
 import socket
+import subprocess
 import urllib.parse
 
 SSH_OPTIONS = "-o BatchMode=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=3"
@@ -53,7 +57,88 @@ def _verified_paramiko_class(base):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return client
 
+        def stop(self) -> None:
+            """Close the connection: a command waiting on it gets EOF and returns."""
+            client = vars(self).get("client")
+            if client is not None:
+                client.close()
+
     return VerifiedParamikoBackend
+
+
+def _stoppable_ssh_class(base):
+    class StoppableSshBackend(base):
+        """testinfra's ssh backend, with each ssh client in a session of its own so that
+        `stop` kills it together with the shell that started it."""
+
+        def run_local(self, command: str, *args: str):
+            cmd = self.encode(self.quote(command, *args))
+            proc = subprocess.Popen(cmd, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+            running = vars(self).setdefault("_running", set())
+            running.add(proc)
+            try:
+                stdout, stderr = proc.communicate()
+            finally:
+                running.discard(proc)
+            return self.result(proc.returncode, cmd, stdout, stderr)
+
+        def stop(self) -> None:
+            for proc in list(vars(self).get("_running", ())):
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:  # it ended meanwhile
+                    pass
+
+    return StoppableSshBackend
+
+
+def _harden(backend) -> None:
+    """paramiko verifies host keys; both paramiko and ssh can be stopped."""
+    if backend.NAME == "paramiko":
+        backend.__class__ = _verified_paramiko_class(backend.__class__)
+    elif backend.NAME in ("ssh", "safe-ssh"):
+        backend.__class__ = _stoppable_ssh_class(backend.__class__)
+
+
+def _ansible_host(backend, timeout: int):
+    """The testinfra host an ansible:// host's commands really run on (None when they go
+    through the `ansible` command), with what ssh:// and paramiko:// get: testinfra makes it a
+    plain backend that takes any host key over paramiko_ssh, and no BatchMode, ServerAlive or
+    connect timeout over ssh."""
+    if backend.force_ansible:
+        return None
+    # the same call, and so the same cached host, as the ansible backend's own run()
+    host = backend.ansible_runner.get_host(backend.host, ssh_config=backend.ssh_config,
+                                           ssh_identity_file=backend.ssh_identity_file)
+    inner = host.backend if host is not None else None
+    if inner is None or inner.NAME not in ("paramiko", "ssh", "safe-ssh") or hasattr(inner, "stop"):
+        return host
+    inner.timeout = timeout
+    if inner.NAME != "paramiko":
+        inner.ssh_extra_args = " ".join(filter(None, [SSH_OPTIONS, inner.ssh_extra_args]))
+        inner.controlpersist = 0  # a master left behind would outlive `stop`
+    _harden(inner)
+    return host
+
+
+def stop(host) -> None:
+    """Break off what a host's connection waits on (a command past its deadline), so that the
+    thread running it ends: paramiko's connection is closed, the ssh client killed."""
+    backend = getattr(host, "backend", None)
+    via = getattr(backend, "virtnat_via", None)
+    backend = via.backend if via is not None else backend
+    if hasattr(backend, "stop"):
+        backend.stop()
+
+
+def address_of(host) -> str:
+    """Where a host is reached: an ansible:// host's ansible_host (its name is the inventory's),
+    else its name."""
+    backend = host.backend
+    if backend.NAME == "ansible":
+        return str(backend.get_variables().get("ansible_host") or backend.host)
+    return backend.get_hostname()
 
 
 def backend_options(connection: str | None, *, timeout: int, ssh_config=None, ssh_identity_file=None,
@@ -131,8 +216,9 @@ def open_hosts(spec: str, default_connection: str | None, **options):
         kwargs["connection"] = default_connection
     hosts = []
     for backend in testinfra.backend.get_backends([spec], **kwargs):
-        if backend.NAME == "paramiko":
-            backend.__class__ = _verified_paramiko_class(backend.__class__)
+        if backend.NAME == "ansible":
+            backend.virtnat_via = _ansible_host(backend, options["timeout"])
+        _harden(backend)
         host = testinfra.host.Host(backend)
         backend.set_host(host)
         hosts.append(host)

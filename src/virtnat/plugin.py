@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from .cli import _positive
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
     EVIDENCE, FIX, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt, libvirt_or_none, links,
     note, packet_path, profile, routes, system,
@@ -34,8 +35,10 @@ def pytest_addoption(parser):
     group.addoption("--audit-json", default=None, metavar="PATH", help="write the JSON results to PATH instead of the report directory")
     group.addoption("--report-dir", default=None, metavar="DIR", help="where reports are written (default: reports/ in the project)")
     group.addoption("--libvirt-uri", default=None, metavar="URI",
-                    help="read libvirt through libvirt-python at URI; {host} is each host's name (e.g. qemu+ssh://root@{host}/system)")
+                    help="read libvirt through libvirt-python at URI; {host} is where each host is reached (e.g. qemu+ssh://root@{host}/system)")
     group.addoption("--connect-timeout", default=10, type=int, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
+    group.addoption("--command-timeout", default=60, type=_positive, metavar="SECONDS",
+                    help="deadline of each host's probe and libvirt reads, on top of the connect timeout (default 60)")
     group.addoption("--facts", default=None, metavar="PATH[,PATH]",
                     help="audit probe output saved from hosts (files, or directories of them), with no connection")
     group.addoption("--stats-json", default=None, metavar="PATH", help="write what collecting facts cost (times, commands, libvirt calls) to PATH")

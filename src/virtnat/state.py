@@ -6,6 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .collectors.bundle import bundle_files
+from .collectors.deadline import Deadline
 from .collectors.reach import error_line
 from .connections import check_spec, open_hosts
 from .errors import FactError, ProfileError, redact
@@ -73,6 +74,7 @@ class AuditState:
         )
         uri = self.profile.libvirt_uri
         api_uri = _opt(config, "libvirt_uri")
+        deadline = Deadline(int(_opt(config, "command_timeout") or 60), options["timeout"])
         targets = []
         for spec in specs:
             try:
@@ -81,7 +83,7 @@ class AuditState:
             except Exception as exc:  # bad spec, unknown connection type, unreadable inventory
                 self.error = f"--hosts {_redact(spec)}: {error_line(exc)}"
                 return []
-            targets.extend(Target(host, uri, api_uri) for host in hosts)
+            targets.extend(Target(host, uri, api_uri, deadline) for host in hosts)
         targets = _unique_names(targets)
         if not targets:
             self.error = f"--hosts {_opt(config, 'hosts')!r}: no host to audit (an empty ansible group?)"

@@ -11,20 +11,25 @@ from pathlib import Path
 from .collectors import KINDS, HostFacts, Stats
 from .collectors.bundle import BundleRun
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
+from .collectors.deadline import Deadline
 from .collectors.libvirt_api import LibvirtApiSource
 from .collectors.netlink import NetlinkSource
+from .connections import address_of
 
 
 class Target:
     """One host to audit. Its facts are collected on first use, once."""
 
-    def __init__(self, host, libvirt_uri: str, api_uri: str | None = None):
+    def __init__(self, host, libvirt_uri: str, api_uri: str | None = None, deadline: Deadline = Deadline()):
         self.host = host
         backend = host.backend
         self.is_local = backend.NAME == "local"
         self.name = socket.gethostname() if self.is_local else backend.get_hostname()
         self.libvirt_uri = libvirt_uri
-        self.api_uri = api_uri.replace("{host}", self.name) if api_uri else None
+        # {host}: where the probe goes too (an ansible host's ansible_host, not its inventory name)
+        address = self.name if self.is_local else address_of(host)
+        self.api_uri = api_uri.replace("{host}", address) if api_uri else None
+        self.deadline = deadline
         self.stats = Stats()
         self._facts: HostFacts | None = None
 
@@ -46,14 +51,15 @@ class Target:
 
     def _make_facts(self) -> HostFacts:
         stats = self.stats
+        deadline = self.deadline
         if self.is_local:
-            run = ProbeRun(self.host, self.name, stats, remote=False)
-            libvirt = LibvirtApiSource(self.api_uri or self.libvirt_uri, stats)
+            run = ProbeRun(self.host, self.name, stats, remote=False, deadline=deadline)
+            libvirt = LibvirtApiSource(self.api_uri or self.libvirt_uri, stats, deadline)
             return HostFacts(self.name, libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
         # One remote command brings links, system facts and (without --libvirt-uri) virsh's view.
         run = ProbeRun(self.host, self.name, stats, remote=True, links=True,
-                       virsh_uri=None if self.api_uri else self.libvirt_uri)
-        libvirt = LibvirtApiSource(self.api_uri, stats) if self.api_uri else ProbeLibvirtSource(run, self.libvirt_uri)
+                       virsh_uri=None if self.api_uri else self.libvirt_uri, deadline=deadline)
+        libvirt = LibvirtApiSource(self.api_uri, stats, deadline) if self.api_uri else ProbeLibvirtSource(run, self.libvirt_uri)
         return HostFacts(self.name, libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
 
 

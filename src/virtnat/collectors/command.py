@@ -2,35 +2,51 @@
 
 For the local host the probe reads system facts only (libvirt-python and pyroute2 do the
 rest); for a remote host one run also returns `ip -j` and `virsh -r` output, so a whole
-audit costs that host a single remote command."""
+audit costs that host a single remote command. The run has a deadline twice over: the host's
+`timeout` ends the probe, and the client stops waiting (and breaks the connection off) after
+the command and connect timeouts, whatever the host does."""
 from __future__ import annotations
 
 import secrets
 import shlex
 import threading
 
+from ..connections import stop
 from ..errors import FactError
 from ..facts import probe
 from ..facts.links import parse_ip_json
 from ..facts.model import LibvirtFacts, LinkFacts, SystemFacts
 from ..facts.virsh import libvirt_from_sections
 from . import Stats
+from .deadline import Deadline, DeadlineMissed, within
 from .libvirt_api import connection_error
 from .reach import unreachable
+
+
+# coreutils' timeout exits 124 when it stopped the command, 137 when it had to kill it (-k)
+TIMED_OUT = (124, 137)
+
+
+def bounded(command: str, seconds: int) -> str:
+    """command, where `$bound` becomes `timeout` with `seconds` on a host that has a working
+    coreutils-style timeout (tried first: busybox's may lack -k), and nothing elsewhere."""
+    bound = f"timeout -k 5 {int(seconds)}"
+    return f"bound=; {bound} true 2>/dev/null && bound='{bound}'; {command}"
 
 
 class ProbeRun:
     """The probe, run on first use; its sections (or the failure) are kept for every fact kind."""
 
-    def __init__(self, host, name: str, stats: Stats, *, remote: bool, links: bool = False, virsh_uri: str | None = None):
-        self.host, self.name, self.stats, self.remote = host, name, stats, remote
+    def __init__(self, host, name: str, stats: Stats, *, remote: bool, links: bool = False, virsh_uri: str | None = None,
+                 deadline: Deadline = Deadline()):
+        self.host, self.name, self.stats, self.remote, self.deadline = host, name, stats, remote, deadline
         self.mark = secrets.token_hex(12)  # frames this run's sections: the host's data cannot
         env = [f"VIRTNAT_MARK={self.mark}"]
         if links:
             env.append("VIRTNAT_IP=1")
         if virsh_uri:
             env.append(f"VIRTNAT_VIRSH={shlex.quote(virsh_uri)}")
-        self.command = " ".join(env + ["sh", "-c", shlex.quote(probe.script())])
+        self.command = bounded(" ".join(env + ["$bound", "sh", "-c", shlex.quote(probe.script())]), deadline.command)
         self._result: dict | FactError | None = None
         self._lock = threading.Lock()  # fact kinds collected in parallel share this one run
 
@@ -45,15 +61,19 @@ class ProbeRun:
             else:
                 self.stats.subprocesses += 1
             try:
-                out = self.host.run(self.command)
+                out = within(self.deadline.total, lambda: self.host.run(self.command), lambda: stop(self.host))
                 # bytes as they came: a process argument in Latin-1 is the host's data, not an error
                 stdout = (out.stdout_bytes or b"").decode("utf-8", "replace")
+                if out.rc in TIMED_OUT and f"@@{self.mark} done" not in stdout:  # the host's own timeout ended it
+                    raise DeadlineMissed
                 if "@@virtnat-probe " not in stdout:  # the shell, sudo or ssh said why instead
                     stderr = (out.stderr_bytes or b"").decode("utf-8", "replace").strip()
                     raise FactError(f"the probe printed nothing on {self.name}: {stderr[:200] or 'exit ' + str(out.rc)}")
                 self._result = probe.split_sections(stdout, self.mark)
             except FactError as exc:
                 self._result = exc
+            except DeadlineMissed:
+                self._result = FactError(f"{self.name}: probe did not finish within {self.deadline.command} s")
             except Exception as exc:
                 self._result = unreachable(self.name, exc)
         if isinstance(self._result, FactError):

@@ -1,10 +1,11 @@
-"""libvirt facts through libvirt-python, over one read-only connection."""
+"""libvirt facts through libvirt-python, over one read-only connection, within a deadline."""
 from __future__ import annotations
 
 from ..errors import FactError
 from ..facts.libvirt_xml import parse_domain_nics, parse_network
 from ..facts.model import LibvirtFacts
 from . import Stats
+from .deadline import Deadline, DeadlineMissed, within
 
 
 def _version(number: int) -> str:
@@ -27,11 +28,14 @@ def connection_error(uri: str, message: str) -> FactError:
 
 
 class LibvirtApiSource:
-    """Reads networks and running guests with libvirt.openReadOnly(uri)."""
+    """Reads networks and running guests with libvirt.openReadOnly(uri). A daemon that accepts
+    the connection and never replies would block libvirt's calls for good: they run under a
+    watchdog (a thread joined with the deadline) and are abandoned when it passes."""
 
-    def __init__(self, uri: str, stats: Stats):
+    def __init__(self, uri: str, stats: Stats, deadline: Deadline = Deadline()):
         self.uri = uri
         self.stats = stats
+        self.deadline = deadline
 
     def _call(self, fn, *args):
         self.stats.libvirt_calls += 1
@@ -43,6 +47,12 @@ class LibvirtApiSource:
         except ImportError:
             raise FactError("libvirt-python is not installed: pip install libvirt-python (needs libvirt-dev)") from None
         libvirt.registerErrorHandler(lambda *_: None, None)  # errors come back as exceptions
+        try:
+            return within(self.deadline.total, lambda: self._read(libvirt))
+        except DeadlineMissed:
+            raise FactError(f"libvirt at {self.uri} did not answer within {self.deadline.command} s") from None
+
+    def _read(self, libvirt) -> LibvirtFacts:
         try:
             conn = self._call(libvirt.openReadOnly, self.uri)
         except libvirt.libvirtError as exc:
