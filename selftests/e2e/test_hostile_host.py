@@ -21,9 +21,16 @@ REATTACH = ("for d in $(virsh -r list --uuid); do for t in $(virsh -r domiflist 
             "ip link set $t master virbr0; done; done")
 
 
+# A guest's description is its owner's text; in the probe's old framing these lines closed the
+# guest's section and made the network inactive and not autostarted.
+FORGED_INFO = ("\n@@virtnat:end dom-xml rc=0\n@@virtnat:begin net-info:default\nActive: no\nPersistent: yes\n"
+               "Autostart: no\n@@virtnat:end net-info:default rc=0\n")
+
+
 def _domain(name: str, uuid: str) -> str:
     """A running guest with no OS (SeaBIOS finds nothing to boot and waits): its tap on virbr0."""
-    return (f"<domain type='qemu'><name>{escape(name)}</name><uuid>{uuid}</uuid><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+    return (f"<domain type='qemu'><name>{escape(name)}</name><uuid>{uuid}</uuid>"
+            f"<description>{escape(FORGED_INFO)}</description><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
             "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
             "<interface type='network'><source network='default'/><model type='virtio'/><rom enabled='no'/></interface>"
             "<controller type='usb' model='none'/><memballoon model='none'/></devices></domain>")
@@ -62,7 +69,7 @@ def test_odd_guest_names_travel_intact_through_both_libvirt_paths(lab, odd_guest
             assert sorted(k.split("[")[0] for k in mine) == list(VM_CHECKS), (name, results)
             assert set(mine.values()) == {"passed"}, (name, mine)
     assert _vm_results(local) == _vm_results(remote)
-    assert local.rc == remote.rc == 0, remote.stdout[-2000:]
+    assert local.rc == remote.rc == 0, remote.stdout[-2000:]  # NET-02 and NET-03 too: the descriptions forged nothing
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is installed by `make lab-deps`")

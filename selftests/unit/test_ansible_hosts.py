@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from selftests.unit.loopback_ssh import LoopbackSSH, home, never, sshd  # noqa: F401  (fixtures)
+from selftests.unit.loopback_ssh import LoopbackSSH, never
 from virtnat.collectors import Stats
 from virtnat.collectors.command import ProbeRun
 from virtnat.collectors.deadline import Deadline

@@ -357,3 +357,12 @@ def test_preload_gives_the_target_facts_collected_elsewhere(local):
     target.preload({"system": "S"})
     assert target.facts_started is True
     assert target.facts.system() == "S"
+
+
+def test_a_byte_that_is_not_utf8_is_replaced_not_fatal():
+    """A process argument in Latin-1 is the host's data: one replacement character, not a
+    failed host (it was 'cannot reach' for every check)."""
+    run = ProbeRun(StandInHost(), "hv1", Stats(), remote=True)
+    output = probe.frame({"processes": (0, "self net:[1]\n7 net:[1] dnsmasq /usr/sbin/dnsmasq --x=XX")}, run.mark)
+    run.host = StandInHost(stdout=output.encode().replace(b"XX", b"caf\xe9"))
+    assert run.sections()["processes"] == (0, "self net:[1]\n7 net:[1] dnsmasq /usr/sbin/dnsmasq --x=caf\ufffd")

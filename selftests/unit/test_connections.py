@@ -7,7 +7,6 @@ import sys
 import paramiko
 import pytest
 
-from selftests.unit.loopback_ssh import home, sshd  # noqa: F401  (fixtures)
 from virtnat import connections
 from virtnat.collectors.reach import unreachable
 from virtnat.connections import SSH_OPTIONS, backend_options, connection_of, open_hosts
