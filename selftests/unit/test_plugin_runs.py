@@ -84,6 +84,26 @@ def test_a_failing_check_exits_1_with_its_message_and_fix(audit):
     assert "32 passed, 1 failed, 0 skipped, 0 error" in terminal
 
 
+@pytest.mark.parametrize("threshold, code", [("low", 1), ("high", 1), ("critical", 1)])
+def test_fail_on_counts_failures_at_or_above_the_impact(audit, threshold, code):
+    run = audit(f"--facts={DOCKER_NFT}", f"--fail-on={threshold}")  # PATH-03 fails, impact critical
+    assert run.ret == code
+
+
+def test_fail_on_ignores_failures_below_the_impact(audit, tmp_path):
+    bundle = tmp_path / "hv5.txt"  # STP off in the definition: NET-05 fails, impact medium
+    bundle.write_text(e.sub(HEALTHY.read_text(), "net-xml:default", "stp='on'", "stp='off'"))
+    assert {c for c, v in audit(f"--facts={bundle}").checks("hv5").items() if v["outcome"] != "passed"} == {"NET-05"}
+    assert audit(f"--facts={bundle}", "--fail-on=medium").ret == 1
+    run = audit(f"--facts={bundle}", "--fail-on=high")
+    assert run.ret == 0 and run.checks("hv5")["NET-05"]["outcome"] == "failed"
+
+
+def test_a_bad_fail_on_is_a_usage_error(pytester):
+    result = pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider", f"--facts={HEALTHY}", "--fail-on=severe")
+    assert result.ret == 4
+
+
 def test_two_hosts_get_one_report_each_entry(audit):
     run = audit(f"--facts={HEALTHY},{DOCKER_NFT}")
     assert run.ret == 1

@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--ssh-identity-file", metavar="FILE", help="SSH private key")
     audit.add_argument("--sudo", action="store_true", help="run the host's commands with sudo (firewall rules need root)")
     audit.add_argument("--connect-timeout", type=_positive, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
+    audit.add_argument("--fail-on", choices=("low", "medium", "high", "critical"), metavar="IMPACT",
+                       help="exit 1 only for failures at this impact or above (default low: any)")
     audit.add_argument("--command-timeout", type=_positive, metavar="SECONDS",
                        help="deadline of each host's probe and libvirt reads, on top of the connect timeout (default 60)")
     audit.add_argument("--libvirt-uri", metavar="URI", help="read libvirt with libvirt-python at URI ({host}: each host)")
@@ -69,7 +71,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
 
     # virtnat is imported before pytest starts, so pytest cannot rewrite it: that is expected.
     argv = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    for option in ("hosts", "facts", "ansible_inventory", "ssh_config", "ssh_identity_file", "connect_timeout", "command_timeout",
+    for option in ("hosts", "facts", "ansible_inventory", "ssh_config", "ssh_identity_file", "connect_timeout", "command_timeout", "fail_on",
                    "libvirt_uri", "profile"):
         value = getattr(args, option)
         if value:

@@ -27,6 +27,7 @@ from .state import CHECKS_DIR, PROJECT, AuditState, utc_now  # noqa: F401  (PROJ
 from .targets import Collection
 
 FACTS_KEY = "virtnat_facts"
+IMPACTS = ("low", "medium", "high", "critical")
 
 
 def pytest_addoption(parser):
@@ -37,6 +38,8 @@ def pytest_addoption(parser):
     group.addoption("--libvirt-uri", default=None, metavar="URI",
                     help="read libvirt through libvirt-python at URI; {host} is where each host is reached (e.g. qemu+ssh://root@{host}/system)")
     group.addoption("--connect-timeout", default=10, type=int, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
+    group.addoption("--fail-on", default="low", choices=IMPACTS, metavar="IMPACT",
+                    help=f"exit 1 only for a check failed or not carried out at this impact or above ({', '.join(IMPACTS)}; default low: any)")
     group.addoption("--command-timeout", default=60, type=_positive, metavar="SECONDS",
                     help="deadline of each host's probe and libvirt reads, on top of the connect timeout (default 60)")
     group.addoption("--facts", default=None, metavar="PATH[,PATH]",
@@ -229,6 +232,8 @@ def pytest_sessionfinish(session, exitstatus):
     state.wait_for_facts()  # evidence and stats are complete
     if state.error:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
+    elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if _fails(state, session.config.getoption("fail_on")) else pytest.ExitCode.OK
     expected = None if state.error else state.profile_dict
     if state.json_written:
         write_json(state.json_path, audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error))
@@ -236,6 +241,14 @@ def pytest_sessionfinish(session, exitstatus):
         copy_atomic(state.json_path, state.report_dir / "latest.json")
     if session.config.getoption("stats_json"):
         write_json(Path(session.config.getoption("stats_json")), state.stats())
+
+
+def _fails(state: AuditState, threshold: str) -> bool:
+    """A check failed or could not be carried out at the threshold's impact or above (an
+    unknown impact counts as the highest)."""
+    floor = IMPACTS.index(threshold)
+    return any(r.outcome in ("failed", "error") and (IMPACTS.index(r.impact) if r.impact in IMPACTS else len(IMPACTS)) >= floor
+               for checks in state.results.by_host().values() for r in checks)
 
 
 def pytest_terminal_summary(terminalreporter, config):
