@@ -29,6 +29,16 @@ unit: $(STAMP)
 	$(PY) -m coverage run -m pytest selftests/unit -p no:cacheprovider -q
 	$(PY) -m coverage report
 
+## mutants: mutation testing (mutmut, ~40 min) of src/virtnat and tests/ against the unit tests; prints the score and the survivors
+# A fresh run in mutants/; ARGS='virtnat.facts.links.*' tests those mutants again on the last run's copy.
+mutants: $(VENV)/.installed-mutants
+	$(if $(ARGS),,rm -rf mutants)
+	$(PY) mk/mutants.py $(ARGS)
+
+$(VENV)/.installed-mutants: $(STAMP)
+	$(PY) -m pip install -q -e '.[mutants]'
+	touch $@
+
 e2e: lab-deps $(STAMP)
 	$(PY) -m pytest selftests/e2e -p no:cacheprovider -v
 
@@ -69,6 +79,6 @@ $(STAMP): pyproject.toml | .apt-build
 	touch $@
 
 clean:
-	rm -rf $(VENV) src/*.egg-info
+	rm -rf $(VENV) src/*.egg-info mutants
 
 include mk/vagrant.mk

@@ -1,0 +1,115 @@
+"""`make mutants`: mutmut over src/virtnat and the checks in tests/ against the unit tests
+([tool.mutmut] in pyproject.toml), then the score and the surviving mutants.
+
+Usage, from the repository's root (`make mutants` removes mutants/ first):
+    python mk/mutants.py                         run every mutant not yet tested in mutants/
+    python mk/mutants.py 'virtnat.facts.links.*'  test these mutants again
+
+mutmut 3.8.1 (pinned in pyproject.toml) mutates files named test_*.py like any other, but it
+would leave the checks' own code alone, so two of its rules are adjusted here, at run time:
+- it skips every decorated function (a decorator may register the function, or fail when its
+  arguments are mutated), and every check is decorated with @pytest.mark.control(...). A mark
+  only attaches data to the function, so functions whose decorators are all pytest.mark.* are
+  mutated; their decorators, as mutmut's own rule keeps them, are not.
+- it switches a mutant of tests/network/test_bridge.py on only in functions whose __module__ is
+  tests.network.test_bridge, while the unit tests load the checks under names of their own
+  (importlib by file path, pytester): each mutated check file names itself as mutmut does.
+Temporary files (pytest's tmp_path, pytester's runs) go to mutants/tmp, not to /tmp.
+"""
+import dataclasses
+import os
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import libcst as cst
+import mutmut
+import mutmut.__main__ as main
+from mutmut.mutation import file_mutation
+from mutmut.mutation.data import SourceFileMutationData
+from mutmut.mutation.trampoline_templates import trampoline_imports
+from mutmut.stats import status_by_exit_code
+from mutmut.utils.file_utils import walk_mutatable_files
+
+assert mutmut.__version__ == "3.8.1", f"mk/mutants.py adjusts mutmut 3.8.1, not {mutmut.__version__}"
+
+
+def _is_mark(decorator: cst.BaseExpression) -> bool:
+    """pytest.mark.NAME or pytest.mark.NAME(...)."""
+    node = decorator.func if isinstance(decorator, cst.Call) else decorator
+    return (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Attribute)
+            and node.value.attr.value == "mark" and isinstance(node.value.value, cst.Name)
+            and node.value.value.value == "pytest")
+
+
+_skip = file_mutation.MutationVisitor._skip_node_and_children
+
+
+def _skip_unless_marked(self, node):
+    """mutmut's rule, but a function decorated with pytest marks only is mutated unless a
+    pragma or mutmut's list of never-mutated names excludes it."""
+    skip = _skip(self, node)
+    if skip and isinstance(node, cst.FunctionDef) and node.decorators \
+            and all(_is_mark(d.decorator) for d in node.decorators):
+        return node.name.value in self.ignored_functions | file_mutation.NEVER_MUTATE_FUNCTION_NAMES
+    return skip
+
+
+_mutate = main.mutate_file_contents
+_IMPORT = trampoline_imports.strip()
+
+
+def _mutate_named(filename, code, *args):
+    """mutmut's mutated file; one of tests/ sets its __name__ (on the line of mutmut's import,
+    so that mutmut's index of lines stays right) before any of its functions is defined."""
+    mutated = _mutate(filename, code, *args)
+    if not filename.startswith("tests/"):
+        return mutated
+    name = filename.removesuffix(".py").replace("/", ".")
+    assert mutated.code.count(_IMPORT) == 1, filename
+    return dataclasses.replace(mutated, code=mutated.code.replace(_IMPORT, f"__name__ = {name!r}; {_IMPORT}"))
+
+
+def report():
+    """Every mutant not killed, survivors per file, counts by status, the score (killed / all)."""
+    by_status, survivors, killed, total = Counter(), Counter(), Counter(), Counter()
+    unkilled = []
+    for path in walk_mutatable_files():
+        data = SourceFileMutationData(path=path)
+        data.load()
+        part = path.parts[0]
+        for name, code in data.exit_code_by_key.items():
+            status = status_by_exit_code[code]
+            by_status[status] += 1
+            survivors[str(path)] += status == "survived"
+            killed[part] += status == "killed"
+            total[part] += 1
+            if status != "killed":
+                unkilled.append(f"{status}: {name}")
+    print("\nmutants not killed (`.venv/bin/mutmut show NAME` shows one):")
+    print("\n".join(f"  {line}" for line in sorted(unkilled)))
+    print("\nsurvivors per file:")
+    for path, count in sorted(survivors.items(), key=lambda item: (-item[1], item[0])):
+        if count:
+            print(f"  {count:5}  {path}")
+    print("\n" + ", ".join(f"{status} {count}" for status, count in by_status.most_common()))
+    for part, label in (("src", "src/virtnat"), ("tests", "the checks in tests/")):
+        print(f"{label}: {killed[part]} killed / {total[part]} = {100 * killed[part] / max(total[part], 1):.1f}%")
+    all_killed, everything = sum(killed.values()), sum(total.values())
+    print(f"score: {all_killed} killed / {everything} mutants = {100 * all_killed / max(everything, 1):.1f}%")
+
+
+if __name__ == "__main__":
+    tmp = Path("mutants/tmp").resolve()
+    tmp.mkdir(parents=True, exist_ok=True)
+    os.environ["TMPDIR"] = str(tmp)
+    tempfile.tempdir = None
+    file_mutation.MutationVisitor._skip_node_and_children = _skip_unless_marked
+    main.mutate_file_contents = _mutate_named
+    try:
+        main._run(sys.argv[1:], None)
+    except SystemExit as exc:
+        if exc.code:
+            raise
+    report()
