@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .report.results import IMPACTS
 
 # The plugin names its reports <host>-<UTC time>.<suffix>; `latest.*` copies never match.
 RUN_FILE = re.compile(r"^(?P<stem>.+-(?P<time>\d{8}T\d{6}Z))\.(?:html|json|xml)$")
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--ssh-identity-file", metavar="FILE", help="SSH private key")
     audit.add_argument("--sudo", action="store_true", help="run the host's commands with sudo (firewall rules need root)")
     audit.add_argument("--connect-timeout", type=_positive, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
-    audit.add_argument("--fail-on", choices=("low", "medium", "high", "critical"), metavar="IMPACT",
+    audit.add_argument("--fail-on", choices=IMPACTS, metavar="IMPACT",
                        help="exit 1 only for failures at this impact or above (default low: any)")
     audit.add_argument("--command-timeout", type=_positive, metavar="SECONDS",
                        help="deadline of each host's probe and libvirt reads, on top of the connect timeout (default 60)")

@@ -21,13 +21,12 @@ from .fixtures import (  # noqa: F401  (fixtures of the checks)
 from .report import html as html_report
 from .report.files import copy_atomic, restrict, unwritable
 from .report.json_report import audit_document, write_json
-from .report.results import CheckResult, one_line, phase_outcome
+from .report.results import IMPACTS, CheckResult, one_line, phase_outcome
 from .report.terminal import write_summary
 from .state import CHECKS_DIR, PROJECT, AuditState, utc_now  # noqa: F401  (PROJECT: the CLI's)
 from .targets import Collection
 
 FACTS_KEY = "virtnat_facts"
-IMPACTS = ("low", "medium", "high", "critical")
 
 
 def pytest_addoption(parser):

@@ -81,7 +81,7 @@ class AuditState:
                 check_spec(spec, _opt(config, "connection"))
                 hosts = open_hosts(spec, _opt(config, "connection"), **options)
             except Exception as exc:  # bad spec, unknown connection type, unreadable inventory
-                self.error = f"--hosts {_redact(spec)}: {error_line(exc)}"
+                self.error = f"--hosts {redact(spec)}: {error_line(exc)}"
                 return []
             targets.extend(Target(host, uri, api_uri, deadline) for host in hosts)
         targets = _unique_names(targets)
@@ -130,8 +130,3 @@ def _unique_names(targets: list[Target]) -> list[Target]:
             target.name = f"{base}#{n}"
         names.add(target.name)
     return targets
-
-
-def _redact(spec: str) -> str:
-    """A host spec without its password, if it has one."""
-    return redact(spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
+IMPACTS = ("low", "medium", "high", "critical")  # a check's impact, least first
 
 
 @dataclass
