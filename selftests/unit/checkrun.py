@@ -47,16 +47,43 @@ def facts(text: str):
 
 def outcomes(text: str) -> dict[str, tuple[str, str]]:
     """check id (with [guest:tap] for VM checks) -> (outcome, message), every check of tests/."""
-    system, links, libvirt = facts(text)
+    return run_checks(*facts(text))
+
+
+def run_checks(system, links, libvirt) -> dict[str, tuple[str, str]]:
+    """Every check on these facts, as the plugin's fixtures hand them over: libvirt may be the
+    FactError reading it raised; a fixture whose facts are missing (libvirt, the firewall rules,
+    the routes) makes its checks an error with the fixture's message."""
+    error, libvirt = (libvirt, None) if isinstance(libvirt, FactError) else (None, libvirt)
+
+    def read_libvirt():  # what HostFacts.libvirt() does: the facts, or the FactError raised again
+        if error:
+            raise error
+        return libvirt
     noop = lambda *_: None  # noqa: E731
-    target = SimpleNamespace(facts=SimpleNamespace(libvirt=lambda: libvirt))
-    values = dict(system=system, links=links, libvirt=libvirt, libvirt_or_none=libvirt, profile=PROFILE, note=noop,
-                  fix=noop, evidence=noop, target=target, firewall=system.firewall, routes=system.routes,
-                  packet_path=path_model(system, links, PROFILE))
+    target = SimpleNamespace(facts=SimpleNamespace(libvirt=read_libvirt))
+    values = dict(system=system, links=links, libvirt_or_none=libvirt, profile=PROFILE, note=noop, fix=noop,
+                  evidence=noop, target=target)
+    missing = {}
+    for name, value, why in (("libvirt", libvirt, str(error)),
+                             ("firewall", system.firewall, f"firewall rules could not be read: {system.firewall_error}"),
+                             ("routes", system.routes, f"routes could not be read: {'; '.join(system.path_problems)}")):
+        if value is None:
+            missing[name] = why
+        else:
+            values[name] = value
+    if "firewall" in missing or "routes" in missing:
+        missing["packet_path"] = missing.get("firewall") or missing["routes"]
+    else:
+        values["packet_path"] = path_model(system, links, PROFILE)
     nics = guest_params(target, PROFILE)
     found = {}
     for check, fn in CONTROLS:
         wanted = inspect.signature(fn).parameters
+        lacking = [missing[k] for k in wanted if k in missing]
+        if lacking:  # its fixture fails with the one line of why (a setup error)
+            found[check] = ("error", lacking[0])
+            continue
         for nic in nics if "guest_nic" in wanted else [None]:
             if isinstance(nic, Unavailable):  # what the guest_nic fixture does with it
                 found[check] = ("skipped" if nic.skip else "error", nic.reason)

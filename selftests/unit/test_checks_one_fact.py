@@ -125,6 +125,11 @@ def _dnsmasq_owners(change):
     return edit
 
 
+def _sub(section: str, old: str, new: str):
+    """The edit that replaces old by new in one section of the recording."""
+    return lambda text, _: e.sub(text, section, old, new)
+
+
 def _same(checks: str, text: str) -> dict:
     return dict.fromkeys(checks.split(), text)
 
@@ -146,13 +151,13 @@ NOT_PERSISTED = "at boot net.ipv4.ip_forward is set to nothing (no file"
 
 # name -> (edit(text, backend), {check: text in its message} for every check that must fail)
 FAULTS = {
-    "autostart-off": (lambda t, _: e.sub(t, "net-info:default", "Autostart:      yes", "Autostart:      no"),
+    "autostart-off": (_sub("net-info:default", "Autostart:      yes", "Autostart:      no"),
                       {"NET-03": "autostart"}),
-    "not-persistent": (lambda t, _: e.sub(t, "net-info:default", "Persistent:     yes", "Persistent:     no"),
+    "not-persistent": (_sub("net-info:default", "Persistent:     yes", "Persistent:     no"),
                        {"NET-01": "transient"}),
-    "forward-mode-route": (lambda t, _: e.sub(t, "net-xml:default", "<forward mode='nat'>", "<forward mode='route'>"),
+    "forward-mode-route": (_sub("net-xml:default", "<forward mode='nat'>", "<forward mode='route'>"),
                            {"NET-04": "route"}),
-    "no-dhcp-in-xml": (lambda t, _: e.sub(t, "net-xml:default", "<range start='192.168.122.2'", "<xrange start='192.168.122.2'"),
+    "no-dhcp-in-xml": (_sub("net-xml:default", "<range start='192.168.122.2'", "<xrange start='192.168.122.2'"),
                        {"NET-05": "DHCP"}),
     "bridge-admin-down": (_flags_down("virbr0"), {"NET-07": "administratively DOWN"}),
     "bridge-other-address": (_set_bridge_addr("192.168.122.9"), {"NET-08": "192.168.122.9"}),
@@ -170,7 +175,7 @@ FAULTS = {
                           {"HOST-02": "firewalld is installed but not running",
                            "NET-14": "firewalld is not running (HOST-02), so virbr0 is in no zone"}),
     "firewalld-disabled": (lambda t, _: e.with_body(t, "firewalld-enabled", "disabled", rc=1), {"HOST-03": "disabled"}),
-    "dnsmasq-not-installed": (lambda t, _: e.sub(t, "binaries", "dnsmasq /usr/sbin/dnsmasq", "dnsmasq "), {"HOST-04": "dnsmasq"}),
+    "dnsmasq-not-installed": (_sub("binaries", "dnsmasq /usr/sbin/dnsmasq", "dnsmasq "), {"HOST-04": "dnsmasq"}),
     "masquerade-other-subnet": (_masquerade_elsewhere, {
         "NET-11": "no masquerade for 192.168.122.0/24",
         "PATH-04": "nothing masquerades it: no NAT rule for 192.168.122.0/24 on the way out (NET-11)"}),
@@ -180,15 +185,15 @@ FAULTS = {
     "network-not-defined": (lambda t, _: e.with_body(t, "virsh-networks", ""),
                             _same(f"NET-01 NET-02 NET-03 NET-04 NET-05 {NETWORK_USERS}",
                                   "network 'default' is not defined (NET-01; defined networks: none)")),
-    "network-inactive": (lambda t, _: e.sub(t, "net-info:default", "Active:         yes", "Active:         no"),
+    "network-inactive": (_sub("net-info:default", "Active:         yes", "Active:         no"),
                          {"NET-02": "network 'default' is inactive, expected active",
                           **_same(NETWORK_USERS, "network 'default' is inactive (NET-02), so nothing of it runs")}),
     "bridge-gone": (_drop_link("virbr0"), _same(BRIDGE_USERS, "virbr0 does not exist: network 'default' is active but its bridge is gone")),
     "tap-gone": (_drop_link("vnet0"), {"VM-01": "tap vnet0 of guest virtnat-guest does not exist",
                                        **_same("VM-02 VM-03 VM-04", "tap vnet0 of guest virtnat-guest does not exist (VM-01)")}),
-    "guest-declares-no-tap": (lambda t, _: e.sub(t, "dom-xml:virtnat-guest", "<target dev='vnet0'/>", ""),
+    "guest-declares-no-tap": (_sub("dom-xml:virtnat-guest", "<target dev='vnet0'/>", ""),
                               _same("VM-01 VM-02 VM-03 VM-04", "declares no host device")),
-    "firewalld-not-installed": (lambda t, _: e.sub(t, "binaries", "firewalld /usr/sbin/firewalld", "firewalld "),
+    "firewalld-not-installed": (_sub("binaries", "firewalld /usr/sbin/firewalld", "firewalld "),
                                 {"HOST-02": "firewalld is not installed"}),
     "no-systemctl": (lambda t, _: e.with_body(e.sub(t, "binaries", "systemctl /usr/bin/systemctl", "systemctl "),
                                               "firewalld-enabled", "sh: 1: systemctl: not found", rc=127),
@@ -197,13 +202,13 @@ FAULTS = {
                           {"HOST-04": "missing: libvirt network driver (libvirt_driver_network.so or virtnetworkd)"}),
     "no-iptables-nor-nft": (lambda t, _: e.sub(e.sub(t, "binaries", "iptables /usr/sbin/iptables", "iptables "),
                                                "binaries", "nft /usr/sbin/nft", "nft "), {"HOST-04": "missing: iptables or nft"}),
-    "xml-stp-off": (lambda t, _: e.sub(t, "net-xml:default", "<bridge name='virbr0' stp='on'", "<bridge name='virbr0' stp='off'"),
+    "xml-stp-off": (_sub("net-xml:default", "<bridge name='virbr0' stp='on'", "<bridge name='virbr0' stp='off'"),
                     {"NET-05": "network 'default': stp off, expected on"}),
-    "xml-other-bridge": (lambda t, _: e.sub(t, "net-xml:default", "<bridge name='virbr0'", "<bridge name='virbr1'"),
+    "xml-other-bridge": (_sub("net-xml:default", "<bridge name='virbr0'", "<bridge name='virbr1'"),
                          {"NET-05": "network 'default': bridge 'virbr1', expected 'virbr0'"}),
-    "xml-other-address": (lambda t, _: e.sub(t, "net-xml:default", "<ip address='192.168.122.1'", "<ip address='192.168.122.9'"),
+    "xml-other-address": (_sub("net-xml:default", "<ip address='192.168.122.1'", "<ip address='192.168.122.9'"),
                           {"NET-05": "network 'default': address 192.168.122.9/24, expected 192.168.122.1/24"}),
-    "xml-range-outside": (lambda t, _: e.sub(t, "net-xml:default", "end='192.168.122.254'", "end='192.168.123.254'"),
+    "xml-range-outside": (_sub("net-xml:default", "end='192.168.122.254'", "end='192.168.123.254'"),
                           {"NET-05": "DHCP ranges [('192.168.122.2', '192.168.123.254')], expected 192.168.122.2-192.168.122.254; "
                                      "DHCP range 192.168.122.2-192.168.123.254 outside 192.168.122.0/24"}),
     "sockets-unreadable": (lambda t, _: e.with_body(t, "sockets", "sh: 1: ss: not found", rc=127),
@@ -219,7 +224,7 @@ FAULTS = {
         "NET-13": "processes named dnsmasq with its config run, but none as root from a dnsmasq executable (pid ",
         "NET-15": "not by the dnsmasq of network 'default'"}),
     "dnsmasq-binary-upgraded": (_dnsmasq_owners(lambda uid, exe: (uid, exe + " (deleted)")), {}),
-    "guest-on-other-network": (lambda t, _: e.sub(t, "dom-xml:virtnat-guest", "<source network='default'", "<source network='isolated'"),
+    "guest-on-other-network": (_sub("dom-xml:virtnat-guest", "<source network='default'", "<source network='isolated'"),
                                {f"VM-0{n}": "no running guest has an interface on network 'default'" for n in range(1, 5)}),
 }
 
