@@ -25,8 +25,11 @@ test: lab-deps $(STAMP)
 	$(PY) -m pytest selftests -p no:cacheprovider -v $(ARGS)
 
 ## unit: the unit tests alone (no root, no lab), with their branch coverage of src/virtnat and tests/
+# Two workers; pytest may keep the checks' rewritten bytecode (the in-process plugin runs load them again).
 unit: $(STAMP)
-	$(PY) -m coverage run -m pytest selftests/unit -p no:cacheprovider -q
+	rm -f $(VENV)/.coverage*
+	PYTHONDONTWRITEBYTECODE= $(PY) -m coverage run -m pytest selftests/unit -p no:cacheprovider -q -n 2
+	$(PY) -m coverage combine -q
 	$(PY) -m coverage report
 
 ## mutants: mutation testing (mutmut, ~40 min) of src/virtnat and tests/ against the unit tests; prints the score and the survivors
