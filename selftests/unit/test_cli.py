@@ -275,3 +275,23 @@ def test_system_exit_inside_the_audit_becomes_an_exit_code(monkeypatch, tmp_path
 def test_help_exits_0(capsys):
     assert cli.main(["--help"]) == 0
     assert capsys.readouterr().out.startswith("usage: virtnat [-h] [--version] COMMAND ...")
+
+
+def test_the_readme_shows_the_help_virtnat_prints(monkeypatch, capsys):
+    """The README's copy of `virtnat --help`, `virtnat audit --help` and `virtnat diff --help`
+    is what the command prints at 100 columns, option for option and word for word."""
+    readme = (CHECKS_DIR.parent / "README.md").read_text().splitlines()
+    start = readme.index("    $ virtnat --help")
+    block = []
+    for line in readme[start:]:
+        if line and not line.startswith("    "):
+            break
+        block.append(line[4:])
+    shown = "\n".join(block).strip().split("\n\n$ ")
+    monkeypatch.setenv("COLUMNS", "100")
+    printed = []
+    for args in (["--help"], ["audit", "--help"], ["diff", "--help"]):
+        assert cli.main(args) == 0
+        printed.append(f"virtnat {' '.join(args)}\n{capsys.readouterr().out.rstrip()}")
+    assert shown[0].startswith("$ ")
+    assert [shown[0][2:], *shown[1:]] == printed

@@ -254,3 +254,40 @@ def test_proxy_command_connections_work_without_nodelay(sshd, home, tmp_path, pa
     host = paramiko_host(f"paramiko://alice:pw@127.0.0.1:{sshd.port}", ssh_config=str(config))
     assert host.run("true").stdout == "hello\n"
     assert isinstance(host.backend.client.get_transport().sock, paramiko.ProxyCommand)
+
+
+# -- host specs refused before any connection (check_spec) --------------------------------------
+
+@pytest.mark.parametrize("spec, default", [
+    ("ssh://hv1", None), ("ssh://root@hv1:2222", None), ("paramiko://alice:pw@hv1:22", None),
+    ("safe-ssh://hv1", None), ("ssh://[fe80::1]:22", None), ("paramiko://[2001:db8::1]", None),
+    ("ssh://hv1/?sudo=true", None), ("hv1:22", "ssh"), ("alice:pw@hv1", None),
+    # other connections are testinfra's to judge
+    ("local://", None), ("ansible://all", None), ("docker://c1:x", None), ("alice:pw@hv1", "ansible"),
+])
+def test_host_specs_that_can_work_pass(spec, default):
+    assert connections.check_spec(spec, default) is None
+
+
+@pytest.mark.parametrize("spec, default, says", [
+    ("ssh://", None, "no host name: write ssh://[user@]host[:port]"),
+    ("paramiko://alice@:22", None, "no host name: write paramiko://[user@]host[:port]"),
+    ("safe-ssh://alice@/x", None, "no host name: write safe-ssh://[user@]host[:port]"),
+    ("@", "ssh", "no host name: write ssh://[user@]host[:port]"),
+    ("ssh://hv1:ssh", None, "port 'ssh' is not a number"),
+    ("ssh://[fe80::1]:x2", None, "port 'x2' is not a number"),
+    ("paramiko://hv1:22x/", None, "port '22x' is not a number"),
+    ("hv1:-1", None, "port '-1' is not a number"),
+    ("ssh://alice:pw@hv1", None, "a password cannot work over ssh:// (ssh runs in BatchMode and never asks for "
+                                 "one): use a key (--ssh-identity-file) or paramiko://"),
+    ("alice:pw@hv1", "safe-ssh", "a password cannot work over ssh:// (ssh runs in BatchMode and never asks for "
+                                 "one): use a key (--ssh-identity-file) or paramiko://"),
+    ("paramiko://alice:a/b@hv1", None, "a password holding '/' cannot be given in a host spec: use a key "
+                                       "(--ssh-identity-file)"),
+    ("alice:x/y@hv1?timeout=3", None, "a password holding '/' cannot be given in a host spec: use a key "
+                                      "(--ssh-identity-file)"),
+])
+def test_host_specs_that_cannot_work_are_one_line(spec, default, says):
+    with pytest.raises(ValueError) as error:
+        connections.check_spec(spec, default)
+    assert str(error.value) == says
