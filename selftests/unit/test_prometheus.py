@@ -119,3 +119,123 @@ def test_write_is_atomic_and_readable(tmp_path):
     assert target.read_text() == prometheus_text(FAULTY)
     assert os.stat(target).st_mode & 0o777 == 0o644  # node_exporter runs as another user
     assert [p.name for p in target.parent.iterdir()] == ["virtnat.prom"]  # no temporary left
+
+
+# The whole textfile of FAULTY, line for line: node_exporter serves the HELP and TYPE lines and the
+# samples as written, and alert rules match the exact names, labels and values.
+FAULTY_TEXT = """\
+# HELP virtnat_check_passed 1 if the check passed, 0 if it failed or could not be carried out (skipped checks are absent).
+# TYPE virtnat_check_passed gauge
+virtnat_check_passed{host="hv1",check="HOST-01",subject=""} 1
+virtnat_check_passed{host="hv1",check="NET-07",subject=""} 0
+virtnat_check_passed{host="hv1",check="VM-02",subject="g:vnet0"} 0
+virtnat_check_passed{host="hv1",check="VM-03",subject="g:vnet0"} 0
+virtnat_check_passed{host="hv2",check="NET-07",subject=""} 1
+# HELP virtnat_check_outcome Outcome of each check: passed, failed, skipped or error (always 1).
+# TYPE virtnat_check_outcome gauge
+virtnat_check_outcome{host="hv1",check="HOST-01",subject="",outcome="passed"} 1
+virtnat_check_outcome{host="hv1",check="HOST-02",subject="",outcome="skipped"} 1
+virtnat_check_outcome{host="hv1",check="NET-07",subject="",outcome="failed"} 1
+virtnat_check_outcome{host="hv1",check="VM-02",subject="g:vnet0",outcome="failed"} 1
+virtnat_check_outcome{host="hv1",check="VM-03",subject="g:vnet0",outcome="error"} 1
+virtnat_check_outcome{host="hv2",check="NET-07",subject="",outcome="passed"} 1
+# HELP virtnat_host_checks Number of checks per host by outcome.
+# TYPE virtnat_host_checks gauge
+virtnat_host_checks{host="hv1",outcome="passed"} 1
+virtnat_host_checks{host="hv1",outcome="failed"} 2
+virtnat_host_checks{host="hv1",outcome="skipped"} 1
+virtnat_host_checks{host="hv1",outcome="error"} 1
+virtnat_host_checks{host="hv2",outcome="passed"} 1
+virtnat_host_checks{host="hv2",outcome="failed"} 0
+virtnat_host_checks{host="hv2",outcome="skipped"} 0
+virtnat_host_checks{host="hv2",outcome="error"} 0
+# HELP virtnat_audit_timestamp_seconds When the audit finished, in unix seconds.
+# TYPE virtnat_audit_timestamp_seconds gauge
+virtnat_audit_timestamp_seconds 1795817999.0
+# HELP virtnat_audit_duration_seconds How long the audit took, in seconds.
+# TYPE virtnat_audit_duration_seconds gauge
+virtnat_audit_duration_seconds 2.0
+# HELP virtnat_audit_success 1 if no host has a failed or error check and the audit ran, else 0.
+# TYPE virtnat_audit_success gauge
+virtnat_audit_success 0
+"""
+
+
+def test_faulty_audit_textfile_line_for_line():
+    assert prometheus_text(FAULTY) == FAULTY_TEXT
+
+
+@pytest.mark.parametrize("first, second, kept", [
+    ("passed", "skipped", "skipped"), ("skipped", "passed", "skipped"), ("skipped", "error", "error"),
+    ("error", "skipped", "error"), ("error", "failed", "failed"), ("failed", "error", "failed"),
+    ("passed", "unknown", "unknown"), ("unknown", "error", "unknown"), ("unknown", "failed", "failed"),
+])
+def test_a_duplicate_keeps_the_worse_outcome_in_order_passed_skipped_error_failed(first, second, kept):
+    doc = document(host("hv1", [check("VM-01", first, "g:vnet0"), check("VM-01", second, "g:vnet0")]))
+    parsed = samples(prometheus_text(doc))
+    assert [labels for name, labels in parsed if name == "virtnat_check_outcome"] == [
+        frozenset({"host": "hv1", "check": "VM-01", "subject": "g:vnet0", "outcome": kept}.items())]
+
+
+def test_the_same_check_on_two_subjects_or_hosts_is_two_series():
+    doc = document(host("hv1", [check("VM-01", "passed", "a:vnet0"), check("VM-01", "failed", "b:vnet1")]),
+                   host("hv2", [check("VM-01", "passed", "a:vnet0")]))
+    parsed = samples(prometheus_text(doc))
+    assert value(parsed, "virtnat_check_passed", host="hv1", check="VM-01", subject="a:vnet0") == 1
+    assert value(parsed, "virtnat_check_passed", host="hv1", check="VM-01", subject="b:vnet1") == 0
+    assert value(parsed, "virtnat_check_passed", host="hv2", check="VM-01", subject="a:vnet0") == 1
+
+
+def test_without_a_summary_the_checks_are_counted():
+    doc = document({"checks": [check("NET-07", "failed"), check("NET-08", "error"), check("NET-09", "passed")]})
+    parsed = samples(prometheus_text(doc))
+    counts = {dict(labels)["outcome"]: v for (name, labels), v in parsed.items() if name == "virtnat_host_checks"}
+    assert counts == {"passed": 1, "failed": 1, "skipped": 0, "error": 1}
+    assert {dict(labels)["host"] for name, labels in parsed if name == "virtnat_host_checks"} == {"?"}
+    assert value(parsed, "virtnat_audit_success") == 0
+
+
+def test_a_summary_missing_outcomes_counts_them_zero_and_its_failures_fail_the_audit():
+    doc = document({"host": "hv1", "summary": {"failed": "2"}, "checks": []})
+    parsed = samples(prometheus_text(doc))
+    assert value(parsed, "virtnat_host_checks", host="hv1", outcome="failed") == 2
+    assert value(parsed, "virtnat_host_checks", host="hv1", outcome="passed") == 0
+    assert value(parsed, "virtnat_audit_success") == 0
+
+
+@pytest.mark.parametrize("summary", [{"error": 1}, {"failed": 1}])
+def test_a_summary_with_a_bad_outcome_fails_the_audit_even_when_its_checks_pass(summary):
+    doc = document({"host": "hv1", "summary": summary, "checks": [check("NET-07", "passed")]})
+    assert value(samples(prometheus_text(doc)), "virtnat_audit_success") == 0
+
+
+def test_an_error_check_alone_fails_the_audit_whatever_the_summary_says():
+    doc = document({"host": "hv1", "summary": {"passed": 1}, "checks": [check("NET-07", "error")]})
+    assert value(samples(prometheus_text(doc)), "virtnat_audit_success") == 0
+
+
+def test_a_check_without_id_or_outcome_still_gives_its_series():
+    parsed = samples(prometheus_text(document({"host": "hv1", "checks": [{}]})))
+    assert value(parsed, "virtnat_check_passed", host="hv1", check="", subject="") == 0
+    assert value(parsed, "virtnat_check_outcome", host="hv1", check="", subject="", outcome="") == 1
+
+
+def test_an_empty_document_is_a_successful_audit_without_series():
+    text = prometheus_text({})
+    assert text.endswith("# TYPE virtnat_audit_success gauge\nvirtnat_audit_success 1\n")
+    assert "virtnat_audit_timestamp_seconds" not in text and "virtnat_host_checks{" not in text
+
+
+@pytest.mark.parametrize("started, finished, stamp, duration", [
+    ("2026-11-27T22:19:57", "2026-11-27T22:19:59", "1795817999.0", "2.0"),  # no zone: UTC
+    ("2026-11-27T23:19:57+01:00", "2026-11-27T22:19:59.500000+00:00", "1795817999.5", "2.5"),
+    ("2026-11-27T22:20:09+00:00", "2026-11-27T22:19:59+00:00", "1795817999.0", "0.0"),  # a clock stepped back
+    (None, "2026-11-27T22:19:59+00:00", "1795817999.0", None),
+])
+def test_times_in_any_zone_are_unix_seconds(started, finished, stamp, duration):
+    text = prometheus_text({**HEALTHY, "started": started, "finished": finished})
+    assert f"\nvirtnat_audit_timestamp_seconds {stamp}\n" in text
+    if duration is None:
+        assert "virtnat_audit_duration_seconds" not in text
+    else:
+        assert f"\nvirtnat_audit_duration_seconds {duration}\n" in text

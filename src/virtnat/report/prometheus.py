@@ -28,7 +28,7 @@ def _sample(name: str, labels: dict, value) -> str:
 
 
 def _number(value) -> str:
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, int):  # bool included
         return str(int(value))
     return repr(float(value))
 
