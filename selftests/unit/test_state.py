@@ -1,0 +1,132 @@
+"""One run's state (AuditState), built from the run's options: which hosts, which report paths,
+and the one-line usage errors that stop a run before any host is contacted."""
+import socket
+
+import pytest
+
+from virtnat.state import CHECKS_DIR, PROJECT, AuditState
+from virtnat.targets import BundleTarget
+
+STARTED = "20261128T101500Z"
+
+
+class Options:
+    """The run's options as pytest's config.getoption gives them (a name not set: the default)."""
+
+    def __init__(self, **values):
+        self.values = values
+
+    def getoption(self, name, default=None):
+        return self.values.get(name, default)
+
+
+def state(**options) -> AuditState:
+    return AuditState(Options(**options))
+
+
+@pytest.fixture(autouse=True)
+def fixed_time(monkeypatch):
+    import datetime as dt
+
+    from virtnat import state as state_module
+    monkeypatch.setattr(state_module, "utc_now", lambda: dt.datetime(2026, 11, 28, 10, 15, tzinfo=dt.timezone.utc))
+
+
+def test_the_checkout_holds_the_checks():
+    assert CHECKS_DIR == PROJECT / "tests" and (CHECKS_DIR / "network").is_dir()
+
+
+def test_this_host_by_default_with_reports_named_for_it():
+    run = state()
+    [target] = run.targets
+    assert (target.name, target.is_local, run.error) == (socket.gethostname(), True, None)
+    stem = f"{socket.gethostname()}-{STARTED}"
+    assert run.report_dir == PROJECT / "reports"
+    assert (run.json_path, run.html_path, run.xml_path) == (
+        PROJECT / "reports" / f"{stem}.json", PROJECT / "reports" / f"{stem}.html", PROJECT / "reports" / f"{stem}.xml")
+    assert run.json_is_default and run.reports_written and run.json_written
+    assert run.collection is None and run.spawned == 0 and run.results.checks == {}
+    assert run.started.isoformat() == "2026-11-28T10:15:00+00:00"
+
+
+def test_options_reach_each_host_and_its_deadline(tmp_path):
+    run = state(hosts="ssh://root@hv1:2222, ,paramiko://hv2", connect_timeout=7, command_timeout=30,
+                libvirt_uri="qemu+ssh://root@{host}/system", report_dir=str(tmp_path), sudo=True)
+    assert [t.name for t in run.targets] == ["hv1", "hv2"]
+    for target in run.targets:
+        assert (target.deadline.command, target.deadline.connect) == (30, 7)
+        assert target.api_uri == f"qemu+ssh://root@{target.name}/system"
+        assert target.libvirt_uri == "qemu:///system"
+    assert run.targets[0].host.backend.timeout == 7
+    assert run.targets[0].host.backend.sudo is True
+    assert run.json_path == tmp_path / f"2-hosts-{STARTED}.json"
+
+
+def test_without_timeouts_the_defaults_apply():
+    [target] = state(hosts="ssh://hv1").targets
+    assert (target.deadline.command, target.deadline.connect) == (60, 10)
+    assert target.host.backend.timeout == 10
+
+
+def test_a_host_named_twice_is_two_entries():
+    assert [t.name for t in state(hosts="ssh://hv1,paramiko://hv1,ssh://hv1").targets] == ["hv1", "hv1#2", "hv1#3"]
+
+
+def test_a_one_host_stem_is_safe_as_a_file_name(tmp_path):
+    run = state(hosts="ssh://[fe80::1]:22", report_dir=str(tmp_path))
+    assert run.html_path.name == f"fe80__1-{STARTED}.html"
+
+
+def test_audit_json_elsewhere_is_not_the_default(tmp_path):
+    run = state(audit_json=str(tmp_path / "out.json"))
+    assert (run.json_path, run.json_is_default) == (tmp_path / "out.json", False)
+
+
+def test_saved_facts_are_bundle_targets_named_by_their_files(tmp_path):
+    for name in ("hv1.facts", "hv2.txt", "hv3"):
+        (tmp_path / name).write_text("")
+    run = state(facts=str(tmp_path))
+    assert all(isinstance(t, BundleTarget) for t in run.targets)
+    assert [t.name for t in run.targets] == ["hv1", "hv2", "hv3"]
+    assert run.error is None
+
+
+def test_the_same_bundle_twice_is_two_hosts(tmp_path):
+    (tmp_path / "hv1.facts").write_text("")
+    assert [t.name for t in state(facts=f"{tmp_path}/hv1.facts,{tmp_path}/hv1.facts").targets] == ["hv1", "hv1#2"]
+
+
+@pytest.mark.parametrize("options, error", [
+    ({"facts": "a.facts", "hosts": "ssh://hv1"}, "--facts audits saved probe output, --hosts live hosts: give one of them"),
+    ({"facts": "nowhere.facts"}, "--facts: nowhere.facts: no such file or directory"),
+    ({"hosts": "ssh://alice:s3cret@hv1"}, "--hosts ssh://alice:***@hv1: a password cannot work over ssh:// (ssh runs in "
+                                          "BatchMode and never asks for one): use a key (--ssh-identity-file) or paramiko://"),
+    ({"hosts": "bogus://hv1"}, "--hosts bogus://hv1: "),
+    ({"hosts": " , "}, "--hosts ' , ': no host to audit (an empty ansible group?)"),
+    ({"profile": "/nonexistent/site.toml"}, "profile /nonexistent/site.toml: "),
+])
+def test_usage_errors_are_one_line_and_leave_no_host(options, error):
+    run = state(**options)
+    assert run.error.startswith(error) and "\n" not in run.error
+    assert run.targets == []
+    assert run.json_path.name == f"0-hosts-{STARTED}.json"
+
+
+def test_a_bad_profile_keeps_the_defaults_to_report_with():
+    run = state(profile="/nonexistent/site.toml")
+    assert run.profile.as_dict() == state().profile.as_dict()
+
+
+def test_processes_spawned_are_counted_by_their_audit_events():
+    run = state()
+    for event in ("subprocess.Popen", "os.posix_spawn", "os.exec", "os.system", "open", "socket.connect"):
+        run.count_spawn(event, ())
+    assert run.spawned == 4
+
+
+def test_stats_name_each_host():
+    run = state(hosts="ssh://hv1")
+    run.spawned = 3
+    stats = run.stats()
+    assert (stats["spawned_processes"], stats["collection_wall_seconds"], list(stats["hosts"])) == (3, None, ["hv1"])
+    assert stats["hosts"]["hv1"] == {"seconds": {}, "collections": {}, "subprocesses": 0, "remote_commands": 0, "libvirt_calls": 0}
