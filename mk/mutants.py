@@ -18,6 +18,7 @@ Temporary files (pytest's tmp_path, pytester's runs) go to mutants/tmp, not to /
 """
 import dataclasses
 import os
+import re
 import sys
 import tempfile
 from collections import Counter
@@ -120,6 +121,13 @@ def report():
         print(f"{label}: {killed[part]} killed / {total[part]} = {100 * killed[part] / max(total[part], 1):.1f}%")
     all_killed, everything = sum(killed.values()), sum(total.values())
     print(f"score: {all_killed} killed / {everything} mutants = {100 * all_killed / max(everything, 1):.1f}%")
+    explained = set(re.findall(r"\b(?:virtnat|tests)\.[\w.ǁ]+__mutmut_\d+", Path("README.md").read_text()))
+    not_killed = {line.split(": ", 1)[1] for line in unkilled if not line.startswith("not checked")}
+    if not_killed - explained:
+        print(f"\n{len(not_killed - explained)} not killed and not explained in the README:")
+        print("\n".join(f"  {name}" for name in sorted(not_killed - explained)))
+    else:
+        print("every mutant not killed is explained in the README")
 
 
 if __name__ == "__main__":

@@ -170,6 +170,17 @@ def test_audit_without_a_new_report_says_so_in_the_metrics(tmp_path, monkeypatch
     assert line == f"virtnat audit: no report written in {reports_dir} (pytest exit code 4)"
 
 
+def test_without_report_dir_the_checkouts_reports_are_read(tmp_path, monkeypatch, capsys):
+    from virtnat.plugin import PROJECT
+    monkeypatch.setattr(pytest, "main", lambda argv: 4)
+    prom = tmp_path / "virtnat.prom"
+    assert cli.main(["audit", f"--prometheus={prom}"]) == 4  # a latest.json there is older than this run
+    assert capsys.readouterr().err == f"virtnat audit: no report written in {PROJECT / 'reports'} (pytest exit code 4)\n"
+    text = prom.read_text()
+    assert "virtnat_audit_success 0" in text and "virtnat_audit_timestamp_seconds " in text
+    assert "virtnat_audit_duration_seconds " in text and "virtnat_host_checks{" not in text
+
+
 def test_every_connection_option_reaches_pytest_in_the_equals_form():
     args = cli.build_parser().parse_args([
         "audit", "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--sudo",

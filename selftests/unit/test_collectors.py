@@ -14,11 +14,32 @@ from virtnat.errors import FactError
         ("Failed to connect socket to '/run/libvirt/libvirt-sock-ro': No such file or directory", "start the libvirt daemon"),
         ("Failed to connect socket to '/run/libvirt/libvirt-sock': Permission denied", "as a member of the libvirt group"),
         ("authentication unavailable: no polkit agent available", "as a member of the libvirt group"),
+        ("authorization: access denied", "as a member of the libvirt group"),
+        ("Failed to connect socket to '/run/libvirt/libvirt-sock': Connection refused", "(systemctl start libvirtd)"),
+        ("Cannot read CA certificate '/etc/pki/CA/cacert.pem': No such file or directory",
+         "check that a libvirt daemon serves this URI (virsh -r -c URI version)"),
+        ("unable to connect to server at 'hv1:16509': No route to host",
+         "check that a libvirt daemon serves this URI (virsh -r -c URI version)"),
     ],
 )
 def test_connection_errors_name_the_fix(message, fix):
     text = str(connection_error("qemu:///system", message + "\nmore detail"))
-    assert text.startswith("cannot connect to libvirt at qemu:///system: ") and fix in text and "\n" not in text
+    first, _, said_fix = text.partition("; fix: ")
+    assert first == f"cannot connect to libvirt at qemu:///system: {message}" and "\n" not in text
+    assert fix in said_fix
+
+
+def test_a_missing_socket_says_which_daemons_to_start():
+    assert str(connection_error("qemu:///system", "Failed to connect socket to '/run/libvirt/virtqemud-sock': No such file or directory")) == (
+        "cannot connect to libvirt at qemu:///system: Failed to connect socket to '/run/libvirt/virtqemud-sock': "
+        "No such file or directory; fix: start the libvirt daemon (systemctl start libvirtd, or virtqemud and virtnetworkd)")
+
+
+@pytest.mark.parametrize("message", ["", "  \n "])
+def test_an_empty_libvirt_error_is_unknown(message):
+    assert str(connection_error("qemu:///system", message)) == (
+        "cannot connect to libvirt at qemu:///system: unknown error; "
+        "fix: check that a libvirt daemon serves this URI (virsh -r -c URI version)")
 
 
 def test_libvirt_python_missing(monkeypatch):

@@ -106,3 +106,25 @@ def test_format():
         "hv2: 1 change, 1 worse",
         "  HOST-05          passed -> absent   host hv2 is not in the new audit",
     ]
+
+
+def test_each_change_says_why_in_the_new_audits_words():
+    old = document({"hv1": [check("NET-07", "passed"), check("NET-08", "passed"), check("NET-09", "failed", message="x")],
+                    "hv2": [check("HOST-01", "passed")]})
+    new = document({"hv1": [check("NET-07", "failed", message="virbr0 is DOWN"),
+                            {**check("NET-09", "passed"), "message": None}]})
+    assert [(c.host, c.check, c.old_outcome, c.new_outcome, c.message, c.worse) for c in diff_documents(old, new)] == [
+        ("hv1", "NET-07", "passed", "failed", "virbr0 is DOWN", True),
+        ("hv1", "NET-08", "passed", "absent", "not in the new audit", False),
+        ("hv1", "NET-09", "failed", "passed", "", False),
+        ("hv2", "HOST-01", "passed", "absent", "host hv2 is not in the new audit", True),
+    ]
+
+
+def test_changes_are_in_check_id_order_across_areas_then_by_subject():
+    new = document({**{h["host"]: h["checks"] for h in HEALTHY["hosts"]},
+                    "hv3": [check("VM-01", "failed", "b:vnet1"), check("ZZ-1", "failed"), check("VM-01", "failed", "a:vnet0"),
+                            check("PATH-02", "failed"), check("NET-x", "failed"), check("HOST-09", "failed"),
+                            check("NET-3", "failed"), check("AB-1", "failed")]})
+    assert [c.name for c in diff_documents(HEALTHY, new)] == [
+        "HOST-09", "NET-x", "NET-3", "PATH-02", "VM-01[a:vnet0]", "VM-01[b:vnet1]", "AB-1", "ZZ-1"]

@@ -169,6 +169,7 @@ def test_faulty_audit_textfile_line_for_line():
     ("passed", "skipped", "skipped"), ("skipped", "passed", "skipped"), ("skipped", "error", "error"),
     ("error", "skipped", "error"), ("error", "failed", "failed"), ("failed", "error", "failed"),
     ("passed", "unknown", "unknown"), ("unknown", "error", "unknown"), ("unknown", "failed", "failed"),
+    ("error", "unknown", "error"), ("failed", "unknown", "failed"),
 ])
 def test_a_duplicate_keeps_the_worse_outcome_in_order_passed_skipped_error_failed(first, second, kept):
     doc = document(host("hv1", [check("VM-01", first, "g:vnet0"), check("VM-01", second, "g:vnet0")]))
@@ -239,3 +240,25 @@ def test_times_in_any_zone_are_unix_seconds(started, finished, stamp, duration):
         assert "virtnat_audit_duration_seconds" not in text
     else:
         assert f"\nvirtnat_audit_duration_seconds {duration}\n" in text
+
+
+def test_label_escaping_exactly_as_the_text_format_says():
+    text = prometheus_text(document(host('a\\b"c\nd', [check("NET-07", "passed", subject=None)])))
+    assert 'virtnat_check_passed{host="a\\\\b\\"c\\nd",check="NET-07",subject=""} 1' in text
+
+
+def test_a_subject_none_and_empty_are_one_series():
+    doc = document(host("hv1", [check("VM-01", "failed", None), check("VM-01", "passed", "")]))
+    assert samples(prometheus_text(doc))[("virtnat_check_passed", frozenset({"host": "hv1", "check": "VM-01", "subject": ""}.items()))] == 0
+
+
+def test_a_time_without_zone_is_utc_whatever_the_local_zone(monkeypatch):
+    import time
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        text = prometheus_text({**HEALTHY, "finished": "2026-11-27T22:19:59"})
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert "\nvirtnat_audit_timestamp_seconds 1795817999.0\n" in text

@@ -139,8 +139,7 @@ def _audit(args: argparse.Namespace) -> int:
             # pytest stopped before the plugin wrote a report (bad option, interrupt). Say so in
             # the metrics, success 0 and a current time, rather than leave yesterday's passes.
             print(f"virtnat audit: no report written in {report_dir} (pytest exit code {code})", file=sys.stderr)
-            document = {"tool": "virtnat", "version": __version__, "started": since.isoformat(),
-                        "finished": _now().isoformat(), "profile": None, "hosts": [],
+            document = {"started": since.isoformat(), "finished": _now().isoformat(),
                         "error": f"pytest exited with code {code} without writing a report"}
         try:
             write_prometheus(args.prometheus, document)

@@ -15,7 +15,7 @@ def _version(number: int) -> str:
 def connection_error(uri: str, message: str) -> FactError:
     """One line: what failed and what to do about it."""
     low = message.lower()
-    if "no such file" in low or "failed to connect socket" in low and "no such" in low:
+    if "failed to connect socket" in low and "no such" in low:  # the daemon's socket is missing
         fix = "start the libvirt daemon (systemctl start libvirtd, or virtqemud and virtnetworkd)"
     elif "permission denied" in low or "authentication" in low or "access denied" in low:
         fix = "run the audit as root or as a member of the libvirt group"

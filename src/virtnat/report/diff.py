@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .results import AREAS, OUTCOMES
+from .results import OUTCOMES, id_order
 
 ABSENT = "absent"
 GOOD = ("passed", "skipped")
@@ -49,25 +49,18 @@ def check_document(document) -> None:
 
 
 def _index(document: dict) -> dict[str, dict[tuple, dict]]:
-    """{host: {(check id, subject): check}} of one audit document."""
+    """{host: {(check id, subject): check}} of one audit document (one check_document accepts)."""
     hosts: dict[str, dict[tuple, dict]] = {}
-    for host in document.get("hosts") or []:
-        checks = hosts.setdefault(host.get("host", "?"), {})
-        for check in host.get("checks") or []:
-            checks[(check.get("id", "?"), check.get("subject"))] = check
+    for host in document["hosts"]:
+        checks = hosts.setdefault(host["host"], {})
+        for check in host["checks"]:
+            checks[(check["id"], check.get("subject"))] = check
     return hosts
 
 
-def _order(key: tuple):
-    """Check-id order, as the reports list checks: HOST, NET, VM, numerically, then subject."""
-    check, subject = key
-    area, _, number = str(check).partition("-")
-    rank = AREAS.index(area) if area in AREAS else len(AREAS)
-    return (rank, area, int(number) if number.isdigit() else 0, str(check), subject or "")
-
-
 def diff_documents(old: dict, new: dict) -> list[Change]:
-    """Every check whose outcome differs between two audit documents, host by host.
+    """Every check whose outcome differs between two audit documents (each one check_document
+    accepts), host by host.
 
     A check in one document only has the outcome "absent" in the other. A change is worse
     when a good outcome (passed, skipped, or absent) becomes a bad one (failed, error), and
@@ -79,10 +72,10 @@ def diff_documents(old: dict, new: dict) -> list[Change]:
     for host in [*before, *(h for h in after if h not in before)]:
         gone = host not in after
         was, now = before.get(host, {}), after.get(host, {})
-        for key in sorted(set(was) | set(now), key=_order):
+        for key in sorted(set(was) | set(now), key=lambda key: id_order(*key)):
             a, b = was.get(key), now.get(key)
-            old_outcome = a.get("outcome", "?") if a else ABSENT
-            new_outcome = b.get("outcome", "?") if b else ABSENT
+            old_outcome = a["outcome"] if a else ABSENT
+            new_outcome = b["outcome"] if b else ABSENT
             if old_outcome == new_outcome:
                 continue
             if gone:

@@ -48,7 +48,7 @@ def _checks(host: dict) -> list[dict]:
     """The host's checks, one per (id, subject), keeping the worse outcome of duplicates."""
     kept: dict[tuple, dict] = {}
     for check in host.get("checks") or []:
-        key = (check.get("id"), check.get("subject") or "")
+        key = (check.get("id"), _label(check.get("subject")))  # as its series is labelled
         old = kept.get(key)
         if old is None or _SEVERITY.get(check.get("outcome"), 2) > _SEVERITY.get(old.get("outcome"), 2):
             kept[key] = check
@@ -77,10 +77,10 @@ def prometheus_text(document: dict) -> str:
     passed, outcome = [], []
     for name, _host, checks in hosts:
         for c in checks:
-            labels = {"host": name, "check": c.get("id", ""), "subject": c.get("subject") or ""}
+            labels = {"host": name, "check": c.get("id"), "subject": c.get("subject")}
             if c.get("outcome") != "skipped":  # a check that does not apply is neither pass nor fail
                 passed.append(_sample("virtnat_check_passed", labels, int(c.get("outcome") == "passed")))
-            outcome.append(_sample("virtnat_check_outcome", {**labels, "outcome": c.get("outcome", "")}, 1))
+            outcome.append(_sample("virtnat_check_outcome", {**labels, "outcome": c.get("outcome")}, 1))
     families.append(("virtnat_check_passed", "1 if the check passed, 0 if it failed or could not be carried out (skipped checks are absent).", passed))
     families.append(("virtnat_check_outcome", "Outcome of each check: passed, failed, skipped or error (always 1).", outcome))
 

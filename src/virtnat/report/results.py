@@ -28,10 +28,12 @@ class CheckResult:
 AREAS = ("HOST", "NET", "PATH", "VM")
 
 
-def _id_order(result: "CheckResult"):
-    area, _, number = result.id.partition("-")
+def id_order(check_id: str, subject: str | None = None) -> tuple:
+    """Check-id order, as the reports list checks: HOST, NET, PATH, VM (other areas after them),
+    numerically within an area, then by subject."""
+    area, _, number = check_id.partition("-")
     rank = AREAS.index(area) if area in AREAS else len(AREAS)
-    return (rank, area, int(number) if number.isdigit() else 0, result.subject or "")
+    return (rank, area, int(number) if number.isdigit() else 0, check_id, subject or "")
 
 
 def one_line(excinfo) -> str:
@@ -78,7 +80,7 @@ class Results:
         for result in self.checks.values():
             grouped[result.host].append(result)
         for checks in grouped.values():
-            checks.sort(key=_id_order)
+            checks.sort(key=lambda c: id_order(c.id, c.subject))
         return grouped
 
     @staticmethod
