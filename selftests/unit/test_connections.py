@@ -261,7 +261,8 @@ def test_proxy_command_connections_work_without_nodelay(sshd, home, tmp_path, pa
 @pytest.mark.parametrize("spec, default", [
     ("ssh://hv1", None), ("ssh://root@hv1:2222", None), ("paramiko://alice:pw@hv1:22", None),
     ("safe-ssh://hv1", None), ("ssh://[fe80::1]:22", None), ("paramiko://[2001:db8::1]", None),
-    ("ssh://hv1/?sudo=true", None), ("hv1:22", "ssh"), ("alice:pw@hv1", None),
+    ("ssh://hv1/?sudo=true", None), ("hv1:22", "ssh"), ("alice:pw@hv1", None), ("ssh://fe80::1", None),
+    ("paramiko://alice:p@ss@hv1/x?y=1", None),
     # other connections are testinfra's to judge
     ("local://", None), ("ansible://all", None), ("docker://c1:x", None), ("alice:pw@hv1", "ansible"),
 ])
@@ -278,6 +279,9 @@ def test_host_specs_that_can_work_pass(spec, default):
     ("ssh://[fe80::1]:x2", None, "port 'x2' is not a number"),
     ("paramiko://hv1:22x/", None, "port '22x' is not a number"),
     ("hv1:-1", None, "port '-1' is not a number"),
+    ("ssh://hv1:2x/x:22", None, "port '2x' is not a number"),
+    ("ssh://alice:pw@hv1?x=ssh://y", None, "a password cannot work over ssh:// (ssh runs in BatchMode and never asks for "
+                                           "one): use a key (--ssh-identity-file) or paramiko://"),
     ("ssh://alice:pw@hv1", None, "a password cannot work over ssh:// (ssh runs in BatchMode and never asks for "
                                  "one): use a key (--ssh-identity-file) or paramiko://"),
     ("alice:pw@hv1", "safe-ssh", "a password cannot work over ssh:// (ssh runs in BatchMode and never asks for "

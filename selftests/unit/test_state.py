@@ -130,3 +130,22 @@ def test_stats_name_each_host():
     stats = run.stats()
     assert (stats["spawned_processes"], stats["collection_wall_seconds"], list(stats["hosts"])) == (3, None, ["hv1"])
     assert stats["hosts"]["hv1"] == {"seconds": {}, "collections": {}, "subprocesses": 0, "remote_commands": 0, "libvirt_calls": 0}
+
+
+def test_the_collections_wall_time_is_in_the_stats():
+    from types import SimpleNamespace
+    run = state(hosts="ssh://hv1")
+    run.collection = SimpleNamespace(seconds=1.5)
+    assert run.stats()["collection_wall_seconds"] == 1.5
+
+
+def test_facts_handed_to_a_worker_keep_the_hosts_name_and_stats():
+    from virtnat.errors import FactError
+    [target] = state(hosts="ssh://hv1").targets
+    unreachable = FactError("hv1: unreachable")
+    target.preload({"libvirt": unreachable, "links": (), "system": "sys"})
+    assert target.facts_started
+    assert (target.facts.name, target.facts.stats) == ("hv1", target.stats)
+    assert target.facts.collected() == {"libvirt": unreachable, "links": (), "system": "sys"}
+    with pytest.raises(FactError, match="hv1: unreachable"):
+        target.facts.libvirt()

@@ -170,9 +170,9 @@ def check_spec(spec: str, default_connection: str | None) -> None:
     connection = connection_of(spec, default_connection)
     if connection not in ("ssh", "safe-ssh", "paramiko"):
         return
-    rest = spec.split("://", 1)[1] if "://" in spec else spec
-    userinfo, _, hostport = rest.split("?", 1)[0].rpartition("@")
-    hostport = hostport.split("/", 1)[0]
+    _, scheme, rest = spec.partition("://")
+    userinfo, _, hostport = (rest if scheme else spec).partition("?")[0].rpartition("@")
+    hostport = hostport.partition("/")[0]
     host, port = hostport, None
     if hostport.startswith("["):  # [IPv6]:port
         host, _, tail = hostport[1:].partition("]")
