@@ -72,6 +72,19 @@ def test_usage_errors_are_one_line_exit_4(capsys, argv):
     assert line.startswith("virtnat") and "error:" in line
 
 
+@pytest.mark.parametrize("option, says", [
+    ("--connect-timeout=0", "virtnat audit: error: argument --connect-timeout: '0' must be at least 1\n"),
+    ("--command-timeout=1.5", "virtnat audit: error: argument --command-timeout: '1.5' is not a whole number\n"),
+    ("--keep=-2", "virtnat audit: error: argument --keep: '-2' must be at least 1\n"),
+    ("--fail-on=severe", "virtnat audit: error: argument --fail-on: invalid choice: 'severe' (choose from "),
+    ("--bogus", "virtnat: error: unrecognized arguments: --bogus\n"),
+])
+def test_audit_options_are_checked_before_pytest_runs(monkeypatch, capsys, option, says):
+    monkeypatch.setattr(pytest, "main", lambda argv: pytest.fail(f"pytest ran with {argv}"))
+    assert cli.main(["audit", option]) == 4
+    assert capsys.readouterr().err.startswith(says)
+
+
 def test_audit_arguments_use_the_equals_form():
     args = cli.build_parser().parse_args([
         "audit", "--hosts=ansible://hypervisors", "--ansible-inventory=/etc/virtnat/inventory.ini",

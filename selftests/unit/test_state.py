@@ -149,3 +149,60 @@ def test_facts_handed_to_a_worker_keep_the_hosts_name_and_stats():
     assert target.facts.collected() == {"libvirt": unreachable, "links": (), "system": "sys"}
     with pytest.raises(FactError, match="hv1: unreachable"):
         target.facts.libvirt()
+
+
+# -- which collectors each kind of host gets ----------------------------------------------------
+
+def env_of(run) -> list[str]:
+    """The variables the probe is started with (its command, before the script)."""
+    return run.command.split(" $bound sh -c ")[0].split("; ")[-1].split()
+
+
+def sources(target):
+    facts = target.facts
+    return facts._sources["libvirt"], facts._sources["links"], facts._sources["system"]
+
+
+def test_this_host_reads_libvirt_python_netlink_and_a_local_probe():
+    from virtnat.collectors.libvirt_api import LibvirtApiSource
+    from virtnat.collectors.netlink import NetlinkSource
+    [target] = state(command_timeout=30, connect_timeout=5).targets
+    libvirt, links, system = sources(target)
+    assert type(libvirt) is LibvirtApiSource and type(links) is NetlinkSource
+    assert (libvirt.uri, libvirt.deadline.command, libvirt.stats) == ("qemu:///system", 30, target.stats)
+    assert links.stats is target.stats
+    run = system.run
+    assert (run.name, run.remote, run.stats, run.deadline.command) == (target.name, False, target.stats, 30)
+    assert env_of(run) == [f"VIRTNAT_MARK={run.mark}"]
+    assert target.facts.name == target.name
+
+
+def test_a_remote_host_reads_everything_from_one_probe_with_virsh():
+    from virtnat.collectors.command import ProbeLibvirtSource, ProbeLinkSource
+    [target] = state(hosts="ssh://hv1", command_timeout=30).targets
+    libvirt, links, system = sources(target)
+    assert type(libvirt) is ProbeLibvirtSource and type(links) is ProbeLinkSource
+    assert libvirt.run is links.run is system.run and libvirt.uri == "qemu:///system"
+    run = system.run
+    assert (run.name, run.remote, run.deadline.command) == ("hv1", True, 30)
+    assert env_of(run) == [f"VIRTNAT_MARK={run.mark}", "VIRTNAT_IP=1", "VIRTNAT_VIRSH=qemu:///system"]
+    assert target.facts.name == "hv1" and target.facts.stats is target.stats
+
+
+def test_a_remote_host_with_libvirt_uri_reads_libvirt_python_and_no_virsh():
+    from virtnat.collectors.libvirt_api import LibvirtApiSource
+    [target] = state(hosts="ssh://hv1", libvirt_uri="qemu+ssh://{host}/system", command_timeout=30).targets
+    libvirt, _, system = sources(target)
+    assert type(libvirt) is LibvirtApiSource
+    assert (libvirt.uri, libvirt.deadline.command) == ("qemu+ssh://hv1/system", 30)
+    assert env_of(system.run) == [f"VIRTNAT_MARK={system.run.mark}", "VIRTNAT_IP=1"]
+
+
+def test_a_bundle_reads_its_file_for_every_kind(tmp_path):
+    from virtnat.collectors.command import ProbeLibvirtSource
+    (tmp_path / "hv1.facts").write_text("")
+    [target] = state(facts=str(tmp_path / "hv1.facts")).targets
+    libvirt, links, system = sources(target)
+    assert type(libvirt) is ProbeLibvirtSource and libvirt.uri == "qemu:///system"
+    assert libvirt.run.path == links.run.path == system.run.path == tmp_path / "hv1.facts"
+    assert system.run.name == "hv1" and target.facts.name == "hv1" and target.facts.stats is target.stats

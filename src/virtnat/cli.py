@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line: `virtnat audit ...`, `virtnat diff OLD NEW`, `virtnat --version`."""
     parser = _Parser(prog="virtnat", description="Compliance audit of libvirt NAT hypervisor hosts.")
     parser.add_argument("--version", action="version", version=f"virtnat {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")  # of the parser's class
 
     audit = commands.add_parser("audit", help="audit hosts (extra pytest options after --)")
     audit.add_argument("--hosts", metavar="SPEC", help="testinfra host spec(s), comma separated (default: this host)")
