@@ -366,3 +366,28 @@ def test_a_byte_that_is_not_utf8_is_replaced_not_fatal():
     output = probe.frame({"processes": (0, "self net:[1]\n7 net:[1] dnsmasq /usr/sbin/dnsmasq --x=XX")}, run.mark)
     run.host = StandInHost(stdout=output.encode().replace(b"XX", b"caf\xe9"))
     assert run.sections()["processes"] == (0, "self net:[1]\n7 net:[1] dnsmasq /usr/sbin/dnsmasq --x=caf\ufffd")
+
+
+def test_each_run_counts_one_remote_command_in_the_hosts_stats():
+    stats = Stats(remote_commands=2)
+    run = ProbeRun(StandInHost(), "hv1", stats, remote=True)
+    run.host = StandInHost(stdout=probe.frame({"routes": (0, "")}, run.mark).encode())
+    run.sections()
+    run.sections()  # the same run: its output is kept
+    assert (stats.remote_commands, stats.subprocesses) == (3, 0)
+
+
+@pytest.mark.parametrize("sections, says", [
+    ({"ip-link": (0, "[]")}, "`ip -j` failed on hv1: missing (iproute2 4.14 or newer is needed)"),
+    ({"ip-link": (255, "Option \"-j\" is unknown, try \"ip -help\"." + "x" * 300), "ip-addr": (0, "[]")},
+     "`ip -j` failed on hv1: " + ("Option \"-j\" is unknown, try \"ip -help\"." + "x" * 300)[:200]
+     + " (iproute2 4.14 or newer is needed)"),
+    ({"ip-link": (0, "[]"), "ip-addr": (1, "  Cannot open netlink socket\n")},
+     "`ip -j` failed on hv1: Cannot open netlink socket (iproute2 4.14 or newer is needed)"),
+])
+def test_links_that_ip_could_not_give_are_one_line(sections, says):
+    run = ProbeRun(StandInHost(), "hv1", Stats(), remote=True, links=True)
+    run.host = StandInHost(stdout=probe.frame(sections, run.mark).encode())
+    with pytest.raises(FactError) as error:
+        ProbeLinkSource(run).collect()
+    assert str(error.value) == says
