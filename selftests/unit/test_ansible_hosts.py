@@ -92,3 +92,23 @@ def test_other_connections_and_forced_ansible_are_left_as_they_are(tmp_path):
                                                              ansible_inventory=str(tmp_path / "inventory.ini"))}
     assert forced["hv1"].backend.virtnat_via is None  # commands go through the `ansible` command
     assert Target(forced["hv1"], "qemu:///system", "qemu+ssh://{host}/system").api_uri == "qemu+ssh://10.0.10.11/system"
+
+
+def test_stopping_an_ansible_host_closes_the_connection_it_runs_on(sshd, home):
+    (home / ".ssh/known_hosts").write_text(sshd.known_hosts_line())
+    host = ansible_hosts(home, [paramiko_line("hv1", sshd)])["hv1"]
+    assert host.run("true").stdout == "hello\n"
+    inner = host.backend.virtnat_via.backend
+    assert inner.client.get_transport() is not None
+    stop(host)
+    assert inner.client.get_transport() is None
+
+
+def test_an_ansible_host_gets_the_ssh_config_and_identity_file(tmp_path):
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text("[fleet]\nhv1 ansible_connection=ssh\n")
+    config, key = tmp_path / "ssh_config", tmp_path / "id_ed25519"
+    [host] = open_hosts("ansible://fleet", None, timeout=3, ansible_inventory=str(inventory),
+                        ssh_config=str(config), ssh_identity_file=str(key))
+    inner = host.backend.virtnat_via.backend
+    assert (inner.ssh_config, inner.ssh_identity_file) == (str(config), str(key))

@@ -9,7 +9,7 @@ import pytest
 
 from virtnat import connections
 from virtnat.collectors.reach import unreachable
-from virtnat.connections import SSH_OPTIONS, backend_options, connection_of, open_hosts
+from virtnat.connections import SSH_OPTIONS, backend_options, connection_of, open_hosts, stop
 
 
 @pytest.fixture
@@ -295,3 +295,20 @@ def test_host_specs_that_cannot_work_are_one_line(spec, default, says):
     with pytest.raises(ValueError) as error:
         connections.check_spec(spec, default)
     assert str(error.value) == says
+
+
+# -- stopping ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scheme", ["ssh", "safe-ssh"])
+def test_ssh_hosts_can_be_stopped_and_stopping_nothing_running_is_harmless(scheme):
+    [host] = open_hosts(f"{scheme}://127.0.0.1", None, timeout=3)
+    assert type(host.backend).__name__ == "StoppableSshBackend"
+    stop(host)
+    assert "_running" not in vars(host.backend)
+
+
+def test_stop_leaves_hosts_without_a_connection_alone():
+    [local] = open_hosts("local://", None, timeout=3)
+    stop(local)
+    stop(object())
+    assert local.run("echo ok").stdout == "ok\n"
