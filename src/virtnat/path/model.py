@@ -100,8 +100,8 @@ class PathModel:
             return f"cannot reach {packet.daddr}: {self.net.bridge} is administratively DOWN, so its route is gone (NET-07)"
         own = lookup(tuple(r for r in self.routes if r.dev == self.net.bridge), packet.daddr)
         chosen = f"the kernel picks `{describe(route)}`" if route else "no route matches"
-        beside = f"over {self.net.bridge}'s `{describe(own)}`; HOST-08" if own else f"{self.net.bridge} has no route to it"
-        return f"to {packet.daddr} would leave by {route.dev if route else 'nowhere'} ({chosen} {beside})"
+        beside = f" over {self.net.bridge}'s `{describe(own)}`; HOST-08" if own else f"; {self.net.bridge} has no route to it"
+        return f"to {packet.daddr} would leave by {route.dev if route else 'nowhere'} ({chosen}{beside})"
 
     def trip(self, packet: pk.Packet) -> Trip:
         route_problem = None
@@ -206,8 +206,7 @@ class PathModel:
         return outcome
 
     def _unmasqueraded(self, trip: Trip, network: str) -> tuple[str, str]:
-        post = next((h for h in trip.hooks if h.hook == "postrouting"), None)
-        nat_chains = [c for c in (post.chains if post else []) if c.chain.type == "nat"]
+        nat_chains = [c for h in trip.hooks if h.hook == "postrouting" for c in h.chains if c.chain.type == "nat"]
         for chain in nat_chains:
             stop = next((s for s in reversed(chain.steps) if s.rule is not None and s.action in ("accept", "return")), None)
             if stop is not None and self._has_masquerade(chain.table):

@@ -12,6 +12,9 @@ PREFIXES = (
 NFT_TABLES = (("libvirt", "libvirt"), ("firewalld", "firewalld"), ("docker", "Docker"), ("netavark", "podman (netavark)"),
               ("tailscale", "Tailscale"), ("kube", "Kubernetes"), ("ufw", "ufw"))
 
+# The iptables option that matches each field of an accept (ct_state needs -m conntrack).
+IPT_OPTIONS = {"iif": "-i", "oif": "-o", "l4proto": "-p", "dport": "--dport"}
+
 
 def _by_prefix(name: str) -> str | None:
     return next((who for prefix, who in PREFIXES if name.startswith(prefix)), None)
@@ -47,9 +50,7 @@ def _nft_words(accept) -> str:
             words.append(f'iifname "{value}"')
         elif key == "oif":
             words.append(f'oifname "{value}"')
-        elif key == "dport":
-            continue
-        elif key == "l4proto":
+        elif key == "l4proto":  # with the dport, if any
             port = dict(accept).get("dport")
             words.append(f"{value} dport {port}" if port else f"meta l4proto {value}")
         elif key == "ct_state":
@@ -60,14 +61,8 @@ def _nft_words(accept) -> str:
 def _ipt_words(accept) -> str:
     words = []
     for key, value in accept:
-        if key == "iif":
-            words += ["-i", str(value)]
-        elif key == "oif":
-            words += ["-o", str(value)]
-        elif key == "l4proto":
-            words += ["-p", str(value)]
-        elif key == "dport":
-            words += ["--dport", str(value)]
+        if key in IPT_OPTIONS:
+            words += [IPT_OPTIONS[key], str(value)]
         elif key == "ct_state":
             words += ["-m", "conntrack", "--ctstate", str(value).upper()]
     return " ".join(words + ["-j", "ACCEPT"])

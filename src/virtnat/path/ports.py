@@ -7,16 +7,11 @@ from ..facts.model import SocketFacts
 WILDCARDS = ("0.0.0.0", "*")  # "*": a dual-stack socket, IPv4 too
 
 
-def _score(sock: SocketFacts, address: str, device: str) -> int | None:
-    if sock.device not in (None, device):
+def _score(sock: SocketFacts, address: str, device: str) -> tuple[bool, bool] | None:
+    """(exact address, bound to the device), compared in that order; None: not for this packet."""
+    if sock.device not in (None, device) or sock.address not in (address, *WILDCARDS):
         return None
-    if sock.address == address:
-        score = 2
-    elif sock.address in WILDCARDS:
-        score = 0
-    else:
-        return None
-    return score + (1 if sock.device == device else 0)
+    return sock.address == address, sock.device == device
 
 
 def receivers(sockets: tuple[SocketFacts, ...], proto: str, address: str, port: int, device: str) -> list[SocketFacts]:

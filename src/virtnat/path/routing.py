@@ -13,14 +13,14 @@ def lookup(routes: tuple[RouteFacts, ...], address: str) -> RouteFacts | None:
     then the one listed first (the kernel lists routes in the order it prefers them)."""
     addr = ipaddress.ip_address(address)
     best, best_key = None, None
-    for index, route in enumerate(routes):
+    for route in routes:
         if route.table != "main":
             continue
         net = ipaddress.ip_network(route.dst, strict=False)
         if addr not in net:
             continue
-        key = (-net.prefixlen, route.metric, index)
-        if best_key is None or key < best_key:
+        key = (-net.prefixlen, route.metric)
+        if best_key is None or key < best_key:  # a tie keeps the one listed first
             best, best_key = route, key
     return best
 

@@ -99,10 +99,8 @@ def _port(port: int | None, value) -> bool:
 
 
 def match_one(match: Match, packet: Packet) -> bool | None:
-    """True or False, or None when the model cannot tell."""
+    """True or False, or None when the model cannot tell (a field it does not know, "unknown" too)."""
     name = match.field
-    if name == "unknown":
-        return None
     actual = packet.field(name)
     if name in ("iif", "oif"):
         hit = any(_iface(actual, v) for v in match.values)
@@ -120,13 +118,10 @@ def match_one(match: Match, packet: Packet) -> bool | None:
 
 
 def rule_matches(rule: Rule, packet: Packet) -> bool | None:
-    unknown = False
-    for match in rule.matches:
-        hit = match_one(match, packet)
-        if hit is False:
-            return False
-        unknown = unknown or hit is None
-    return None if unknown else True
+    hits = {match_one(match, packet) for match in rule.matches}
+    if False in hits:
+        return False
+    return None if None in hits else True
 
 
 def _vmap(verdict: Verdict, packet: Packet) -> Verdict | None:
@@ -167,8 +162,6 @@ class _Run:
                                        f"its action {verdict.target} is not modelled: taken as going on"))
                 continue
             self.steps.append(Step(self.table, name, rule, f"{verdict.kind} {verdict.target}" if verdict.target else verdict.kind))
-            if verdict.kind == "return":
-                return "return", rule, name
             if verdict.kind == "jump":
                 kind, decider, where = self.chain(verdict.target, depth + 1)
                 if kind != "return":
