@@ -1,7 +1,7 @@
 """The packet-path model's pieces, each with the case that breaks a careless version of it:
 nft sets, verdict maps, gotos, returns, wildcards; routes and policy rules; sockets and which
 one gets a packet; whose a table is and the command that fixes it."""
-from virtnat.facts.model import RouteFacts, SocketFacts
+from virtnat.facts.model import LinkFacts, RouteFacts, SocketFacts
 from virtnat.facts.routes import parse_routes, parse_rules
 from virtnat.facts.ruleset import Table
 from virtnat.facts.ruleset_iptables import tables_from_iptables_save
@@ -9,8 +9,8 @@ from virtnat.facts.ruleset_nft import tables_from_nft
 from virtnat.facts.sockets import parse_sockets
 from virtnat.path import packets as pk
 from virtnat.path.owners import accept_rule, delete_rule, owner
-from virtnat.path.ports import receivers
-from virtnat.path.routing import lookup, overlapping
+from virtnat.path.ports import listen_text, receivers
+from virtnat.path.routing import addresses_inside, lookup, overlapping
 from virtnat.path.walk import walk_chain, walk_hook
 
 NET = pk.Network("virbr0", "192.168.122.1", "192.168.122.0/24", "192.168.122.2", "10.213.2.1", "uplink0")
@@ -166,3 +166,74 @@ def test_an_admins_rule_beside_dockers_chains_is_not_dockers():
     assert owner(table, "FORWARD") == "Docker, whose chains are in this table"  # the policy
     assert owner(table, "FORWARD", policy=False) == "a host iptables-legacy rule"
     assert owner(table, "DOCKER-USER", policy=False) == "Docker"
+
+
+def test_whose_policy_a_table_has():
+    tools = tables_from_iptables_save("*filter\n:FORWARD ACCEPT [0:0]\n:LIBVIRT_FWX - [0:0]\n:DOCKER-USER - [0:0]\n"
+                                      ":ufw-before-forward - [0:0]\nCOMMIT\n")[0]
+    assert owner(tools, "FORWARD") == "Docker or ufw, whose chains are in this table"
+    libvirt_only = tables_from_iptables_save("*filter\n:FORWARD ACCEPT [0:0]\n:LIBVIRT_FWX - [0:0]\nCOMMIT\n")[0]
+    assert owner(libvirt_only, "FORWARD") == "host iptables-legacy rules"  # libvirt's chains set no policy
+    assert owner(Table("inet", "filter", "nftables", {})) == "a host nftables table, like Debian's /etc/nftables.conf"
+    assert owner(Table("ip", "filter", "nftables", {})) == "a host nftables table"
+    assert owner(Table("inet", "mine", "nftables", {})) == "a host nftables table"
+    assert owner(Table("inet", "mine", "nftables", {}), "DOCKER-USER") == "Docker"
+
+
+def test_accepts_and_deletes_in_each_tool():
+    nft_table = Table("inet", "filter", "nftables", {})
+    assert accept_rule(nft_table, "forward", (("iif", "virbr0"), ("l4proto", "icmp"))) == \
+        'nft insert rule inet filter forward iifname "virbr0" meta l4proto icmp accept'
+    assert accept_rule(nft_table, "input", (("dport", 67), ("iif", "virbr0"), ("l4proto", "udp"))) == \
+        'nft insert rule inet filter input iifname "virbr0" udp dport 67 accept'  # the port goes with its protocol
+    ipt = Table("ip", "filter", "iptables-nft", {})
+    assert accept_rule(ipt, "INPUT", (("l4proto", "udp"), ("iif", "virbr0"), ("dport", 67))) == \
+        "iptables -I INPUT -p udp -i virbr0 --dport 67 -j ACCEPT"
+    assert accept_rule(ipt, "OUTPUT", (("ct_state", "established"), ("oif", "virbr0"))) == \
+        "iptables -I OUTPUT -m conntrack --ctstate ESTABLISHED -o virbr0 -j ACCEPT"
+    rule = tables_from_iptables_save("*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j DROP\n-A FORWARD -j DROP\nCOMMIT\n")[0] \
+        .chains["FORWARD"].rules[1]
+    assert delete_rule(Table("ip", "filter", "iptables-legacy", {}), "FORWARD", rule) == "iptables-legacy -D FORWARD 2"
+    assert delete_rule(ipt, "FORWARD", rule) == "iptables -D FORWARD 2"
+    assert delete_rule(Table("ip", "nat", "iptables-nft", {}), "POSTROUTING", rule) == "iptables -t nat -D POSTROUTING 2"
+
+
+def test_the_best_socket_for_a_packet():
+    exact = SocketFacts("udp", "192.168.122.1", 53, None, (("a", 1),))
+    exact_bound = SocketFacts("udp", "192.168.122.1", 53, "virbr0", (("b", 2),))
+    wild = SocketFacts("udp", "0.0.0.0", 53, None, (("c", 3),))
+    wild_bound = SocketFacts("udp", "0.0.0.0", 53, "virbr0", (("d", 4),))
+    dual = SocketFacts("udp", "*", 53, None, (("e", 5),))
+    other = SocketFacts("udp", "10.0.0.1", 53, None, (("f", 6),))
+    elsewhere = SocketFacts("udp", "192.168.122.1", 53, "eth0", (("g", 7),))
+
+    def best(*sockets):
+        return [s.processes[0][0] for s in receivers(sockets, "udp", "192.168.122.1", 53, "virbr0")]
+    assert best(exact, exact_bound, wild, wild_bound) == ["b"]
+    assert best(exact, wild, wild_bound) == ["a"]  # the address before the device
+    assert best(wild, wild_bound) == ["d"]
+    assert best(wild, dual) == ["c", "e"]
+    assert best(other, elsewhere) == []
+    assert best(SocketFacts("tcp", "192.168.122.1", 53, None), SocketFacts("udp", "192.168.122.1", 5353, None)) == []
+    assert listen_text(wild_bound) == "udp 0.0.0.0%virbr0:53" and listen_text(exact) == "udp 192.168.122.1:53"
+
+
+def test_route_lookups_skip_other_tables_and_keep_the_first_of_equals():
+    local = RouteFacts("192.168.122.1/32", "virbr0", type="local", table="local")
+    main = (RouteFacts("0.0.0.0/0", "eth0", "10.0.0.1"), RouteFacts("192.168.122.0/24", "virbr0"))
+    assert lookup((local,) + main, "192.168.122.1").dev == "virbr0" and lookup((local,) + main, "192.168.122.1").table == "main"
+    assert lookup((local,) + main, "8.8.8.8").gateway == "10.0.0.1"
+    assert lookup((RouteFacts("192.168.122.7/24", "eth1"),), "192.168.122.9").dev == "eth1"  # host bits set: its network
+    assert lookup((RouteFacts("10.0.0.0/8", "eth1"),), "8.8.8.8") is None
+
+
+def test_routes_and_addresses_of_other_interfaces_inside_the_subnet():
+    routes = (RouteFacts("192.168.122.0/24", "virbr0"), RouteFacts("192.168.122.0/28", "wg0", table="100"),
+              RouteFacts("192.168.122.128/25", "eth1"), RouteFacts("10.0.0.0/25", "eth2"), RouteFacts("192.168.0.0/16", "eth3"),
+              RouteFacts("192.168.122.9/24", "eth4"))
+    assert [r.dev for r in overlapping(routes, "192.168.122.0/24", "virbr0")] == ["eth1", "eth4"]
+    links = {name: LinkFacts(name, i, None, True, "UP", "52:54:00:00:00:0%d" % i, addresses=addresses)
+             for i, (name, addresses) in enumerate([
+                 ("virbr0", ("192.168.122.1/24",)), ("eth1", ("10.0.0.2/24", "192.168.122.50/24", "fe80::1/64")),
+                 ("a0", ("192.168.122.9/32",)), ("eth2", ("192.168.123.1/24",))])}
+    assert addresses_inside(links, "192.168.122.0/24", "virbr0") == [("a0", "192.168.122.9/32"), ("eth1", "192.168.122.50/24")]
