@@ -174,7 +174,7 @@ def test_legacy_jumps_that_return_do_not_touch_guests(data):
 
 def test_dnat_before_routing_does_not_stop_the_masquerade(data):
     """NAT binds once per hook: a prerouting DNAT leaves the postrouting masquerade to run."""
-    dnat = "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -i virbr0 -p tcp --dport 443 -j DNAT --to-destination 10.213.2.1\nCOMMIT\n"
+    dnat = "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -i virbr0 -p tcp -m tcp --dport 443 -j DNAT --to-destination 10.213.2.1\nCOMMIT\n"
     outcome = model(data, "libvirt11-nftables", iptables_extra=dnat).masquerade("default")
     assert outcome.ok, outcome.failure
 

@@ -206,11 +206,17 @@ def test_evidence_of_a_ping_and_of_a_route_problem():
 def test_nat_that_is_not_a_masquerade():
     snat = ipt("*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -s 192.168.122.0/24 -j SNAT --to-source 10.213.2.2\nCOMMIT\n")
     assert model(snat).masquerade("default").ok
-    redirect = ipt("*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -p tcp -j REDIRECT\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n")
+    redirect = ipt("*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -p icmp -j REDIRECT\nCOMMIT\n")
     outcome = model(redirect).masquerade("default")
-    assert outcome.failure == ("guest traffic to the outside (tcp 443): redirect by iptables-nft table nat chain POSTROUTING: "
-                               "rule 1 (-A POSTROUTING -p tcp -j REDIRECT) instead of masquerading")
-    assert outcome.fix == ""
+    assert outcome.failure == ("guest traffic to the outside (icmp): redirect by iptables-nft table nat chain POSTROUTING: "
+                               "rule 1 (-A POSTROUTING -p icmp -j REDIRECT) instead of masquerading")
+    assert outcome.fix == RESTART  # for the other packets, which nothing masquerades
+    dnat = ipt("*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+               "-A PREROUTING -i virbr0 -p tcp -m tcp --dport 443 -j DNAT --to-destination 10.0.0.8:3128\nCOMMIT\n")
+    outcome = model(dnat).masquerade("default")
+    assert outcome.failure == ("guest traffic to the outside (icmp): nothing masquerades it: no NAT rule for "
+                               "192.168.122.0/24 on the way out (NET-11)")  # and not "dnat ... instead of masquerading"
+    assert model(dnat + ipt("*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n")).masquerade("default").ok
 
 
 def test_nothing_masquerades_and_a_dropped_packet_is_left_to_path_03():

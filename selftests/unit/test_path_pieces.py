@@ -234,6 +234,6 @@ def test_routes_and_addresses_of_other_interfaces_inside_the_subnet():
     assert [r.dev for r in overlapping(routes, "192.168.122.0/24", "virbr0")] == ["eth1", "eth4"]
     links = {name: LinkFacts(name, i, None, True, "UP", "52:54:00:00:00:0%d" % i, addresses=addresses)
              for i, (name, addresses) in enumerate([
-                 ("virbr0", ("192.168.122.1/24",)), ("eth1", ("10.0.0.2/24", "192.168.122.50/24", "fe80::1/64")),
-                 ("a0", ("192.168.122.9/32",)), ("eth2", ("192.168.123.1/24",))])}
-    assert addresses_inside(links, "192.168.122.0/24", "virbr0") == [("a0", "192.168.122.9/32"), ("eth1", "192.168.122.50/24")]
+                 ("wg0", ("192.168.122.9/32",)), ("virbr0", ("192.168.122.1/24",)),
+                 ("eth1", ("10.0.0.2/24", "192.168.122.50/24", "fe80::1/64")), ("eth2", ("192.168.123.1/24",))])}
+    assert addresses_inside(links, "192.168.122.0/24", "virbr0") == [("eth1", "192.168.122.50/24"), ("wg0", "192.168.122.9/32")]

@@ -52,7 +52,8 @@ class Trip:
 
     @property
     def nat(self) -> ChainVerdict | None:
-        return next((h.nat for h in self.hooks if h.nat), None)
+        """The NAT bound on the way out (a masquerade or SNAT); a DNAT before routing is not it."""
+        return next((h.nat for h in self.hooks if h.hook == "postrouting" and h.nat), None)
 
     def steps(self) -> list[Step]:
         return [s for h in self.hooks for c in h.chains for s in c.steps]
