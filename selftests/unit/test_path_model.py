@@ -276,6 +276,11 @@ def test_legacy_touches_name_each_rule_and_packet_once():
                        f"{accept} (replies to guests (tcp 443))", f"{accept} (replies to guests (udp 53))"]
     assert notes == ["assumed: iptables-legacy table filter chain INPUT: rule 1 (-A INPUT -m mark --mark 0x1 -j DROP): "
                      "matches on -m mark --mark 0x1, which the model does not know: taken as not matching"]
+    policy = ipt("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -j ACCEPT\nCOMMIT\n", "iptables-legacy")
+    assert model(policy).legacy_touches() == ([
+        "iptables-legacy table filter chain INPUT: policy drop (a guest's DHCP request (udp 67))",
+        "iptables-legacy table filter chain INPUT: policy drop (a guest's DNS question (udp 53))",
+        "iptables-legacy table filter chain INPUT: rule 1 (-A INPUT -p tcp -j ACCEPT) -> accept (a guest's DNS question (tcp 53))"], [])
 
 
 def test_an_outcome_says_each_note_and_fix_once():
