@@ -72,6 +72,21 @@ def test_each_packet_is_what_a_rule_sees(rule, expected):
     assert passing(rule) == expected
 
 
+def test_interfaces_of_forwarded_packets_once_routed():
+    """In the forward chain the route out is known: guest traffic leaves by the uplink, replies by the bridge."""
+    def forwarded(rule):
+        tables = tuple(tables_from_iptables_save(f"*filter\n:FORWARD DROP [0:0]\n-A FORWARD {rule} -j ACCEPT\nCOMMIT\n"))
+        return [p.what for p in pk.outbound(NET) + pk.replies(NET) if not walk_hook(tables, "forward", p).dropped_by]
+    assert forwarded("-i virbr0 -o uplink0") == OUT
+    assert forwarded("-i uplink0 -o virbr0") == BACK
+
+
+def test_only_pings_and_their_replies_have_an_icmp_type():
+    assert [p.icmp_type for p in pk.outbound(NET)] == ["echo-request", None, None]
+    assert [p.icmp_type for p in pk.replies(NET)] == ["echo-reply", None, None]
+    assert {p.icmp_type for p in pk.dhcp(NET) + pk.dns(NET)} == {None}
+
+
 def test_the_hooks_each_packet_meets():
     assert {p.what: p.hooks for p in every_packet()} == {
         DHCP_REQUEST: ("prerouting", "input"), DHCP_REPLY: ("output", "postrouting"),

@@ -64,7 +64,7 @@ def dhcp(net: Network) -> list[Packet]:
                      "udp", 68, 67, pkttype="broadcast", daddr_type="broadcast", saddr_type="unspec",
                      accept=(("iif", net.bridge), ("l4proto", "udp"), ("dport", 67)))
     reply = Packet("the host's DHCP reply (udp 68)", LOCAL_OUT, None, net.bridge, net.gateway, net.guest,
-                   "udp", 67, 68, daddr_type="unicast", saddr_type="local",
+                   "udp", 67, 68, saddr_type="local",
                    accept=(("oif", net.bridge), ("l4proto", "udp"), ("dport", 68)))
     return [request, reply]
 
