@@ -1,6 +1,14 @@
 """Firewall facts from rulesets recorded on the lab host (iptables backend, firewalld's
 nftables table) and from the table libvirt 10+'s nftables backend installs."""
+import json
+
+import pytest
+
+from virtnat.errors import FactError
+from virtnat.facts import iptables, nft
 from virtnat.facts.firewall import firewall_facts
+from virtnat.facts.iptables import Rule
+from virtnat.facts.model import FirewallFacts
 
 SUBNET = "192.168.122.0/24"
 ALL_ROLES = {"input", "output", "forward_in", "forward_out"}
@@ -74,3 +82,195 @@ COMMIT
     fw = firewall_facts(text, None)
     assert fw.masquerade_sources == {SUBNET}
     assert fw.bridge_rules["virbr0"] == ALL_ROLES
+
+
+# iptables-save, one libvirt-like ruleset of each kind at a time.
+
+def filter_save(*rules, chains=("INPUT", "FORWARD", "OUTPUT")):
+    return "*filter\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in chains) + "".join(r + "\n" for r in rules) + "COMMIT\n"
+
+
+def test_rules_keep_the_hook_they_hang_off_and_their_fields():
+    text = filter_save("-A INPUT -j A", "-A A -j B", "-A B -g A", "-A C -j ACCEPT",
+                       "-A FORWARD --in-interface virbr0 --source 10.0.0.0/8 --destination 10.1.0.0/16 --out-interface eth0 -j ACCEPT",
+                       chains=("INPUT", "FORWARD", "OUTPUT", "A", "B", "C")) \
+        + "*mangle\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n" \
+        + "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -s 10.0.0.0/8 ! -d 10.0.0.0/8 -j MASQUERADE\nCOMMIT\n"
+    assert iptables.rules_from_iptables_save(text) == [
+        Rule("filter", "INPUT", "INPUT", verdict="A"),
+        Rule("filter", "INPUT", "A", verdict="B"),
+        Rule("filter", "INPUT", "B", verdict="A"),
+        Rule("filter", "FORWARD", "FORWARD", iif="virbr0", oif="eth0", saddr="10.0.0.0/8", daddr="10.1.0.0/16",
+             verdict="ACCEPT"),
+        Rule("nat", "POSTROUTING", "POSTROUTING", saddr="10.0.0.0/8", daddr="10.0.0.0/8", daddr_negated=True,
+             verdict="MASQUERADE"),
+    ]
+
+
+def test_a_jump_to_a_chain_that_does_not_exist_reaches_nothing():
+    text = filter_save("-A INPUT -j GONE", "-A INPUT -i x -j ACCEPT")
+    assert [r.verdict for r in iptables.rules_from_iptables_save(text)] == ["GONE", "ACCEPT"]
+
+
+def test_a_negation_before_another_option_does_not_negate_the_destination():
+    text = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING ! -o lo -d 10.0.0.1 -j MASQUERADE\nCOMMIT\n"
+    [rule] = iptables.rules_from_iptables_save(text)
+    assert (rule.daddr, rule.daddr_negated) == ("10.0.0.1", False)
+    text = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -s 10.0.0.0/8 -d\nCOMMIT\n"
+    [rule] = iptables.rules_from_iptables_save(text)
+    assert (rule.saddr, rule.daddr, rule.daddr_negated) == ("10.0.0.0/8", None, False)
+
+
+def test_reachable_lists_each_chain_once_through_loops():
+    graph = {"start": ["a", "b"], "a": ["b", "start"], "b": ["missing", "a"]}
+    assert sorted(iptables.reachable("start", graph.get)) == ["a", "b", "start"]
+    assert iptables.reachable("missing", graph.get) == []
+
+
+def test_firewalld_iptables_zones_first_wins_and_needs_an_interface_and_a_zone_chain():
+    text = filter_save("-A INPUT_ZONES -i virbr0 -j IN_libvirt", "-A INPUT_ZONES -i virbr0 -g IN_public",
+                       "-A INPUT_ZONES -i eth0 -g FWD_public", "-A INPUT_ZONES -g IN_public", "-A INPUT_ZONES -i eth1",
+                       chains=("INPUT", "INPUT_ZONES"))
+    assert iptables.firewalld_zones_iptables(text) == {"virbr0": "libvirt"}
+    assert iptables.firewalld_zones_iptables("*nat\n:INPUT_ZONES - [0:0]\n-A INPUT_ZONES -i x -g IN_a\nCOMMIT\n") == {}
+
+
+# nft -j list ruleset
+
+def nft_json(*objects):
+    return json.dumps({"nftables": [{"metainfo": {"version": "1.0.6"}}, *objects]})
+
+
+def libvirt_table(*chains_and_rules, family="ip", table="libvirt_network"):
+    out = [{"table": {"family": family, "name": table}}]
+    for name, hook, exprs in chains_and_rules:
+        out.append({"chain": {"family": family, "table": table, "name": name, **({"hook": hook} if hook else {})}})
+        out += [{"rule": {"family": family, "table": table, "chain": name, "expr": e}} for e in exprs]
+    return out
+
+
+def meta(key, value, op="=="):
+    return {"match": {"op": op, "left": {"meta": {"key": key}}, "right": value}}
+
+
+def addr(field, value, op="=="):
+    return {"match": {"op": op, "left": {"payload": {"protocol": "ip", "field": field}}, "right": value}}
+
+
+PREFIX = {"prefix": {"addr": "192.168.122.0", "len": 24}}
+
+
+def test_load_ruleset():
+    assert nft.load_ruleset("") == []
+    assert nft.load_ruleset("[]") == []
+    assert nft.load_ruleset('{"other": 1}') == []
+    assert nft.load_ruleset(nft_json({"table": {"family": "ip", "name": "t"}}))[1] == {"table": {"family": "ip", "name": "t"}}
+    with pytest.raises(FactError) as err:
+        nft.load_ruleset("{nope")
+    assert str(err.value) == "nft -j list ruleset: not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+
+
+def test_libvirt_nft_rules_by_hook_with_their_fields():
+    ruleset = json.loads(nft_json(*libvirt_table(
+        ("forward", "forward", [[{"counter": {}}, {"jump": {"target": "guest_output"}}]]),
+        ("guest_output", None, [[meta("iif", "virbr0"), addr("saddr", PREFIX), {"accept": None}],
+                                [meta("iifname", "virbr0"), {"reject": {"type": "icmp"}}]]),
+        ("unused", None, [[{"drop": None}]]),
+        ("input", "input", [[meta("oifname", "virbr0"), {"goto": {"target": "gone"}}]]),
+        ("output", "output", [[meta("oif", "virbr0"), {"drop": None}]]),
+        ("pre", "prerouting", [[addr("daddr", "10.0.0.1"), {"snat": {"addr": "10.0.0.2"}}]]),
+        ("guest_nat", "postrouting", [[addr("saddr", PREFIX), addr("daddr", PREFIX, "!="), {"masquerade": None}],
+                                      [addr("daddr", ["10.0.0.1"]), {"return": None}]]),
+    ), *libvirt_table(("forward", "forward", [[{"drop": None}]]), table="other")))["nftables"]
+    assert nft.libvirt_rules(ruleset) == [
+        Rule("filter", "FORWARD", "forward", verdict="guest_output"),
+        Rule("filter", "FORWARD", "guest_output", iif="virbr0", saddr="192.168.122.0/24", verdict="ACCEPT"),
+        Rule("filter", "FORWARD", "guest_output", iif="virbr0", verdict="REJECT"),
+        Rule("filter", "INPUT", "input", oif="virbr0", verdict="gone"),
+        Rule("filter", "OUTPUT", "output", oif="virbr0", verdict="DROP"),
+        Rule("nat", "PREROUTING", "pre", daddr="10.0.0.1", verdict="SNAT"),
+        Rule("nat", "POSTROUTING", "guest_nat", saddr="192.168.122.0/24", daddr="192.168.122.0/24",
+             daddr_negated=True, verdict="MASQUERADE"),
+        Rule("nat", "POSTROUTING", "guest_nat", daddr=None, verdict="RETURN"),
+    ]
+    assert nft.tables(ruleset) == {("ip", "libvirt_network"), ("ip", "other")}
+
+
+def firewalld(chain, *rules):
+    return libvirt_table((chain, None, list(rules)), family="inet", table="firewalld")
+
+
+def test_firewalld_nft_zones_of_firewalld_1_and_2():
+    v1 = firewalld("filter_INPUT_ZONES", [meta("iifname", "virbr0"), {"goto": {"target": "filter_IN_libvirt"}}],
+                   [meta("iifname", "virbr0"), {"goto": {"target": "filter_IN_public"}}],
+                   [{"goto": {"target": "filter_IN_public"}}])
+    assert nft.firewalld_zones(json.loads(nft_json(*v1))["nftables"]) == {"virbr0": "libvirt"}
+    v2 = firewalld("filter_INPUT_POLICIES", [meta("iifname", "eth0"), {"jump": {"target": "filter_IN_policy_allow-host-ipv6"}}],
+                   [meta("iifname", "eth0"), {"jump": {"target": "filter_IN_public"}}],
+                   [meta("iifname", "eth1"), {"accept": None}],
+                   [meta("iifname", "virbr0"), {"jump": {"target": "filter_IN_libvirt"}}])
+    assert nft.firewalld_zones(json.loads(nft_json(*v2))["nftables"]) == {"eth0": "public", "virbr0": "libvirt"}
+    other = firewalld("filter_FWD_ZONES", [meta("iifname", "virbr0"), {"goto": {"target": "filter_IN_libvirt"}}])
+    assert nft.firewalld_zones(json.loads(nft_json(*other))["nftables"]) == {}
+
+
+# FirewallFacts: which rules make a role and a masquerade, which backend
+
+def roles_of(*rules, chains=("INPUT", "FORWARD", "OUTPUT")):
+    return firewall_facts(filter_save(*rules, chains=chains), None).bridge_rules
+
+
+def test_each_role_needs_its_own_accepting_rule():
+    assert roles_of("-A INPUT -i virbr0 -j ACCEPT") == {"virbr0": {"input"}}
+    assert roles_of("-A OUTPUT -o virbr0 -j ACCEPT") == {"virbr0": {"output"}}
+    assert roles_of("-A FORWARD -i virbr0 -s 10.0.0.0/8 -j ACCEPT") == {"virbr0": {"forward_out"}}
+    assert roles_of("-A FORWARD -o virbr0 -d 10.0.0.0/8 -j ACCEPT") == {"virbr0": {"forward_in"}}
+    assert roles_of("-A INPUT -o virbr0 -j ACCEPT", "-A OUTPUT -i virbr0 -j ACCEPT",
+                    "-A FORWARD -i virbr0 -j ACCEPT", "-A FORWARD -o virbr0 -j ACCEPT",
+                    "-A FORWARD -i virbr0 -s 10.0.0.0/8 -o eth0 -j ACCEPT",
+                    "-A FORWARD -o virbr0 -d 10.0.0.0/8 -i eth0 -j ACCEPT",
+                    "-A INPUT -i virbr0 -j RETURN", "-A INPUT -i virbr0 -j LOG") == {}
+    assert firewall_facts("*nat\n:INPUT ACCEPT [0:0]\n-A INPUT -i virbr0 -j ACCEPT\nCOMMIT\n", None).bridge_rules == {}
+
+
+def test_roles_of_two_bridges():
+    assert roles_of("-A INPUT -i virbr0 -j ACCEPT", "-A OUTPUT -o virbr1 -j ACCEPT", "-A OUTPUT -o virbr0 -j ACCEPT") == {
+        "virbr0": {"input", "output"}, "virbr1": {"output"}}
+
+
+def masquerade_of(*rules):
+    text = "*nat\n:POSTROUTING ACCEPT [0:0]\n:PREROUTING ACCEPT [0:0]\n" + "".join(r + "\n" for r in rules) + "COMMIT\n"
+    return firewall_facts(text, None).masquerade_sources
+
+
+def test_masquerade_counts_when_leaving_its_own_subnet_or_going_anywhere():
+    assert masquerade_of("-A POSTROUTING -s 10.0.0.0/8 -j MASQUERADE") == {"10.0.0.0/8"}
+    assert masquerade_of("-A POSTROUTING -s 10.0.0.0/8 ! -d 10.0.0.0/8 -j MASQUERADE",
+                         "-A POSTROUTING -s 10.1.0.0/16 -j MASQUERADE") == {"10.0.0.0/8", "10.1.0.0/16"}
+    assert masquerade_of("-A POSTROUTING -s 10.0.0.0/8 -d 10.0.0.0/8 -j MASQUERADE",
+                         "-A POSTROUTING -s 10.0.0.0/8 ! -d 10.9.0.0/16 -j MASQUERADE",
+                         "-A POSTROUTING -s 10.0.0.0/8 -j SNAT --to-source 1.2.3.4",
+                         "-A POSTROUTING -j MASQUERADE",
+                         "-A PREROUTING -s 10.0.0.0/8 -j MASQUERADE") == frozenset()
+
+
+def test_backend_is_where_libvirts_rules_are():
+    libvirt_chain = filter_save("-A INPUT -j LIBVIRT_INP", "-A LIBVIRT_INP -i virbr0 -j ACCEPT",
+                                chains=("INPUT", "LIBVIRT_INP"))
+    assert firewall_facts(libvirt_chain, None).backend == "iptables"
+    assert firewall_facts(filter_save("-A INPUT -i virbr0 -j ACCEPT"), None).backend is None
+    nft_table = nft_json(*libvirt_table(("forward", "forward", [])))
+    assert firewall_facts(libvirt_chain, nft_table).backend == "nftables"
+    assert firewall_facts(None, nft_json(*libvirt_table(("forward", "forward", []), family="inet"))).backend is None
+    assert firewall_facts(None, None) == FirewallFacts(None, frozenset(), {}, {}, (), ())
+
+
+def test_nft_rules_count_beside_iptables_ones_and_nft_zones_win():
+    ipt = filter_save("-A INPUT -i virbr0 -j ACCEPT", "-A INPUT_ZONES -i virbr0 -g IN_public",
+                      "-A INPUT_ZONES -i eth0 -g IN_public", chains=("INPUT", "INPUT_ZONES"))
+    ruleset = nft_json(*libvirt_table(("fwd", "forward", [[meta("oif", "virbr0"), addr("daddr", PREFIX), {"accept": None}]])),
+                       *firewalld("filter_INPUT_ZONES", [meta("iifname", "virbr0"), {"goto": {"target": "filter_IN_libvirt"}}]))
+    fw = firewall_facts(ipt, ruleset, ("legacy: could not be read",))
+    assert fw.bridge_rules == {"virbr0": {"input", "forward_in"}}
+    assert fw.zones == {"virbr0": "libvirt", "eth0": "public"}
+    assert fw.problems == ("legacy: could not be read",)
