@@ -1,5 +1,7 @@
 """`nft -j list ruleset` expressions one at a time: what each becomes in a rule, and the text
 that names it in a message. Each snippet is the JSON nft 1.0 prints for the rule in its comment."""
+import pytest
+
 from virtnat.facts.ruleset import Match, Verdict
 from virtnat.facts.ruleset_nft import tables_from_nft
 
@@ -182,3 +184,173 @@ def test_skipped_tables_and_their_chains_and_rules_are_left_out():
     [table] = tables_from_nft(objects, skip={("ip", "filter")})
     assert (table.family, table.name, list(table.chains)) == ("inet", "t", ["c"])
     assert (table.chains["c"].hook, table.chains["c"].policy, table.chains["c"].priority) == (None, "accept", 0)
+
+
+def meta(key):
+    return {"meta": {"key": key}}
+
+
+def test_ipv6_and_arp_headers_never_match_ipv4():
+    # ip6 saddr ::1 drop; icmpv6 type 1 drop; arp operation 1 drop
+    for proto, fld, value, text in (("ip6", "saddr", "::1", 'ip6 saddr "::1"'), ("icmpv6", "type", 1, "icmpv6 type 1"),
+                                    ("arp", "operation", 1, "arp operation 1")):
+        found = rule(match(payload(proto, fld), value, "!="), {"drop": None})
+        assert found.matches == (Match("nfproto", ("ipv6",), text=text.replace(fld + " ", fld + " != ")),)
+
+
+def test_meta_keys_the_model_knows():
+    # meta l4proto 6; iifname "virbr0"; oif "eth0"; meta nfproto ipv4; meta pkttype { broadcast }; meta protocol ip
+    cases = [("l4proto", 6, Match("l4proto", ("tcp",), False, "meta l4proto 6")),
+             ("l4proto", "17", Match("l4proto", ("udp",), False, 'meta l4proto "17"')),
+             ("l4proto", 1, Match("l4proto", ("icmp",), False, "meta l4proto 1")),
+             ("l4proto", "GRE", Match("l4proto", ("gre",), False, 'meta l4proto "GRE"')),
+             ("iifname", "virbr0", Match("iif", ("virbr0",), False, 'meta iifname "virbr0"')),
+             ("iif", "virbr0", Match("iif", ("virbr0",), False, 'meta iif "virbr0"')),
+             ("oifname", "Eth0", Match("oif", ("Eth0",), False, 'meta oifname "Eth0"')),
+             ("oif", "eth0", Match("oif", ("eth0",), False, 'meta oif "eth0"')),
+             ("nfproto", "IPv4", Match("nfproto", ("ipv4",), False, 'meta nfproto "IPv4"')),
+             ("pkttype", {"set": "Broadcast"}, Match("pkttype", ("broadcast",), False, 'meta pkttype { "Broadcast" }')),
+             ("protocol", "IP", Match("ethertype", ("IP",), False, 'meta protocol "IP"'))]
+    for key, value, expected in cases:
+        assert rule(match(meta(key), value), {"accept": None}).matches == (expected,), key
+    assert rule(match(meta("mark"), 1), {"accept": None}).matches == (Match("unknown", text="meta mark 1"),)
+
+
+def test_header_fields_the_model_knows():
+    # ip saddr/daddr, ip protocol, {tcp,udp,sctp,dccp,udplite} sport/dport
+    assert rule(match(payload("ip", "saddr"), "10.0.0.1"), {"accept": None}).matches == (
+        Match("saddr", ("10.0.0.1",), False, 'ip saddr "10.0.0.1"'),)
+    assert rule(match(payload("ip", "daddr"), "10.0.0.1", "!="), {"accept": None}).matches == (
+        Match("daddr", ("10.0.0.1",), True, 'ip daddr != "10.0.0.1"'),)
+    assert rule(match(payload("ip", "protocol"), "TCP"), {"accept": None}).matches == (
+        Match("l4proto", ("tcp",), False, 'ip protocol "TCP"'),)
+    for proto in ("tcp", "udp", "sctp", "dccp", "udplite"):
+        assert rule(match(payload(proto, "sport"), 5), {"accept": None}).matches == (
+            Match("l4proto", (proto,), text=proto), Match("sport", (5,), False, f"{proto} sport 5"))
+    for proto, fld in (("tcp", "flags"), ("udp", "length"), ("icmp", "code"), ("ip", "dscp"), ("ether", "saddr")):
+        assert rule(match(payload(proto, fld), 1), {"accept": None}).matches == (
+            Match("unknown", text=f"{proto} {fld} 1"),)
+
+
+def test_fib_daddr_alone_is_the_address_type_and_no_flags_is_unknown():
+    # fib daddr type local accept; a fib with no flags
+    assert rule(match({"fib": {"result": "type", "flags": ["daddr"]}}, "LOCAL"), {"accept": None}).matches == (
+        Match("daddr_type", ("local",), False, 'fib daddr type "LOCAL"'),)
+    assert rule(match({"fib": {"result": "type"}}, "local"), {"accept": None}).matches == (
+        Match("unknown", text='fib  type "local"'),)
+    assert rule(match({"fib": {"result": "type", "flags": ["saddr"]}}, "local"), {"accept": None}).matches == (
+        Match("unknown", text='fib saddr type "local"'),)
+
+
+def test_ct_state_in_a_list_is_lowercased():
+    # ct state { established, related } accept, as nft -j prints it: a list
+    found = rule(match({"ct": {"key": "state"}}, ["ESTABLISHED", "related"], "in"), {"accept": None})
+    assert found.matches == (Match("ct_state", ("established", "related"), False, 'ct state "ESTABLISHED","related"'),)
+
+
+def test_named_sets_and_maps_of_this_table_only():
+    # ip saddr @allowed accept, where @allowed is a set of prefixes, ranges and addresses
+    elems = [{"prefix": {"addr": "10.0.0.0", "len": 8}}, {"range": ["10.1.0.1", "10.1.0.9"]}, "10.2.0.1"]
+    found = rule(match(payload("ip", "saddr"), "@allowed"), {"accept": None}, sets=[("allowed", elems)])
+    assert found.matches == (Match("saddr", ("10.0.0.0/8", ("10.1.0.1", "10.1.0.9"), "10.2.0.1"), False, "ip saddr @allowed"),)
+    objects = [{"table": {"family": "inet", "name": "t"}},
+               {"map": {"family": "inet", "table": "t", "name": "m", "elem": [["virbr0", {"accept": None}]]}},
+               {"set": {"family": "ip", "table": "t", "name": "s", "elem": ["10.0.0.1"]}},
+               {"set": {"family": "inet", "table": "u", "name": "s", "elem": ["10.0.0.2"]}},
+               {"chain": {"family": "inet", "table": "t", "name": "c"}},
+               {"rule": {"family": "inet", "table": "t", "chain": "c", "expr": [
+                   {"vmap": {"key": meta("iifname"), "data": "@m"}}]}},
+               {"rule": {"family": "inet", "table": "t", "chain": "c", "expr": [
+                   match(payload("ip", "saddr"), "@s"), {"drop": None}]}}]
+    vmap, other = tables_from_nft(objects)[0].chains["c"].rules
+    assert vmap.verdict == Verdict("vmap", field="iif", mapping=(("virbr0", Verdict("accept")),))
+    assert vmap.text == "meta iifname vmap @m"
+    assert other.matches == (Match("unknown", text="ip saddr @s"),)
+
+
+def test_vmap_keys_in_sets_each_get_the_verdict():
+    # tcp dport vmap { 22 : accept, { 53, 67 } : drop, 80-90 : jump web }
+    data = {"set": [[22, {"accept": None}], [{"set": [53, 67]}, {"drop": None}],
+                    [{"range": [80, 90]}, {"jump": {"target": "web"}}]]}
+    found = rule({"vmap": {"key": payload("tcp", "dport"), "data": data}})
+    assert found.verdict == Verdict("vmap", field="dport", mapping=(
+        (22, Verdict("accept")), (53, Verdict("drop")), (67, Verdict("drop")), ((80, 90), Verdict("jump", "web"))))
+    assert found.matches == ()
+
+
+def test_vmap_on_each_field_the_model_walks():
+    for left, field in ((meta("iifname"), "iif"), (meta("oifname"), "oif"), (meta("l4proto"), "l4proto"),
+                        (payload("udp", "sport"), "sport"), (payload("ip", "saddr"), "saddr"),
+                        (payload("ip", "daddr"), "daddr")):
+        found = rule({"vmap": {"key": left, "data": {"set": [["x", {"drop": None}]]}}})
+        assert found.verdict == Verdict("vmap", field=field, mapping=(("x", Verdict("drop")),)), field
+    unknown = rule({"vmap": {"key": {"ct": {"key": "state"}}, "data": {"set": [["new", {"drop": None}]]}}})
+    assert unknown.verdict == Verdict("unknown", "vmap on ct state")
+
+
+def test_vmap_on_a_missing_set_or_not_a_list_is_unknown():
+    assert rule({"vmap": {"key": meta("iifname"), "data": "@gone"}}).verdict == Verdict("unknown", "vmap on meta iifname")
+    assert rule({"vmap": {"key": meta("iifname"), "data": {"set": {"x": 1}}}}).verdict == Verdict(
+        "unknown", "vmap on meta iifname")
+    # an entry whose key is no value the model can list is left out
+    found = rule({"vmap": {"key": meta("iifname"), "data": {"set": [[{"x": 1}, {"drop": None}], ["a", {"queue": {}}]]}}})
+    assert found.verdict == Verdict("vmap", field="iif", mapping=(("a", Verdict("unknown", "queue")),))
+
+
+@pytest.mark.parametrize("expr, verdict, text", [
+    ({"accept": None}, Verdict("accept"), "accept"),
+    ({"drop": None}, Verdict("drop"), "drop"),
+    ({"reject": {"type": "tcp reset"}}, Verdict("reject"), "reject"),
+    ({"return": None}, Verdict("return"), "return"),
+    ({"goto": {"target": "x"}}, Verdict("goto", "x"), "goto x"),
+    ({"masquerade": None}, Verdict("masquerade"), "masquerade"),
+    ({"snat": {"addr": "10.0.0.1"}}, Verdict("snat"), "snat"),
+    ({"dnat": {"addr": "10.0.0.1"}}, Verdict("dnat"), "dnat"),
+    ({"redirect": {"port": 53}}, Verdict("redirect"), "redirect"),
+])
+def test_verdicts_end_the_rule(expr, verdict, text):
+    found = rule({"counter": None}, expr, {"accept": None} if verdict.kind != "accept" else {"drop": None})
+    assert (found.verdict, found.text, found.matches) == (verdict, text, ())
+
+
+def test_continue_goes_on_to_the_next_statement():
+    found = rule({"continue": None}, {"drop": None})
+    assert (found.verdict, found.text) == (Verdict("drop"), "continue drop")
+
+
+def test_statements_that_say_nothing_about_the_packet_are_left_out():
+    # counter, log, limit, ..., as nft -j prints them, then accept
+    passive = [{"log": {"prefix": "x"}}, {"limit": {"rate": 1}}, {"quota": {"val": 1}}, {"ct helper": "ftp"},
+               {"ct timeout": "t"}, {"ct expectation": "e"}, {"set": {"op": "add"}}, {"mangle": {"key": 1}},
+               {"notrack": None}, {"meta": {"key": "mark"}}, {"dup": {"addr": "10.0.0.1"}}, {"synproxy": {}},
+               {"ct count": {"val": 1}}, {"secmark": "s"}, {"connlimit": {"val": 1}}, {"tproxy_mark": 1},
+               {"flow": {"op": "add"}}]
+    found = rule(*passive, {"accept": None})
+    assert (found.matches, found.verdict, found.text) == ((), Verdict("accept"), "accept")
+
+
+def test_an_unknown_statement_names_itself_with_its_value():
+    found = rule({"fwd": {"dev": "eth0"}}, {"numgen": 1}, {"accept": None})
+    assert found.matches == (Match("unknown", text='fwd {"dev":"eth0"}'), Match("unknown", text="numgen 1"))
+
+
+def test_chains_rules_and_tables_of_every_family():
+    objects = [{"table": {"family": "ip", "name": "a"}}, {"table": {"family": "inet", "name": "a"}},
+               {"rule": {"family": "ip", "table": "a", "chain": "early", "handle": 3, "expr": [{"drop": None}]}},
+               {"chain": {"family": "ip", "table": "a", "name": "early", "hook": "input", "type": "filter",
+                          "prio": -10, "policy": "drop"}},
+               {"chain": {"family": "inet", "table": "a", "name": "c", "hook": "output", "type": "route", "prio": "raw"}},
+               {"rule": {"family": "inet", "table": "a", "chain": "c", "expr": [{"accept": None}]}},
+               {"rule": {"family": "inet", "table": "a", "chain": "c", "expr": [{"drop": None}]}},
+               {"rule": {"family": "inet", "table": "a", "chain": "headless"}}]
+    ip, inet = tables_from_nft(objects)
+    assert (ip.family, ip.name, ip.source, ip.label) == ("ip", "a", "nftables", "table ip a")
+    early = ip.chains["early"]
+    assert (early.name, early.hook, early.type, early.priority, early.policy) == ("early", "input", "filter", -10, "drop")
+    assert [(r.position, r.handle, r.verdict.kind) for r in early.rules] == [(1, 3, "drop")]
+    c = inet.chains["c"]
+    assert (c.hook, c.type, c.priority, c.policy) == ("output", "route", 0, "accept")
+    assert [(r.position, r.handle, r.verdict.kind) for r in c.rules] == [(1, None, "accept"), (2, None, "drop")]
+    headless = inet.chains["headless"]
+    assert (headless.hook, headless.type, headless.priority, headless.policy) == (None, None, 0, "accept")
+    assert headless.rules[0].verdict == Verdict("continue") and headless.rules[0].text == ""
