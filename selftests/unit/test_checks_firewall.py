@@ -119,6 +119,7 @@ def test_libvirt_zone_without_firewalld_running_is_a_failure_that_says_so():
     with pytest.raises(pytest.fail.Exception) as err:
         checks.test_bridge_is_in_libvirt_zone(firewall(), system("libvirtd"), LIBVIRT, PROFILE)
     assert str(err.value) == "firewalld is not running (HOST-02), so virbr0 is in no zone"
+    assert err.value.pytrace is False
 
 
 @pytest.mark.parametrize("zones, message", [
@@ -129,6 +130,23 @@ def test_libvirt_zone_wrong_or_none(zones, message):
     with pytest.raises(AssertionError) as err:
         checks.test_bridge_is_in_libvirt_zone(firewall(zones=zones), WITH_FIREWALLD, LIBVIRT, PROFILE)
     assert str(err.value).splitlines()[0] == message
+
+
+INACTIVE = LibvirtFacts("qemu:///system", "11.0.0", {"default": NetworkFacts(
+    "default", False, True, True, "nat", "virbr0", True, "192.168.122.1/24")}, (), ())
+
+
+@pytest.mark.parametrize("check", [checks.test_masquerade_is_in_place, checks.test_filter_rules_are_in_place])
+def test_an_inactive_network_fails_before_its_rules_are_looked_at(check):
+    with pytest.raises(pytest.fail.Exception) as err:
+        check(firewall(), WITH_FIREWALLD, INACTIVE, PROFILE, notes()[1])
+    assert str(err.value) == "network 'default' is inactive (NET-02), so nothing of it runs"
+
+
+def test_an_inactive_network_fails_the_zone_check():
+    with pytest.raises(pytest.fail.Exception) as err:
+        checks.test_bridge_is_in_libvirt_zone(firewall(), WITH_FIREWALLD, INACTIVE, PROFILE)
+    assert str(err.value) == "network 'default' is inactive (NET-02), so nothing of it runs"
 
 
 # NET-16

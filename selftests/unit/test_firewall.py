@@ -107,6 +107,13 @@ def test_rules_keep_the_hook_they_hang_off_and_their_fields():
     ]
 
 
+def test_a_negated_destination_first_in_the_rule_and_a_chain_reached_by_goto_only():
+    text = filter_save("-A INPUT -g A", "-A A ! -d 10.0.0.1 -j ACCEPT", chains=("INPUT", "A"))
+    assert iptables.rules_from_iptables_save(text) == [
+        Rule("filter", "INPUT", "INPUT", verdict="A"),
+        Rule("filter", "INPUT", "A", daddr="10.0.0.1", daddr_negated=True, verdict="ACCEPT")]
+
+
 def test_a_jump_to_a_chain_that_does_not_exist_reaches_nothing():
     text = filter_save("-A INPUT -j GONE", "-A INPUT -i x -j ACCEPT")
     assert [r.verdict for r in iptables.rules_from_iptables_save(text)] == ["GONE", "ACCEPT"]
@@ -180,7 +187,8 @@ def test_libvirt_nft_rules_by_hook_with_their_fields():
         ("output", "output", [[meta("oif", "virbr0"), {"drop": None}]]),
         ("pre", "prerouting", [[addr("daddr", "10.0.0.1"), {"snat": {"addr": "10.0.0.2"}}]]),
         ("guest_nat", "postrouting", [[addr("saddr", PREFIX), addr("daddr", PREFIX, "!="), {"masquerade": None}],
-                                      [addr("daddr", ["10.0.0.1"]), {"return": None}]]),
+                                      [addr("saddr", {"set": ["10.0.0.1"]}), addr("daddr", ["10.0.0.1"]),
+                                       {"return": None}]]),
     ), *libvirt_table(("forward", "forward", [[{"drop": None}]]), table="other")))["nftables"]
     assert nft.libvirt_rules(ruleset) == [
         Rule("filter", "FORWARD", "forward", verdict="guest_output"),
@@ -191,7 +199,7 @@ def test_libvirt_nft_rules_by_hook_with_their_fields():
         Rule("nat", "PREROUTING", "pre", daddr="10.0.0.1", verdict="SNAT"),
         Rule("nat", "POSTROUTING", "guest_nat", saddr="192.168.122.0/24", daddr="192.168.122.0/24",
              daddr_negated=True, verdict="MASQUERADE"),
-        Rule("nat", "POSTROUTING", "guest_nat", daddr=None, verdict="RETURN"),
+        Rule("nat", "POSTROUTING", "guest_nat", saddr=None, daddr=None, verdict="RETURN"),
     ]
     assert nft.tables(ruleset) == {("ip", "libvirt_network"), ("ip", "other")}
 

@@ -47,7 +47,7 @@ def _option(tokens: list[str], *names: str) -> tuple[str | None, bool]:
     """Value of the first of names in tokens and whether a '!' precedes it."""
     for i, tok in enumerate(tokens):
         if tok in names and i + 1 < len(tokens):
-            return tokens[i + 1], i > 0 and tokens[i - 1] == "!"
+            return tokens[i + 1], tokens[i - 1:i] == ["!"]
     return None, False
 
 

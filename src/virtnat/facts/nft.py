@@ -64,7 +64,7 @@ def _rule(table: str, hook: str, chain: str, exprs: list[dict]) -> Rule:
     fields: dict = {}
     for expr in exprs:
         if "match" in expr:
-            left, right, op = expr["match"]["left"], expr["match"]["right"], expr["match"].get("op", "==")
+            left, right = expr["match"]["left"], expr["match"]["right"]
             key = left.get("meta", {}).get("key") or left.get("payload", {}).get("field")
             if key in ("iifname", "iif"):  # libvirt 10+ matches by index (iif), nft prints the name
                 fields["iif"] = right
@@ -74,7 +74,7 @@ def _rule(table: str, hook: str, chain: str, exprs: list[dict]) -> Rule:
                 fields["saddr"] = _prefix(right)
             elif key == "daddr":
                 fields["daddr"] = _prefix(right)
-                fields["daddr_negated"] = op == "!="
+                fields["daddr_negated"] = expr["match"].get("op") == "!="
         else:
             for verb in VERDICTS:
                 if verb in expr:
