@@ -132,6 +132,7 @@ def test_reachable_lists_each_chain_once_through_loops():
     graph = {"start": ["a", "b"], "a": ["b", "start"], "b": ["missing", "a"]}
     assert sorted(iptables.reachable("start", graph.get)) == ["a", "b", "start"]
     assert iptables.reachable("missing", graph.get) == []
+    assert sorted(iptables.reachable("start", {"start": ["c", "missing", "start"], "c": []}.get)) == ["c", "start"]
 
 
 def test_firewalld_iptables_zones_first_wins_and_needs_an_interface_and_a_zone_chain():
@@ -282,3 +283,13 @@ def test_nft_rules_count_beside_iptables_ones_and_nft_zones_win():
     assert fw.bridge_rules == {"virbr0": {"input", "forward_in"}}
     assert fw.zones == {"virbr0": "libvirt", "eth0": "public"}
     assert fw.problems == ("legacy: could not be read",)
+
+
+def test_every_netfilters_tables_are_kept():
+    legacy = "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n"
+    ruleset = nft_json(*libvirt_table(("forward", "forward", [])))
+    fw = firewall_facts(filter_save(), ruleset, legacy_save=legacy)
+    assert [t.label for t in fw.tables] == ["iptables-legacy table filter", "table ip libvirt_network"]
+    fw = firewall_facts("# (nf_tables)\n" + filter_save(), ruleset, legacy_save=legacy)
+    assert [t.label for t in fw.tables] == [
+        "iptables-nft table filter", "table ip libvirt_network", "iptables-legacy table filter"]

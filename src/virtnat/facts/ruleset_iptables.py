@@ -44,7 +44,7 @@ def _ports(value: str) -> tuple:
 
 
 def _values(field: str, value: str) -> tuple:
-    if field in ("dport", "sport", "port"):
+    if field in ("dport", "sport"):
         try:
             return _ports(value)
         except ValueError:
