@@ -29,9 +29,9 @@ def test_addresses_interfaces_and_their_long_names():
         Match("daddr", ("192.168.122.1/32",), False, "-d 192.168.122.1/32"),
         Match("iif", ("virbr0",), False, "-i virbr0"),
         Match("oif", ("eth0",), False, "-o eth0"))
-    assert matches("--source 10.0.0.1,10.0.0.2 --destination 10.0.0.3 --in-interface a --out-interface b") == (
+    assert matches("--source 10.0.0.1,10.0.0.2 --destination 10.0.0.3,10.0.0.4 --in-interface a --out-interface b") == (
         Match("saddr", ("10.0.0.1", "10.0.0.2"), False, "--source 10.0.0.1,10.0.0.2"),
-        Match("daddr", ("10.0.0.3",), False, "--destination 10.0.0.3"),
+        Match("daddr", ("10.0.0.3", "10.0.0.4"), False, "--destination 10.0.0.3,10.0.0.4"),
         Match("iif", ("a",), False, "--in-interface a"),
         Match("oif", ("b",), False, "--out-interface b"))
 
@@ -100,6 +100,10 @@ def test_a_comment_says_nothing_about_the_packet():
     found = rule('-s 10.0.0.1 -m comment --comment "allow it" -j ACCEPT')
     assert found.matches == (Match("saddr", ("10.0.0.1",), False, "-s 10.0.0.1"),)
     assert found.text == "-A FORWARD -s 10.0.0.1 -m comment --comment 'allow it' -j ACCEPT"
+
+
+def test_a_comment_may_be_a_lone_dash():
+    assert matches("-m comment --comment - -j ACCEPT") == ()
 
 
 def test_options_of_a_known_module_the_model_does_not_read_are_unknown():
@@ -180,6 +184,11 @@ def test_rules_are_numbered_and_policies_read_per_table():
     assert (forward.policy, filt.chains["INPUT"].policy, filt.chains["OTHER"].policy) == ("drop", "accept", "accept")
     assert (nat.chains["FORWARD"].policy, nat.chains["POSTROUTING"].policy) == ("accept", "drop")
     assert filt.chains["OTHER"].rules[0].verdict == Verdict("return")
+
+
+def test_a_chain_line_without_a_policy_is_a_chain_that_accepts():
+    [table] = tables_from_iptables_save("*filter\n:FORWARD\n-A FORWARD -j DROP\nCOMMIT\n")
+    assert (table.chains["FORWARD"].policy, len(table.chains["FORWARD"].rules)) == ("accept", 1)
 
 
 def test_a_policy_line_before_any_table_is_ignored():
