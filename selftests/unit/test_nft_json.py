@@ -354,3 +354,8 @@ def test_chains_rules_and_tables_of_every_family():
     headless = inet.chains["headless"]
     assert (headless.hook, headless.type, headless.priority, headless.policy) == (None, None, 0, "accept")
     assert headless.rules[0].verdict == Verdict("continue") and headless.rules[0].text == ""
+
+
+def test_a_match_without_an_operator_is_equality():
+    found = rule({"match": {"left": payload("ip", "saddr"), "right": "10.0.0.1"}}, {"accept": None})
+    assert found.matches == (Match("saddr", ("10.0.0.1",), False, 'ip saddr "10.0.0.1"'),)

@@ -191,6 +191,17 @@ def test_a_chain_line_without_a_policy_is_a_chain_that_accepts():
     assert (table.chains["FORWARD"].policy, len(table.chains["FORWARD"].rules)) == ("accept", 1)
 
 
+def test_a_policy_without_counters_as_hand_written_restore_files_have():
+    [table] = tables_from_iptables_save("*filter\n:FORWARD DROP\nCOMMIT\n")
+    assert table.chains["FORWARD"].policy == "drop"
+
+
+def test_rule_lines_set_no_policy():
+    # "-A FORWARD -j A" is no policy line for a chain "A"
+    text = save("-A FORWARD -j A", "-A A -j RETURN", chains=(":FORWARD ACCEPT [0:0]", ":A - [0:0]"))
+    assert tables_from_iptables_save(text)[0].chains["A"].policy == "accept"
+
+
 def test_a_policy_line_before_any_table_is_ignored():
     text = ":FORWARD DROP [0:0]\n*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"
     assert [c.policy for c in tables_from_iptables_save(text)[0].chains.values()] == ["accept"]

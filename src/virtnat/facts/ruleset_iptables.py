@@ -93,9 +93,7 @@ def _matches(tokens: list[str]) -> list[Match]:
             module = None if tok not in ("-p", "--protocol") else module
             field = CORE[tok]
             values = _values(field, value or "")
-            if field == "l4proto" and values == (None,):
-                values = ()
-            if values or field != "l4proto":
+            if values != (None,):  # -p all: any protocol, no condition
                 matches.append(Match(field, values, negate, text))
         elif module in MODULE_OPTIONS and tok in MODULE_OPTIONS[module]:
             field = MODULE_OPTIONS[module][tok]
@@ -118,9 +116,9 @@ def _matches(tokens: list[str]) -> list[Match]:
     return matches
 
 
-def _verdict(flag: str, target: str, chains: dict) -> Verdict:
+def _verdict(goto: bool, target: str, chains: dict) -> Verdict:
     if target in chains:
-        return Verdict("goto" if flag == "-g" else "jump", target)
+        return Verdict("goto" if goto else "jump", target)
     if target in TERMINAL:
         return Verdict(TERMINAL[target])
     if target in NON_TERMINAL:
@@ -132,7 +130,7 @@ def _rule(tokens: list[str], position: int, chain: str, chains: dict) -> Rule:
     verdict, cut = Verdict("continue"), len(tokens)
     for i, tok in enumerate(tokens):
         if tok in ("-j", "--jump", "-g", "--goto") and i + 1 < len(tokens):
-            verdict, cut = _verdict("-g" if tok in ("-g", "--goto") else "-j", tokens[i + 1], chains), i
+            verdict, cut = _verdict(tok in ("-g", "--goto"), tokens[i + 1], chains), i
             break
     text = shlex.join(["-A", chain, *tokens])
     return Rule(position=position, matches=tuple(_matches(tokens[:cut])), verdict=verdict, text=text)
