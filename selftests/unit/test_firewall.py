@@ -169,7 +169,7 @@ PREFIX = {"prefix": {"addr": "192.168.122.0", "len": 24}}
 
 
 def test_load_ruleset():
-    assert nft.load_ruleset("") == []
+    assert nft.load_ruleset("") == nft.load_ruleset(None) == []
     assert nft.load_ruleset("[]") == []
     assert nft.load_ruleset('{"other": 1}') == []
     assert nft.load_ruleset(nft_json({"table": {"family": "ip", "name": "t"}}))[1] == {"table": {"family": "ip", "name": "t"}}

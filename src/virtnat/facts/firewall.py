@@ -63,7 +63,7 @@ def firewall_facts(iptables_save: str | None, nft_json: str | None, problems: tu
                    legacy_save: str | None = None) -> FirewallFacts:
     """FirewallFacts from whichever rulesets could be read (None: not available)."""
     ipt_rules = iptables.rules_from_iptables_save(iptables_save) if iptables_save else []
-    ruleset = nft.load_ruleset(nft_json) if nft_json else []
+    ruleset = nft.load_ruleset(nft_json)
     nft_rules = nft.libvirt_rules(ruleset)
     backend = None
     if nft.LIBVIRT_TABLE in nft.tables(ruleset):
@@ -71,7 +71,7 @@ def firewall_facts(iptables_save: str | None, nft_json: str | None, problems: tu
     elif _libvirt_touched(ipt_rules):
         backend = "iptables"
     rules = ipt_rules + nft_rules
-    zones = dict(iptables.firewalld_zones_iptables(iptables_save or ""))
+    zones = iptables.firewalld_zones_iptables(iptables_save) if iptables_save else {}
     zones.update(nft.firewalld_zones(ruleset))
     return FirewallFacts(
         backend=backend,

@@ -11,9 +11,10 @@ FIREWALLD_TABLE = ("inet", "firewalld")
 VERDICTS = ("accept", "drop", "reject", "return", "masquerade", "snat")
 
 
-def load_ruleset(text: str) -> list[dict]:
+def load_ruleset(text: str | None) -> list[dict]:
+    """The objects of `nft -j list ruleset`; none for no output (None: nft could not be run)."""
     try:
-        data = json.loads(text or '{"nftables": []}')
+        data = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
         raise FactError(f"nft -j list ruleset: not JSON: {exc}") from None
     return data.get("nftables", []) if isinstance(data, dict) else []
