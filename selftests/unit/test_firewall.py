@@ -184,18 +184,24 @@ def test_libvirt_nft_rules_by_hook_with_their_fields():
         ("guest_output", None, [[meta("iif", "virbr0"), addr("saddr", PREFIX), {"accept": None}],
                                 [meta("iifname", "virbr0"), {"reject": {"type": "icmp"}}]]),
         ("unused", None, [[{"drop": None}]]),
-        ("input", "input", [[meta("oifname", "virbr0"), {"goto": {"target": "gone"}}]]),
+        ("input", "input", [[{"jump": {"target": "listed_by_no_chain"}}],
+                            [meta("oifname", "virbr0"), {"goto": {"target": "gone"}}]]),
         ("output", "output", [[meta("oif", "virbr0"), {"drop": None}]]),
         ("pre", "prerouting", [[addr("daddr", "10.0.0.1"), {"snat": {"addr": "10.0.0.2"}}]]),
         ("guest_nat", "postrouting", [[addr("saddr", PREFIX), addr("daddr", PREFIX, "!="), {"masquerade": None}],
                                       [addr("saddr", {"set": ["10.0.0.1"]}), addr("daddr", ["10.0.0.1"]),
                                        {"return": None}]]),
     ), *libvirt_table(("forward", "forward", [[{"drop": None}]]), table="other")))["nftables"]
+    # a rule of a chain nft lists no chain object for: a regular chain, here reached from input
+    ruleset.insert(2, {"rule": {"family": "ip", "table": "libvirt_network", "chain": "listed_by_no_chain",
+                                "expr": [meta("iif", "lo"), {"accept": None}]}})
     assert nft.libvirt_rules(ruleset) == [
         Rule("filter", "FORWARD", "forward", verdict="guest_output"),
         Rule("filter", "FORWARD", "guest_output", iif="virbr0", saddr="192.168.122.0/24", verdict="ACCEPT"),
         Rule("filter", "FORWARD", "guest_output", iif="virbr0", verdict="REJECT"),
+        Rule("filter", "INPUT", "input", verdict="listed_by_no_chain"),
         Rule("filter", "INPUT", "input", oif="virbr0", verdict="gone"),
+        Rule("filter", "INPUT", "listed_by_no_chain", iif="lo", verdict="ACCEPT"),
         Rule("filter", "OUTPUT", "output", oif="virbr0", verdict="DROP"),
         Rule("nat", "PREROUTING", "pre", daddr="10.0.0.1", verdict="SNAT"),
         Rule("nat", "POSTROUTING", "guest_nat", saddr="192.168.122.0/24", daddr="192.168.122.0/24",
@@ -217,6 +223,7 @@ def test_firewalld_nft_zones_of_firewalld_1_and_2():
     v2 = firewalld("filter_INPUT_POLICIES", [meta("iifname", "eth0"), {"jump": {"target": "filter_IN_policy_allow-host-ipv6"}}],
                    [meta("iifname", "eth0"), {"jump": {"target": "filter_IN_public"}}],
                    [meta("iifname", "eth1"), {"accept": None}],
+                   [meta("iifname", "eth1"), {"counter": None}],
                    [meta("iifname", "virbr0"), {"jump": {"target": "filter_IN_libvirt"}}])
     assert nft.firewalld_zones(json.loads(nft_json(*v2))["nftables"]) == {"eth0": "public", "virbr0": "libvirt"}
     other = firewalld("filter_FWD_ZONES", [meta("iifname", "virbr0"), {"goto": {"target": "filter_IN_libvirt"}}])

@@ -61,7 +61,8 @@ def _prefix(right) -> str | None:
     return right if isinstance(right, str) else None
 
 
-def _rule(table: str, hook: str, chain: str, exprs: list[dict]) -> Rule:
+def _fields(exprs: list[dict]) -> dict:
+    """The fields of a Rule that one rule's expressions give: iif, oif, saddr, daddr, verdict."""
     fields: dict = {}
     for expr in exprs:
         if "match" in expr:
@@ -83,7 +84,7 @@ def _rule(table: str, hook: str, chain: str, exprs: list[dict]) -> Rule:
             target = _jump_target(expr)
             if target:
                 fields["verdict"] = target
-    return Rule(table=table, hook=hook, chain=chain, **fields)
+    return fields
 
 
 def libvirt_rules(ruleset: list[dict]) -> list[Rule]:
@@ -95,7 +96,7 @@ def libvirt_rules(ruleset: list[dict]) -> list[Rule]:
             continue
         for chain in _reachable(chains, name):
             table = "nat" if hook in ("postrouting", "prerouting") else "filter"
-            rules.extend(_rule(table, hook.upper(), chain, exprs) for exprs in chains[chain][1])
+            rules.extend(Rule(table, hook.upper(), chain, **_fields(exprs)) for exprs in chains[chain][1])
     return rules
 
 
@@ -110,8 +111,8 @@ def firewalld_zones(ruleset: list[dict]) -> dict[str, str]:
     chains = _chains(ruleset, FIREWALLD_TABLE)
     for name in ZONE_CHAINS:
         for exprs in chains.get(name, (None, []))[1]:
-            rule = _rule("filter", "INPUT", name, exprs)
-            target = rule.verdict or ""
-            if rule.iif and target.startswith("filter_IN_") and not target.startswith("filter_IN_policy_"):
-                zones.setdefault(rule.iif, target[len("filter_IN_"):])
+            fields = _fields(exprs)
+            iif, target = fields.get("iif"), fields.get("verdict", "")
+            if iif and target.startswith("filter_IN_") and not target.startswith("filter_IN_policy_"):
+                zones.setdefault(iif, target[len("filter_IN_"):])
     return zones
