@@ -187,14 +187,16 @@ def test_libvirt_nft_rules_by_hook_with_their_fields():
         ("input", "input", [[{"jump": {"target": "listed_by_no_chain"}}],
                             [meta("oifname", "virbr0"), {"goto": {"target": "gone"}}]]),
         ("output", "output", [[meta("oif", "virbr0"), {"drop": None}]]),
+        ("prerouting", "prerouting", []),
         ("pre", "prerouting", [[addr("daddr", "10.0.0.1"), {"snat": {"addr": "10.0.0.2"}}]]),
         ("guest_nat", "postrouting", [[addr("saddr", PREFIX), addr("daddr", PREFIX, "!="), {"masquerade": None}],
                                       [addr("saddr", {"set": ["10.0.0.1"]}), addr("daddr", ["10.0.0.1"]),
                                        {"return": None}]]),
     ), *libvirt_table(("forward", "forward", [[{"drop": None}]]), table="other")))["nftables"]
-    # a rule of a chain nft lists no chain object for: a regular chain, here reached from input
+    # a rule of a chain nft lists no chain object for: a regular chain, here reached from input; a rule without expressions
     ruleset.insert(2, {"rule": {"family": "ip", "table": "libvirt_network", "chain": "listed_by_no_chain",
                                 "expr": [meta("iif", "lo"), {"accept": None}]}})
+    ruleset.append({"rule": {"family": "ip", "table": "libvirt_network", "chain": "prerouting"}})
     assert nft.libvirt_rules(ruleset) == [
         Rule("filter", "FORWARD", "forward", verdict="guest_output"),
         Rule("filter", "FORWARD", "guest_output", iif="virbr0", saddr="192.168.122.0/24", verdict="ACCEPT"),
@@ -203,6 +205,7 @@ def test_libvirt_nft_rules_by_hook_with_their_fields():
         Rule("filter", "INPUT", "input", oif="virbr0", verdict="gone"),
         Rule("filter", "INPUT", "listed_by_no_chain", iif="lo", verdict="ACCEPT"),
         Rule("filter", "OUTPUT", "output", oif="virbr0", verdict="DROP"),
+        Rule("nat", "PREROUTING", "prerouting"),
         Rule("nat", "PREROUTING", "pre", daddr="10.0.0.1", verdict="SNAT"),
         Rule("nat", "POSTROUTING", "guest_nat", saddr="192.168.122.0/24", daddr="192.168.122.0/24",
              daddr_negated=True, verdict="MASQUERADE"),

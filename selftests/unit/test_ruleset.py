@@ -102,3 +102,14 @@ def test_legacy_iptables_save_is_read_once():
     tables = all_tables(legacy, nft, legacy)
     assert [t.label for t in tables] == ["iptables-legacy table filter", "table ip filter"]
     assert tables[0].chains["FORWARD"].policy == "drop"
+
+
+def test_legacy_tables_are_labelled_legacy_whatever_their_rules_say():
+    legacy = '*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m comment --comment "copied from (nf_tables)" -j DROP\nCOMMIT\n'
+    assert [t.label for t in all_tables(None, [], legacy)] == ["iptables-legacy table filter"]
+
+
+def test_rules_of_a_builtin_chain_a_restore_file_does_not_declare():
+    # iptables-restore accepts `-A INPUT` without `:INPUT ACCEPT`: the builtin chains exist
+    [table] = tables_from_iptables_save("*filter\n-A INPUT -j DROP\nCOMMIT\n")
+    assert (table.chains["INPUT"].hook, len(table.chains["INPUT"].rules)) == ("input", 1)
