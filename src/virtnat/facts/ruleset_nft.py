@@ -202,7 +202,7 @@ def tables_from_nft(objects: list[dict], skip: set[tuple[str, str]] = frozenset(
         built = {}
         for chain_name, entry in chains.items():
             head = entry["chain"] or {}
-            prio = head.get("prio", 0)
+            prio = head.get("prio")
             built[chain_name] = Chain(
                 name=chain_name,
                 rules=tuple(_rule(body, i, sets) for i, body in enumerate(entry["rules"], start=1)),
