@@ -67,17 +67,23 @@ def _elements(right, sets: dict) -> tuple | None:
     """The values a right side stands for; None when it names a set the ruleset does not list."""
     if isinstance(right, str) and right.startswith("@"):
         elems = sets.get(right[1:])
-        return None if elems is None else _elements({"set": elems}, sets)
+        return None if elems is None else _values({"set": elems})
+    return _values(right)
+
+
+def _values(right) -> tuple | None:
+    """The values of a literal (nft names a set, @name, only as a whole right side); None when
+    the model cannot list them."""
     if isinstance(right, dict) and "set" in right:
         items = right["set"] if isinstance(right["set"], list) else [right["set"]]
         out = []
         for item in items:
             if isinstance(item, dict) and "elem" in item:
                 item = item["elem"].get("val")
-            out.extend(_elements(item, sets) or ())
+            out.extend(_values(item) or ())
         return tuple(out)
     if isinstance(right, list):
-        return tuple(v for item in right for v in (_elements(item, sets) or ()))
+        return tuple(v for item in right for v in (_values(item) or ()))
     if isinstance(right, dict) and "prefix" in right:
         return (f"{right['prefix']['addr']}/{right['prefix']['len']}",)
     if isinstance(right, dict) and "range" in right:
@@ -120,14 +126,14 @@ def _verdict_of(expr: dict) -> Verdict | None:
 def _vmap(expr: dict, sets: dict) -> Verdict:
     field, written, _ = _left(expr["vmap"]["key"])
     data = expr["vmap"]["data"]
-    items = data.get("set", []) if isinstance(data, dict) else sets.get(str(data).lstrip("@"), [])
+    items = data.get("set") if isinstance(data, dict) else sets.get(str(data).removeprefix("@"))
     mapping = []
     for item in items if isinstance(items, list) else []:
-        if isinstance(item, list) and len(item) == 2:
-            key, verdict = item
-            found = _verdict_of(verdict) if isinstance(verdict, dict) else None
-            for value in _elements(key, sets) or ():
-                mapping.append((value, found or Verdict("unknown", _text(verdict))))
+        match item:
+            case [key, verdict]:  # key : verdict
+                found = _verdict_of(verdict) if isinstance(verdict, dict) else None
+                for value in _values(key) or ():
+                    mapping.append((value, found or Verdict("unknown", _text(verdict))))
     if field not in ("iif", "oif", "l4proto", "dport", "sport", "saddr", "daddr") or not mapping:
         return Verdict("unknown", f"vmap on {written}")
     return Verdict("vmap", field=field, mapping=tuple(mapping))
