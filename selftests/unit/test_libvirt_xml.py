@@ -53,3 +53,56 @@ def test_document_domiflist_mac_maps_to_tap_mac():
 def test_broken_xml_is_a_fact_error():
     with pytest.raises(FactError, match="network XML"):
         parse_network("<network>", **FLAGS)
+
+
+def test_network_fields_exactly():
+    from virtnat.facts.model import NetworkFacts
+    xml = """<network><name>lab</name><forward mode='route'/><bridge name='virbr7' stp='off'/>
+      <ip family='ipv6' address='fd00::1' prefix='64'><dhcp><range start='fd00::2' end='fd00::9'/></dhcp></ip>
+      <ip address='10.1.2.3' netmask='255.255.0.0'><dhcp><range start='10.1.0.2' end='10.1.0.9'/><range start='10.1.1.2'/></dhcp></ip>
+      <ip family='ipv4' address='10.2.0.1' prefix='24'><dhcp><range start='10.2.0.2' end='10.2.0.3'/></dhcp></ip></network>"""
+    assert parse_network(xml, active=False, persistent=True, autostart=False) == NetworkFacts(
+        "lab", False, True, False, "route", "virbr7", False, "10.1.2.3/16",
+        (DhcpRange("10.1.0.2", "10.1.0.9"), DhcpRange("10.1.1.2", ""), DhcpRange("10.2.0.2", "10.2.0.3")))
+
+
+def test_network_without_bridge_ip_or_name():
+    from virtnat.facts.model import NetworkFacts
+    assert parse_network("<network/>", active=True, persistent=False, autostart=True) == \
+        NetworkFacts("", True, False, True, None, None, False, None, ())
+    net = parse_network("<network><bridge/><ip address='10.0.0.1'/></network>", **FLAGS)
+    assert (net.bridge, net.stp, net.gateway) == (None, True, "10.0.0.1/24")
+    net = parse_network("<network><bridge stp='yes'/><ip prefix='8'/></network>", **FLAGS)
+    assert (net.stp, net.gateway) == (False, None)
+
+
+def test_a_gateway_that_does_not_parse_is_kept_as_written():
+    net = parse_network("<network><ip address='10.0.0.300' prefix='24'/></network>", **FLAGS)
+    assert net.gateway == "10.0.0.300/24"
+    net = parse_network("<network><ip address='10.0.0.1' netmask='255.0.255.0'/></network>", **FLAGS)
+    assert net.gateway == "10.0.0.1/255.0.255.0"
+
+
+def test_domain_interfaces_exactly():
+    from virtnat.facts.libvirt_xml import domain_name
+    from virtnat.facts.model import GuestNic
+    xml = """<domain><name>vm1</name><devices>
+      <interface type='network'><mac address='52:54:00:AB:CD:EF'/><source network='default' bridge='virbr0'/><target dev='vnet3'/></interface>
+      <interface type='user'/>
+      <interface type='bridge'><mac/><source bridge='br0'/></interface></devices>
+      <interface type='network'><source network='not-a-device'/></interface></domain>"""
+    assert parse_domain_nics(xml) == (GuestNic("vm1", "52:54:00:ab:cd:ef", "vnet3", "default", "virbr0"),
+                                      GuestNic("vm1", "", None, None, None), GuestNic("vm1", "", None, None, "br0"))
+    assert domain_name(xml) == "vm1" and domain_name("<domain/>") == ""
+    assert parse_domain_nics("<domain/>") == ()
+
+
+def test_broken_xml_errors_are_one_line_naming_what():
+    from virtnat.facts.libvirt_xml import domain_name
+    with pytest.raises(FactError) as err:
+        parse_network("<network>", **FLAGS)
+    assert str(err.value) == "network XML: XML does not parse: no element found: line 1, column 9"
+    for parse in (domain_name, parse_domain_nics):
+        with pytest.raises(FactError) as err:
+            parse("")
+        assert str(err.value) == "domain XML: XML does not parse: no element found: line 1, column 0"

@@ -68,3 +68,68 @@ def test_netlink_down_link_and_bridge_stp():
     links = links_from_netlink([bridge, tap], [addr])
     assert not links["virbr0"].admin_up and links["virbr0"].stp_enabled and links["virbr0"].addresses == ("192.168.122.1/24",)
     assert links["vnet0"].admin_up and links["vnet0"].master == "virbr0"
+
+
+def test_ip_json_fields_exactly():
+    import json
+
+    from virtnat.facts.model import LinkFacts
+    links_json = json.dumps([
+        {"ifindex": 3, "ifname": "virbr0", "flags": ["BROADCAST", "UP"], "operstate": "DOWN", "address": "52:54:00:aa:bb:cc",
+         "linkinfo": {"info_kind": "bridge", "info_data": {"stp_state": 0}}},
+        {"ifindex": 4, "ifname": "vnet0", "master": "virbr0", "linkinfo": {"info_kind": "tun", "info_data": {"stp_state": 1}}},
+        {"ifindex": 5, "ifname": "br1", "linkinfo": {"info_kind": "bridge"}},
+    ])
+    addr_json = json.dumps([
+        {"ifname": "virbr0", "addr_info": [{"local": "192.168.122.1", "prefixlen": 24}, {"family": "inet6"},
+                                           {"local": "10.0.0.9", "prefixlen": 8}, {"local": "fe80::1", "prefixlen": 64}]},
+        {"ifname": "vnet0"},
+    ])
+    assert parse_ip_json(links_json, addr_json) == {
+        "virbr0": LinkFacts("virbr0", 3, "bridge", True, "DOWN", "52:54:00:aa:bb:cc", None, False,
+                            ("10.0.0.9/8", "192.168.122.1/24", "fe80::1/64")),
+        "vnet0": LinkFacts("vnet0", 4, "tun", False, "UNKNOWN", "", "virbr0", None, ()),
+        "br1": LinkFacts("br1", 5, "bridge", False, "UNKNOWN", "", None, False, ()),
+    }
+    assert parse_ip_json("", "") == {}
+
+
+@pytest.mark.parametrize("link_json, addr_json, message", [
+    ("{}", "[]", "ip -j -d link show: expected a JSON list"),
+    ("[]", '"x"', "ip -j addr show: expected a JSON list"),
+    ("[]", "[{", "ip -j addr show: not JSON: Expecting property name enclosed in double quotes: line 1 column 3 (char 2)"),
+    ('[{"ifname": "x"}]', "[]", "ip -j link/addr: not what iproute2 prints: KeyError 'ifindex'"),
+    ('[{"ifindex": 1}]', "[]", "ip -j link/addr: not what iproute2 prints: KeyError 'ifname'"),
+    ("[]", '[{"ifname": "x", "addr_info": [{"local": "1.2.3.4", "prefixlen": 99}]}]',
+     "ip -j link/addr: not what iproute2 prints: ValueError '1.2.3.4/99' does not appear to be an IPv4 or IPv6 interface"),
+    ('[{"ifindex": 1, "ifname": "x", "linkinfo": []}]', "[]",
+     "ip -j link/addr: not what iproute2 prints: AttributeError 'list' object has no attribute 'get'"),
+    ("[1]", "[]", "ip -j link/addr: not what iproute2 prints: AttributeError 'int' object has no attribute 'get'"),
+    ("[]", '[{"ifname": "x", "addr_info": [5]}]', "ip -j link/addr: not what iproute2 prints: TypeError argument of type 'int' is not iterable"),
+])
+def test_unexpected_json_is_one_line(link_json, addr_json, message):
+    with pytest.raises(FactError) as err:
+        parse_ip_json(link_json, addr_json)
+    assert str(err.value) == message
+
+
+def test_netlink_fields_and_defaults_exactly():
+    from virtnat.facts.links import links_from_netlink
+    from virtnat.facts.model import LinkFacts
+    info = _Msg({"IFLA_INFO_KIND": "bridge", "IFLA_INFO_DATA": _Msg({"IFLA_BR_STP_STATE": 0})})
+    bridge = _Msg({"IFLA_IFNAME": "virbr0", "IFLA_LINKINFO": info, "IFLA_OPERSTATE": "UP", "IFLA_ADDRESS": "52:54:00:aa:bb:cc"},
+                  index=3, flags=0x1)
+    nodata = _Msg({"IFLA_IFNAME": "br1", "IFLA_LINKINFO": _Msg({"IFLA_INFO_KIND": "bridge"})}, index=5, flags=0x2)
+    tun = _Msg({"IFLA_IFNAME": "vnet0", "IFLA_MASTER": 9, "IFLA_LINKINFO": _Msg({"IFLA_INFO_KIND": "tun",
+                "IFLA_INFO_DATA": _Msg({"IFLA_BR_STP_STATE": 1})})}, index=4, flags=0x1003)
+    eth = _Msg({"IFLA_IFNAME": "eth0", "IFLA_MASTER": 0}, index=2, flags=0)
+    addrs = [_Msg({"IFA_LOCAL": "192.168.122.1", "IFA_ADDRESS": "192.168.122.255"}, index=3, prefixlen=24),
+             _Msg({"IFA_ADDRESS": "fe80::1"}, index=3, prefixlen=64),
+             _Msg({"IFA_ADDRESS": "10.0.0.1"}, index=3, prefixlen=8), _Msg({}, index=2, prefixlen=8)]
+    assert links_from_netlink([bridge, nodata, tun, eth], addrs) == {
+        "virbr0": LinkFacts("virbr0", 3, "bridge", True, "UP", "52:54:00:aa:bb:cc", None, False,
+                            ("10.0.0.1/8", "192.168.122.1/24", "fe80::1/64")),
+        "br1": LinkFacts("br1", 5, "bridge", False, "UNKNOWN", "", None, None, ()),
+        "vnet0": LinkFacts("vnet0", 4, "tun", True, "UNKNOWN", "", None, None, ()),
+        "eth0": LinkFacts("eth0", 2, None, False, "UNKNOWN", "", None, None, ()),
+    }

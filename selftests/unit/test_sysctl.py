@@ -102,3 +102,44 @@ def test_debian12_link_means_sysctl_conf_is_read_at_boot():
     fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", "net.ipv4.ip_forward = 1\n"),
           "/etc/sysctl.d/99-sysctl.conf": ("/etc/sysctl.conf", "net.ipv4.ip_forward = 1\n")}
     assert sysctl_conf_read_at_boot(fs, True) and value(fs)[0] == "1"
+
+
+def test_assignments_exactly():
+    from virtnat.facts.sysctl import normalize_key, parse_sysctl_text
+    text = ("# c\n; c\n  \nkernel.x\n - net/ipv4/ip_forward =  1 \n a.b==c\n#net.ipv4.ip_forward=0\n"
+            "  ;x=1\n--b.c = \n")
+    assert parse_sysctl_text(text) == [("net.ipv4.ip_forward", "1"), ("a.b", "=c"), ("b.c", "")]
+    assert normalize_key("  net/ipv4/conf/all/forwarding \n") == "net.ipv4.conf.all.forwarding"
+
+
+def test_boot_order_exactly():
+    names = ["/usr/lib/sysctl.d/10-a.conf", "/lib/sysctl.d/10-a.conf", "/lib/sysctl.d/05-z.conf",
+             "/usr/local/lib/sysctl.d/20-b.conf", "/usr/local/lib/sysctl.d/10-a.conf", "/etc/sysctl.d/30-c.conf.bak",
+             "/etc/sysctl.d/sub/40-d.conf", "/etc/60-e.conf", "/run/sysctl.d/99-f.conf", "/etc/sysctl.conf"]
+    fs = {p: (p, "") for p in names}
+    order = ["/lib/sysctl.d/05-z.conf", "/usr/local/lib/sysctl.d/10-a.conf", "/usr/local/lib/sysctl.d/20-b.conf",
+             "/run/sysctl.d/99-f.conf"]
+    assert boot_order(fs) == order
+    assert boot_order(fs, systemd=False) == order + ["/etc/sysctl.conf"]
+    assert not sysctl_conf_read_at_boot(fs) and sysctl_conf_read_at_boot(fs, systemd=False)
+    assert boot_order({}) == [] and boot_order({}, systemd=False) == []
+
+
+def test_without_systemd_the_linked_sysctl_conf_is_not_read_twice():
+    fs = {"/etc/sysctl.d/99-sysctl.conf": ("/etc/sysctl.conf", ""), "/etc/sysctl.conf": ("/etc/sysctl.conf", ""),
+          "/etc/sysctl.d/10-a.conf": ("/etc/sysctl.d/10-a.conf", "")}
+    assert boot_order(fs, systemd=False) == ["/etc/sysctl.d/10-a.conf", "/etc/sysctl.d/99-sysctl.conf"]
+    assert sysctl_conf_read_at_boot(fs, systemd=True)
+
+
+def test_every_key_with_its_last_value_alias_and_glob():
+    fs = {"/etc/sysctl.d/10-a.conf": ("/etc/sysctl.d/10-a.conf", "net.ipv4.ip_forward=1\nnet.ipv6.conf.all.forwarding=1\n"),
+          "/etc/sysctl.d/20-b.conf": ("/etc/sysctl.d/20-b.conf", "net.ipv4.conf.all.forwarding=0\nnet.ipv6.conf.*.forwarding=2\n"
+                                                                  "net.ipv4.conf.default.forwarding=5\nnet.ipv4.conf.all.forwardin?=7\n")}
+    keys = ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding", "net.ipv6.conf.default.x"]
+    assert persisted_values(fs, keys) == {
+        "net.ipv4.ip_forward": ("0", "/etc/sysctl.d/20-b.conf"),
+        "net.ipv4.conf.all.forwarding": ("0", "/etc/sysctl.d/20-b.conf"),
+        "net.ipv6.conf.all.forwarding": ("2", "/etc/sysctl.d/20-b.conf"),
+    }
+    assert persisted_values(fs, ["NET.ipv6.conf.all.forwarding"]) == {}

@@ -1,0 +1,190 @@
+"""VM-01..04, NET-01..05 and NET-15 run on small facts: each verdict and message a user reads."""
+from dataclasses import replace
+
+import pytest
+
+from selftests.unit.test_host_checks import load
+from virtnat.facts.model import DhcpRange, GuestNic, LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, SocketFacts, SystemFacts
+from virtnat.profile import Profile
+
+taps = load("vm/test_taps.py")
+definition = load("network/test_definition.py")
+ports = load("network/test_ports.py")
+PROFILE = Profile()
+NIC = GuestNic("win10", "52:54:00:9f:98:b9", "vnet0", "default", None)
+BRIDGE = LinkFacts("virbr0", 3, "bridge", True, "UP", "52:54:00:00:00:01")
+TAP = LinkFacts("vnet0", 4, "tun", True, "UNKNOWN", "FE:54:00:9f:98:b9", master="virbr0")
+NETWORK = NetworkFacts("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24",
+                       (DhcpRange("192.168.122.2", "192.168.122.254"),))
+
+
+def libvirt(network=NETWORK):
+    return LibvirtFacts("qemu:///system", "9.0.0", {network.name: network}, (), ())
+
+
+def outcome(check, *args) -> tuple[str, str]:
+    try:
+        check(*args)
+    except AssertionError as exc:
+        return "failed", str(exc).splitlines()[0]
+    except pytest.fail.Exception as exc:
+        assert exc.pytrace is False
+        return "error", exc.msg
+    return "passed", ""
+
+
+# -- VM-01..04 ---------------------------------------------------------------------------------
+
+def test_vm_checks_pass_on_a_healthy_tap():
+    links = {"virbr0": BRIDGE, "vnet0": TAP}
+    seen = []
+    taps.test_tap_exists(NIC, links)
+    taps.test_tap_is_on_bridge(NIC, links, libvirt(), PROFILE)
+    taps.test_tap_is_up(NIC, links, seen.append)
+    taps.test_tap_mac_matches_guest(NIC, links)
+    assert seen == ["vnet0 operstate UNKNOWN: normal for a tap"]
+    taps.test_tap_is_up(NIC, {"vnet0": replace(TAP, operstate="UP")}, seen.append)
+    assert len(seen) == 1
+
+
+def test_vm_checks_without_a_tap():
+    no_dev = replace(NIC, tap=None)
+    assert outcome(taps.test_tap_exists, no_dev, {}) == ("failed", "guest win10: interface 52:54:00:9f:98:b9 declares no host device")
+    assert outcome(taps.test_tap_exists, NIC, {}) == ("failed", "tap vnet0 of guest win10 does not exist")
+    for check, args in ((taps.test_tap_is_up, (lambda _: None,)), (taps.test_tap_mac_matches_guest, ())):
+        assert outcome(check, no_dev, {}, *args) == \
+            ("error", "guest win10: interface 52:54:00:9f:98:b9 declares no host device (<target dev>)")
+        assert outcome(check, NIC, {"virbr0": BRIDGE}, *args) == ("error", "tap vnet0 of guest win10 does not exist (VM-01)")
+
+
+def test_vm02_tap_elsewhere_or_no_bridge():
+    assert outcome(taps.test_tap_is_on_bridge, NIC, {"virbr0": BRIDGE, "vnet0": replace(TAP, master=None)}, libvirt(), PROFILE) == \
+        ("failed", "vnet0 is attached to no bridge, expected virbr0")
+    assert outcome(taps.test_tap_is_on_bridge, NIC, {"virbr0": BRIDGE, "vnet0": replace(TAP, master="br0")}, None, PROFILE) == \
+        ("failed", "vnet0 is attached to br0, expected virbr0")
+    assert outcome(taps.test_tap_is_on_bridge, NIC, {"vnet0": TAP}, None, PROFILE) == \
+        ("error", "virbr0 does not exist: libvirt cannot be reached (HOST-01)")
+
+
+def test_vm03_and_vm04_failures():
+    assert outcome(taps.test_tap_is_up, NIC, {"vnet0": replace(TAP, admin_up=False)}, lambda _: None) == \
+        ("failed", "vnet0 is administratively DOWN")
+    assert outcome(taps.test_tap_mac_matches_guest, NIC, {"vnet0": replace(TAP, mac="fe:54:00:00:00:01")}) == \
+        ("failed", "vnet0 has MAC fe:54:00:00:00:01, expected fe:54:00:9f:98:b9 for guest MAC 52:54:00:9f:98:b9")
+
+
+# -- NET-01..05 --------------------------------------------------------------------------------
+
+def test_definition_checks_pass_on_the_documents_network():
+    for check in (definition.test_network_is_defined, definition.test_network_is_active, definition.test_network_is_autostarted,
+                  definition.test_forward_mode_is_nat, definition.test_network_xml_matches_profile):
+        assert outcome(check, libvirt(), PROFILE) == ("passed", "")
+
+
+@pytest.mark.parametrize("check, change, message", [
+    ("test_network_is_defined", dict(persistent=False), "network 'default' is transient, expected persistent (defined)"),
+    ("test_network_is_active", dict(active=False), "network 'default' is inactive, expected active"),
+    ("test_network_is_autostarted", dict(autostart=False), "network 'default': autostart is off, expected on"),
+    ("test_forward_mode_is_nat", dict(forward_mode="route"), "network 'default': forward mode is route, expected nat"),
+    ("test_forward_mode_is_nat", dict(forward_mode=None), "network 'default': forward mode is none (isolated), expected nat"),
+    ("test_network_xml_matches_profile", dict(bridge="virbr1", stp=False, gateway="192.168.122.1/16"),
+     "network 'default': bridge 'virbr1', expected 'virbr0'; stp off, expected on; address 192.168.122.1/16, expected 192.168.122.1/24"),
+    ("test_network_xml_matches_profile", dict(dhcp_ranges=()),
+     "network 'default': DHCP ranges none, expected 192.168.122.2-192.168.122.254"),
+    ("test_network_xml_matches_profile", dict(dhcp_ranges=(DhcpRange("192.168.122.2", "192.168.122.254"),
+                                                           DhcpRange("192.168.123.2", "192.168.122.9"), DhcpRange("x", "y"))),
+     "network 'default': DHCP range 192.168.123.2-192.168.122.9, x-y outside 192.168.122.0/24"),
+    ("test_network_xml_matches_profile", dict(dhcp_ranges=(DhcpRange("192.168.122.2", "192.168.122.100"),)),
+     "network 'default': DHCP ranges [('192.168.122.2', '192.168.122.100')], expected 192.168.122.2-192.168.122.254"),
+])
+def test_definition_failures(check, change, message):
+    assert outcome(getattr(definition, check), libvirt(replace(NETWORK, **change)), PROFILE) == ("failed", message)
+
+
+def test_definition_checks_need_the_network():
+    other = LibvirtFacts("qemu:///system", "9.0.0", {}, (), ())
+    assert outcome(definition.test_network_is_active, other, PROFILE) == \
+        ("error", "network 'default' is not defined (NET-01; defined networks: none)")
+
+
+# -- NET-15 ------------------------------------------------------------------------------------
+
+CONF = "/usr/sbin/dnsmasq --conf-file=/var/lib/libvirt/dnsmasq/default.conf"
+OWN = ProcessFacts(3469, "dnsmasq", CONF, True)
+DNS = (SocketFacts("udp", "192.168.122.1", 53, "virbr0", (("dnsmasq", 3469),)),
+       SocketFacts("tcp", "192.168.122.1", 53, "virbr0", (("dnsmasq", 3469),)),
+       SocketFacts("udp", "0.0.0.0", 67, "virbr0", (("dnsmasq", 3469),)))
+
+
+def host(sockets=DNS, processes=(OWN,), problems=()):
+    return SystemFacts({}, {}, {}, True, tuple(processes), {}, None, {}, None, sockets=sockets, path_problems=problems)
+
+
+def net15(system, network=NETWORK, notes=None):
+    return outcome(ports.test_gateway_ports_belong_to_dnsmasq, system, network and libvirt(network), PROFILE,
+                   (notes if notes is not None else []).append)
+
+
+def test_net15_passes_with_a_note():
+    seen = []
+    assert net15(host(processes=(OWN, replace(OWN, pid=3470))), notes=seen) == ("passed", "")
+    assert seen == ["held by dnsmasq pid 3469, 3470"]
+
+
+def test_net15_without_sockets_or_their_processes():
+    assert net15(host(sockets=None, problems=("sockets: ss: not found", "x"))) == \
+        ("error", "listening sockets could not be read: sockets: ss: not found; x")
+    hidden = tuple(replace(s, processes=()) for s in DNS)
+    assert net15(host(sockets=hidden)) == \
+        ("error", "udp 53: the socket's process is not visible: needs root: run with --sudo, or audit as root")
+
+
+def test_net15_other_holders_and_missing_listeners():
+    resolved = ProcessFacts(500, "systemd-resolve", "/lib/systemd/systemd-resolved " + "x" * 80, True)
+    sockets = (SocketFacts("udp", "0.0.0.0", 53, None, (("systemd-resolve", 500),)),
+               SocketFacts("udp", "192.168.122.1", 53, None, (("systemd-resolve", 500), ("other", 501))), DNS[1])
+    assert net15(host(sockets=sockets, processes=(OWN, resolved))) == ("failed", (
+        "udp 53 (DNS) to 192.168.122.1 is held by systemd-resolve pid 500 (/lib/systemd/systemd-resolved "
+        + "x" * 30 + "), other pid 501 (?) on udp 192.168.122.1:53, not by the dnsmasq of network 'default'; "
+        "nothing listens on udp 192.168.122.1:67 (DHCP)"))
+
+
+def test_net15_dhcp_is_judged_on_the_broadcast_address():
+    sockets = DNS[:2] + (SocketFacts("udp", "192.168.122.1", 67, None, (("dnsmasq", 3469),)),)
+    assert net15(host(sockets=sockets)) == ("failed", "nothing listens on udp 192.168.122.1:67 (DHCP)")
+
+
+def test_net15_without_the_networks_dnsmasq():
+    assert net15(host(sockets=(), processes=())) == ("failed", (
+        "nothing listens on udp 192.168.122.1:53 (DNS); nothing listens on tcp 192.168.122.1:53 (DNS); "
+        "nothing listens on udp 192.168.122.1:67 (DHCP); the dnsmasq of network 'default' is not running (NET-13)"))
+    assert net15(host(processes=()), network=None)[1] == (
+        "udp 53 (DNS) to 192.168.122.1 is held by dnsmasq pid 3469 (?) on udp 192.168.122.1%virbr0:53, not by the dnsmasq of network 'default'; tcp 53 (DNS) to 192.168.122.1 is held by dnsmasq "
+        "pid 3469 (?) on tcp 192.168.122.1%virbr0:53, not by the dnsmasq of network 'default'; udp 67 (DHCP) to 255.255.255.255 is "
+        "held by dnsmasq pid 3469 (?) on udp 0.0.0.0%virbr0:67, not by the dnsmasq of network 'default'; "
+        "the dnsmasq of network 'default' is not running (NET-13)")
+
+
+def test_net15_inactive_network_is_named_unless_someone_else_holds_the_ports():
+    inactive = replace(NETWORK, active=False)
+    assert net15(host(sockets=(), processes=()), network=inactive) == \
+        ("error", "network 'default' is inactive (NET-02), so nothing of it runs")
+    assert net15(host(processes=()), network=inactive)[0] == "failed"
+    assert net15(host(sockets=(), processes=()), network=replace(NETWORK, name="other"))[1].endswith("is not running (NET-13)")
+
+
+# -- NET-13 ------------------------------------------------------------------------------------
+
+dnsmasq = load("network/test_dnsmasq.py")
+
+
+def test_net13():
+    assert outcome(dnsmasq.test_dnsmasq_is_running, host(), libvirt(), PROFILE) == ("passed", "")
+    assert outcome(dnsmasq.test_dnsmasq_is_running, host(processes=()), None, PROFILE) == \
+        ("failed", "no dnsmasq runs with libvirt's config for network 'default' (…/dnsmasq/default.conf)")
+    assert outcome(dnsmasq.test_dnsmasq_is_running, host(), libvirt(replace(NETWORK, active=False)), PROFILE) == \
+        ("error", "network 'default' is inactive (NET-02), so nothing of it runs")
+    user = replace(OWN, uid=1000, exe="/usr/sbin/dnsmasq")
+    assert outcome(dnsmasq.test_dnsmasq_is_running, host(processes=(user,)), None, PROFILE) == \
+        ("failed", "network 'default': processes named dnsmasq with its config run, but none as root from a dnsmasq executable "
+                   "(pid 3469 uid 1000 /usr/sbin/dnsmasq): not libvirt's")

@@ -1,0 +1,133 @@
+"""HOST-01..07 run on small facts: each verdict, skip and message a user reads."""
+import importlib.util
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from virtnat.errors import FactError
+from virtnat.facts.model import LibvirtFacts, ProcessFacts, SystemFacts
+from virtnat.profile import Profile
+
+CHECKS = Path(__file__).resolve().parents[2] / "tests"
+
+
+def load(relpath):
+    spec = importlib.util.spec_from_file_location("unit_" + relpath.replace("/", "_")[:-3], CHECKS / relpath)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+daemons = load("host/test_daemons.py")
+forwarding = load("host/test_forwarding.py")
+PROFILE = Profile()
+LAX = Profile(require_firewalld=False, require_ipv6_forwarding=False)
+ALL = {"dnsmasq": "/usr/sbin/dnsmasq", "iptables": "/usr/sbin/iptables", "nft": "/usr/sbin/nft", "firewalld": "/usr/sbin/firewalld",
+       "virtnetworkd": "/usr/sbin/virtnetworkd", "systemctl": "/usr/bin/systemctl"}
+FORWARDING = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.forwarding": "1", "net.ipv6.conf.all.forwarding": "1"}
+
+
+def system(processes=(), binaries=ALL, driver=None, unit="enabled", runtime=FORWARDING, persisted=FORWARDING,
+           sources=None, conf_at_boot=True):
+    procs = tuple(ProcessFacts(pid, comm, comm, same) for pid, comm, same in processes)
+    return SystemFacts(dict(runtime), dict(persisted), sources or {}, conf_at_boot, procs, dict(binaries), driver,
+                       {} if unit is None else {"firewalld": unit}, None)
+
+
+def fails(check, *args) -> str:
+    with pytest.raises(AssertionError) as err:
+        check(*args)
+    return str(err.value).splitlines()[0]
+
+
+def skips(check, *args) -> str:
+    with pytest.raises(pytest.skip.Exception) as err:
+        check(*args)
+    return err.value.msg
+
+
+def test_host01_notes_version_uri_and_daemons():
+    facts = LibvirtFacts("qemu:///system", "11.3.0", {}, (), ())
+    target = SimpleNamespace(facts=SimpleNamespace(libvirt=lambda: facts))
+    seen = []
+    running = system([(1, "virtqemud", True), (2, "libvirtd", True), (3, "virtqemud", True), (4, "virtnetworkd", False),
+                      (5, "dnsmasq", True)])
+    daemons.test_libvirt_daemon_serves_system_uri(target, running, seen.append)
+    daemons.test_libvirt_daemon_serves_system_uri(target, system(), seen.append)
+    assert seen == ["libvirt 11.3.0 at qemu:///system (libvirtd, virtqemud)",
+                    "libvirt 11.3.0 at qemu:///system (daemon process not seen)"]
+
+
+def test_host01_fails_with_the_reason_libvirt_cannot_be_read():
+    def unreachable():
+        raise FactError("cannot connect to libvirt at qemu:///system: refused")
+    target = SimpleNamespace(facts=SimpleNamespace(libvirt=unreachable))
+    with pytest.raises(pytest.fail.Exception) as err:
+        daemons.test_libvirt_daemon_serves_system_uri(target, system(), lambda _: None)
+    assert (err.value.msg, err.value.pytrace) == ("cannot connect to libvirt at qemu:///system: refused", False)
+
+
+def test_host02_firewalld_installed_and_running():
+    daemons.test_firewalld_is_running(system([(1, "firewalld", True)]), PROFILE)
+    assert fails(daemons.test_firewalld_is_running, system(), PROFILE) == "firewalld is installed but not running"
+    assert fails(daemons.test_firewalld_is_running, system([(1, "firewalld", True)], binaries={"firewalld": None}),
+                 PROFILE) == "firewalld is not installed"
+    assert skips(daemons.test_firewalld_is_running, system(), LAX) == "the profile does not require firewalld"
+
+
+@pytest.mark.parametrize("state", ["enabled", "enabled-runtime", "alias"])
+def test_host03_enabled_states_pass(state):
+    daemons.test_firewalld_is_enabled(system(unit=state), PROFILE)
+
+
+def test_host03_other_states_fail_or_skip():
+    assert fails(daemons.test_firewalld_is_enabled, system(unit="disabled"), PROFILE) == \
+        "firewalld.service is 'disabled', expected 'enabled'"
+    assert fails(daemons.test_firewalld_is_enabled, system(unit=None), PROFILE) == \
+        "firewalld.service is 'unknown', expected 'enabled'"
+    assert skips(daemons.test_firewalld_is_enabled, system(unit="no systemctl"), PROFILE) == \
+        "no systemctl on this host: boot-time enablement cannot be read"
+    assert skips(daemons.test_firewalld_is_enabled, system(unit="disabled"), LAX) == "the profile does not require firewalld"
+
+
+def test_host04_userland():
+    daemons.test_nat_userland_is_installed(system())
+    daemons.test_nat_userland_is_installed(system(binaries={"dnsmasq": "/d", "nft": "/n"}, driver="/x.so"))
+    daemons.test_nat_userland_is_installed(system(binaries={"dnsmasq": "/d", "iptables": "/i", "virtnetworkd": "/v"}))
+    assert fails(daemons.test_nat_userland_is_installed, system(binaries={"dnsmasq": None, "iptables": None}, driver="/x.so")) == \
+        "missing: dnsmasq, iptables or nft"
+    assert fails(daemons.test_nat_userland_is_installed, system(binaries={"nft": "/n", "dnsmasq": "/d"})) == \
+        "missing: libvirt network driver (libvirt_driver_network.so or virtnetworkd)"
+    assert fails(daemons.test_nat_userland_is_installed, system(binaries={})) == \
+        "missing: dnsmasq, iptables or nft, libvirt network driver (libvirt_driver_network.so or virtnetworkd)"
+
+
+def test_host05_runtime_forwarding():
+    forwarding.test_ipv4_forwarding_is_on(system())
+    assert fails(forwarding.test_ipv4_forwarding_is_on, system(runtime={"net.ipv4.ip_forward": "0"})) == \
+        "net.ipv4.ip_forward is '0', expected '1'"
+    assert fails(forwarding.test_ipv4_forwarding_is_on, system(runtime={})) == "net.ipv4.ip_forward is None, expected '1'"
+
+
+def test_host06_persisted_forwarding():
+    forwarding.test_ipv4_forwarding_is_persisted(system())
+    off = system(persisted={"net.ipv4.ip_forward": "0"}, sources={"net.ipv4.ip_forward": "/etc/sysctl.d/60.conf"})
+    assert fails(forwarding.test_ipv4_forwarding_is_persisted, off) == \
+        "at boot net.ipv4.ip_forward is set to 0 (/etc/sysctl.d/60.conf), expected 1"
+    unset = system(persisted={}, conf_at_boot=False)
+    assert fails(forwarding.test_ipv4_forwarding_is_persisted, unset) == \
+        "at boot net.ipv4.ip_forward is set to nothing (no file; /etc/sysctl.conf is not read at boot on this host), expected 1"
+
+
+def test_host07_both_families_now_and_persisted():
+    forwarding.test_all_forwarding_is_on(system(), PROFILE)
+    v4only = {"net.ipv4.conf.all.forwarding": "1"}
+    forwarding.test_all_forwarding_is_on(system(runtime=v4only, persisted=v4only), LAX)
+    assert fails(forwarding.test_all_forwarding_is_on, system(runtime=v4only, persisted=v4only), PROFILE) == \
+        "net.ipv6.conf.all.forwarding is None now; net.ipv6.conf.all.forwarding is unset after boot; expected 1"
+    wrong = {"net.ipv4.conf.all.forwarding": "0", "net.ipv6.conf.all.forwarding": "1"}
+    assert fails(forwarding.test_all_forwarding_is_on, system(runtime=wrong, persisted=FORWARDING), PROFILE) == \
+        "net.ipv4.conf.all.forwarding is '0' now; expected 1"
+    assert fails(forwarding.test_all_forwarding_is_on, system(persisted=wrong), PROFILE) == \
+        "net.ipv4.conf.all.forwarding is 0 after boot; expected 1"

@@ -1,0 +1,75 @@
+"""Routes and policy rules from `ip -j`: exact facts, the defaults every host has, one-line errors."""
+import json
+
+import pytest
+
+from virtnat.errors import FactError
+from virtnat.facts.model import RouteFacts
+from virtnat.facts.routes import parse_routes, parse_rules
+
+
+def test_routes_of_main_and_local_in_the_kernels_order():
+    text = json.dumps([
+        {"dst": "default", "gateway": "10.0.2.2", "dev": "eth0", "protocol": "dhcp", "metric": 100, "flags": []},
+        {"dst": "192.168.122.5/24", "dev": "virbr0", "prefsrc": "192.168.122.1", "flags": ["linkdown"]},
+        {"type": "blackhole", "dst": "10.9.0.0/16", "metric": None},
+        {"type": "local", "dst": "192.168.122.1", "table": "local", "dev": "virbr0", "prefsrc": "192.168.122.1"},
+        {"dst": "10.8.0.0/16", "table": "100", "dev": "wg0"},
+        {"dst": "10.7.0.0/16", "table": 254, "dev": "wg1"},
+    ])
+    assert parse_routes(text) == (
+        RouteFacts("0.0.0.0/0", "eth0", "10.0.2.2", "unicast", "main", 100, None),
+        RouteFacts("192.168.122.0/24", "virbr0", None, "unicast", "main", 0, "192.168.122.1"),
+        RouteFacts("10.9.0.0/16", None, None, "blackhole", "main", 0, None),
+        RouteFacts("192.168.122.1/32", "virbr0", None, "local", "local", 0, "192.168.122.1"),
+    )
+
+
+def test_empty_and_odd_outputs():
+    assert parse_routes("") == ()
+    assert parse_routes('{"dst": "default"}') == ()
+    assert parse_rules("") == ()
+    assert parse_rules("{}") == ()
+
+
+def test_not_json_is_one_line():
+    with pytest.raises(FactError) as err:
+        parse_routes("Error: ipv4: FIB table does not exist.")
+    assert str(err.value) == "ip -j route: not JSON: Expecting value: line 1 column 1 (char 0)"
+    with pytest.raises(FactError) as err:
+        parse_rules("[")
+    assert str(err.value).startswith("ip -j rule: not JSON: Expecting value")
+
+
+@pytest.mark.parametrize("entry, why", [
+    ({"dev": "eth0"}, "does not appear to be an IPv4 or IPv6 network"),
+    ({"dst": "default", "metric": "high"}, "invalid literal for int()"),
+    ("x" * 100, "'str' object has no attribute 'get'"),
+])
+def test_a_route_iproute2_would_not_print_is_one_line(entry, why):
+    with pytest.raises(FactError) as err:
+        parse_routes(json.dumps([entry]))
+    message = str(err.value)
+    assert message.startswith(f"ip -j route: not a route as iproute2 prints it: {str(entry)[:80]} (")
+    assert why in message and message.endswith(")") and "\n" not in message
+    assert "x" * 81 not in message
+
+
+def test_the_default_rules_are_left_out_and_others_kept_as_ip_prints_them():
+    text = json.dumps([
+        {"priority": 0, "src": "all", "table": "local"},
+        {"priority": 32766, "src": "all", "table": "main"},
+        {"priority": 32767, "table": "default"},
+        {"priority": 100, "src": "all", "table": "main", "flags": ["x"], "fwmark": "0x1"},
+        {"priority": 32766, "src": "10.0.0.0/8", "table": "main"},
+        {"priority": 200, "src": "all", "table": "local"},
+        {"priority": 0, "src": "all", "table": "main"},
+        {"priority": 5, "table": 7},
+    ])
+    assert parse_rules(text) == ("100: src all table main fwmark 0x1", "32766: src 10.0.0.0/8 table main",
+                                 "200: src all table local", "0: src all table main", "5: table 7")
+
+
+def test_a_default_rule_with_anything_more_is_kept():
+    assert parse_rules('[{"priority": 0, "src": "all", "table": "local", "iif": "lo"}]') == ("0: src all table local iif lo",)
+    assert parse_rules('[{"priority": 32767, "src": "all", "table": "default", "flags": []}]') == ("32767: src all table default",)
