@@ -188,3 +188,53 @@ def test_net13():
     assert outcome(dnsmasq.test_dnsmasq_is_running, host(processes=(user,)), None, PROFILE) == \
         ("failed", "network 'default': processes named dnsmasq with its config run, but none as root from a dnsmasq executable "
                    "(pid 3469 uid 1000 /usr/sbin/dnsmasq): not libvirt's")
+
+
+# -- NET-06..10 --------------------------------------------------------------------------------
+
+bridge = load("network/test_bridge.py")
+UP_BRIDGE = replace(BRIDGE, stp_enabled=True, addresses=("192.168.122.1/24", "fe80::1/64"))
+
+
+def test_bridge_checks_pass_on_a_healthy_bridge():
+    links = {"virbr0": UP_BRIDGE, "vnet0": TAP, "virbr0-nic": LinkFacts("virbr0-nic", 5, "tun", False, "DOWN", "", "virbr0"),
+             "veth1": LinkFacts("veth1", 6, "veth", True, "UP", "", "virbr0"), "eth0": LinkFacts("eth0", 2, None, True, "UP", "")}
+    seen = []
+    for check in (bridge.test_bridge_exists, bridge.test_bridge_has_gateway_address, bridge.test_bridge_has_stp,
+                  bridge.test_bridge_has_no_uplink):
+        assert outcome(check, links, None, PROFILE) == ("passed", "")
+    assert outcome(bridge.test_bridge_is_up, links, None, PROFILE, seen.append) == ("passed", "")
+    assert seen == []
+
+
+def test_bridge_failures():
+    def one(check, link, *extra, **more):
+        return outcome(check, {"virbr0": link, **more}, None, PROFILE, *extra)
+    assert one(bridge.test_bridge_exists, replace(UP_BRIDGE, kind=None)) == ("failed", "virbr0 is a physical device, expected a bridge")
+    assert one(bridge.test_bridge_exists, replace(UP_BRIDGE, kind="dummy")) == ("failed", "virbr0 is a dummy device, expected a bridge")
+    assert one(bridge.test_bridge_has_stp, replace(UP_BRIDGE, stp_enabled=False)) == \
+        ("failed", "virbr0: STP is off in the kernel, expected on")
+    assert one(bridge.test_bridge_has_gateway_address, replace(UP_BRIDGE, addresses=("10.0.0.1/8", "fe80::1/64", "192.168.122.1/16"))) == \
+        ("failed", "virbr0 has 10.0.0.1/8, 192.168.122.1/16, expected 192.168.122.1/24")
+    assert one(bridge.test_bridge_has_gateway_address, replace(UP_BRIDGE, addresses=("fe80::1/64",))) == \
+        ("failed", "virbr0 has no IPv4 address, expected 192.168.122.1/24")
+    ports = dict(eth1=LinkFacts("eth1", 7, None, True, "UP", "", "virbr0"), dummy0=LinkFacts("dummy0", 8, "dummy", True, "UP", "", "virbr0"),
+                 vnet0=TAP, eth2=LinkFacts("eth2", 9, None, True, "UP", "", "br0"))
+    assert one(bridge.test_bridge_has_no_uplink, UP_BRIDGE, **ports) == \
+        ("failed", "virbr0 has non-guest port(s): dummy0 (dummy), eth1 (physical)")
+    assert outcome(bridge.test_bridge_exists, {}, libvirt(), PROFILE) == \
+        ("error", "virbr0 does not exist: network 'default' is active but its bridge is gone")
+
+
+def test_bridge_up_admin_state_and_carrier():
+    seen = []
+    down = replace(UP_BRIDGE, operstate="DOWN")
+    assert outcome(bridge.test_bridge_is_up, {"virbr0": replace(down, admin_up=False)}, None, PROFILE, seen.append) == \
+        ("failed", "virbr0 is administratively DOWN (while libvirt may still call the network active)")
+    nic = LinkFacts("virbr0-nic", 5, "tun", False, "DOWN", "", "virbr0")
+    assert outcome(bridge.test_bridge_is_up, {"virbr0": down, "virbr0-nic": nic}, None, PROFILE, seen.append) == ("passed", "")
+    assert seen == ["virbr0 has no port attached (NO-CARRIER, operstate DOWN): normal for an idle host"]
+    links = {"virbr0": down, "vnet1": replace(TAP, name="vnet1", admin_up=False), "vnet0": TAP, "virbr0-nic": nic}
+    assert outcome(bridge.test_bridge_is_up, links, None, PROFILE, seen.append) == \
+        ("failed", "virbr0 is UP but operstate DOWN with ports vnet0, vnet1 attached (1 of them UP)")
+    assert len(seen) == 1

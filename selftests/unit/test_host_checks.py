@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from virtnat.errors import FactError
-from virtnat.facts.model import LibvirtFacts, ProcessFacts, SystemFacts
+from virtnat.facts.model import LibvirtFacts, ProcessFacts, RouteFacts, SystemFacts
 from virtnat.profile import Profile
 
 CHECKS = Path(__file__).resolve().parents[2] / "tests"
@@ -131,3 +131,35 @@ def test_host07_both_families_now_and_persisted():
         "net.ipv4.conf.all.forwarding is '0' now; expected 1"
     assert fails(forwarding.test_all_forwarding_is_on, system(persisted=wrong), PROFILE) == \
         "net.ipv4.conf.all.forwarding is 0 after boot; expected 1"
+
+
+# -- HOST-08, HOST-09 --------------------------------------------------------------------------
+
+routes_checks = load("host/test_routes.py")
+
+
+def test_host08_subnet_elsewhere_is_named_once_each():
+    from virtnat.facts.model import LinkFacts
+    links = {"virbr0": LinkFacts("virbr0", 3, "bridge", True, "UP", "", addresses=("192.168.122.1/24",)),
+             "eth1": LinkFacts("eth1", 4, None, True, "UP", "", addresses=("192.168.122.7/24", "10.0.0.1/8"))}
+    routes = (RouteFacts("192.168.122.0/24", "virbr0"), RouteFacts("192.168.122.0/24", "eth1"),
+              RouteFacts("192.168.122.0/24", "eth1"), RouteFacts("0.0.0.0/0", "eth0", "10.0.0.1"))
+    with pytest.raises(AssertionError) as err:
+        routes_checks.test_subnet_is_only_on_the_bridge(routes, links, PROFILE)
+    assert str(err.value).splitlines()[0] == \
+        "192.168.122.0/24 is also on another interface: eth1 has 192.168.122.7/24; route `192.168.122.0/24 dev eth1`"
+    routes_checks.test_subnet_is_only_on_the_bridge(routes[:1] + routes[3:], {"virbr0": links["virbr0"]}, PROFILE)
+
+
+def test_host09_route_out_with_notes():
+    seen = []
+    path = SimpleNamespace(route_out_problem=lambda: None, net=SimpleNamespace(uplink="eth0"), routing_note="",
+                           route_out=RouteFacts("0.0.0.0/0", "eth0", "10.0.0.1"))
+    routes_checks.test_route_out_exists(path, seen.append)
+    assert seen == ["guest traffic leaves by eth0 (`default via 10.0.0.1 dev eth0`)"]
+    path.routing_note = "policy rules: 100: x"
+    routes_checks.test_route_out_exists(path, seen.append)
+    assert seen[1:] == ["guest traffic leaves by eth0 (`default via 10.0.0.1 dev eth0`)", "policy rules: 100: x"]
+    path.route_out_problem = lambda: "no route out"
+    assert fails(routes_checks.test_route_out_exists, path, seen.append) == "no route out"
+    assert len(seen) == 3
