@@ -88,6 +88,7 @@ def test_processes_exactly_with_owners():
             "13 net:[1] zombie \n"
             "x net:[1] notapid cmd\n"
             "14 net:[1]\n"
+            "16 net:[1] sh\n"
             "15 net:[1] sh sh -c a b c")
     owners = "10 0 /usr/sbin/dnsmasq (deleted)\n11 x  \nnope 0 /bin/x\n12 65534 /usr/bin/python3 with space\n"
     assert parse_processes(text, owners) == (

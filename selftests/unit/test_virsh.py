@@ -62,6 +62,7 @@ def test_no_networks_no_guests_unknown_version():
      "virsh could not read network 'u1': error: network not found"),
     ({"net-info:u1": (0, INFO), "net-xml:u1": (1, "error: gone\n")}, "virsh could not read network 'u1': error: gone"),
     ({"net-info:u1": (0, INFO), "net-xml:u1": (0, "\n ")}, "virsh could not read network 'u1': "),
+    ({"net-info:u1": (0, INFO)}, "virsh could not read network 'u1': "),
 ])
 def test_a_network_virsh_could_not_read(sections, message):
     with pytest.raises(FactError) as err:

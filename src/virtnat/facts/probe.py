@@ -102,16 +102,15 @@ def parse_processes(text: str, owners: str = "") -> tuple[ProcessFacts, ...]:
     own = lines[0].split(" ", 1)[1] if lines and lines[0].startswith("self ") else None
     who = {}
     for line in owners.splitlines():
-        pid, uid, exe = (line.split(" ", 2) + ["", ""])[:3]
+        pid, _, rest = line.partition(" ")
+        uid, _, exe = rest.partition(" ")
         if pid.isdigit():
             who[int(pid)] = (int(uid) if uid.isdigit() else None, exe.strip() or None)
     procs = []
     for line in lines[1:]:
         parts = line.split(" ", 3)
-        if len(parts) < 3 or not parts[0].isdigit():
-            continue
         cmdline = parts[3].strip() if len(parts) > 3 else ""
-        if not cmdline:  # a zombie: it has exited, it serves nothing
+        if not parts[0].isdigit() or not cmdline:  # no command line: a zombie, it has exited and serves nothing
             continue
         # An unreadable namespace (not root, another user's process) is taken as the host's own:
         # on a real host every daemon shares it, and a false "not running" is worse.

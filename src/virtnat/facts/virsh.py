@@ -30,7 +30,7 @@ def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connec
                                                if "failed to connect to the hypervisor" not in l))
     match = _VERSION.search(sections.get("libvirt-version", (1, ""))[1])
     networks = {}
-    for key in sections.get("virsh-networks", (0, ""))[1].split():  # UUIDs (names, from older probes)
+    for key in text.split():  # UUIDs (names, from older probes)
         info_rc, info = sections.get(f"net-info:{key}", (1, ""))
         xml_rc, xml = sections.get(f"net-xml:{key}", (1, ""))
         if info_rc or xml_rc or not xml.strip():
