@@ -54,7 +54,7 @@ def network_dnsmasq(system: SystemFacts, profile: Profile) -> tuple[tuple[Proces
     process named dnsmasq with those arguments."""
     conf = f"/{profile.network}.conf"
     named = tuple(p for p in system.running("dnsmasq") if "--conf-file=" in p.cmdline and conf in p.cmdline)
-    if not named or all(p.uid is None for p in named):
+    if all(p.uid is None for p in named):  # owners not read (or no such process): nothing to tell apart
         return named, None
     mine = tuple(p for p in named if p.executable == "dnsmasq")
     if any(p.uid == 0 for p in mine):
