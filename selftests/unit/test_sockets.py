@@ -36,3 +36,10 @@ def test_an_address_needs_a_numeric_port():
     assert _split_address("[::]:53") == ("::", None, 53)
     assert _split_address("0.0.0.0:*") is None
     assert _split_address("virbr0") is None
+
+
+def test_five_fields_are_enough_and_names_may_hold_anything():
+    text = ('udp UNCONN 0 0 192.168.122.1:53\n'
+            'tcp LISTEN 0 5 [::1]%lo:631 [::]:* users:(("cups d",pid=12,fd=7),("",pid=13,fd=1),("x",pid=,fd=2))\n')
+    assert parse_sockets(text) == (SocketFacts("udp", "192.168.122.1", 53),
+                                   SocketFacts("tcp", "::1", 631, "lo", (("cups d", 12), ("", 13))))
