@@ -92,8 +92,9 @@ def test_definition_checks_pass_on_the_documents_network():
     ("test_network_xml_matches_profile", dict(dhcp_ranges=()),
      "network 'default': DHCP ranges none, expected 192.168.122.2-192.168.122.254"),
     ("test_network_xml_matches_profile", dict(dhcp_ranges=(DhcpRange("192.168.122.2", "192.168.122.254"),
-                                                           DhcpRange("192.168.123.2", "192.168.122.9"), DhcpRange("x", "y"))),
-     "network 'default': DHCP range 192.168.123.2-192.168.122.9, x-y outside 192.168.122.0/24"),
+                                                           DhcpRange("192.168.123.2", "192.168.122.9"), DhcpRange("x", "y"),
+                                                           DhcpRange("192.168.122.2", "192.168.123.9"))),
+     "network 'default': DHCP range 192.168.123.2-192.168.122.9, x-y, 192.168.122.2-192.168.123.9 outside 192.168.122.0/24"),
     ("test_network_xml_matches_profile", dict(dhcp_ranges=(DhcpRange("192.168.122.2", "192.168.122.100"),)),
      "network 'default': DHCP ranges [('192.168.122.2', '192.168.122.100')], expected 192.168.122.2-192.168.122.254"),
 ])
@@ -222,8 +223,20 @@ def test_bridge_failures():
                  vnet0=TAP, eth2=LinkFacts("eth2", 9, None, True, "UP", "", "br0"))
     assert one(bridge.test_bridge_has_no_uplink, UP_BRIDGE, **ports) == \
         ("failed", "virbr0 has non-guest port(s): dummy0 (dummy), eth1 (physical)")
-    assert outcome(bridge.test_bridge_exists, {}, libvirt(), PROFILE) == \
-        ("error", "virbr0 does not exist: network 'default' is active but its bridge is gone")
+    gone = ("error", "virbr0 does not exist: network 'default' is active but its bridge is gone")
+    for check in (bridge.test_bridge_exists, bridge.test_bridge_has_gateway_address, bridge.test_bridge_has_stp,
+                  bridge.test_bridge_has_no_uplink):
+        assert outcome(check, {"vnet0": TAP}, libvirt(), PROFILE) == gone
+    assert outcome(bridge.test_bridge_is_up, {"vnet0": TAP}, libvirt(), PROFILE, lambda _: None) == gone
+    assert outcome(taps.test_tap_is_on_bridge, NIC, {"vnet0": TAP}, libvirt(), PROFILE) == gone
+
+
+def test_the_legacy_nic_is_no_uplink_whatever_its_kind():
+    nic = LinkFacts("virbr0-nic", 5, "dummy", False, "DOWN", "", "virbr0")
+    assert outcome(bridge.test_bridge_has_no_uplink, {"virbr0": UP_BRIDGE, "virbr0-nic": nic}, None, PROFILE) == ("passed", "")
+    other = replace(nic, name="virbr1-nic")
+    assert outcome(bridge.test_bridge_has_no_uplink, {"virbr0": UP_BRIDGE, "virbr1-nic": other}, None, PROFILE) == \
+        ("failed", "virbr0 has non-guest port(s): virbr1-nic (dummy)")
 
 
 def test_bridge_up_admin_state_and_carrier():
@@ -234,6 +247,8 @@ def test_bridge_up_admin_state_and_carrier():
     nic = LinkFacts("virbr0-nic", 5, "tun", False, "DOWN", "", "virbr0")
     assert outcome(bridge.test_bridge_is_up, {"virbr0": down, "virbr0-nic": nic}, None, PROFILE, seen.append) == ("passed", "")
     assert seen == ["virbr0 has no port attached (NO-CARRIER, operstate DOWN): normal for an idle host"]
+    assert outcome(bridge.test_bridge_is_up, {"virbr0": UP_BRIDGE, "virbr0-nic": nic}, None, PROFILE, seen.append) == ("passed", "")
+    assert len(seen) == 1
     links = {"virbr0": down, "vnet1": replace(TAP, name="vnet1", admin_up=False), "vnet0": TAP, "virbr0-nic": nic}
     assert outcome(bridge.test_bridge_is_up, links, None, PROFILE, seen.append) == \
         ("failed", "virbr0 is UP but operstate DOWN with ports vnet0, vnet1 attached (1 of them UP)")

@@ -53,10 +53,13 @@ def test_host01_notes_version_uri_and_daemons():
     seen = []
     running = system([(1, "virtqemud", True), (2, "libvirtd", True), (3, "virtqemud", True), (4, "virtnetworkd", False),
                       (5, "dnsmasq", True)])
+    modular = system([(1, "virtnetworkd", True), (2, "virtqemud", True)])
     daemons.test_libvirt_daemon_serves_system_uri(target, running, seen.append)
     daemons.test_libvirt_daemon_serves_system_uri(target, system(), seen.append)
+    daemons.test_libvirt_daemon_serves_system_uri(target, modular, seen.append)
     assert seen == ["libvirt 11.3.0 at qemu:///system (libvirtd, virtqemud)",
-                    "libvirt 11.3.0 at qemu:///system (daemon process not seen)"]
+                    "libvirt 11.3.0 at qemu:///system (daemon process not seen)",
+                    "libvirt 11.3.0 at qemu:///system (virtnetworkd, virtqemud)"]
 
 
 def test_host01_fails_with_the_reason_libvirt_cannot_be_read():
