@@ -253,3 +253,13 @@ def test_bridge_up_admin_state_and_carrier():
     assert outcome(bridge.test_bridge_is_up, links, None, PROFILE, seen.append) == \
         ("failed", "virbr0 is UP but operstate DOWN with ports vnet0, vnet1 attached (1 of them UP)")
     assert len(seen) == 1
+
+
+def test_net15_names_every_socket_holding_the_port():
+    sockets = (SocketFacts("udp", "192.168.122.1", 53, None, (("named", 700),)), SocketFacts("udp", "*", 53, None, (("named", 701),)),
+               SocketFacts("udp", "0.0.0.0", 53, None, (("named", 701),))) + DNS[1:]
+    assert net15(host(sockets=sockets))[1] == (
+        "udp 53 (DNS) to 192.168.122.1 is held by named pid 700 (?) on udp 192.168.122.1:53, not by the dnsmasq of network 'default'")
+    sockets = (SocketFacts("udp", "*", 53, None, (("named", 701),)), SocketFacts("udp", "0.0.0.0", 53, None, (("named", 701),))) + DNS[1:]
+    assert net15(host(sockets=sockets))[1] == (
+        "udp 53 (DNS) to 192.168.122.1 is held by named pid 701 (?) on udp *:53, udp 0.0.0.0:53, not by the dnsmasq of network 'default'")
