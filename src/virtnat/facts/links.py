@@ -76,7 +76,6 @@ def links_from_netlink(link_msgs, addr_msgs) -> dict[str, LinkFacts]:
         if kind == "bridge" and data is not None:
             stp = bool(data.get_attr("IFLA_BR_STP_STATE"))
         name = names[msg["index"]]
-        master = msg.get_attr("IFLA_MASTER")
         links[name] = LinkFacts(
             name=name,
             index=msg["index"],
@@ -84,7 +83,7 @@ def links_from_netlink(link_msgs, addr_msgs) -> dict[str, LinkFacts]:
             admin_up=bool(msg["flags"] & IFF_UP),
             operstate=_attr(msg, "IFLA_OPERSTATE", "UNKNOWN"),
             mac=_attr(msg, "IFLA_ADDRESS", ""),
-            master=names.get(master) if master else None,
+            master=names.get(msg.get_attr("IFLA_MASTER")),  # None or 0 (no master) is no link's index
             stp_enabled=stp,
             addresses=tuple(sorted(addrs.get(msg["index"], ()))),
         )
