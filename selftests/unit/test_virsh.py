@@ -81,3 +81,9 @@ def test_connection_error_gets_virshs_lines_without_the_generic_one():
     with pytest.raises(FactError) as err:
         read(**{"virsh-networks": (1, "error: failed to connect to the hypervisor\nerror: Permission denied\nsee error: x")})
     assert str(err.value) == "qemu+ssh://hv/system|Permission denied\nsee error: x"
+
+
+def test_a_listing_is_read_whatever_its_words():
+    with pytest.raises(FactError) as err:
+        read(**{"virsh-networks": (0, "not found")})
+    assert str(err.value) == "virsh could not read network 'not': "

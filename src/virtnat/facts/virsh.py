@@ -22,13 +22,14 @@ def _flags(net_info: str) -> dict[str, bool]:
 
 def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connection_error) -> LibvirtFacts:
     """LibvirtFacts from the probe's virsh sections; connection_error(uri, text) makes the FactError."""
-    rc, text = sections.get("virsh-networks", (127, "virsh: not found"))
-    if rc != 0:
-        if rc == 127 or "not found" in text:
-            raise FactError("virsh is not installed on the host: install libvirt-clients (or give --libvirt-uri)")
+    found = sections.get("virsh-networks")
+    if found is None or found[0] == 127 or found[0] and "not found" in found[1]:
+        raise FactError("virsh is not installed on the host: install libvirt-clients (or give --libvirt-uri)")
+    rc, text = found
+    if rc:
         raise connection_error(uri, "\n".join(l.removeprefix("error: ") for l in text.splitlines()
                                                if "failed to connect to the hypervisor" not in l))
-    match = _VERSION.search(sections.get("libvirt-version", (1, ""))[1])
+    match = _VERSION.search(sections["libvirt-version"][1]) if "libvirt-version" in sections else None
     networks = {}
     for key in text.split():  # UUIDs (names, from older probes)
         info_rc, info = sections.get(f"net-info:{key}", (1, ""))
@@ -39,14 +40,13 @@ def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connec
         network = parse_network(xml, active=flags.get("active", False),
                                 persistent=flags.get("persistent", False), autostart=flags.get("autostart", False))
         networks[network.name] = network
-    running = []
-    for key in sections.get("virsh-domains", (0, ""))[1].split():
-        rc, xml = sections.get(f"dom-xml:{key}", (1, ""))
-        if rc or not xml.strip():  # the guest stopped between listing and reading: it is no longer running
+    running = {}  # guest name (unique in libvirt) -> its interfaces
+    for key in sections["virsh-domains"][1].split() if "virsh-domains" in sections else ():
+        dom = sections.get(f"dom-xml:{key}")
+        if dom is None or dom[0] or not dom[1].strip():  # the guest stopped between listing and reading: it no longer runs
             continue
-        running.append((domain_name(xml), parse_domain_nics(xml)))
-    running.sort(key=lambda guest: guest[0])
-    guests = [name for name, _ in running]
-    nics = [nic for _, found in running for nic in found]
+        running[domain_name(dom[1])] = parse_domain_nics(dom[1])
+    guests = sorted(running)
+    nics = [nic for name in guests for nic in running[name]]
     return LibvirtFacts(uri=uri, version=match.group(1) if match else "unknown", networks=networks,
                         guest_nics=tuple(nics), running_guests=tuple(guests))
