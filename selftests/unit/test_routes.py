@@ -42,7 +42,7 @@ def test_not_json_is_one_line():
 
 
 @pytest.mark.parametrize("entry, why", [
-    ({"dev": "eth0"}, "does not appear to be an IPv4 or IPv6 network"),
+    ({"dev": "eth0"}, "('' does not appear to be an IPv4 or IPv6 interface)"),
     ({"dst": "default", "metric": "high"}, "invalid literal for int()"),
     ("x" * 100, "'str' object has no attribute 'get'"),
 ])
