@@ -106,3 +106,11 @@ def test_broken_xml_errors_are_one_line_naming_what():
         with pytest.raises(FactError) as err:
             parse("")
         assert str(err.value) == "domain XML: XML does not parse: no element found: line 1, column 0"
+
+
+def test_a_range_without_start_and_a_guest_without_name():
+    from virtnat.facts.model import GuestNic
+    net = parse_network("<network><ip address='10.0.0.1'><dhcp><range end='10.0.0.9'/></dhcp></ip></network>", **FLAGS)
+    assert net.dhcp_ranges == (DhcpRange("", "10.0.0.9"),)
+    assert parse_domain_nics("<domain><devices><interface><target dev='vnet0'/></interface></devices></domain>") == \
+        (GuestNic("", "", "vnet0", None, None),)

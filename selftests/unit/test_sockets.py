@@ -43,3 +43,8 @@ def test_five_fields_are_enough_and_names_may_hold_anything():
             'tcp LISTEN 0 5 [::1]%lo:631 [::]:* users:(("cups d",pid=12,fd=7),("",pid=13,fd=1),("x",pid=,fd=2))\n')
     assert parse_sockets(text) == (SocketFacts("udp", "192.168.122.1", 53),
                                    SocketFacts("tcp", "::1", 631, "lo", (("cups d", 12), ("", 13))))
+
+
+def test_a_line_without_a_port_does_not_end_the_list():
+    text = "udp UNCONN 0 0 0.0.0.0:* 0.0.0.0:*\ntcp LISTEN 0 5 127.0.0.1:53 0.0.0.0:*\n"
+    assert parse_sockets(text) == (SocketFacts("tcp", "127.0.0.1", 53),)
