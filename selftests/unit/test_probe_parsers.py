@@ -228,3 +228,14 @@ def test_system_carries_the_path_facts():
     facts = system(routes=(0, "[]"), sockets=(0, ""))
     assert (facts.routes, facts.sockets, facts.route_rules) == ((), (), ())
     assert facts.path_problems == ("route-rules: the probe returned no route-rules section",)
+
+
+def test_the_first_space_splits_a_sysctl_files_path_from_its_realpath():
+    text = "@@file /etc/sysctl.d/a\tb.conf  /r\nx=1\n@@file /etc/sysctl.d/c.conf\n"
+    assert parse_sysctl_files(text) == {"/etc/sysctl.d/a\tb.conf": (" /r", "x=1\n"), "/etc/sysctl.d/c.conf": ("/etc/sysctl.d/c.conf", "")}
+
+
+def test_the_probes_namespace_is_the_rest_of_its_self_line():
+    text = "self a a\n5 a dnsmasq x\n6 a a dnsmasq y\n"
+    assert [(p.pid, p.same_netns) for p in parse_processes(text)] == [(5, False), (6, False)]
+    assert [p.same_netns for p in parse_processes("self  a\n5 a dnsmasq x\n")] == [False]

@@ -143,3 +143,8 @@ def test_every_key_with_its_last_value_alias_and_glob():
         "net.ipv6.conf.all.forwarding": ("2", "/etc/sysctl.d/20-b.conf"),
     }
     assert persisted_values(fs, ["NET.ipv6.conf.all.forwarding"]) == {}
+
+
+def test_only_hash_and_semicolon_start_comments_and_only_dashes_are_stripped():
+    from virtnat.facts.sysctl import parse_sysctl_text
+    assert parse_sysctl_text("X.y = 1\n-X.z=2\nXX-.w=3\n") == [("X.y", "1"), ("X.z", "2"), ("XX-.w", "3")]

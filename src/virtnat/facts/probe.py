@@ -87,9 +87,9 @@ def parse_sysctl_files(text: str) -> dict[str, tuple[str, str]]:
     path = None
     for line in text.splitlines():
         if line.startswith("@@file "):
-            _, path, real = (line.split(" ", 2) + [""])[:3]
+            path, _, real = line.removeprefix("@@file ").partition(" ")
             files[path] = (real or path, "")
-        elif path:
+        elif path is not None:
             real, content = files[path]
             files[path] = (real, content + line + "\n")
     return files
@@ -99,7 +99,7 @@ def parse_processes(text: str, owners: str = "") -> tuple[ProcessFacts, ...]:
     """The daemons of the processes section; owners (the process-owners section: "PID UID EXE")
     adds who runs each one and from which executable."""
     lines = text.splitlines()
-    own = lines[0].split(" ", 1)[1] if lines and lines[0].startswith("self ") else None
+    own = lines[0].removeprefix("self ") if lines and lines[0].startswith("self ") else None
     who = {}
     for line in owners.splitlines():
         pid, _, rest = line.partition(" ")
@@ -132,7 +132,9 @@ def parse_binaries(text: str) -> tuple[dict[str, str | None], str | None]:
 
 
 def _ruleset(sections, name: str, problems: list[str]) -> str | None:
-    rc, text = sections.get(name, (127, ""))
+    if name not in sections:
+        return None  # the probe did not run it
+    rc, text = sections[name]
     if rc == 0:
         return text
     if rc == 127 or "not found" in text:
@@ -161,7 +163,7 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
     files = parse_sysctl_files(sections["sysctl-files"][1])
     systemd = bool(binaries.get("systemd-sysctl"))
     persisted = sysctl.persisted_values(files, SYSCTL_KEYS, systemd)
-    rc, enabled = sections.get("firewalld-enabled", (127, ""))
+    enabled = sections["firewalld-enabled"][1] if "firewalld-enabled" in sections else ""
     problems: list[str] = []
     ipt = _ruleset(sections, "iptables-save", problems)
     nft_json = _ruleset(sections, "nft", problems)

@@ -27,7 +27,7 @@ def parse_sysctl_text(text: str) -> list[tuple[str, str]]:
     out = []
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line[0] in "#;" or "=" not in line:
+        if not line or line.startswith(("#", ";")) or "=" not in line:
             continue
         key, value = line.split("=", 1)
         key = key.strip().lstrip("-")  # a leading '-' only silences errors
