@@ -63,6 +63,7 @@ def test_framing_errors_are_exact(text, message):
 
 def test_section_kinds_need_a_key():
     assert split_sections(frame({"net-info:x": (0, "a"), "dom-xml:y": (2, "b")})) == {"net-info:x": (0, "a"), "dom-xml:y": (2, "b")}
+    assert split_sections(frame({"net-xml:a:": (0, "")})) == {"net-xml:a:": (0, "")}
     for name in ("net-info:", "dom-xml:", "xnet-xml:abc"):
         with pytest.raises(FactError, match="never prints"):
             split_sections(frame({name: (0, "")}))
@@ -100,8 +101,8 @@ def test_processes_exactly_with_owners():
 
 
 def test_processes_without_a_self_line_or_owners():
-    assert parse_processes("") == ()
-    assert parse_processes("1 net:[1] a a") == ()  # the first line is always the probe's own
+    assert parse_processes("", "") == ()
+    assert parse_processes("1 net:[1] a a", "") == ()  # the first line is always the probe's own
     (proc,) = parse_processes("selfish net:[1]\n5 net:[1] a a\n", "5")
     assert proc == ProcessFacts(5, "a", "a", False, uid=None, exe=None)
     (proc,) = parse_processes("self net:[1]\n5 net:[1] a a\n", "5 7")
@@ -237,5 +238,5 @@ def test_the_first_space_splits_a_sysctl_files_path_from_its_realpath():
 
 def test_the_probes_namespace_is_the_rest_of_its_self_line():
     text = "self a a\n5 a dnsmasq x\n6 a a dnsmasq y\n"
-    assert [(p.pid, p.same_netns) for p in parse_processes(text)] == [(5, False), (6, False)]
-    assert [p.same_netns for p in parse_processes("self  a\n5 a dnsmasq x\n")] == [False]
+    assert [(p.pid, p.same_netns) for p in parse_processes(text, "")] == [(5, False), (6, False)]
+    assert [p.same_netns for p in parse_processes("self  a\n5 a dnsmasq x\n", "")] == [False]

@@ -148,3 +148,8 @@ def test_every_key_with_its_last_value_alias_and_glob():
 def test_only_hash_and_semicolon_start_comments_and_only_dashes_are_stripped():
     from virtnat.facts.sysctl import parse_sysctl_text
     assert parse_sysctl_text("X.y = 1\n-X.z=2\nXX-.w=3\n") == [("X.y", "1"), ("X.z", "2"), ("XX-.w", "3")]
+
+
+def test_systemd_is_the_default_boot():
+    fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", "net.ipv4.ip_forward=1\n")}
+    assert persisted_values(fs, [KEY]) == {} and persisted_values(fs, [KEY], False) == {KEY: ("1", "/etc/sysctl.conf")}

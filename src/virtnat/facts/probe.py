@@ -95,7 +95,7 @@ def parse_sysctl_files(text: str) -> dict[str, tuple[str, str]]:
     return files
 
 
-def parse_processes(text: str, owners: str = "") -> tuple[ProcessFacts, ...]:
+def parse_processes(text: str, owners: str) -> tuple[ProcessFacts, ...]:
     """The daemons of the processes section; owners (the process-owners section: "PID UID EXE")
     adds who runs each one and from which executable."""
     lines = text.splitlines()
@@ -160,6 +160,7 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         key, _, value = line.partition("=")
         runtime[sysctl.normalize_key(key)] = value.strip()
     binaries, driver = parse_binaries(sections["binaries"][1])
+    owners = sections["process-owners"][1] if "process-owners" in sections else ""
     files = parse_sysctl_files(sections["sysctl-files"][1])
     systemd = bool(binaries.get("systemd-sysctl"))
     persisted = sysctl.persisted_values(files, SYSCTL_KEYS, systemd)
@@ -180,7 +181,7 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         sysctl_persisted={k: v for k, (v, _) in persisted.items()},
         sysctl_sources={k: src for k, (_, src) in persisted.items()},
         sysctl_conf_at_boot=sysctl.sysctl_conf_read_at_boot(files, systemd),
-        processes=parse_processes(sections["processes"][1], sections.get("process-owners", (0, ""))[1]),
+        processes=parse_processes(sections["processes"][1], owners),
         binaries=binaries,
         network_driver=driver,
         unit_enabled={"firewalld": (enabled.strip().splitlines() or ["unknown"])[-1] if binaries.get("systemctl") else "no systemctl"},
@@ -196,7 +197,7 @@ def path_facts(sections: dict[str, tuple[int, str]]) -> dict:
     found: dict = {}
     for name, key, parse in (("routes", "routes", parse_routes), ("route-rules", "route_rules", parse_rules),
                              ("sockets", "sockets", parse_sockets)):
-        rc, text = sections.get(name, (127, f"the probe returned no {name} section"))
+        rc, text = sections.get(name, (None, f"the probe returned no {name} section"))
         if rc != 0:
             problems.append(f"{name}: {(text.strip().splitlines() or ['exit ' + str(rc)])[-1]}")
             continue

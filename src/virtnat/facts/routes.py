@@ -38,7 +38,7 @@ def _route(entry: dict) -> list[RouteFacts]:
     dst = entry.get("dst", "")
     dst = "0.0.0.0/0" if dst == "default" else str(ipaddress.ip_interface(dst).network)
     return [RouteFacts(dst=dst, dev=entry.get("dev"), gateway=entry.get("gateway"), type=entry.get("type", "unicast"),
-                       table=table, metric=int(entry.get("metric", 0) or 0), prefsrc=entry.get("prefsrc"))]
+                       table=table, metric=int(entry.get("metric") or 0), prefsrc=entry.get("prefsrc"))]
 
 
 def parse_rules(text: str) -> tuple[str, ...]:

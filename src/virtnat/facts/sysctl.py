@@ -67,7 +67,7 @@ def persisted_values(files: dict[str, tuple[str, str]], keys: list[str], systemd
     result: dict[str, tuple[str, str]] = {}
     for path in boot_order(files, systemd):
         for key, value in parse_sysctl_text(files[path][1]):
-            names = {key, ALIASES.get(key, key)}
+            names = {key, ALIASES.get(key)}
             for wanted in keys:
                 if wanted in names or ("*" in key and fnmatch.fnmatchcase(wanted, key)):
                     result[wanted] = (value, path)
