@@ -14,7 +14,7 @@ def _split_address(text: str) -> tuple[str, str | None, int] | None:
     if not sep or not port.isdigit():
         return None
     host, _, device = host.partition("%")
-    host = host.strip("[]")
+    host = host.removeprefix("[").removesuffix("]")
     return host, device or None, int(port)
 
 
