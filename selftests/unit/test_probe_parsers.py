@@ -240,3 +240,8 @@ def test_the_probes_namespace_is_the_rest_of_its_self_line():
     text = "self a a\n5 a dnsmasq x\n6 a a dnsmasq y\n"
     assert [(p.pid, p.same_netns) for p in parse_processes(text, "")] == [(5, False), (6, False)]
     assert [p.same_netns for p in parse_processes("self  a\n5 a dnsmasq x\n", "")] == [False]
+
+
+def test_exit_127_is_a_tool_that_is_not_installed_whatever_it_printed():
+    facts = system(**{"iptables-save": (127, ""), "nft": (1, "b"), "iptables-legacy-save": (127, "exec failed")})
+    assert (facts.firewall, facts.firewall_error) == (None, "nft: b")
