@@ -1,5 +1,6 @@
 """The pieces virtnat adds to pytest-html's report: columns, the hosts table, the evidence."""
 import dataclasses
+from pathlib import Path
 from types import SimpleNamespace
 
 from virtnat.report import html
@@ -79,12 +80,13 @@ class Target:
 
 
 def test_evidence_is_each_hosts_facts_as_json():
-    collected = {"links": [Fact("virbr0", frozenset({"b", "a"}))], "libvirt": OSError("refused"), 3: (1, 2)}
+    collected = {"links": [Fact("virbr0", frozenset({"b", "a", 3}))], "libvirt": OSError("refused"), 3: (2, 1),
+                 "path": Path("/etc/x")}
     assert html.evidence_html([Target("<hv1>", collected), Target("hv2", None)]) == (
         "<h2>Host facts (evidence)</h2>\n"
         "<details><summary>&lt;hv1&gt;</summary><pre>{\n"
         '  &quot;links&quot;: [\n    {\n      &quot;name&quot;: &quot;virbr0&quot;,\n'
-        '      &quot;tags&quot;: [\n        &quot;a&quot;,\n        &quot;b&quot;\n      ]\n    }\n  ],\n'
+        '      &quot;tags&quot;: [\n        3,\n        &quot;a&quot;,\n        &quot;b&quot;\n      ]\n    }\n  ],\n'
         '  &quot;libvirt&quot;: &quot;not collected: refused&quot;,\n'
-        '  &quot;3&quot;: [\n    1,\n    2\n  ]\n}</pre></details>\n'
+        '  &quot;3&quot;: [\n    2,\n    1\n  ],\n  &quot;path&quot;: &quot;/etc/x&quot;\n}</pre></details>\n'
         "<details><summary>hv2</summary><pre>{}</pre></details>")

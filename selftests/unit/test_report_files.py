@@ -2,10 +2,11 @@
 and readable by the auditor's group at most."""
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
-from virtnat.report.files import allowed, copy_atomic, restrict, write_atomic
+from virtnat.report.files import allowed, copy_atomic, restrict, unwritable, write_atomic
 
 
 @pytest.fixture
@@ -64,3 +65,37 @@ def test_copy_and_restrict(tmp_path, umask):
     os.chmod(source, 0o644)
     restrict(link)
     assert mode(source) == 0o644, "a link's target is not the report's to change"
+
+
+def test_reports_go_into_directories_made_for_them(tmp_path):
+    target = tmp_path / "a/b/report.json"
+    assert unwritable(tmp_path / "x/y") is None and (tmp_path / "x/y").is_dir()
+    assert list((tmp_path / "x/y").iterdir()) == []  # the write test leaves nothing behind
+    write_atomic(target, "{}\n")
+    assert target.read_text() == "{}\n"
+
+
+def test_the_temporary_file_is_hidden_beside_the_report_and_not_named_like_it(tmp_path, monkeypatch):
+    import virtnat.report.files as files
+    renamed = []
+    monkeypatch.setattr(files.os, "replace", lambda src, dst: renamed.append((Path(src), Path(dst))) or os.rename(src, dst))
+    write_atomic(tmp_path / "virtnat.prom", "x 1\n")
+    [(tmp, final)] = renamed
+    assert final == tmp_path / "virtnat.prom" and tmp.parent == tmp_path
+    assert tmp.name.startswith(".virtnat.prom.") and tmp.name.endswith(".tmp")  # node_exporter reads *.prom only
+
+
+def test_a_report_holds_its_text_as_utf8(tmp_path):
+    write_atomic(tmp_path / "r.json", "guest café\n")
+    assert (tmp_path / "r.json").read_bytes() == "guest café\n".encode()
+
+
+def test_a_copy_takes_the_mode_asked_for(tmp_path, umask):
+    umask(0o022)
+    (tmp_path / "src.txt").write_text("x")
+    copy_atomic(tmp_path / "src.txt", tmp_path / "metrics.prom", 0o644)
+    assert mode(tmp_path / "metrics.prom") == 0o644
+
+
+def test_a_directory_the_kernel_refuses_writes_to_is_said_with_its_reason():
+    assert unwritable("/proc/sys") == "cannot write reports there: No such file or directory"

@@ -26,13 +26,13 @@ def test_results_are_grouped_by_host_in_run_order_and_sorted_by_id():
     for n, (id_, host, subject) in enumerate([("VM-02", "hv2", "b"), ("NET-10", "hv1", None), ("VM-02", "hv1", "b"),
                                               ("NET-9", "hv1", None), ("PATH-01", "hv1", None), ("VM-02", "hv1", "a"),
                                               ("HOST-07", "hv1", None), ("X-1", "hv1", None), ("NET-x", "hv1", None),
-                                              ("ABC-1", "hv1", None)]):
+                                              ("ABC-1", "hv1", None), ("NET-1", "hv1", None), ("VM-02", "hv1", "A")]):
         results.record(f"t{n}", result(id_, host=host, subject=subject))
     grouped = results.by_host()
     assert list(grouped) == ["hv2", "hv1"]
     assert [(c.id, c.subject) for c in grouped["hv1"]] == [
-        ("HOST-07", None), ("NET-x", None), ("NET-9", None), ("NET-10", None), ("PATH-01", None), ("VM-02", "a"),
-        ("VM-02", "b"), ("ABC-1", None), ("X-1", None)]
+        ("HOST-07", None), ("NET-x", None), ("NET-1", None), ("NET-9", None), ("NET-10", None), ("PATH-01", None),
+        ("VM-02", "A"), ("VM-02", "a"), ("VM-02", "b"), ("ABC-1", None), ("X-1", None)]
 
 
 @pytest.mark.parametrize("first, then, kept", [
@@ -116,9 +116,16 @@ class Terminal:
         self.lines.append((f"{sep * 3} {title}", {}))
 
 
-def run_state(results, error=None, json_written=True, reports_written=True):
+def run_state(results, error=None, json_written=True, reports_written=True, option=None):
+    option = SimpleNamespace(xmlpath="r/a.xml") if option is None else option
     return SimpleNamespace(error=error, results=results, json_written=json_written, reports_written=reports_written,
-                           json_path="r/a.json", html_path="r/a.html", config=SimpleNamespace(option=SimpleNamespace(xmlpath="r/a.xml")))
+                           json_path="r/a.json", html_path="r/a.html", config=SimpleNamespace(option=option))
+
+
+def test_without_junitxml_the_summary_says_no_junit_path():
+    tr = Terminal()
+    write_summary(tr, run_state(Results(), option=SimpleNamespace()))  # pytest -p no:junitxml
+    assert tr.lines == [("virtnat: JSON r/a.json  HTML r/a.html  JUnit None", {})]
 
 
 def test_the_terminal_summary_says_each_problem_and_its_fix_and_one_cause_once():

@@ -206,3 +206,20 @@ def test_a_bundle_reads_its_file_for_every_kind(tmp_path):
     assert type(libvirt) is ProbeLibvirtSource and libvirt.uri == "qemu:///system"
     assert libvirt.run.path == links.run.path == system.run.path == tmp_path / "hv1.facts"
     assert system.run.name == "hv1" and target.facts.name == "hv1" and target.facts.stats is target.stats
+
+
+def test_connection_options_reach_testinfra():
+    run = state(hosts="ssh://hv1", ssh_config="/etc/virtnat/ssh_config", ssh_identity_file="/etc/virtnat/id_ed25519",
+                ssh_extra_args="-4", sudo=True, sudo_user="auditor")
+    backend = run.targets[0].host.backend
+    assert (backend.ssh_config, backend.ssh_identity_file, backend.ssh_extra_args, backend.sudo, backend.sudo_user) == (
+        "/etc/virtnat/ssh_config", "/etc/virtnat/id_ed25519", "-o BatchMode=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -4",
+        True, "auditor")
+    assert run.config.getoption("sudo_user") == "auditor"
+
+
+def test_ansible_options_reach_testinfra(tmp_path):
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text("[fleet]\nhv1 ansible_connection=local\n")
+    [target] = state(hosts="ansible://fleet", ansible_inventory=str(inventory), force_ansible=True).targets
+    assert (target.host.backend.ansible_inventory, target.host.backend.force_ansible) == (str(inventory), True)

@@ -25,8 +25,8 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def _opt(config, name, default=None):
-    return config.getoption(name, default)
+def _opt(config, name):
+    return config.getoption(name, None)
 
 
 class AuditState:

@@ -41,11 +41,9 @@ def one_line(excinfo) -> str:
     if excinfo is None:
         return ""
     value = excinfo.value
-    text = getattr(value, "msg", None) if not isinstance(value, AssertionError) else None
-    if text is None:
-        text = str(value)
-        if not isinstance(value, AssertionError) and not hasattr(value, "msg"):
-            text = f"{type(value).__name__}: {text}"
+    text = str(value)  # pytest's skip and fail exceptions give their msg
+    if not isinstance(value, AssertionError) and not hasattr(value, "msg"):
+        text = f"{type(value).__name__}: {text}"
     lines = [line for line in str(text).strip().splitlines() if line.strip()]
     return lines[0].strip() if lines else type(value).__name__
 
