@@ -163,3 +163,22 @@ def test_the_terminal_summary_names_only_the_reports_written(json_written, repor
                                 reports_written=reports_written))
     assert tr.lines[0] == ("ERROR: --report-dir=/x: not writable", {"red": True, "bold": True})
     assert [line for line, _ in tr.lines[1:]] == [last]
+
+
+def test_the_json_report_is_written_whole_indented_and_private(tmp_path):
+    import json
+    import os
+
+    from virtnat.report.json_report import write_json
+    path = tmp_path / "reports/hv1.json"
+    write_json(path, {"tool": "virtnat", "hosts": [], "note": "café"})
+    text = path.read_text(encoding="utf-8")
+    assert text == json.dumps({"tool": "virtnat", "hosts": [], "note": "café"}, indent=2) + "\n"
+    assert '\n  "hosts": []' in text and os.stat(path).st_mode & 0o077 == 0o040 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -223,3 +223,13 @@ def test_ansible_options_reach_testinfra(tmp_path):
     inventory.write_text("[fleet]\nhv1 ansible_connection=local\n")
     [target] = state(hosts="ansible://fleet", ansible_inventory=str(inventory), force_ansible=True).targets
     assert (target.host.backend.ansible_inventory, target.host.backend.force_ansible) == (str(inventory), True)
+
+
+def test_waiting_for_facts_waits_for_the_collection_if_one_runs():
+    from types import SimpleNamespace
+    run = state(hosts="ssh://hv1")
+    run.wait_for_facts()  # none started: nothing to wait for
+    waited = []
+    run.collection = SimpleNamespace(wait=lambda: waited.append(True))
+    run.wait_for_facts()
+    assert waited == [True]
