@@ -76,6 +76,10 @@ def test_password_is_masked_in_reasons():
     ("paramiko://bob:p@ss@w/rd@hv2", "paramiko://bob:***@hv2"),
     ("ssh://hv3:22", "ssh://hv3:22"),
     ("ssh://carol@hv4", "ssh://carol@hv4"),
+    ("alice:pw@hv1", "alice:***@hv1"),                   # a bare spec (--connection gives the scheme)
+    ("bob:p@ss@w/rd@hv2:22", "bob:***@hv2:22"),
+    ("root@hv1: Permission denied", "root@hv1: Permission denied"),
+    ("hv5:22", "hv5:22"),
 ])
 def test_passwords_with_at_and_slash_are_masked(spec, shown):
     assert redact(spec) == shown

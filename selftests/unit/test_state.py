@@ -233,3 +233,26 @@ def test_waiting_for_facts_waits_for_the_collection_if_one_runs():
     run.collection = SimpleNamespace(wait=lambda: waited.append(True))
     run.wait_for_facts()
     assert waited == [True]
+
+
+def test_a_bundles_collection_is_timed_and_counted_per_kind(tmp_path):
+    (tmp_path / "hv1.facts").write_text("not a probe's output")
+    [target] = state(facts=str(tmp_path / "hv1.facts")).targets
+    with pytest.raises(Exception):
+        target.facts.system()
+    assert target.stats.collections == {"system": 1}
+    assert 0 <= target.stats.seconds["system"] < 5
+
+
+def test_a_bare_host_name_takes_the_connection_option():
+    [target] = state(hosts="hv1", connection="ssh").targets
+    assert (target.host.backend.NAME, target.name) == ("ssh", "hv1")
+    assert state(hosts="alice:pw@hv1", connection="ssh").error.startswith("--hosts alice:***@hv1: a password cannot work")
+
+
+def test_the_runs_clock_is_utc_in_whole_seconds():
+    import datetime as dt
+
+    from virtnat.state import utc_now
+    now = utc_now()
+    assert now.tzinfo is dt.timezone.utc and now.microsecond == 0

@@ -11,9 +11,11 @@ class ProfileError(Exception):
 
 
 def redact(text: str) -> str:
-    """text with the password of every `scheme://user:password@host` masked. The password
-    may hold '@' and '/': everything up to the token's last '@' is taken as the password."""
-    return _PASSWORD.sub(r"\1:***@", text)
+    """text with the password of every `scheme://user:password@host`, and of a bare
+    `user:password@host` (a host spec without scheme), masked. The password may hold '@' and
+    '/': everything up to the token's last '@' is taken as the password."""
+    return _BARE.sub(r"\1:***@", _PASSWORD.sub(r"\1:***@", text))
 
 
 _PASSWORD = re.compile(r"(://[^/@\s:]+):\S*@")
+_BARE = re.compile(r"((?:^|(?<=[\s'\"]))[^\s/@:'\"]+):(?!//)\S*@")

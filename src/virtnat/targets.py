@@ -66,12 +66,9 @@ class Target:
 class BundleTarget(Target):
     """A host known only by the probe output saved from it (`--facts`): no connection at all."""
 
-    def __init__(self, path: Path, libvirt_uri: str):
-        self.host = None
-        self.is_local = False
+    def __init__(self, path: Path, libvirt_uri: str):  # no host, connection or deadline: Target's own init is not run
         self.name = path.name.removesuffix(".txt").removesuffix(".facts")
         self.libvirt_uri = libvirt_uri
-        self.api_uri = None
         self.stats = Stats()
         self._facts = None
         self.path = path
