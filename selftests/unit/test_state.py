@@ -256,3 +256,14 @@ def test_the_runs_clock_is_utc_in_whole_seconds():
     from virtnat.state import utc_now
     now = utc_now()
     assert now.tzinfo is dt.timezone.utc and now.microsecond == 0
+
+
+def test_the_background_collection_never_holds_up_the_exit_and_times_itself(tmp_path):
+    from virtnat.targets import Collection
+    (tmp_path / "hv1.facts").write_text("not a probe's output")
+    targets = state(facts=str(tmp_path / "hv1.facts")).targets
+    collection = Collection(targets)
+    assert (collection._thread.name, collection._thread.daemon) == ("virtnat-facts", True)
+    collection.wait()
+    assert 0 < collection.seconds < 5
+    assert set(targets[0].stats.collections) == {"libvirt", "links", "system"}
