@@ -143,3 +143,11 @@ def test_empty_connection_error_reads_unknown(message):
     assert str(connection_error("qemu:///system", message)) == (
         "cannot connect to libvirt at qemu:///system: unknown error; "
         "fix: check that a libvirt daemon serves this URI (virsh -r -c URI version)")
+
+
+def test_libvirt_prints_nothing_of_its_own_when_it_fails(capfd):
+    """libvirt's default error handler writes every error to stderr; the audit's one line is
+    the only trace a failed connection leaves."""
+    with pytest.raises(FactError):
+        LibvirtApiSource("bogus:///system", Stats()).collect()
+    assert capfd.readouterr().err == ""

@@ -52,11 +52,9 @@ def phase_outcome(when: str, report) -> str | None:
     """The check's outcome decided by this phase, or None if a later phase decides it."""
     if report.skipped:
         return "skipped"
-    if when == "setup":
-        return "error" if report.failed else None
     if when == "call":
         return "failed" if report.failed else "passed"
-    return "error" if report.failed else None
+    return "error" if report.failed else None  # setup or teardown
 
 
 class Results:
