@@ -20,13 +20,20 @@ GENERATIONS = {"libvirt9": "iptables", "libvirt11-iptables": "iptables", "libvir
 PROFILE = Profile()
 
 
+def load_checks(relpath: str):
+    """The module of tests/RELPATH (e.g. "network/test_bridge.py"), loaded by its path as pytest
+    would; it is not registered in sys.modules, so each caller gets its own."""
+    spec = importlib.util.spec_from_file_location("checks_" + relpath.removesuffix(".py").replace("/", "_"), CHECKS / relpath)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _controls():
     """(id, check function) of every check in tests/, as the plugin collects them."""
     found = []
     for path in sorted(CHECKS.rglob("test_*.py")):
-        spec = importlib.util.spec_from_file_location("rec_" + "_".join(path.relative_to(CHECKS).with_suffix("").parts), path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = load_checks(path.relative_to(CHECKS).as_posix())
         for name, fn in vars(module).items():
             marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "control"]
             if name.startswith("test_") and marks:

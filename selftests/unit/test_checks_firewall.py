@@ -1,26 +1,19 @@
 """The firewall checks (NET-11, NET-12, NET-14, NET-16) on FirewallFacts made for each case:
 the verdict, and the message or note a user reads."""
-import importlib.util
-from pathlib import Path
 
 import pytest
 
+from selftests.unit.checkrun import load_checks
 from virtnat.facts.model import FirewallFacts, LibvirtFacts, NetworkFacts, ProcessFacts, SystemFacts
 from virtnat.facts.ruleset import Chain, Rule, Table, Verdict
 from virtnat.profile import Profile
 
-CHECKS = Path(__file__).resolve().parents[2] / "tests" / "network"
 
 
-def load(name):
-    spec = importlib.util.spec_from_file_location(f"fwcheck_{name}", CHECKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-checks = load("test_firewall")
-one_netfilter = load("test_one_netfilter")
+checks = load_checks("network/test_firewall.py")
+one_netfilter = load_checks("network/test_one_netfilter.py")
 PROFILE = Profile()
 NO_FIREWALLD = Profile(require_firewalld=False)
 NETWORK = NetworkFacts("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24")

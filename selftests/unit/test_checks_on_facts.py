@@ -1,25 +1,18 @@
 """The checks themselves, run on facts: the lab's recorded state and the libvirt 5.5 state the
 document quotes (virbr0-nic on the bridge, always DOWN)."""
-import importlib.util
-from pathlib import Path
 
 import pytest
 
+from selftests.unit.checkrun import load_checks
 from virtnat.facts.links import parse_ip_json
 from virtnat.facts.model import LibvirtFacts, LinkFacts, NetworkFacts
 from virtnat.profile import Profile
 
-CHECKS = Path(__file__).resolve().parents[2] / "tests"
 
 
-def load(relpath):
-    spec = importlib.util.spec_from_file_location(relpath.replace("/", "_"), CHECKS / relpath)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-bridge_checks = load("network/test_bridge.py")
+bridge_checks = load_checks("network/test_bridge.py")
 PROFILE = Profile()
 NETWORK = NetworkFacts("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24")
 LIBVIRT = LibvirtFacts("qemu:///system", "5.5.0", {"default": NETWORK}, (), ())

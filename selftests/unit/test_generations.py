@@ -2,18 +2,16 @@
 (Debian 12, iptables-nft chains, firewalld 1.3) is in test_probe/test_firewall; here libvirt 11
 (Debian 13, firewalld 2.3) with the iptables and the nftables backend, and the nftables
 backend's silent failure."""
-import importlib.util
-from pathlib import Path
 
 import pytest
 
+from selftests.unit.checkrun import load_checks
 from virtnat.collectors.libvirt_api import connection_error
 from virtnat.facts.probe import split_sections, system_from_sections
 from virtnat.facts.virsh import libvirt_from_sections
 from virtnat.profile import Profile
 
 SUBNET = "192.168.122.0/24"
-CHECKS = Path(__file__).resolve().parents[2] / "tests"
 
 
 def facts(data, name):
@@ -53,8 +51,6 @@ def test_silent_nat_failure(data):
     assert libvirt.networks["default"].active
     assert system.firewall.backend == "nftables"
     assert system.firewall.masquerade_sources == frozenset()
-    spec = importlib.util.spec_from_file_location("fw_checks", CHECKS / "network" / "test_firewall.py")
-    checks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(checks)
+    checks = load_checks("network/test_firewall.py")
     with pytest.raises(AssertionError, match="NAT rules are missing: no masquerade for 192.168.122.0/24 \\(nftables backend"):
         checks.test_masquerade_is_in_place(system.firewall, system, libvirt, Profile(), lambda text: None)

@@ -3,13 +3,13 @@ from dataclasses import replace
 
 import pytest
 
-from selftests.unit.test_host_checks import load
+from selftests.unit.checkrun import load_checks
 from virtnat.facts.model import DhcpRange, GuestNic, LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, SocketFacts, SystemFacts
 from virtnat.profile import Profile
 
-taps = load("vm/test_taps.py")
-definition = load("network/test_definition.py")
-ports = load("network/test_ports.py")
+taps = load_checks("vm/test_taps.py")
+definition = load_checks("network/test_definition.py")
+ports = load_checks("network/test_ports.py")
 PROFILE = Profile()
 NIC = GuestNic("win10", "52:54:00:9f:98:b9", "vnet0", "default", None)
 BRIDGE = LinkFacts("virbr0", 3, "bridge", True, "UP", "52:54:00:00:00:01")
@@ -176,7 +176,7 @@ def test_net15_inactive_network_is_named_unless_someone_else_holds_the_ports():
 
 # -- NET-13 ------------------------------------------------------------------------------------
 
-dnsmasq = load("network/test_dnsmasq.py")
+dnsmasq = load_checks("network/test_dnsmasq.py")
 
 
 def test_net13():
@@ -193,7 +193,7 @@ def test_net13():
 
 # -- NET-06..10 --------------------------------------------------------------------------------
 
-bridge = load("network/test_bridge.py")
+bridge = load_checks("network/test_bridge.py")
 UP_BRIDGE = replace(BRIDGE, stp_enabled=True, addresses=("192.168.122.1/24", "fe80::1/64"))
 
 

@@ -1,26 +1,19 @@
 """HOST-01..07 run on small facts: each verdict, skip and message a user reads."""
-import importlib.util
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from selftests.unit.checkrun import load_checks
 from virtnat.errors import FactError
 from virtnat.facts.model import LibvirtFacts, ProcessFacts, RouteFacts, SystemFacts
 from virtnat.profile import Profile
 
-CHECKS = Path(__file__).resolve().parents[2] / "tests"
 
 
-def load(relpath):
-    spec = importlib.util.spec_from_file_location("unit_" + relpath.replace("/", "_")[:-3], CHECKS / relpath)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-daemons = load("host/test_daemons.py")
-forwarding = load("host/test_forwarding.py")
+daemons = load_checks("host/test_daemons.py")
+forwarding = load_checks("host/test_forwarding.py")
 PROFILE = Profile()
 LAX = Profile(require_firewalld=False, require_ipv6_forwarding=False)
 ALL = {"dnsmasq": "/usr/sbin/dnsmasq", "iptables": "/usr/sbin/iptables", "nft": "/usr/sbin/nft", "firewalld": "/usr/sbin/firewalld",
@@ -138,7 +131,7 @@ def test_host07_both_families_now_and_persisted():
 
 # -- HOST-08, HOST-09 --------------------------------------------------------------------------
 
-routes_checks = load("host/test_routes.py")
+routes_checks = load_checks("host/test_routes.py")
 
 
 def test_host08_subnet_elsewhere_is_named_once_each():
