@@ -72,28 +72,6 @@ def _mutate_named(filename, code, *args):
     return dataclasses.replace(mutated, code=mutated.code.replace(_IMPORT, f"__name__ = {name!r}; {_IMPORT}"))
 
 
-# Unit tests that run the whole audit (every parser, check and report) once per case: each is run
-# for the mutants of the code it is there to test, not for every function it happens to call,
-# which would make a run take hours.
-FOR_THEIR_OWN = {
-    "selftests/unit/test_plugin_runs.py::": ("virtnat.plugin.",),
-    "selftests/unit/test_checks_one_fact.py::": ("tests.", "virtnat.checks."),
-}
-
-_collect_or_load_stats = main.collect_or_load_stats
-
-
-def _stats_for_their_own(*args, **kwargs):
-    """mutmut's statistics (which tests call which function), with the whole-audit tests kept
-    only for the functions of FOR_THEIR_OWN."""
-    _collect_or_load_stats(*args, **kwargs)
-    for function, tests in main.state().tests_by_mangled_function_name.items():
-        for test in list(tests):
-            for prefix, modules in FOR_THEIR_OWN.items():
-                if test.startswith(prefix) and not function.startswith(modules):
-                    tests.discard(test)
-
-
 def explained_in_readme(text: str) -> set[str]:
     """The mutants the README names: NAME__mutmut_7, or several of one function as NAME__mutmut_{7,9,12}."""
     names = set()
@@ -145,7 +123,6 @@ if __name__ == "__main__":
     tempfile.tempdir = None
     file_mutation.MutationVisitor._skip_node_and_children = _skip_unless_marked
     main.mutate_file_contents = _mutate_named
-    main.collect_or_load_stats = _stats_for_their_own
     try:
         main._run(sys.argv[1:], None)
     except SystemExit as exc:

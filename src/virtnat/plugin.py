@@ -31,19 +31,23 @@ FACTS_KEY = "virtnat_facts"
 
 def pytest_addoption(parser):
     group = parser.getgroup("virtnat", "virtnat compliance audit")
-    group.addoption("--profile", default=None, metavar="FILE", help="TOML profile of expected values (default: the document's values)")
-    group.addoption("--audit-json", default=None, metavar="PATH", help="write the JSON results to PATH instead of the report directory")
-    group.addoption("--report-dir", default=None, metavar="DIR", help="where reports are written (default: reports/ in the project)")
-    group.addoption("--libvirt-uri", default=None, metavar="URI",
-                    help="read libvirt through libvirt-python at URI; {host} is where each host is reached (e.g. qemu+ssh://root@{host}/system)")
-    group.addoption("--connect-timeout", default=10, type=int, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
+    group.addoption("--profile", metavar="FILE", help="TOML profile of expected values (default: the document's values)")
+    group.addoption("--audit-json", metavar="PATH", help="write the JSON results to PATH instead of the report directory")
+    group.addoption("--report-dir", metavar="DIR", help="where reports go (default: reports/ in the project)")
+    group.addoption("--libvirt-uri", metavar="URI",
+                    help="read libvirt with libvirt-python at URI instead; {host} is where each host is reached "
+                         "(an ansible:// host's ansible_host, else its name)")
+    group.addoption("--connect-timeout", default=10, type=_positive, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
     group.addoption("--fail-on", default="low", choices=IMPACTS, metavar="IMPACT",
-                    help=f"exit 1 only for a check failed or not carried out at this impact or above ({', '.join(IMPACTS)}; default low: any)")
+                    help=f"exit 1 only when a check at this impact or above ({', '.join(IMPACTS)}) failed or could not be "
+                         "carried out; default low: any")
     group.addoption("--command-timeout", default=60, type=_positive, metavar="SECONDS",
                     help="deadline of each host's probe and libvirt reads, on top of the connect timeout (default 60)")
-    group.addoption("--facts", default=None, metavar="PATH[,PATH]",
-                    help="audit probe output saved from hosts (files, or directories of them), with no connection")
-    group.addoption("--stats-json", default=None, metavar="PATH", help="write what collecting facts cost (times, commands, libvirt calls) to PATH")
+    group.addoption("--facts", metavar="PATH[,PATH...]",
+                    help="audit probe output saved from hosts instead (files, or directories of them; each file is a host "
+                         "named by the file, .txt/.facts dropped), with no connection")
+    group.addoption("--stats-json", metavar="PATH",
+                    help="write what fact collection cost (times, subprocesses, libvirt calls) to PATH")
 
 
 def _is_audit(config) -> bool:
