@@ -124,7 +124,7 @@ if __name__ == "__main__":
     file_mutation.MutationVisitor._skip_node_and_children = _skip_unless_marked
     main.mutate_file_contents = _mutate_named
     try:
-        main._run(sys.argv[1:], None)
+        main._run(sys.argv[1:], int(os.environ["MUTANTS_WORKERS"]) if os.environ.get("MUTANTS_WORKERS") else None)
     except SystemExit as exc:
         if exc.code:
             raise

@@ -58,6 +58,7 @@ class _Answers(paramiko.ServerInterface):
             channel.sendall(reply[0])
             channel.send_exit_status(reply[1])
             channel.shutdown_write()  # EOF, not close: the exec request's reply is still to be sent
+            threading.Timer(0.2, channel.close).start()  # then close: OpenSSH's client waits for it
         return True
 
 

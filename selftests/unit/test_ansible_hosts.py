@@ -88,6 +88,9 @@ def test_other_connections_and_forced_ansible_are_left_as_they_are(tmp_path):
     again = ansible_hosts(tmp_path, inventory, timeout=9)["hv1"]  # the same cached host, hardened once
     assert again.backend.virtnat_via.backend.ssh_extra_args == SSH_OPTIONS
     assert again.backend.virtnat_via.backend.timeout == 3
+    (tmp_path / "winrm").mkdir()
+    winrm = ansible_hosts(tmp_path / "winrm", ["hv2 ansible_connection=winrm"])["hv2"]
+    assert winrm.backend.virtnat_via is None  # no backend of testinfra's: the `ansible` command
     forced = {h.backend.get_hostname(): h for h in open_hosts("ansible://fleet", None, timeout=3, force_ansible=True,
                                                              ansible_inventory=str(tmp_path / "inventory.ini"))}
     assert forced["hv1"].backend.virtnat_via is None  # commands go through the `ansible` command

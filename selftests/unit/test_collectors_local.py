@@ -4,7 +4,9 @@ import shlex
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import testinfra
@@ -133,6 +135,19 @@ def test_nothing_printed_says_stderr():
 @pytest.mark.parametrize("stderr", ["", " \n", None])
 def test_nothing_printed_nor_said_gives_the_exit_code(stderr):
     assert probe_error(StandInHost(rc=126, stderr=stderr)) == "the probe printed nothing on hv1: exit 126"
+
+
+def test_a_stderr_that_is_not_utf8_is_still_said():
+    assert probe_error(StandInHost(rc=255, stderr=b"ssh: caf\xe9: Name or service not known")) == (
+        "the probe printed nothing on hv1: ssh: caf\ufffd: Name or service not known")
+
+
+def test_output_framed_with_another_runs_marker_is_refused():
+    """A probe's output replayed, or forged, with a marker of its own is not this run's."""
+    run = ProbeRun(StandInHost(), "hv1", Stats(), remote=True)
+    run.host = StandInHost(stdout=probe.frame({"routes": (0, "")}, "0" * 24))
+    assert str(pytest.raises(FactError, run.sections).value) == (
+        "the probe's output does not carry this run's marker: refused")
 
 
 def test_long_stderr_is_cut_to_200_characters():
@@ -340,6 +355,29 @@ def test_remote_target_with_an_api_uri_reads_libvirt_apart(dead_host):
         target.facts.system()
     assert str(err.value) == line
     assert target.stats.libvirt_calls == 9
+
+
+class Busy:
+    """A host's facts whose every kind takes 0.2 s; counts how many are collected at once."""
+    active = peak = 0
+    lock = threading.Lock()
+
+    def collect(self, kind):
+        with Busy.lock:
+            Busy.active += 1
+            Busy.peak = max(Busy.peak, Busy.active)
+        time.sleep(0.2)
+        with Busy.lock:
+            Busy.active -= 1
+
+
+def test_collect_all_runs_every_kind_of_every_host_at_once_up_to_32(monkeypatch):
+    monkeypatch.setattr(Busy, "peak", 0)
+    collect_all([SimpleNamespace(facts=Busy()) for _ in range(11)])  # 33 jobs
+    assert Busy.peak == 32
+    monkeypatch.setattr(Busy, "peak", 0)
+    collect_all([SimpleNamespace(facts=Busy()) for _ in range(2)])
+    assert Busy.peak == 6
 
 
 def test_collection_runs_in_the_background_and_times_itself(local):

@@ -7,6 +7,7 @@ import sys
 import paramiko
 import pytest
 
+from selftests.unit.loopback_ssh import LoopbackSSH
 from virtnat import connections
 from virtnat.collectors.reach import unreachable
 from virtnat.connections import SSH_OPTIONS, backend_options, connection_of, open_hosts, stop
@@ -70,6 +71,8 @@ def test_local_and_unknown_connections_get_sudo_only(connection):
     ("local://", None, "local"),
     ("hv1", "ssh", "ssh"),
     ("hv1", None, "paramiko"),  # testinfra's own default for a bare name
+    ("SSH://[fe80::1]:22/?sudo=true", None, "ssh"),  # schemes are case-blind
+    ("ansible://all", "ssh", "ansible"),
 ])
 def test_connection_of_a_spec(spec, default, expected):
     assert connection_of(spec, default) == expected
@@ -104,12 +107,37 @@ def test_paramiko_spec_keeps_user_port_and_password(paramiko_host):
     assert backend._host is not None  # set_host: testinfra's modules find their host
 
 
+def test_a_specs_own_scheme_wins_over_the_default_connection():
+    [host] = open_hosts("paramiko://127.0.0.1:2222", "ssh", timeout=4)
+    assert host.backend.NAME == "paramiko"
+    [bare] = open_hosts("127.0.0.1:2222", "ssh", timeout=4)
+    assert bare.backend.NAME == "ssh"
+
+
 def test_ssh_spec_is_testinfras_ssh_backend_made_stoppable():
     from testinfra.backend.ssh import SshBackend
 
     [host] = open_hosts("ssh://127.0.0.1", "paramiko", timeout=4)
     assert host.backend.NAME == "ssh" and type(host.backend).__name__ == "StoppableSshBackend"
     assert isinstance(host.backend, SshBackend)
+
+
+def test_a_command_over_the_ssh_client_gives_its_output_and_exit_code_and_leaves_no_client(home, tmp_path):
+    """OpenSSH's ssh, in BatchMode with a throwaway key and known_hosts, against the loopback server."""
+    server = LoopbackSSH(answer=lambda command: (b"hv1 says hi\n", 3))
+    known = tmp_path / "known_hosts"
+    known.write_text(server.known_hosts_line())
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host hv1\n  HostName 127.0.0.1\n  Port {server.port}\n  User alice\n  IdentitiesOnly yes\n"
+                      f"  IdentityFile {server.client_key_file(tmp_path)}\n  UserKnownHostsFile {known}\n")
+    try:
+        [host] = open_hosts("ssh://hv1", None, timeout=4, ssh_config=str(config))
+        result = host.run("echo %s", "it's")
+    finally:
+        server.close()
+    assert (result.rc, result.stdout, result.stderr) == (3, "hv1 says hi\n", "")
+    assert server.commands == ["echo 'it'\"'\"'s'"] and server.logins == [("publickey", "alice")]
+    assert vars(host.backend)["_running"] == set()
 
 
 # -- ansible -------------------------------------------------------------------------------
@@ -132,6 +160,13 @@ def test_ansible_inventory_is_found_beside_this_python(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     connections._check_ansible(None)
     assert os.environ["PATH"] == os.path.dirname(sys.executable) + os.pathsep + "/nonexistent"
+
+
+def test_with_path_unset_ansible_is_looked_for_on_the_default_path_too(monkeypatch):
+    """Not an empty PATH entry, which would be the working directory."""
+    monkeypatch.delenv("PATH")
+    connections._check_ansible(None)
+    assert os.environ["PATH"] == os.path.dirname(sys.executable) + os.pathsep + os.defpath
 
 
 def test_ansible_core_missing_is_one_line_with_the_install(tmp_path, monkeypatch):
@@ -277,6 +312,7 @@ def test_host_specs_that_can_work_pass(spec, default):
     ("@", "ssh", "no host name: write ssh://[user@]host[:port]"),
     ("ssh://hv1:ssh", None, "port 'ssh' is not a number"),
     ("ssh://[fe80::1]:x2", None, "port 'x2' is not a number"),
+    ("ssh://[]:22", None, "no host name: write ssh://[user@]host[:port]"),
     ("paramiko://hv1:22x/", None, "port '22x' is not a number"),
     ("hv1:-1", None, "port '-1' is not a number"),
     ("ssh://hv1:2x/x:22", None, "port '2x' is not a number"),

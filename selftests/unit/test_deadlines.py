@@ -64,6 +64,19 @@ def test_within_stops_a_step_past_its_deadline():
     assert deadline_threads_end()
 
 
+def test_a_step_that_cannot_be_broken_off_never_holds_up_the_exit():
+    """Its thread is a daemon: the interpreter exits without waiting for it."""
+    release = threading.Event()
+    start = time.monotonic()
+    with pytest.raises(DeadlineMissed, match=r"^did not finish within 0.3 s$"):
+        within(0.3, release.wait)  # nothing can stop it
+    stuck = [t for t in threading.enumerate() if t.name == "virtnat-deadline"]
+    release.set()
+    assert stuck and all(t.daemon for t in stuck)
+    assert 0.3 <= time.monotonic() - start < 0.3 + MARGIN
+    assert deadline_threads_end()
+
+
 def test_the_client_waits_the_command_timeout_and_the_connect_timeout():
     assert Deadline().total == 70 and Deadline(command=1, connect=1).total == 2
 

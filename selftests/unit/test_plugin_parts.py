@@ -32,6 +32,9 @@ def config(args, cwd=CHECKS_DIR.parent):
     (["selftests/unit", "tests/vm"], CHECKS_DIR.parent, True),
     (["/proc"], CHECKS_DIR.parent, False),
     (["../tests2"], CHECKS_DIR, False),
+    (["network"], CHECKS_DIR, True),                     # relative to where pytest was started
+    (["tests::test_x"], CHECKS_DIR.parent, True),        # a node id: the path is before ::
+    ([f"{CHECKS_DIR.parent}::x"], Path("/"), True),
 ])
 def test_a_run_is_an_audit_when_it_collects_the_checks(args, cwd, audit):
     assert plugin._is_audit(config(args, cwd)) is audit

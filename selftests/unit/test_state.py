@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from virtnat.state import CHECKS_DIR, PROJECT, AuditState
+from virtnat.state import CHECKS_DIR, PROJECT, AuditState, report_stem
 from virtnat.targets import BundleTarget
 
 STARTED = "20261128T101500Z"
@@ -75,6 +75,14 @@ def test_a_host_named_twice_is_two_entries():
 def test_a_one_host_stem_is_safe_as_a_file_name(tmp_path):
     run = state(hosts="ssh://[fe80::1]:22", report_dir=str(tmp_path))
     assert run.html_path.name == f"fe80__1-{STARTED}.html"
+
+
+def test_a_stem_is_the_label_and_the_start_with_no_slash_or_colon():
+    import datetime as dt
+
+    started = dt.datetime(2026, 11, 28, 10, 15, tzinfo=dt.timezone.utc)
+    assert report_stem("dc1/hv:7", started) == "dc1_hv_7-20261128T101500Z"
+    assert report_stem("3-hosts", started) == "3-hosts-20261128T101500Z"
 
 
 def test_audit_json_elsewhere_is_not_the_default(tmp_path):

@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import urllib.parse
 
 SSH_OPTIONS = "-o BatchMode=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=3"
 
@@ -112,7 +111,7 @@ def _ansible_host(backend, timeout: int):
     host = backend.ansible_runner.get_host(backend.host, ssh_config=backend.ssh_config,
                                            ssh_identity_file=backend.ssh_identity_file)
     inner = host.backend if host is not None else None
-    if inner is None or inner.NAME not in ("paramiko", "ssh", "safe-ssh") or hasattr(inner, "stop"):
+    if inner is None or inner.NAME not in ("paramiko", "ssh") or hasattr(inner, "stop"):  # testinfra makes no safe-ssh
         return host
     inner.timeout = timeout
     if inner.NAME != "paramiko":
@@ -159,7 +158,7 @@ def backend_options(connection: str | None, *, timeout: int, ssh_config=None, ss
 
 def connection_of(spec: str, default: str | None) -> str:
     if "://" in spec:
-        return urllib.parse.urlparse(spec).scheme
+        return spec.partition("://")[0].lower()  # as urllib reads it, without judging the rest
     return default or "paramiko"
 
 
@@ -196,7 +195,8 @@ def _check_ansible(inventory: str | None) -> None:
     import sys
 
     if not shutil.which("ansible-inventory"):  # installed beside this Python but not on PATH
-        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+        # (with PATH unset, what unset means, not an empty entry: that would be the working directory)
+        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", os.defpath)
     if not shutil.which("ansible-inventory"):
         raise RuntimeError("ansible:// needs ansible-core (ansible-inventory): pip install ansible-core")
     if inventory and not os.path.exists(inventory):

@@ -29,6 +29,12 @@ def _opt(config, name):
     return config.getoption(name, None)
 
 
+def report_stem(label: str, started: dt.datetime) -> str:
+    """The reports' common name: the host (or N-hosts) and the start time, safe as a file name
+    (an IPv6 address's colons, a slash in an inventory name)."""
+    return f"{label}-{started.strftime('%Y%m%dT%H%M%SZ')}".replace("/", "_").replace(":", "_")
+
+
 class AuditState:
     """Everything one audit run shares."""
 
@@ -46,11 +52,7 @@ class AuditState:
             self.profile = Profile()
         self.targets = [] if self.error else self._targets(config)
         self.report_dir = Path(_opt(config, "report_dir") or PROJECT / "reports")
-        if len(self.targets) == 1:
-            label = self.targets[0].name
-        else:
-            label = f"{len(self.targets)}-hosts"
-        stem = f"{label}-{self.started.strftime('%Y%m%dT%H%M%SZ')}".replace("/", "_").replace(":", "_")
+        stem = report_stem(self.targets[0].name if len(self.targets) == 1 else f"{len(self.targets)}-hosts", self.started)
         self.json_path = Path(_opt(config, "audit_json") or self.report_dir / f"{stem}.json")
         self.json_is_default = not _opt(config, "audit_json")
         self.reports_written = True  # False when the report directory cannot be written

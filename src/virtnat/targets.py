@@ -95,14 +95,15 @@ class Collection:
     def __init__(self, targets: list[Target]):
         for target in targets:
             target.facts.prefetch()  # make the collectors here, not in the threads
-        self.seconds = 0.0  # wall time from start to the last fact
         self._thread = threading.Thread(target=self._run, args=(targets,), name="virtnat-facts", daemon=True)
         self._thread.start()
 
     def _run(self, targets: list[Target]) -> None:
         start = time.perf_counter()
-        collect_all(targets)
-        self.seconds = time.perf_counter() - start
+        try:
+            collect_all(targets)
+        finally:
+            self.seconds = time.perf_counter() - start  # wall time from start to the last fact
 
     def wait(self) -> None:
         self._thread.join()

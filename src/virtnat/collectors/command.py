@@ -63,11 +63,11 @@ class ProbeRun:
             try:
                 out = within(self.deadline.total, lambda: self.host.run(self.command), lambda: stop(self.host))
                 # bytes as they came: a process argument in Latin-1 is the host's data, not an error
-                stdout = (out.stdout_bytes or b"").decode("utf-8", "replace")
+                stdout = (out.stdout_bytes or b"").decode(errors="replace")
                 if out.rc in TIMED_OUT and f"@@{self.mark} done" not in stdout:  # the host's own timeout ended it
                     raise DeadlineMissed
                 if "@@virtnat-probe " not in stdout:  # the shell, sudo or ssh said why instead
-                    stderr = (out.stderr_bytes or b"").decode("utf-8", "replace").strip()
+                    stderr = (out.stderr_bytes or b"").decode(errors="replace").strip()
                     raise FactError(f"the probe printed nothing on {self.name}: {stderr[:200] or 'exit ' + str(out.rc)}")
                 self._result = probe.split_sections(stdout, self.mark)
             except FactError as exc:
