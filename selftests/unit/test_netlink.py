@@ -87,7 +87,8 @@ def shadow_pyroute2(tmp_path, monkeypatch):
     ("raise ImportError('No module named pyroute2')\n", "pyroute2 is not installed: pip install pyroute2"),
     ("raise RuntimeError('netlink socket: Operation not permitted')\n", "RuntimeError: netlink socket: Operation not permitted"),
     ("import os\nos._exit(3)\n", "netlink helper exited 3"),  # dies saying nothing
-], ids=["no-pyroute2", "crash", "silent-exit"])
+    ("import os\nos.write(2, b'caf\\xe9: gone\\n')\nos._exit(1)\n", "caf\ufffd: gone"),  # not UTF-8
+], ids=["no-pyroute2", "crash", "silent-exit", "latin1"])
 def test_helper_failure_is_its_last_line(shadow_pyroute2, body, line):
     shadow_pyroute2(body)
     source = NetlinkSource(Stats())
@@ -95,6 +96,16 @@ def test_helper_failure_is_its_last_line(shadow_pyroute2, body, line):
     with pytest.raises(FactError) as err:
         source.collect()
     assert str(err.value) == line
+
+
+def test_the_helper_runs_this_virtnat_whatever_is_first_on_pythonpath(tmp_path, monkeypatch):
+    shadow = tmp_path / "virtnat"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise SystemExit('another virtnat')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    source = NetlinkSource(Stats())
+    source.start()
+    assert source.collect()["lo"] == dump()["lo"]
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import socket
 import pytest
 
 from virtnat.state import CHECKS_DIR, PROJECT, AuditState, report_stem
+from virtnat.state import utc_now as real_utc_now
 from virtnat.targets import BundleTarget
 
 STARTED = "20261128T101500Z"
@@ -261,8 +262,7 @@ def test_a_bare_host_name_takes_the_connection_option():
 def test_the_runs_clock_is_utc_in_whole_seconds():
     import datetime as dt
 
-    from virtnat.state import utc_now
-    now = utc_now()
+    now = real_utc_now()  # the module's own, not the fixed clock the other tests see
     assert now.tzinfo is dt.timezone.utc and now.microsecond == 0
 
 

@@ -212,7 +212,7 @@ def open_hosts(spec: str, default_connection: str | None, **options):
     if connection == "ansible":
         _check_ansible(options.get("ansible_inventory"))
     kwargs = backend_options(connection, **options)
-    if "://" not in spec and default_connection:
+    if default_connection:  # for a bare name: a spec's own scheme wins in testinfra
         kwargs["connection"] = default_connection
     hosts = []
     for backend in testinfra.backend.get_backends([spec], **kwargs):
