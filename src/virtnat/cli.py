@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .collectors.deadline import DEFAULT
 from .report.results import IMPACTS
 
 # The plugin names its reports <host>-<UTC time>.<suffix>; `latest.*` copies never match.
@@ -46,11 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--ssh-config", metavar="FILE", help="ssh config for the hosts (e.g. from `vagrant ssh-config`)")
     audit.add_argument("--ssh-identity-file", metavar="FILE", help="SSH private key")
     audit.add_argument("--sudo", action="store_true", help="run the host's commands with sudo (firewall rules need root)")
-    audit.add_argument("--connect-timeout", type=_positive, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
+    audit.add_argument("--connect-timeout", type=_positive, metavar="SECONDS", help=f"SSH connect timeout per host (default {DEFAULT.connect})")
     audit.add_argument("--fail-on", choices=IMPACTS, metavar="IMPACT",
-                       help="exit 1 only for failures at this impact or above (default low: any)")
+                       help=f"exit 1 only for failures at this impact or above (default {IMPACTS[0]}: any)")
     audit.add_argument("--command-timeout", type=_positive, metavar="SECONDS",
-                       help="deadline of each host's probe and libvirt reads, on top of the connect timeout (default 60)")
+                       help=f"deadline of each host's probe and libvirt reads, on top of the connect timeout (default {DEFAULT.command})")
     audit.add_argument("--libvirt-uri", metavar="URI", help="read libvirt with libvirt-python at URI ({host}: each host)")
     audit.add_argument("--profile", metavar="FILE", help="TOML profile of expected values")
     audit.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports/ in the checkout)")

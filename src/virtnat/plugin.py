@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from .cli import _positive
+from .collectors.deadline import DEFAULT
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
     EVIDENCE, FIX, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt, libvirt_or_none, links,
     note, packet_path, profile, routes, system,
@@ -37,12 +38,13 @@ def pytest_addoption(parser):
     group.addoption("--libvirt-uri", metavar="URI",
                     help="read libvirt with libvirt-python at URI instead; {host} is where each host is reached "
                          "(an ansible:// host's ansible_host, else its name)")
-    group.addoption("--connect-timeout", default=10, type=_positive, metavar="SECONDS", help="SSH connect timeout per host (default 10)")
-    group.addoption("--fail-on", default="low", choices=IMPACTS, metavar="IMPACT",
+    group.addoption("--connect-timeout", default=DEFAULT.connect, type=_positive, metavar="SECONDS",
+                    help=f"SSH connect timeout per host (default {DEFAULT.connect})")
+    group.addoption("--fail-on", default=IMPACTS[0], choices=IMPACTS, metavar="IMPACT",
                     help=f"exit 1 only when a check at this impact or above ({', '.join(IMPACTS)}) failed or could not be "
-                         "carried out; default low: any")
-    group.addoption("--command-timeout", default=60, type=_positive, metavar="SECONDS",
-                    help="deadline of each host's probe and libvirt reads, on top of the connect timeout (default 60)")
+                         f"carried out; default {IMPACTS[0]}: any")
+    group.addoption("--command-timeout", default=DEFAULT.command, type=_positive, metavar="SECONDS",
+                    help=f"deadline of each host's probe and libvirt reads, on top of the connect timeout (default {DEFAULT.command})")
     group.addoption("--facts", metavar="PATH[,PATH...]",
                     help="audit probe output saved from hosts instead (files, or directories of them; each file is a host "
                          "named by the file, .txt/.facts dropped), with no connection")

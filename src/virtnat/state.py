@@ -6,7 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .collectors.bundle import bundle_files
-from .collectors.deadline import Deadline
+from .collectors.deadline import DEFAULT, Deadline
 from .collectors.reach import error_line
 from .connections import check_spec, open_hosts
 from .errors import FactError, ProfileError, redact
@@ -65,7 +65,7 @@ class AuditState:
             return self._bundle_targets(_opt(config, "facts"), _opt(config, "hosts"))
         specs = [s.strip() for s in (_opt(config, "hosts") or "local://").split(",") if s.strip()]
         options = dict(
-            timeout=int(_opt(config, "connect_timeout") or 10),
+            timeout=int(_opt(config, "connect_timeout") or DEFAULT.connect),
             ssh_config=_opt(config, "ssh_config"),
             ssh_identity_file=_opt(config, "ssh_identity_file"),
             ssh_extra_args=_opt(config, "ssh_extra_args"),
@@ -76,7 +76,7 @@ class AuditState:
         )
         uri = self.profile.libvirt_uri
         api_uri = _opt(config, "libvirt_uri")
-        deadline = Deadline(int(_opt(config, "command_timeout") or 60), options["timeout"])
+        deadline = Deadline(int(_opt(config, "command_timeout") or DEFAULT.command), options["timeout"])
         targets = []
         for spec in specs:
             try:

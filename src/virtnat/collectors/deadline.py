@@ -23,6 +23,9 @@ class Deadline:
         return self.command + self.connect
 
 
+DEFAULT = Deadline()  # the defaults of --command-timeout and --connect-timeout, written here only
+
+
 class DeadlineMissed(Exception):
     """The step did not return in time; its thread is left to end when `stop` lets it."""
 
