@@ -16,7 +16,8 @@ def ssh_failure(stderr: str) -> RuntimeError:
     (ssh_failure(f"{WARNING}\r\nroot@hv1: Permission denied (publickey).\r\n"), "root@hv1: Permission denied (publickey)."),
     (ssh_failure(f"ssh: connect to host hv1 port 22: Connection refused\n\n{WARNING}\n"),
      "ssh: connect to host hv1 port 22: Connection refused"),
-    (ssh_failure(WARNING), "RuntimeError"),                      # nothing but the warning
+    (ssh_failure(WARNING), "the connection ended with no message (exit code 255)"),  # nothing but the warning
+    (ssh_failure(""), "the connection ended with no message (exit code 255)"),      # not the result's repr
     (OSError(None, "Unable to connect to port 22 on 10.0.0.1"), "Unable to connect to port 22 on 10.0.0.1"),
     (TimeoutError("timed out"), "timed out"),
     (RuntimeError(), "RuntimeError"),

@@ -23,10 +23,16 @@ def error_line(exc: Exception) -> str:
     # testinfra's ssh backend raises RuntimeError(CommandResult) when ssh itself fails (exit 255)
     arg = exc.args[0] if exc.args else None
     stderr = getattr(arg, "stderr", None)
-    text = stderr if isinstance(stderr, str) and stderr.strip() else str(exc) or type(exc).__name__
+    result = isinstance(stderr, str)  # a failed command's result: its stderr, never its repr
+    text = stderr if result else str(exc) or type(exc).__name__
     lines = [l.strip() for l in text.strip().splitlines() if l.strip() and not l.startswith("Warning: Permanently added")]
+    if not lines and result:
+        status = getattr(arg, "exit_status", None)
+        return "the connection ended with no message" + (f" (exit code {status})" if status is not None else "")
+    if not lines:
+        return type(exc).__name__
     # paramiko's NoValidConnectionsError is an OSError without an errno: "[Errno None] Unable to ..."
-    return lines[-1].removeprefix("[Errno None] ") if lines else type(exc).__name__
+    return lines[-1].removeprefix("[Errno None] ")
 
 
 def unreachable(name: str, exc: Exception) -> FactError:
