@@ -12,14 +12,15 @@ from types import SimpleNamespace
 import pytest
 from _pytest.config.argparsing import Parser
 
+from selftests.unit.checkrun import DATA
+from selftests.unit.test_results import Terminal
 from virtnat import plugin
 from virtnat.fixtures import EVIDENCE, FIX, Unavailable
 from virtnat.report.results import CheckResult
 from virtnat.state import CHECKS_DIR, PROJECT
 
-RECORDED = Path(__file__).resolve().parents[1] / "data" / "path"
-HEALTHY = RECORDED / "libvirt9" / "healthy.txt"
-DOCKER_NFT = RECORDED / "libvirt11-nftables" / "docker-forward-drop.txt"
+HEALTHY = DATA / "libvirt9" / "healthy.txt"
+DOCKER_NFT = DATA / "libvirt11-nftables" / "docker-forward-drop.txt"
 
 
 # -- options ----------------------------------------------------------------------------------
@@ -440,23 +441,12 @@ def test_workers_and_other_runs_write_nothing(configured, tmp_path):
     assert list((tmp_path / "reports").iterdir()) == []
 
 
-class Terminal:
-    def __init__(self):
-        self.lines = []
-
-    def write_line(self, line, **_):
-        self.lines.append(line)
-
-    def write_sep(self, sep, title):
-        self.lines.append(f"{sep} {title}")
-
-
 def test_the_terminal_summary_is_virtnats_for_an_audit_only(configured):
     config = configured(f"--facts={HEALTHY}")
     record(plugin._state(config), ("high", "failed"))
     terminal = Terminal()
     plugin.pytest_terminal_summary(terminal, config)
-    assert terminal.lines[:3] == ["- virtnat: healthy", "NET-00  FAILED  t: m", "                fix: fix"]
+    assert [line for line, _ in terminal.lines[:3]] == ["--- virtnat: healthy", "NET-00  FAILED  t: m", "                fix: fix"]
     other = Terminal()
     plugin.pytest_terminal_summary(other, configured(checks=str(Path(__file__).parent)))
     assert other.lines == []
