@@ -5,14 +5,14 @@ the deadline plus a few seconds."""
 import json
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
+from selftests.unit.checkrun import DATA
 from selftests.unit.loopback_ssh import LoopbackSSH, never, probe_answer
 from virtnat.state import CHECKS_DIR
 
-HEALTHY = Path(__file__).resolve().parents[1] / "data" / "path" / "libvirt9" / "healthy.txt"
+HEALTHY = DATA / "libvirt9" / "healthy.txt"
 TIMEOUTS = ("--command-timeout=1", "--connect-timeout=1")  # the client waits 2 s at most
 MARGIN = 4  # seconds for the checks and reports, on a loaded machine
 

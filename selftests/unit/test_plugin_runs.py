@@ -7,17 +7,16 @@ import os
 import stat
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from selftests.unit import probe_edits as e
+from selftests.unit.checkrun import DATA
 from virtnat.facts.probe import frame, split_sections
 from virtnat.state import CHECKS_DIR
 
-RECORDED = Path(__file__).resolve().parents[1] / "data" / "path"
-HEALTHY = RECORDED / "libvirt9" / "healthy.txt"
-DOCKER_NFT = RECORDED / "libvirt11-nftables" / "docker-forward-drop.txt"
+HEALTHY = DATA / "libvirt9" / "healthy.txt"
+DOCKER_NFT = DATA / "libvirt11-nftables" / "docker-forward-drop.txt"
 PASSWORD = "s3cr3tpw"
 
 
