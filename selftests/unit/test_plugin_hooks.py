@@ -15,6 +15,7 @@ from _pytest.config.argparsing import Parser
 from selftests.unit.checkrun import DATA
 from selftests.unit.test_results import Terminal
 from virtnat import plugin
+from virtnat.report.finish import Outputs
 from virtnat.fixtures import EVIDENCE, FIX, Unavailable
 from virtnat.report.results import CheckResult
 from virtnat.state import CHECKS_DIR, PROJECT
@@ -50,14 +51,14 @@ def test_option_defaults_and_values():
     parser, group = plugin_options()
     assert [o.names()[0] for o in group.options] == [
         "--profile", "--audit-json", "--report-dir", "--libvirt-uri", "--connect-timeout", "--fail-on",
-        "--command-timeout", "--facts", "--stats-json"]
+        "--command-timeout", "--facts", "--waivers", "--prometheus", "--keep", "--stats-json"]
     defaults = vars(parser.parse_known_args([]))
     del defaults["file_or_dir"]  # pytest's own
     assert defaults == {
         "profile": None, "audit_json": None, "report_dir": None, "libvirt_uri": None, "connect_timeout": 10,
-        "fail_on": "low", "command_timeout": 60, "facts": None, "stats_json": None}
-    given = parser.parse_known_args(["--connect-timeout=3", "--command-timeout=7", "--fail-on=high", "--facts=a,b"])
-    assert (given.connect_timeout, given.command_timeout, given.fail_on, given.facts) == (3, 7, "high", "a,b")
+        "fail_on": "low", "command_timeout": 60, "facts": None, "waivers": None, "prometheus": None, "keep": None, "stats_json": None}
+    given = parser.parse_known_args(["--connect-timeout=3", "--command-timeout=7", "--fail-on=high", "--facts=a,b", "--keep=2"])
+    assert (given.connect_timeout, given.command_timeout, given.fail_on, given.facts, given.keep) == (3, 7, "high", "a,b", 2)
 
 
 def test_pytest_help_shows_the_options_under_virtnats_heading(pytester):
@@ -66,7 +67,7 @@ def test_pytest_help_shows_the_options_under_virtnats_heading(pytester):
 
 
 @pytest.mark.parametrize("argument", ["--connect-timeout=0", "--command-timeout=0", "--command-timeout=x",
-                                      "--fail-on=severe"])
+                                      "--fail-on=severe", "--keep=0"])
 def test_option_values_that_cannot_work_are_refused(argument):
     parser, _ = plugin_options()
     with pytest.raises(pytest.UsageError):
@@ -92,22 +93,24 @@ def configured(pytester, tmp_path, monkeypatch):
 def test_a_run_of_other_tests_gets_the_marker_and_nothing_else(configured):
     config = configured(checks=str(Path(__file__).parent))
     assert "control(id, title, impact, remediation): a compliance check of virtnat" in config.getini("markers")
-    assert plugin._state(config) is None
+    assert plugin.state_of(config) is None
     assert config.pluginmanager.get_plugin("virtnat-recorder") is None
-    assert config.option.tbstyle == "auto" and not config.option.xmlpath
+    assert config.option.tbstyle == "auto" and not config.option.xmlpath and not config.option.htmlpath
 
 
 def test_an_audit_writes_every_report_to_the_report_dir_by_default(configured, tmp_path):
     config = configured(f"--facts={HEALTHY}")
-    state = plugin._state(config)
+    state = plugin.state_of(config)
     assert state.error is None and [t.name for t in state.targets] == ["healthy"]
-    assert config.option.htmlpath == str(state.html_path) and config.option.self_contained_html is True
-    assert config.option.xmlpath == str(state.xml_path)
+    assert not config.option.htmlpath and not config.option.xmlpath  # virtnat writes its own, not pytest-html and junitxml
     assert state.html_path.parent == state.xml_path.parent == tmp_path / "reports"
+    assert state.outputs() == Outputs(json=state.json_path, html=state.html_path, junit=state.xml_path,
+                                      latest_json=tmp_path / "reports" / "latest.json",
+                                      latest_html=tmp_path / "reports" / "latest.html", prune_dir=tmp_path / "reports")
     assert (config.option.tbstyle, config.option.reportchars) == ("no", "N")
     recorder = config.pluginmanager.get_plugin("virtnat-recorder")
     assert isinstance(recorder, plugin.Recorder) and recorder.state is state
-    assert config.pluginmanager.get_plugin("virtnat-html") is plugin.html_report
+    assert config.pluginmanager.get_plugin("virtnat-html") is plugin.html_columns
     assert config.audit_hooks == []  # processes are counted only for --stats-json
     assert state.collection is not None and state.targets[0].facts_started  # collection started here
     state.wait_for_facts()
@@ -117,15 +120,15 @@ def test_an_audit_writes_every_report_to_the_report_dir_by_default(configured, t
 def test_paths_and_styles_given_by_the_user_stay(configured, tmp_path):
     html, xml = tmp_path / "mine.html", tmp_path / "mine.xml"
     config = configured(f"--facts={HEALTHY}", f"--html={html}", f"--junitxml={xml}", "--tb=short", "-rA")
-    state = plugin._state(config)
-    assert state.html_path == html and config.option.htmlpath == str(html)
-    assert config.option.xmlpath == str(xml)
+    state = plugin.state_of(config)  # pytest-html and junitxml write theirs; virtnat's own are in the report dir
+    assert (config.option.htmlpath, config.option.xmlpath) == (str(html), str(xml))
+    assert state.html_path.parent == state.xml_path.parent == tmp_path / "reports"
     assert (config.option.tbstyle, config.option.reportchars) == ("short", "A")
 
 
 def test_stats_json_counts_the_processes_of_the_run(configured, tmp_path):
     config = configured(f"--facts={HEALTHY}", f"--stats-json={tmp_path / 's.json'}")
-    assert config.audit_hooks == [plugin._state(config).count_spawn]
+    assert config.audit_hooks == [plugin.state_of(config).count_spawn]
 
 
 @pytest.mark.parametrize("args, dist", [
@@ -141,16 +144,32 @@ def test_xdist_workers_get_one_host_each(configured, args, dist):
 
 def test_a_usage_error_collects_nothing_and_collect_only_contacts_no_host(configured):
     broken = configured(f"--facts={HEALTHY}", "--profile=/nonexistent.toml")
-    assert plugin._state(broken).error and plugin._state(broken).collection is None
+    assert plugin.state_of(broken).error and plugin.state_of(broken).collection is None
     listing = configured(f"--facts={HEALTHY}", "--collect-only")
-    assert plugin._state(listing).error is None and plugin._state(listing).collection is None
+    assert plugin.state_of(listing).error is None and plugin.state_of(listing).collection is None
 
 
 def test_an_unwritable_report_dir_writes_no_html_or_junit(configured, tmp_path):
     (tmp_path / "reports").write_text("a file")
     config = configured(f"--facts={HEALTHY}")
-    assert plugin._state(config).reports_written is False
-    assert not config.option.htmlpath and not config.option.xmlpath
+    state = plugin.state_of(config)
+    assert state.reports_written is False and state.error.startswith(f"--report-dir={tmp_path / 'reports'}: ")
+    assert state.outputs() == Outputs(json=None, html=None, junit=None)
+
+
+@pytest.mark.parametrize("given, keep", [([], None), (["--keep=3"], 3)])
+def test_prometheus_and_keep_reach_the_finish(configured, tmp_path, given, keep):
+    config = configured(f"--facts={HEALTHY}", f"--prometheus={tmp_path / 'node' / 'virtnat.prom'}", *given)
+    outputs = plugin.state_of(config).outputs()
+    assert (outputs.prometheus, outputs.keep, outputs.prune_dir) == (tmp_path / "node" / "virtnat.prom", keep, tmp_path / "reports")
+
+
+def test_an_unwritable_prometheus_path_is_a_usage_error_and_the_other_reports_are_written(configured, tmp_path):
+    (tmp_path / "node").write_text("a file")
+    config = configured(f"--facts={HEALTHY}", f"--prometheus={tmp_path / 'node' / 'virtnat.prom'}")
+    state = plugin.state_of(config)
+    assert state.error == f"--prometheus={tmp_path / 'node' / 'virtnat.prom'}: cannot write reports there: Not a directory"
+    assert state.outputs().prometheus is None and state.outputs().json == state.json_path
 
 
 def test_workers_take_the_controllers_facts_and_nothing_else(configured, pytester, tmp_path):
@@ -158,12 +177,12 @@ def test_workers_take_the_controllers_facts_and_nothing_else(configured, pyteste
     node = SimpleNamespace(config=controller, workerinput={})
     plugin.pytest_configure_node(node)
     collected = pickle.loads(base64.b64decode(node.workerinput[plugin.FACTS_KEY]))
-    assert collected == [plugin._state(controller).targets[0].facts.collected()]
+    assert collected == [plugin.state_of(controller).targets[0].facts.collected()]
 
     worker = pytester.parseconfig(str(CHECKS_DIR), f"--facts={DOCKER_NFT}", f"--report-dir={tmp_path / 'w'}")
     worker.workerinput = node.workerinput
     plugin.pytest_configure(worker)
-    state = plugin._state(worker)
+    state = plugin.state_of(worker)
     assert state.collection is None and worker.pluginmanager.get_plugin("virtnat-recorder") is None
     # the facts are the controller's (healthy), not those of the file named on the worker's command line
     assert state.targets[0].facts.collected() == collected[0]
@@ -174,7 +193,7 @@ def test_no_facts_are_handed_over_when_the_run_stopped_early(configured):
     node = SimpleNamespace(config=configured(f"--facts={HEALTHY}", "--profile=/nonexistent.toml"), workerinput={})
     plugin.pytest_configure_node(node)
     assert node.workerinput == {}
-    bare = SimpleNamespace(config=SimpleNamespace(), workerinput={})
+    bare = SimpleNamespace(config=SimpleNamespace(stash=pytest.Stash()), workerinput={})
     plugin.pytest_configure_node(bare)
     assert bare.workerinput == {}
 
@@ -193,7 +212,7 @@ def test_host_checks_run_once_per_host(configured):
     config = configured(f"--facts={HEALTHY},{DOCKER_NFT}")
     metafunc = Metafunc(config, "target", "firewall")
     plugin.pytest_generate_tests(metafunc)
-    targets = plugin._state(config).targets
+    targets = plugin.state_of(config).targets
     assert metafunc.calls == [(("target", targets), {"ids": ["healthy", "docker-forward-drop"], "scope": "module"})]
 
 
@@ -214,7 +233,7 @@ def test_guest_checks_run_once_per_guest_interface_named_by_host_when_there_are_
 
 def test_without_hosts_each_check_still_runs_once_to_say_why(configured):
     config = configured(f"--facts={HEALTHY}", "--profile=/nonexistent.toml")
-    state = plugin._state(config)
+    state = plugin.state_of(config)
     host = Metafunc(config, "target")
     plugin.pytest_generate_tests(host)
     assert host.calls == [(("target", [None]), {"ids": ["no-host"], "scope": "module"})]
@@ -245,7 +264,7 @@ class Item:
 
 def test_each_hosts_checks_are_grouped_for_one_xdist_worker(configured):
     config = configured(f"--facts={HEALTHY}")
-    target = plugin._state(config).targets[0]
+    target = plugin.state_of(config).targets[0]
     items = [Item(target), Item(), Item(callspec=False)]
     plugin.pytest_collection_modifyitems(None, config, items)
     assert len(items) == 3
@@ -265,7 +284,7 @@ def test_a_usage_error_deselects_every_check(configured):
 
 def test_other_runs_keep_their_items():
     items = [Item(), Item()]
-    plugin.pytest_collection_modifyitems(None, SimpleNamespace(), items)
+    plugin.pytest_collection_modifyitems(None, SimpleNamespace(stash=pytest.Stash()), items)
     assert len(items) == 2 and items[0].markers == []
 
 
@@ -280,6 +299,7 @@ class CheckItem:
         self.callspec = SimpleNamespace(params=params)
         self.user_properties = []
         self.stash = pytest.Stash()
+        self.fixturenames = ["request", "target", "links", "note", *params]  # as pytest lists them
 
     def get_closest_marker(self, name):
         return self.marker if name == "control" else None
@@ -302,31 +322,32 @@ def make_report(item, when="call", report=None, excinfo=None):
 
 def test_a_passing_check_reports_its_notes_and_control(configured):
     config = configured(f"--facts={HEALTHY}")
-    target = plugin._state(config).targets[0]
+    target = plugin.state_of(config).targets[0]
     item = CheckItem(config, target=target)
     item.user_properties.append(("note", "iptables backend"))
     item.user_properties.append(("note", "STP on"))
     item.stash[EVIDENCE] = "walk"
     report = make_report(item)
     assert report.virtnat == dict(host="healthy", id="NET-07", title="virbr0 is up", impact="high", subject=None,
-                                  outcome="passed", message="iptables backend; STP on", remediation="ip link set virbr0 up")
-    assert report.virtnat_evidence == "walk"
+                                  outcome="passed", message="iptables backend; STP on", remediation="ip link set virbr0 up",
+                                  waiver=None)
+    assert report.virtnat_evidence == {"text": "walk", "facts": ["links"]}
     assert item.user_properties[2:] == [("id", "NET-07"), ("title", "virbr0 is up"), ("impact", "high"),
                                         ("remediation", "ip link set virbr0 up")]
 
 
 def test_a_failure_says_its_first_line_and_the_checks_own_fix(configured):
     config = configured(f"--facts={HEALTHY}")
-    nic = plugin._state(config).targets[0].facts.libvirt().guest_nics[0]
+    nic = plugin.state_of(config).targets[0].facts.libvirt().guest_nics[0]
     item = CheckItem(config, pytest.mark.control(id="VM-04", remediation="virsh start {guest} # {tap}").mark,
-                     target=plugin._state(config).targets[0], guest_nic=nic)
+                     target=plugin.state_of(config).targets[0], guest_nic=nic)
     excinfo = SimpleNamespace(value=AssertionError("vnet0 is not on virbr0\nassert False"))
     report = make_report(item, report=Report("failed"), excinfo=excinfo)
     assert report.virtnat["message"] == "vnet0 is not on virbr0"
     assert report.virtnat["subject"] == "virtnat-guest:vnet0"
     assert (report.virtnat["title"], report.virtnat["impact"]) == ("", "")
     assert report.virtnat["remediation"] == "virsh start virtnat-guest # vnet0"
-    assert report.virtnat_evidence == ""
+    assert report.virtnat_evidence == {"text": "", "facts": ["libvirt", "links"]}  # guest_nic: libvirt's facts
     item.stash[FIX] = "nft insert rule ip filter FORWARD accept"
     assert make_report(item, report=Report("failed"), excinfo=excinfo).virtnat["remediation"] == \
         "nft insert rule ip filter FORWARD accept"
@@ -386,7 +407,7 @@ def record(state, *outcomes):
 ])
 def test_the_exit_code_is_decided_by_the_checks_at_or_above_fail_on(configured, outcomes, fail_on, status, code):
     config = configured(f"--facts={HEALTHY}", f"--fail-on={fail_on}")
-    record(plugin._state(config), *outcomes)
+    record(plugin.state_of(config), *outcomes)
     session = SimpleNamespace(config=config, exitstatus=status)
     plugin.pytest_sessionfinish(session, status)
     assert session.exitstatus == code
@@ -394,7 +415,7 @@ def test_the_exit_code_is_decided_by_the_checks_at_or_above_fail_on(configured, 
 
 def test_the_json_document_and_its_latest_copy_are_written_at_the_end(configured, tmp_path):
     config = configured(f"--facts={HEALTHY}", f"--stats-json={tmp_path / 'stats.json'}")
-    state = plugin._state(config)
+    state = plugin.state_of(config)
     record(state, ("high", "failed"))
     plugin.pytest_sessionfinish(SimpleNamespace(config=config, exitstatus=1), 1)
     document = json.loads(state.json_path.read_text())
@@ -415,7 +436,7 @@ def test_an_audit_json_elsewhere_is_not_the_latest(configured, tmp_path):
 
 def test_a_usage_error_exits_4_with_the_error_and_no_profile(configured, tmp_path):
     config = configured(f"--facts={HEALTHY}", "--profile=/nonexistent.toml")
-    state = plugin._state(config)
+    state = plugin.state_of(config)
     session = SimpleNamespace(config=config, exitstatus=pytest.ExitCode.NO_TESTS_COLLECTED)
     plugin.pytest_sessionfinish(session, session.exitstatus)
     assert session.exitstatus == pytest.ExitCode.USAGE_ERROR
@@ -427,7 +448,8 @@ def test_without_a_writable_json_nothing_is_written(configured, tmp_path):
     (tmp_path / "file").write_text("")
     config = configured(f"--facts={HEALTHY}", f"--audit-json={tmp_path / 'file' / 'a.json'}")
     plugin.pytest_sessionfinish(SimpleNamespace(config=config, exitstatus=0), 0)
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == []
+    assert sorted(p.name.split("-2")[0] for p in (tmp_path / "reports").iterdir()) == ["healthy", "healthy", "latest.html"]
+    assert not any(p.suffix == ".json" for p in (tmp_path / "reports").iterdir())  # the HTML and JUnit are written
 
 
 def test_workers_and_other_runs_write_nothing(configured, tmp_path):
@@ -443,7 +465,7 @@ def test_workers_and_other_runs_write_nothing(configured, tmp_path):
 
 def test_the_terminal_summary_is_virtnats_for_an_audit_only(configured):
     config = configured(f"--facts={HEALTHY}")
-    record(plugin._state(config), ("high", "failed"))
+    record(plugin.state_of(config), ("high", "failed"))
     terminal = Terminal()
     plugin.pytest_terminal_summary(terminal, config)
     assert [line for line, _ in terminal.lines[:3]] == ["--- virtnat: healthy", "NET-00  FAILED  t: m", "                fix: fix"]
@@ -458,16 +480,28 @@ def private(path) -> bool:
     return mode & 0o600 == 0o600 and mode & ~0o640 == 0
 
 
-def test_the_html_and_junit_are_made_private_and_the_html_is_the_latest(configured, tmp_path):
-    config = configured(f"--facts={HEALTHY}")
-    state = plugin._state(config)
-    for path in (state.html_path, state.xml_path):
-        path.write_text(path.suffix)
-        path.chmod(0o644)
-    plugin.pytest_unconfigure(config)
-    for path in (state.html_path, state.xml_path):
+def test_every_report_is_written_at_the_end_private_with_its_latest_copies(configured, tmp_path):
+    config = configured(f"--facts={HEALTHY}", f"--prometheus={tmp_path / 'virtnat.prom'}")
+    state = plugin.state_of(config)
+    state.wait_for_facts()
+    record(state, ("high", "failed"))
+    plugin.pytest_sessionfinish(SimpleNamespace(config=config, exitstatus=1), 1)
+    for path in (state.json_path, state.html_path, state.xml_path, tmp_path / "reports" / "latest.html"):
         assert private(path), path
-    assert (tmp_path / "reports" / "latest.html").read_text() == ".html"
+    assert (tmp_path / "reports" / "latest.html").read_text() == state.html_path.read_text()
+    assert "NET-00" in state.html_path.read_text() and 'name="NET-00"' in state.xml_path.read_text()
+    assert stat.S_IMODE((tmp_path / "virtnat.prom").stat().st_mode) == 0o644  # node_exporter reads it as another user
+    assert state.written.reports == [f"JSON {state.json_path}", f"HTML {state.html_path}", f"JUnit {state.xml_path}",
+                                     f"Prometheus {tmp_path / 'virtnat.prom'}"]
+
+
+def test_a_report_that_cannot_be_written_at_the_end_never_exits_0(configured, tmp_path):
+    config = configured(f"--facts={HEALTHY}", f"--prometheus={tmp_path / 'virtnat.prom'}")
+    (tmp_path / "virtnat.prom").mkdir()  # made after the start, where the metrics go
+    session = SimpleNamespace(config=config, exitstatus=0)
+    plugin.pytest_sessionfinish(session, 0)
+    assert session.exitstatus == 1
+    assert plugin.state_of(config).written.problems == [f"cannot write {tmp_path / 'virtnat.prom'}: Is a directory"]
 
 
 def test_reports_written_elsewhere_are_private_too_and_not_the_latest(configured, tmp_path):
@@ -481,18 +515,14 @@ def test_reports_written_elsewhere_are_private_too_and_not_the_latest(configured
     assert not (tmp_path / "reports" / "latest.html").exists()
 
 
-def test_no_report_written_means_nothing_to_restrict_or_copy(configured, tmp_path):
+def test_without_html_or_junitxml_options_nothing_is_restricted(configured, tmp_path):
     config = configured(f"--facts={HEALTHY}")
-    state = plugin._state(config)
+    state = plugin.state_of(config)
     state.html_path.write_text("old")
     state.html_path.chmod(0o644)
-    state.reports_written = False
     plugin.pytest_unconfigure(config)
-    assert stat.S_IMODE(state.html_path.stat().st_mode) == 0o644
-    assert not (tmp_path / "reports" / "latest.html").exists()
-    worker = configured(f"--facts={HEALTHY}")
+    worker = configured(f"--facts={HEALTHY}", f"--html={state.html_path}")
     worker.workerinput = {}
-    plugin._state(worker).html_path.write_text("w")
     plugin.pytest_unconfigure(worker)
-    assert not (tmp_path / "reports" / "latest.html").exists()
-    plugin.pytest_unconfigure(configured(checks=str(Path(__file__).parent)))  # no state: nothing to do
+    plugin.pytest_unconfigure(configured(f"--html={state.html_path}", checks=str(Path(__file__).parent)))  # no audit
+    assert stat.S_IMODE(state.html_path.stat().st_mode) == 0o644

@@ -41,8 +41,10 @@ def test_a_run_is_an_audit_when_it_collects_the_checks(args, cwd, audit):
 
 
 def test_only_a_configured_audit_has_state_and_only_xdist_workers_have_workerinput():
-    assert plugin._state(SimpleNamespace()) is None
-    assert plugin._state(SimpleNamespace(_virtnat="state")) == "state"
+    config = SimpleNamespace(stash=pytest.Stash())
+    assert plugin.state_of(config) is None
+    config.stash[plugin.STATE] = "state"
+    assert plugin.state_of(config) == "state"
     assert plugin._is_worker(SimpleNamespace(workerinput={})) and not plugin._is_worker(SimpleNamespace())
 
 
@@ -80,9 +82,13 @@ def test_the_recorder_keeps_virtnats_results_only():
     recorder = plugin.Recorder(state)
     data = dict(host="hv1", id="NET-07", title="t", impact="high", subject=None, outcome="failed", message="m",
                 remediation="r")
-    recorder.pytest_runtest_logreport(SimpleNamespace(nodeid="n1", virtnat=data))
+    judged = {"text": "walk", "facts": ["system"]}
+    recorder.pytest_runtest_logreport(SimpleNamespace(nodeid="n1", virtnat=data, virtnat_evidence=judged))
     recorder.pytest_runtest_logreport(SimpleNamespace(nodeid="n2"))  # a report without a check's data
-    assert state.results.checks == {"n1": CheckResult(**data)}
+    guest = dict(data, id="VM-02", subject="g:vnet0")
+    recorder.pytest_runtest_logreport(SimpleNamespace(nodeid="n3", virtnat=guest, virtnat_evidence={"text": "", "facts": []}))
+    assert state.results.checks == {"n1": CheckResult(**data), "n3": CheckResult(**guest)}
+    assert state.evidence == {"hv1": {"NET-07": judged, "VM-02[g:vnet0]": {"text": "", "facts": []}}}
 
 
 def paths_state(tmp_path, **options):

@@ -7,6 +7,7 @@ import os
 import stat
 import re
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_healthy_host_passes_with_exit_0_and_every_report(audit):
     assert "error" not in doc
     [host] = doc["hosts"]
     assert host["host"] == "healthy"
-    assert host["summary"] == {"passed": 33, "failed": 0, "skipped": 0, "error": 0}
+    assert host["summary"] == {"passed": 33, "failed": 0, "skipped": 0, "error": 0, "waived": 0}
     checks = run.checks("healthy")
     assert checks["VM-04[virtnat-guest:vnet0]"]["outcome"] == "passed"
     assert checks["NET-11"]["message"] == "iptables backend"
@@ -196,6 +197,30 @@ def test_a_broken_profile_exits_4_and_still_writes_the_reports(audit, tmp_path):
     assert ".html" in run.by_suffix and ".xml" in run.by_suffix
 
 
+def test_the_metrics_and_the_retention_are_the_plugins(audit, tmp_path):
+    """Plain pytest writes the node-exporter textfile and prunes old runs, as `virtnat audit` does."""
+    prom = tmp_path / "textfile" / "virtnat.prom"
+    old = audit(f"--facts={HEALTHY}", f"--prometheus={prom}")
+    assert old.ret == 0 and "virtnat_audit_success 1" in prom.read_text()
+    (old.dir / old.by_suffix[".json"].name.replace("T", "X", 1)).write_text("{}")  # no run's name: left alone
+    for path in old.by_suffix.values():  # as if written a day earlier
+        path.rename(path.with_name(re.sub(r"-\d{8}T", "-20000101T", path.name)))
+    new = audit(f"--facts={DOCKER_NFT}", f"--prometheus={prom}", "--keep=1")
+    assert new.ret == 1 and "virtnat_audit_success 0" in prom.read_text()
+    assert 'virtnat_check_passed{host="docker-forward-drop",check="PATH-03",subject=""} 0' in prom.read_text()
+    assert sorted(p.name for p in new.dir.iterdir() if "20000101" in p.name) == []
+    assert len([p for p in new.dir.iterdir() if p.suffix == ".json" and p.name != "latest.json"]) == 2  # this run's, the odd one
+    assert f"Prometheus {prom}" in new.result.stdout.str()
+
+
+def test_a_broken_profile_still_refreshes_the_metrics_as_a_failed_audit(audit, tmp_path):
+    profile, prom = tmp_path / "bad.toml", tmp_path / "virtnat.prom"
+    profile.write_text("network = [\n")
+    assert audit(f"--facts={HEALTHY}", f"--profile={profile}", f"--prometheus={prom}").ret == 4
+    text = prom.read_text()
+    assert "virtnat_audit_success 0" in text and "virtnat_audit_timestamp_seconds " in text and "virtnat_host_checks{" not in text
+
+
 @pytest.mark.parametrize("option, says", [
     ("--facts=/nonexistent/hv1.facts", "--facts: /nonexistent/hv1.facts: no such file or directory"),
     ("--hosts=bogus://hv1", "--hosts bogus://hv1:"),
@@ -258,16 +283,34 @@ def test_a_bad_specs_password_appears_nowhere(audit):
     assert PASSWORD not in run.everything()
 
 
+class Tags(HTMLParser):
+    """The elements of a page and its text."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen, self.text = set(), ""
+
+    def handle_starttag(self, tag, attrs):
+        self.seen.add(tag)
+
+    def handle_data(self, data):
+        self.text += data
+
+
 def test_a_guest_named_like_markup_stays_text_in_the_html(audit, tmp_path):
     """The report's page renders its table cells as HTML: every cell must be escaped."""
     name = "<img src=x onerror=alert(1)>"
     bundle = tmp_path / "hv4.txt"
     bundle.write_text(e.sub(HEALTHY.read_text(), "dom-xml:virtnat-guest", "<name>virtnat-guest</name>",
                             "<name>&lt;img src=x onerror=alert(1)&gt;</name>"))
-    run = audit(f"--facts={bundle}")
+    theirs = tmp_path / "pytest-html.html"
+    run = audit(f"--facts={bundle}", f"--html={theirs}")
     assert f"VM-04[{name}:vnet0]" in run.checks("hv4")
-    page = run.by_suffix[".html"].read_text()
-    blob = json.loads(html.unescape(re.search(r'data-jsonblob="([^"]*)"', page).group(1)))
+    page = run.by_suffix[".html"].read_text()  # virtnat's own: no element but its own, the name as text
+    tags = Tags()
+    tags.feed(page)
+    assert "img" not in tags.seen and name in tags.text
+    blob = json.loads(html.unescape(re.search(r'data-jsonblob="([^"]*)"', theirs.read_text()).group(1)))  # pytest-html's
     cells = [cell for rows in blob["tests"].values() for row in rows for cell in row["resultsTableRow"]]
     assert any("&lt;img src=x onerror=alert(1)&gt;" in cell for cell in cells)
     assert not any("<img" in cell for cell in cells)
@@ -288,3 +331,48 @@ def test_reports_are_private_and_latest_never_follows_a_planted_link(audit, pyte
     os.umask(old)
     for path in [*run.by_suffix.values(), reports / "latest.json", reports / "latest.html"]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o640 & ~old, path
+
+
+def waiver_file(tmp_path, expires, hosts="docker-*"):
+    path = tmp_path / "waivers.toml"
+    path.write_text(f'[[waiver]]\ncheck = "PATH-03"\nhosts = "{hosts}"\nreason = "Docker host; CHG-77"\nexpires = {expires}\n')
+    return path
+
+
+def test_a_waived_failure_is_waived_in_every_report_and_exits_0(audit, tmp_path):
+    prom = tmp_path / "virtnat.prom"
+    run = audit(f"--facts={DOCKER_NFT}", f"--waivers={waiver_file(tmp_path, '2999-12-31')}", f"--prometheus={prom}")
+    assert run.ret == 0
+    check = run.checks("docker-forward-drop")["PATH-03"]
+    assert (check["outcome"], check["waiver"]) == ("waived", {"reason": "Docker host; CHG-77", "expires": "2999-12-31"})
+    assert check["message"].startswith("guest traffic")  # what failed is still said
+    assert run.document["hosts"][0]["summary"]["waived"] == 1
+    assert "waiver" not in run.checks("docker-forward-drop")["PATH-01"]
+    case = next(c for c in ET.parse(run.by_suffix[".xml"]).getroot().iter("testcase") if c.get("name") == "PATH-03")
+    assert (case.find("skipped").get("type"), case.find("skipped").get("message")) == ("waived", "waived: Docker host; CHG-77")
+    assert 'virtnat_check_outcome{host="docker-forward-drop",check="PATH-03",subject="",outcome="waived"} 1' in prom.read_text()
+    assert "virtnat_audit_success 1" in prom.read_text()
+    run.result.stdout.fnmatch_lines(["PATH-03 WAIVED *", "*waived until 2999-12-31: Docker host; CHG-77"])
+    assert "Docker host; CHG-77" in run.by_suffix[".html"].read_text()
+
+
+def test_an_expired_waiver_fails_again_and_says_so(audit, tmp_path):
+    run = audit(f"--facts={DOCKER_NFT}", f"--waivers={waiver_file(tmp_path, '2020-01-31')}")
+    assert run.ret == 1
+    check = run.checks("docker-forward-drop")["PATH-03"]
+    assert check["outcome"] == "failed" and "waiver" not in check
+    assert check["message"].endswith("(its waiver expired after 2020-01-31: Docker host; CHG-77)")
+
+
+def test_a_waiver_for_other_hosts_changes_nothing(audit, tmp_path):
+    run = audit(f"--facts={DOCKER_NFT}", f"--waivers={waiver_file(tmp_path, '2999-12-31', hosts='hv-*')}")
+    assert run.ret == 1 and run.checks("docker-forward-drop")["PATH-03"]["outcome"] == "failed"
+
+
+def test_a_broken_waiver_file_is_a_usage_error(audit, tmp_path):
+    path = tmp_path / "waivers.toml"
+    path.write_text('[[waiver]]\ncheck = "PATH-03"\n')
+    run = audit(f"--facts={DOCKER_NFT}", f"--waivers={path}")
+    assert run.ret == 4
+    assert run.document["error"] == f"waivers {path}: waiver 1: reason is missing (a waiver needs check, reason and expires)"
+    run.result.stdout.fnmatch_lines([f"ERROR: waivers {path}: waiver 1: reason is missing*"])

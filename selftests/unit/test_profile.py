@@ -31,7 +31,7 @@ def test_overrides_and_substitution(tmp_path):
     ('[network]\ngateway = "192.168.122.1"\n', "network.gateway: '192.168.122.1' is not an IPv4 address with a prefix, like 192.168.122.1/24"),
     ('[network]\ndhcp_start = "10.0.0.2"\n', "network.dhcp_start: 10.0.0.2 is outside the gateway's subnet 192.168.122.0/24"),
     ('[network]\nnmae = "x"\n', "network.nmae: unknown key (known: name, bridge, gateway, dhcp_start, dhcp_end)"),
-    ('[nets]\nname = "x"\n', "nets: unknown section (known: network, host, libvirt)"),
+    ('[nets]\nname = "x"\n', "nets: unknown section (known: network, host, libvirt, waiver)"),
     ('[host]\nfirewalld = "yes"\n', "host.firewalld: 'yes' is not a bool"),
     ('[libvirt]\nuri = "qemu:///system -l /tmp/x"\n', "libvirt.uri: 'qemu:///system -l /tmp/x' is not a libvirt URI like qemu:///system "
                                                        "(a scheme, ://, and no spaces or shell characters)"),
@@ -51,7 +51,7 @@ def test_overrides_and_substitution(tmp_path):
     ('[libvirt]\nuri = true\n', "libvirt.uri: True is not a str"),
     ('[libvirt]\nurl = "qemu:///system"\n', "libvirt.url: unknown key (known: uri)"),
     ('[host]\nsudo = true\n', "host.sudo: unknown key (known: firewalld, ipv6_forwarding)"),
-    ('[site]\n', "site: unknown section (known: network, host, libvirt)"),
+    ('[site]\n', "site: unknown section (known: network, host, libvirt, waiver)"),
 ])
 def test_bad_profiles(tmp_path, text, problem):
     path = tmp_path / "p.toml"

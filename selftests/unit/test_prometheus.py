@@ -14,7 +14,7 @@ def check(id_, outcome, subject=None, message=""):
 
 
 def host(name, checks):
-    summary = {o: sum(c["outcome"] == o for c in checks) for o in ("passed", "failed", "skipped", "error")}
+    summary = {o: sum(c["outcome"] == o for c in checks) for o in ("passed", "failed", "skipped", "error", "waived")}
     return {"host": name, "summary": summary, "checks": checks}
 
 
@@ -124,14 +124,14 @@ def test_write_is_atomic_and_readable(tmp_path):
 # The whole textfile of FAULTY, line for line: node_exporter serves the HELP and TYPE lines and the
 # samples as written, and alert rules match the exact names, labels and values.
 FAULTY_TEXT = """\
-# HELP virtnat_check_passed 1 if the check passed, 0 if it failed or could not be carried out (skipped checks are absent).
+# HELP virtnat_check_passed 1 if the check passed, 0 if it failed or could not be carried out (skipped and waived checks are absent).
 # TYPE virtnat_check_passed gauge
 virtnat_check_passed{host="hv1",check="HOST-01",subject=""} 1
 virtnat_check_passed{host="hv1",check="NET-07",subject=""} 0
 virtnat_check_passed{host="hv1",check="VM-02",subject="g:vnet0"} 0
 virtnat_check_passed{host="hv1",check="VM-03",subject="g:vnet0"} 0
 virtnat_check_passed{host="hv2",check="NET-07",subject=""} 1
-# HELP virtnat_check_outcome Outcome of each check: passed, failed, skipped or error (always 1).
+# HELP virtnat_check_outcome Outcome of each check: passed, failed, skipped, error or waived (always 1).
 # TYPE virtnat_check_outcome gauge
 virtnat_check_outcome{host="hv1",check="HOST-01",subject="",outcome="passed"} 1
 virtnat_check_outcome{host="hv1",check="HOST-02",subject="",outcome="skipped"} 1
@@ -145,10 +145,12 @@ virtnat_host_checks{host="hv1",outcome="passed"} 1
 virtnat_host_checks{host="hv1",outcome="failed"} 2
 virtnat_host_checks{host="hv1",outcome="skipped"} 1
 virtnat_host_checks{host="hv1",outcome="error"} 1
+virtnat_host_checks{host="hv1",outcome="waived"} 0
 virtnat_host_checks{host="hv2",outcome="passed"} 1
 virtnat_host_checks{host="hv2",outcome="failed"} 0
 virtnat_host_checks{host="hv2",outcome="skipped"} 0
 virtnat_host_checks{host="hv2",outcome="error"} 0
+virtnat_host_checks{host="hv2",outcome="waived"} 0
 # HELP virtnat_audit_timestamp_seconds When the audit finished, in unix seconds.
 # TYPE virtnat_audit_timestamp_seconds gauge
 virtnat_audit_timestamp_seconds 1795817999.0
@@ -191,7 +193,7 @@ def test_without_a_summary_the_checks_are_counted():
     doc = document({"checks": [check("NET-07", "failed"), check("NET-08", "error"), check("NET-09", "passed")]})
     parsed = samples(prometheus_text(doc))
     counts = {dict(labels)["outcome"]: v for (name, labels), v in parsed.items() if name == "virtnat_host_checks"}
-    assert counts == {"passed": 1, "failed": 1, "skipped": 0, "error": 1}
+    assert counts == {"passed": 1, "failed": 1, "skipped": 0, "error": 1, "waived": 0}
     assert {dict(labels)["host"] for name, labels in parsed if name == "virtnat_host_checks"} == {"?"}
     assert value(parsed, "virtnat_audit_success") == 0
 
@@ -262,3 +264,18 @@ def test_a_time_without_zone_is_utc_whatever_the_local_zone(monkeypatch):
         monkeypatch.undo()
         time.tzset()
     assert "\nvirtnat_audit_timestamp_seconds 1795817999.0\n" in text
+
+
+def test_a_waived_check_is_neither_pass_nor_fail_and_the_audit_still_succeeds():
+    parsed = samples(prometheus_text(document(host("hv1", [check("HOST-03", "waived"), check("NET-07", "passed")]))))
+    assert ("virtnat_check_passed", frozenset({"host": "hv1", "check": "HOST-03", "subject": ""}.items())) not in parsed
+    assert value(parsed, "virtnat_check_outcome", host="hv1", check="HOST-03", subject="", outcome="waived") == 1
+    assert value(parsed, "virtnat_host_checks", host="hv1", outcome="waived") == 1
+    assert value(parsed, "virtnat_audit_success") == 1
+
+
+def test_of_a_check_listed_twice_the_failure_outranks_the_waiver():
+    doc = document(host("hv1", [check("HOST-03", "waived"), check("HOST-03", "failed"), check("HOST-03", "skipped")]))
+    parsed = samples(prometheus_text(doc))
+    assert [k for k in parsed if k[0] == "virtnat_check_outcome"] == [
+        ("virtnat_check_outcome", frozenset({"host": "hv1", "check": "HOST-03", "subject": "", "outcome": "failed"}.items()))]

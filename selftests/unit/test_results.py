@@ -7,6 +7,7 @@ import pytest
 from virtnat import __version__
 from virtnat.report.json_report import audit_document
 from virtnat.report.results import CheckResult, Results, one_line, phase_outcome
+from virtnat.report.finish import Written
 from virtnat.report.terminal import write_summary
 
 
@@ -50,7 +51,7 @@ def test_a_later_phase_overrides_only_a_pass(first, then, kept):
 
 def test_summary_counts_every_outcome():
     checks = [result("A-1", "passed"), result("A-2", "failed"), result("A-3", "failed"), result("A-4", "error")]
-    assert Results.summary(checks) == {"passed": 1, "failed": 2, "skipped": 0, "error": 1}
+    assert Results.summary(checks) == {"passed": 1, "failed": 2, "skipped": 0, "error": 1, "waived": 0}
 
 
 def excinfo(exc):
@@ -93,9 +94,9 @@ def test_the_audit_document():
     doc = audit_document(results, {"network": "default"}, "2026-11-28T10:00:00+00:00", "2026-11-28T10:00:02+00:00")
     assert doc == {"tool": "virtnat", "version": __version__, "started": "2026-11-28T10:00:00+00:00",
                    "finished": "2026-11-28T10:00:02+00:00", "profile": {"network": "default"}, "hosts": [
-                       {"host": "hv1", "summary": {"passed": 0, "failed": 1, "skipped": 0, "error": 0},
+                       {"host": "hv1", "summary": {"passed": 0, "failed": 1, "skipped": 0, "error": 0, "waived": 0},
                         "checks": [result("NET-07", "failed", message="DOWN").public()]},
-                       {"host": "hv2", "summary": {"passed": 1, "failed": 0, "skipped": 0, "error": 0},
+                       {"host": "hv2", "summary": {"passed": 1, "failed": 0, "skipped": 0, "error": 0, "waived": 0},
                         "checks": [result("HOST-01").public()]}]}
 
 
@@ -116,16 +117,7 @@ class Terminal:
         self.lines.append((f"{sep * 3} {title}", {}))
 
 
-def run_state(results, error=None, json_written=True, reports_written=True, option=None):
-    option = SimpleNamespace(xmlpath="r/a.xml") if option is None else option
-    return SimpleNamespace(error=error, results=results, json_written=json_written, reports_written=reports_written,
-                           json_path="r/a.json", html_path="r/a.html", config=SimpleNamespace(option=option))
-
-
-def test_without_junitxml_the_summary_says_no_junit_path():
-    tr = Terminal()
-    write_summary(tr, run_state(Results(), option=SimpleNamespace()))  # pytest -p no:junitxml
-    assert tr.lines == [("virtnat: JSON r/a.json  HTML r/a.html  JUnit None", {})]
+WRITTEN = Written(reports=["JSON r/a.json", "HTML r/a.html", "JUnit r/a.xml"])
 
 
 def test_the_terminal_summary_says_each_problem_and_its_fix_and_one_cause_once():
@@ -138,7 +130,7 @@ def test_the_terminal_summary_says_each_problem_and_its_fix_and_one_cause_once()
                            result("NET-05", "passed", message="but note this")]):
         results.record(str(n), r)
     tr = Terminal()
-    write_summary(tr, run_state(results))
+    write_summary(tr, None, results.by_host(), WRITTEN)
     assert [line for line, _ in tr.lines] == [
         "--- virtnat: hv1",
         "NET-03  SKIPPED title of NET-03: not on this host",
@@ -152,17 +144,18 @@ def test_the_terminal_summary_says_each_problem_and_its_fix_and_one_cause_once()
     ]
 
 
-@pytest.mark.parametrize("json_written, reports_written, last", [
-    (True, False, "virtnat: JSON r/a.json"),
-    (False, True, "virtnat: HTML r/a.html  JUnit r/a.xml"),
-    (False, False, "virtnat: no report written"),
+@pytest.mark.parametrize("written, last", [
+    (Written(reports=["JSON r/a.json"]), ["virtnat: JSON r/a.json"]),
+    (Written(problems=["cannot write r/a.prom: Is a directory"]),
+     ["virtnat: cannot write r/a.prom: Is a directory", "virtnat: no report written"]),
+    (Written(), ["virtnat: no report written"]),
 ])
-def test_the_terminal_summary_names_only_the_reports_written(json_written, reports_written, last):
+def test_the_terminal_summary_names_the_reports_written_and_the_ones_that_could_not_be(written, last):
     tr = Terminal()
-    write_summary(tr, run_state(Results(), error="--report-dir=/x: not writable", json_written=json_written,
-                                reports_written=reports_written))
+    write_summary(tr, "--report-dir=/x: not writable", {}, written)
     assert tr.lines[0] == ("ERROR: --report-dir=/x: not writable", {"red": True, "bold": True})
-    assert [line for line, _ in tr.lines[1:]] == [last]
+    assert [line for line, _ in tr.lines[1:]] == last
+    assert all(markup == {"red": True} for line, markup in tr.lines if line.startswith("virtnat: cannot"))
 
 
 def test_the_json_report_is_written_whole_indented_and_private(tmp_path):

@@ -2,19 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import re
 import sys
 from pathlib import Path
 
 from . import __version__
 from .collectors.deadline import DEFAULT
 from .report.results import IMPACTS
-
-# The plugin names its reports <host>-<UTC time>.<suffix>; `latest.*` copies never match.
-RUN_FILE = re.compile(r"^(?P<stem>.+-(?P<time>\d{8}T\d{6}Z))\.(?:html|json|xml)$")
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (no usage block) and exit code 4, the
@@ -67,14 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
-    """pytest's arguments for an audit. Options are written `--opt=value`: pytest picks its
-    rootdir before plugins declare their options, so it would take a separate value for a path."""
+    """pytest's arguments for an audit: `virtnat audit` only translates, the plugin does the rest.
+    Options are written `--opt=value`: pytest picks its rootdir before plugins declare their
+    options, so it would take a separate value for a path."""
     from .plugin import CHECKS_DIR
 
     # virtnat is imported before pytest starts, so pytest cannot rewrite it: that is expected.
     argv = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     for option in ("hosts", "facts", "ansible_inventory", "ssh_config", "ssh_identity_file", "connect_timeout", "command_timeout", "fail_on",
-                   "libvirt_uri", "profile"):
+                   "libvirt_uri", "profile", "prometheus", "keep"):
         value = getattr(args, option)
         if value:
             argv.append(f"--{option.replace('_', '-')}={value}")
@@ -84,75 +79,13 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv.append(f"--report-dir={Path(args.report_dir).resolve()}")
     if args.workers:
         argv.append(f"--numprocesses={args.workers}")  # xdist's -n, in the = form too
-    # No --audit-json: only the default JSON path refreshes latest.json, which --prometheus reads.
     return argv + [str(CHECKS_DIR), *args.pytest_args]
-
-
-def prune_reports(report_dir, keep: int) -> list[Path]:
-    """Delete timestamped reports so that only the newest `keep` runs remain; return what went.
-
-    A run is the files sharing one stem `<host>-<YYYYmmddTHHMMSSZ>` (.html, .json, .xml),
-    ordered by the time in the name, not by mtime, which copying or restoring changes.
-    `latest.*` and any other file are left alone.
-    """
-    runs: dict[str, tuple[str, list[Path]]] = {}
-    for path in Path(report_dir).iterdir():
-        match = RUN_FILE.match(path.name)
-        if match and path.is_file():
-            runs.setdefault(match["stem"], (match["time"], []))[1].append(path)
-    ordered = sorted(runs.items(), key=lambda item: (item[1][0], item[0]), reverse=True)
-    removed = []
-    for _stem, (_time, paths) in ordered[keep:]:
-        for path in sorted(paths):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-
-
-def _fresh_report(latest: Path, since: dt.datetime) -> dict | None:
-    """latest.json if this run wrote it (it started no earlier than `since`), else None."""
-    try:
-        document = json.loads(latest.read_text())
-        started = dt.datetime.fromisoformat(document["started"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=dt.timezone.utc)
-    return document if started >= since else None
 
 
 def _audit(args: argparse.Namespace) -> int:
     import pytest
 
-    from .plugin import PROJECT
-    from .report.prometheus import write_prometheus
-
-    report_dir = Path(args.report_dir).resolve() if args.report_dir else PROJECT / "reports"
-    since = _now()
-    code = int(pytest.main(pytest_args(args)))
-    if args.prometheus:
-        document = _fresh_report(report_dir / "latest.json", since)
-        if document is None:
-            # pytest stopped before the plugin wrote a report (bad option, interrupt). Say so in
-            # the metrics, success 0 and a current time, rather than leave yesterday's passes.
-            print(f"virtnat audit: no report written in {report_dir} (pytest exit code {code})", file=sys.stderr)
-            document = {"started": since.isoformat(), "finished": _now().isoformat(),
-                        "error": f"pytest exited with code {code} without writing a report"}
-        try:
-            write_prometheus(args.prometheus, document)
-        except OSError as exc:
-            print(f"virtnat audit: cannot write {args.prometheus}: {exc.strerror or exc}", file=sys.stderr)
-            code = code or 1
-    if args.keep and report_dir.is_dir():
-        try:
-            prune_reports(report_dir, args.keep)
-        except OSError as exc:
-            print(f"virtnat audit: cannot prune {report_dir}: {exc.strerror or exc}", file=sys.stderr)
-    return code
+    return int(pytest.main(pytest_args(args)))
 
 
 def _load(path: str) -> dict:

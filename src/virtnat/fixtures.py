@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 
 from .errors import FactError
+from .evidence import on_network
 from .path.model import PathModel
 from .profile import Profile
+from .state import state_of
 
 # What a check found beyond pass/fail: its own remediation (the fix for what it found), and
 # evidence for the HTML report (the walk a packet took). Kept off user_properties, which JUnit prints.
@@ -29,7 +31,7 @@ def guest_params(target, profile: Profile) -> list:
         libvirt = target.facts.libvirt()
     except FactError as exc:
         return [Unavailable(str(exc), skip=False)]
-    nics = [n for n in libvirt.guest_nics if n.network == profile.network or (n.network is None and n.bridge == profile.bridge)]
+    nics = [n for n in libvirt.guest_nics if on_network(n, profile)]
     if not nics:
         return [Unavailable(f"no running guest has an interface on network {profile.network!r}", skip=True)]
     return nics
@@ -44,7 +46,7 @@ def _facts_or_error(collect):
 
 @pytest.fixture(scope="session")
 def profile(request) -> Profile:
-    state = getattr(request.config, "_virtnat", None)
+    state = state_of(request.config)
     return state.profile if state else Profile()
 
 

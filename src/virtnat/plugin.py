@@ -19,13 +19,16 @@ from .fixtures import (  # noqa: F401  (fixtures of the checks)
     EVIDENCE, FIX, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt, libvirt_or_none, links,
     note, packet_path, profile, routes, system,
 )
-from .report import html as html_report
-from .report.files import copy_atomic, restrict, unwritable
+from .evidence import fact_kinds
+from .report import html_columns
+from .report.files import restrict, unwritable
+from .report.finish import write_reports
 from .report.json_report import audit_document, write_json
 from .report.results import IMPACTS, CheckResult, one_line, phase_outcome
 from .report.terminal import write_summary
-from .state import CHECKS_DIR, PROJECT, AuditState, utc_now  # noqa: F401  (PROJECT: the CLI's)
+from .state import CHECKS_DIR, PROJECT, STATE, AuditState, state_of, utc_now  # noqa: F401  (PROJECT: the CLI's)
 from .targets import Collection
+from .waivers import judge
 
 FACTS_KEY = "virtnat_facts"
 
@@ -48,6 +51,10 @@ def pytest_addoption(parser):
     group.addoption("--facts", metavar="PATH[,PATH...]",
                     help="audit probe output saved from hosts instead (files, or directories of them; each file is a host "
                          "named by the file, .txt/.facts dropped), with no connection")
+    group.addoption("--waivers", metavar="FILE",
+                    help="TOML file of [[waiver]] tables: a failing check it covers is reported as waived")
+    group.addoption("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")
+    group.addoption("--keep", type=_positive, metavar="N", help="afterwards keep only the newest N runs' reports")
     group.addoption("--stats-json", metavar="PATH",
                     help="write what fact collection cost (times, subprocesses, libvirt calls) to PATH")
 
@@ -61,10 +68,6 @@ def _is_audit(config) -> bool:
     return False
 
 
-def _state(config) -> AuditState | None:
-    return getattr(config, "_virtnat", None)
-
-
 def _is_worker(config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -75,7 +78,7 @@ def pytest_configure(config):
     if not _is_audit(config):
         return
     state = AuditState(config)
-    config._virtnat = state
+    config.stash[STATE] = state
     if _is_worker(config):
         facts = config.workerinput.get(FACTS_KEY)
         if facts:
@@ -86,15 +89,6 @@ def pytest_configure(config):
         sys.addaudithook(state.count_spawn)
     _check_report_paths(config, state)
     _start_collection(config, state)
-    # Reports by default: pytest-html and junitxml read these options in their own configure.
-    if state.reports_written:
-        if not getattr(config.option, "htmlpath", None):
-            config.option.htmlpath = str(state.html_path)
-            config.option.self_contained_html = True
-        else:
-            state.html_path = Path(config.option.htmlpath)
-        if not config.option.xmlpath:
-            config.option.xmlpath = str(state.xml_path)
     if config.option.tbstyle == "auto":
         config.option.tbstyle = "no"  # virtnat prints each check's message and fix itself
     if config.option.reportchars == "fE":
@@ -102,8 +96,8 @@ def pytest_configure(config):
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") in ("no", "load"):
         config.option.dist = "loadgroup"  # one worker per host: its facts stay in one place
     config.pluginmanager.register(Recorder(state), "virtnat-recorder")
-    if config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(html_report, "virtnat-html")
+    if config.pluginmanager.hasplugin("html"):  # pytest-html's own report, when --html asks for it
+        config.pluginmanager.register(html_columns, "virtnat-html")
 
 
 def _check_report_paths(config, state: AuditState) -> None:
@@ -119,6 +113,11 @@ def _check_report_paths(config, state: AuditState) -> None:
         if problem:
             state.error = state.error or f"--audit-json={state.json_path}: {problem}"
             state.json_written = False
+    if state.prometheus_path is not None:
+        problem = unwritable(state.prometheus_path.parent)
+        if problem:
+            state.error = state.error or f"--prometheus={state.prometheus_path}: {problem}"
+            state.prometheus_path = None
 
 
 def _start_collection(config, state: AuditState) -> None:
@@ -130,7 +129,7 @@ def _start_collection(config, state: AuditState) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
     """pytest-xdist: hand each worker the facts the controller collected."""
-    state = _state(node.config)
+    state = state_of(node.config)
     if state is not None and not state.error:
         state.wait_for_facts()
         collected = [t.facts.collected() for t in state.targets]
@@ -140,7 +139,7 @@ def pytest_configure_node(node):
 # -- parametrization: one test per host, and per guest interface for VM checks ------------------
 
 def pytest_generate_tests(metafunc):
-    state = _state(metafunc.config)
+    state = state_of(metafunc.config)
     if state is None or "target" not in metafunc.fixturenames:
         return
     targets = state.targets or [None]
@@ -159,7 +158,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
-    state = _state(config)
+    state = state_of(config)
     if state is None:
         return
     if state.error:  # a broken profile or host list stops the run before any check
@@ -180,12 +179,25 @@ def _subject_values(nic) -> dict:
     return {"guest": nic.guest, "tap": nic.tap or "<tap>"}
 
 
+def _waived(state: AuditState, outcome: str, check_id: str, host: str, message: str) -> tuple[str, str, dict | None]:
+    """A failure that a waiver covers is waived (outcome, message, the waiver); one whose waiver
+    has expired stays a failure and says so."""
+    if outcome != "failed":
+        return outcome, message, None
+    waiver, expired = judge(state.waivers, check_id, host, state.started.date())
+    if waiver is not None:
+        return "waived", message, {"reason": waiver.reason, "expires": waiver.expires}
+    if expired is not None:
+        message += f" (its waiver expired after {expired.expires}: {expired.reason})"
+    return outcome, message, None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Attach the check's outcome to the report (it travels from xdist workers as it is)."""
     outcome = yield
     report = outcome.get_result()
-    state = _state(item.config)
+    state = state_of(item.config)
     marker = item.get_closest_marker("control")
     if state is None or marker is None:
         return
@@ -200,18 +212,21 @@ def pytest_runtest_makereport(item, call):
         message = "; ".join(notes)
     else:
         message = one_line(call.excinfo) or (report.longreprtext.strip().splitlines() or [""])[-1]
+    host, check_id = target.name if target else "?", control.get("id", item.name)
+    decided, message, waiver = _waived(state, decided, check_id, host, message)
     result = CheckResult(
-        host=target.name if target else "?",
-        id=control.get("id", item.name),
+        host=host,
+        id=check_id,
         title=control.get("title", ""),
         impact=control.get("impact", ""),
         subject=None if nic is None or isinstance(nic, Unavailable) else nic.label,
         outcome=decided,
         message=message,
         remediation=item.stash.get(FIX, None) or state.profile.substitute(control.get("remediation", ""), **_subject_values(nic)),
+        waiver=waiver,
     )
     report.virtnat = dict(vars(result))
-    report.virtnat_evidence = item.stash.get(EVIDENCE, "")
+    report.virtnat_evidence = {"text": item.stash.get(EVIDENCE, ""), "facts": fact_kinds(item.fixturenames)}
     if not any(key == "id" for key, _ in item.user_properties):  # a teardown error decides again
         for key in ("id", "title", "impact", "remediation"):
             item.user_properties.append((key, getattr(result, key)))
@@ -226,12 +241,15 @@ class Recorder:
     def pytest_runtest_logreport(self, report):
         data = getattr(report, "virtnat", None)
         if data is not None:
-            self.state.results.record(report.nodeid, CheckResult(**data))
+            result = CheckResult(**data)
+            self.state.results.record(report.nodeid, result)
+            key = result.id + (f"[{result.subject}]" if result.subject else "")
+            self.state.evidence.setdefault(result.host, {})[key] = report.virtnat_evidence
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
-    state = _state(session.config)
+    state = state_of(session.config)
     if state is None or _is_worker(session.config):
         return
     state.wait_for_facts()  # evidence and stats are complete
@@ -240,10 +258,10 @@ def pytest_sessionfinish(session, exitstatus):
     elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED if _fails(state, session.config.getoption("fail_on")) else pytest.ExitCode.OK
     expected = None if state.error else state.profile_dict
-    if state.json_written:
-        write_json(state.json_path, audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error))
-    if state.json_is_default and state.json_written:
-        copy_atomic(state.json_path, state.report_dir / "latest.json")
+    document = audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error)
+    state.written = write_reports(document, state.evidence_dict(), state.outputs())
+    if state.written.problems and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a report asked for is missing: never a clean exit
     if session.config.getoption("stats_json"):
         write_json(Path(session.config.getoption("stats_json")), state.stats())
 
@@ -257,16 +275,16 @@ def _fails(state: AuditState, threshold: str) -> bool:
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    state = _state(config)
-    if state is not None:
-        write_summary(terminalreporter, state)
+    state = state_of(config)
+    if state is not None and not _is_worker(config):
+        write_summary(terminalreporter, state.error, state.results.by_host(), state.written)
 
 
 def pytest_unconfigure(config):
-    state = _state(config)
-    if state is None or _is_worker(config) or not state.reports_written:
+    """pytest-html's and junitxml's own reports, when --html or --junitxml asked for them, are
+    made as private as virtnat's."""
+    if state_of(config) is None or _is_worker(config):
         return
-    for written in (state.html_path, Path(config.option.xmlpath or state.xml_path)):  # by pytest-html, junitxml
-        restrict(written)
-    if state.html_path.exists() and state.html_path.parent == state.report_dir:
-        copy_atomic(state.html_path, state.report_dir / "latest.html")
+    for path in (getattr(config.option, "htmlpath", None), getattr(config.option, "xmlpath", None)):
+        if path:
+            restrict(path)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import tomllib
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 from .errors import ProfileError
+from .tomlfile import read_toml
+from .waivers import Waiver, parse_waivers
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,17 @@ class Profile:
     require_ipv6_forwarding: bool = True
     libvirt_uri: str = "qemu:///system"
     source: str = "built-in defaults"
+    waivers: tuple[Waiver, ...] = ()  # the profile's [[waiver]] tables
 
     @property
     def subnet(self) -> str:
         return str(ipaddress.ip_interface(self.gateway).network)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """Plain data, as the JSON document holds it."""
+        data = asdict(self)
+        data["waivers"] = list(data["waivers"])
+        return data
 
     def substitute(self, text: str, **extra: str) -> str:
         """Fill {network}, {bridge}, {gateway}... (and extra, e.g. {guest}, {tap}) in a remediation."""
@@ -78,19 +82,15 @@ def load_profile(path: str | None) -> Profile:
     def where(key: str, problem: str) -> str:
         return f"profile {path}: {key}: {problem}"
 
-    try:
-        data = tomllib.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ProfileError(f"profile {path}: file not found (see profiles/default.toml for an example)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"profile {path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"profile {path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "profile", "file not found (see profiles/default.toml for an example)")
     values = Profile().as_dict()
     values["source"] = str(path)
     for section, body in data.items():
+        if section == "waiver":
+            values["waivers"] = parse_waivers(body, f"profile {path}")
+            continue
         if section not in SECTIONS:
-            raise ProfileError(where(section, f"unknown section (known: {', '.join(SECTIONS)})"))
+            raise ProfileError(where(section, f"unknown section (known: {', '.join(SECTIONS)}, waiver)"))
         if not isinstance(body, dict):
             raise ProfileError(where(section, "must be a [table]"))
         for key, value in body.items():

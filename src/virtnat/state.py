@@ -5,20 +5,30 @@ import datetime as dt
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from .collectors.bundle import bundle_files
 from .collectors.deadline import DEFAULT, Deadline
 from .collectors.reach import error_line
 from .connections import check_spec, open_hosts
 from .errors import FactError, ProfileError, redact
+from .evidence import host_evidence
 from .profile import Profile, load_profile
+from .report.finish import Outputs, Written
 from .report.results import Results
 from .targets import BundleTarget, Target
+from .waivers import load_waivers
 
 # The project's checkout: the checks live in tests/, audit reports go to reports/. Found from
 # this file, not from pytest's rootdir, which an option value like `--profile /etc/x.toml`
 # can mislead (pytest picks the rootdir before plugins declare their options).
 PROJECT = Path(__file__).resolve().parents[2]
 CHECKS_DIR = PROJECT / "tests"
+
+
+def state_of(config) -> "AuditState | None":
+    """The audit's state, kept in the pytest config's stash; None for a run that is no audit."""
+    return config.stash.get(STATE, None)
 
 
 def utc_now() -> dt.datetime:
@@ -47,9 +57,11 @@ class AuditState:
         self.collection = None  # the background fact collection, once started
         try:
             self.profile = load_profile(_opt(config, "profile"))
+            self.waivers = self.profile.waivers + (load_waivers(_opt(config, "waivers")) if _opt(config, "waivers") else ())
         except ProfileError as exc:
             self.error = str(exc)
             self.profile = Profile()
+            self.waivers = ()
         self.targets = [] if self.error else self._targets(config)
         self.report_dir = Path(_opt(config, "report_dir") or PROJECT / "reports")
         stem = report_stem(self.targets[0].name if len(self.targets) == 1 else f"{len(self.targets)}-hosts", self.started)
@@ -59,6 +71,10 @@ class AuditState:
         self.json_written = True  # False when neither can the JSON
         self.html_path = self.report_dir / f"{stem}.html"
         self.xml_path = self.report_dir / f"{stem}.xml"
+        self.prometheus_path = Path(_opt(config, "prometheus")) if _opt(config, "prometheus") else None
+        self.keep = _opt(config, "keep")
+        self.evidence: dict[str, dict] = {}  # host -> check (id[subject]) -> what it judged
+        self.written = Written()  # the finish's reports and problems
 
     def _targets(self, config) -> list[Target]:
         if _opt(config, "facts"):
@@ -117,6 +133,26 @@ class AuditState:
             "hosts": {t.name: asdict(t.stats) for t in self.targets},
         }
 
+    def outputs(self) -> Outputs:
+        """Where this run's reports go: the ones whose place can be written."""
+        reports = self.reports_written
+        return Outputs(json=self.json_path if self.json_written else None,
+                       html=self.html_path if reports else None,
+                       junit=self.xml_path if reports else None,
+                       latest_json=self.report_dir / "latest.json" if self.json_written and self.json_is_default else None,
+                       latest_html=self.report_dir / "latest.html" if reports else None,
+                       prometheus=self.prometheus_path,
+                       keep=self.keep, prune_dir=self.report_dir if reports else None)
+
+    def evidence_dict(self) -> dict:
+        """The evidence behind the verdicts, as the reports take it: the default profile, and per
+        host the pieces of its packet path, its raw facts and what each check judged."""
+        hosts = {}
+        for target in self.targets:
+            collected = target.facts.collected() if target.facts_started else {}
+            hosts[target.name] = host_evidence(collected, self.profile, self.evidence.get(target.name, {}))
+        return {"profile_defaults": Profile().as_dict(), "hosts": hosts}
+
     @property
     def profile_dict(self) -> dict:
         return self.profile.as_dict()
@@ -132,3 +168,6 @@ def _unique_names(targets: list[Target]) -> list[Target]:
             target.name = f"{base}#{n}"
         names.add(target.name)
     return targets
+
+
+STATE = pytest.StashKey[AuditState]()

@@ -9,11 +9,11 @@ import datetime as dt
 
 from .files import write_atomic
 
-OUTCOMES = ("passed", "failed", "skipped", "error")
+OUTCOMES = ("passed", "failed", "skipped", "error", "waived")
 _BAD = ("failed", "error")
 # When one (host, check, subject) appears twice, the worse outcome is kept: Prometheus rejects
 # a textfile with a duplicate series, which would hide the whole audit.
-_SEVERITY = {"passed": 0, "skipped": 1, "error": 2, "failed": 3}
+_SEVERITY = {"passed": 0, "skipped": 1, "waived": 2, "error": 3, "failed": 4}
 
 
 def _label(value) -> str:
@@ -50,7 +50,7 @@ def _checks(host: dict) -> list[dict]:
     for check in host.get("checks") or []:
         key = (check.get("id"), _label(check.get("subject")))  # as its series is labelled
         old = kept.get(key)
-        if old is None or _SEVERITY.get(check.get("outcome"), 2) > _SEVERITY.get(old.get("outcome"), 2):
+        if old is None or _SEVERITY.get(check.get("outcome"), 3) > _SEVERITY.get(old.get("outcome"), 3):
             kept[key] = check
     return list(kept.values())
 
@@ -65,7 +65,7 @@ def _summary(host: dict, checks: list[dict]) -> dict:
 def prometheus_text(document: dict) -> str:
     """Render an audit document (the JSON report's shape) as Prometheus text exposition.
 
-    Per check: `virtnat_check_passed` (1 passed, 0 failed or error; skipped checks left out)
+    Per check: `virtnat_check_passed` (1 passed, 0 failed or error; skipped and waived checks left out)
     and `virtnat_check_outcome` (1, labelled with the outcome). Per host:
     `virtnat_host_checks` by outcome. Per audit: finish time, duration, and
     `virtnat_audit_success` (1 when no host has a failed or error check and the document
@@ -78,11 +78,11 @@ def prometheus_text(document: dict) -> str:
     for name, _host, checks in hosts:
         for c in checks:
             labels = {"host": name, "check": c.get("id"), "subject": c.get("subject")}
-            if c.get("outcome") != "skipped":  # a check that does not apply is neither pass nor fail
+            if c.get("outcome") not in ("skipped", "waived"):  # not applying, or accepted: neither pass nor fail
                 passed.append(_sample("virtnat_check_passed", labels, int(c.get("outcome") == "passed")))
             outcome.append(_sample("virtnat_check_outcome", {**labels, "outcome": c.get("outcome")}, 1))
-    families.append(("virtnat_check_passed", "1 if the check passed, 0 if it failed or could not be carried out (skipped checks are absent).", passed))
-    families.append(("virtnat_check_outcome", "Outcome of each check: passed, failed, skipped or error (always 1).", outcome))
+    families.append(("virtnat_check_passed", "1 if the check passed, 0 if it failed or could not be carried out (skipped and waived checks are absent).", passed))
+    families.append(("virtnat_check_outcome", "Outcome of each check: passed, failed, skipped, error or waived (always 1).", outcome))
 
     counts = []
     for name, host, checks in hosts:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-OUTCOMES = ("passed", "failed", "skipped", "error")
+OUTCOMES = ("passed", "failed", "skipped", "error", "waived")
 IMPACTS = ("low", "medium", "high", "critical")  # a check's impact, least first
 
 
@@ -17,11 +17,14 @@ class CheckResult:
     outcome: str
     message: str
     remediation: str
+    waiver: dict | None = None  # a waived check's waiver: reason, expires
 
     def public(self) -> dict:
-        """The JSON shape of a check (host is the enclosing entry)."""
+        """The JSON shape of a check (host is the enclosing entry; waiver only when waived)."""
         data = asdict(self)
         del data["host"]
+        if data["waiver"] is None:
+            del data["waiver"]
         return data
 
 

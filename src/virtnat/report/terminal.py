@@ -4,10 +4,12 @@ from __future__ import annotations
 from .results import Results
 
 
-def write_summary(tr, state) -> None:
-    if state.error:
-        tr.write_line(f"ERROR: {state.error}", red=True, bold=True)
-    for host, checks in state.results.by_host().items():
+def write_summary(tr, error: str | None, by_host: dict, written) -> None:
+    """error: why the audit did not run; by_host: host -> its CheckResults; written: the
+    finish's reports and problems."""
+    if error:
+        tr.write_line(f"ERROR: {error}", red=True, bold=True)
+    for host, checks in by_host.items():
         tr.write_sep("-", f"virtnat: {host}")
         errors: dict[str, list[str]] = {}
         for c in checks:
@@ -18,12 +20,12 @@ def write_summary(tr, state) -> None:
                 tr.write_line(f"{name:7} {c.outcome.upper():7} {c.title}: {c.message}")
                 if c.outcome == "failed" and c.remediation:
                     tr.write_line(f"{'':15} fix: {c.remediation}")
+                if c.outcome == "waived" and c.waiver:
+                    tr.write_line(f"{'':15} waived until {c.waiver['expires']}: {c.waiver['reason']}")
         for message, names in errors.items():
             tr.write_line(f"ERROR   {', '.join(names)}: not checked: {message}")
         summary = Results.summary(checks)
-        tr.write_line(", ".join(f"{n} {k}" for k, n in summary.items()))
-    xml = getattr(state.config.option, "xmlpath", None)
-    written = [f"JSON {state.json_path}"] if state.json_written else []
-    if state.reports_written:
-        written += [f"HTML {state.html_path}", f"JUnit {xml}"]
-    tr.write_line(f"virtnat: {'  '.join(written)}" if written else "virtnat: no report written")
+        tr.write_line(", ".join(f"{n} {k}" for k, n in summary.items() if n or k != "waived"))  # waived when there are any
+    for problem in written.problems:
+        tr.write_line(f"virtnat: {problem}", red=True)
+    tr.write_line(f"virtnat: {'  '.join(written.reports)}" if written.reports else "virtnat: no report written")

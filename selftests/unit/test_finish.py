@@ -1,0 +1,65 @@
+"""The one finish of a run: every report written from the document in memory, the latest copies,
+the metrics and the retention; a report that cannot be written is a line, and the rest are written."""
+import json
+import xml.etree.ElementTree as ET
+
+from virtnat.report.finish import Outputs, write_reports
+
+DOCUMENT = {"tool": "virtnat", "version": "0", "started": "2026-11-28T10:00:00+00:00", "finished": "2026-11-28T10:00:02+00:00",
+            "profile": {"network": "default"}, "hosts": [{"host": "hv1", "summary": {"passed": 0, "failed": 1, "skipped": 0, "error": 0, "waived": 0},
+                                                          "checks": [{"id": "NET-02", "title": "t", "impact": "critical", "subject": None,
+                                                                      "outcome": "failed", "message": "inactive", "remediation": "virsh net-start default"}]}]}
+
+
+def test_json_junit_latest_and_metrics_from_one_document(tmp_path):
+    out = Outputs(json=tmp_path / "hv1-20261128T100000Z.json", junit=tmp_path / "hv1-20261128T100000Z.xml",
+                  latest_json=tmp_path / "latest.json", prometheus=tmp_path / "prom" / "virtnat.prom")
+    written = write_reports(DOCUMENT, {}, out)
+    assert written.problems == []
+    assert written.reports == [f"JSON {out.json}", f"JUnit {out.junit}", f"Prometheus {out.prometheus}"]
+    assert json.loads(out.json.read_text()) == DOCUMENT
+    assert (tmp_path / "latest.json").read_text() == out.json.read_text()
+    assert ET.parse(out.junit).getroot().find(".//failure").get("message") == "inactive"
+    assert 'virtnat_check_passed{host="hv1",check="NET-02",subject=""} 0' in out.prometheus.read_text()
+
+
+def test_no_path_no_report(tmp_path):
+    written = write_reports(DOCUMENT, {}, Outputs(latest_json=tmp_path / "latest.json"))
+    assert (written.reports, written.problems, list(tmp_path.iterdir())) == ([], [], [])
+
+
+def test_a_report_that_cannot_be_written_is_one_line_and_the_others_are_written(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    out = Outputs(json=blocker / "a.json", junit=tmp_path / "a.xml", latest_json=tmp_path / "latest.json",
+                  prometheus=blocker / "virtnat.prom")
+    written = write_reports(DOCUMENT, {}, out)
+    assert written.problems == [f"cannot write {blocker / 'a.json'}: File exists", f"cannot write {blocker / 'virtnat.prom'}: File exists"]
+    assert written.reports == [f"JUnit {tmp_path / 'a.xml'}"]
+    assert not (tmp_path / "latest.json").exists()  # no copy of a JSON that was not written
+
+
+def test_a_latest_copy_that_cannot_be_written_is_a_problem_not_a_report(tmp_path):
+    (tmp_path / "latest.json").mkdir()
+    written = write_reports(DOCUMENT, {}, Outputs(json=tmp_path / "a.json", latest_json=tmp_path / "latest.json"))
+    assert written.reports == [f"JSON {tmp_path / 'a.json'}"]
+    assert [p.split(":")[0] for p in written.problems] == [f"cannot write {tmp_path / 'latest.json'}"]
+
+
+def test_retention_runs_after_this_runs_reports_are_written(tmp_path):
+    for day in (25, 26, 27):
+        (tmp_path / f"hv1-202611{day}T010000Z.json").write_text("{}")
+    out = Outputs(json=tmp_path / "hv1-20261128T010000Z.json", keep=2, prune_dir=tmp_path)
+    assert write_reports(DOCUMENT, {}, out).problems == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hv1-20261127T010000Z.json", "hv1-20261128T010000Z.json"]
+
+
+def test_retention_of_a_directory_that_is_gone_or_cannot_be_pruned(tmp_path, monkeypatch):
+    assert write_reports(DOCUMENT, {}, Outputs(keep=1, prune_dir=tmp_path / "never-made")).problems == []
+
+    def refused(directory, keep):
+        raise PermissionError(13, "Permission denied")  # root deletes anyway: the refusal is staged
+
+    monkeypatch.setattr("virtnat.report.finish.prune_reports", refused)
+    written = write_reports(DOCUMENT, {}, Outputs(json=tmp_path / "a.json", keep=1, prune_dir=tmp_path))
+    assert (written.reports, written.problems) == ([f"JSON {tmp_path / 'a.json'}"], [f"cannot prune {tmp_path}: Permission denied"])

@@ -1,0 +1,196 @@
+"""The HTML page an operator reads, parsed: verdicts first, failures first with their fixes and
+evidence, the picture, the profile, every name escaped, every link leading somewhere."""
+import base64
+import hashlib
+import re
+import time
+
+import pytest
+
+from selftests.unit import report_docs as docs
+from selftests.unit.html_tree import parse
+from virtnat.report.page import duration, render_html
+from virtnat.report.page_assets import CSP, JS
+from virtnat.report.page_profile import flatten, profile_html
+from virtnat.report.verdict import counts, host_verdict, totals
+
+
+def check(id_, outcome="passed", impact="high", message="", subject=None, **more):
+    return {"id": id_, "title": f"title of {id_}", "impact": impact, "subject": subject, "outcome": outcome,
+            "message": message, "remediation": f"fix {id_}", **more}
+
+
+@pytest.fixture(scope="module")
+def one():
+    return parse(render_html(*docs.one_host_with_failures()))
+
+
+def verdict_of(*checks):
+    return host_verdict({"host": "hv1", "checks": list(checks)})
+
+
+def test_a_host_fails_on_its_most_severe_failure_and_waivers_do_not_fail_it():
+    v = verdict_of(check("HOST-01", "error", message="no uri"), check("NET-09", "failed", "low", "stp off"),
+                   check("NET-07", "failed", "critical", "down"), check("PATH-03", "failed", "critical", "drop"))
+    assert (v.state, v.label) == ("failing", "3 failing, 1 error")
+    assert v.reason == "NET-07 (critical): title of NET-07: down"
+    assert verdict_of(check("NET-01"), check("VM-01", "error", subject="vm1:vnet0", message="no tap")).reason == (
+        "VM-01[vm1:vnet0] could not be checked: no tap")
+    ok = verdict_of(check("NET-01"), check("NET-09", "waived"), check("VM-01", "skipped"))
+    assert (ok.state, ok.label, ok.reason) == ("ok", "ok · 1 waived", "Nothing failing: 1 passed, 1 skipped, 1 waived.")
+
+
+def test_one_cause_for_every_check_is_unreachable_several_are_not_checked():
+    down = verdict_of(*(check(i, "error", message="ssh: timed out") for i in ("HOST-01", "NET-01")))
+    assert (down.state, down.label, down.reason) == ("unreachable", "unreachable", "ssh: timed out")
+    mixed = verdict_of(check("HOST-01", "error", message="a"), check("NET-01", "error", message="b"))
+    assert (mixed.state, mixed.label, mixed.reason) == ("unchecked", "not checked",
+                                                        "No check could be carried out: HOST-01 could not be checked: a")
+    assert host_verdict({"host": "x", "checks": []}).state == "unchecked"
+
+
+def test_counts_come_from_the_checks_or_an_old_summary_without_waived():
+    assert counts({"summary": {"passed": 3, "failed": 1, "skipped": 0, "error": 0, "waived": 0}}) == {
+        "failed": 1, "error": 0, "waived": 0, "skipped": 0, "passed": 3}
+    assert counts({"summary": {"passed": 9}, "checks": [check("X-1", "bogus")]})["error"] == 1
+    hosts = [docs.host("a"), docs.unreachable("b"), docs.host("c", {"NET-07": {"outcome": "failed"}})]
+    assert totals(hosts)[0] == {"failing": 1, "unreachable": 1, "unchecked": 0, "ok": 1}
+
+
+def test_the_header_says_what_ran_when_and_the_totals(one):
+    assert one.one("h1").text() == "virtnat audit"
+    assert one.one("p", class_="meta").text() == ("virtnat 0.1.0 · started 2026-11-28T10:00:00+00:00 · "
+                                                  "finished 2026-11-28T10:00:01.400000+00:00 (1.4 s)")
+    totals_ = one.one(id="totals")
+    assert {k: totals_[f"data-{k}"] for k in ("ok", "failing", "failed", "waived", "passed")} == {
+        "ok": "0", "failing": "1", "failed": "3", "waived": "1", "passed": "36"}
+    assert duration("x", None) == "" and duration("2026-11-28T10:00:00", "2026-11-28T10:03:00") == "3.0 min"
+
+
+def test_one_host_gets_its_verdict_reason_and_picture_without_a_hosts_table(one):
+    assert not one.all("table", class_="hosts")
+    section = one.one("section", class_="host")
+    assert (section["id"], section["data-verdict"]) == ("h0", "failing")
+    assert section.one("span", class_="verdict v-failing").text() == "3 failing"
+    assert section.one("p", class_="reason").text() == (
+        "NET-07 (critical): virbr0 is administratively UP: virbr0 is DOWN, expected UP")
+    states = {g["data-piece"]: g["data-state"] for g in section.iter("g", data_piece=True)}
+    assert states == {"guests": "failed", "bridge": "failed", "forwarding": "passed", "firewall": "failed",
+                      "uplink": "passed", "dnsmasq": "passed", "libvirt": "passed", "outside": "none"}
+    assert [t.text() for t in section.one("g", data_piece="bridge").iter("text")] == [
+        "bridge", "1 failing · 1 waived", "br-nat · DOWN"]
+
+
+def test_failures_come_first_with_fix_and_evidence_then_waived_then_the_rest_folded(one):
+    articles = one.all("article", class_=True)
+    order = [(a["data-outcome"], a["data-id"]) for a in articles]
+    assert order[:4] == [("failed", "NET-07"), ("failed", "PATH-03"), ("failed", "VM-03"), ("waived", "NET-09")]
+    assert {o for o, _ in order[4:]} == {"passed", "skipped"} and len(order) == 41
+    fold = [a for a in articles if a["data-outcome"] == "passed"][0].parent
+    assert fold.tag == "details" and "open" not in fold.attrs and fold.one("summary").text() == "36 passed, 1 skipped"
+    net07 = articles[0]
+    assert net07.one("code").text() == "ip link set virbr0 up"
+    assert "hidden" in net07.one("button", class_="copy").attrs  # the script shows it
+    assert net07.one("p", class_="msg").text() == "virbr0 is DOWN, expected UP"
+    walk = articles[1].one("details", class_="evidence")
+    assert walk.one("pre").text() == "virbr0 -> FORWARD rule 7: drop <guest traffic>"
+    assert [(a["href"], a.text()) for a in walk.iter("a")] == [("#h0-f2", "system"), ("#h0-f1", "links")]
+    assert one.one(id="h0-f2").one("pre").text() == "not collected: Permission denied"
+    assert '"address": "<52:54:00>"' in one.one(id="h0-f1").one("pre").text()
+    waived = articles[3]
+    assert waived.one("p", class_="waiver").text() == "waived until 2026-12-31: single-bridge host <ok>"
+
+
+def test_every_name_is_text_every_id_is_safe_and_every_link_lands(one):
+    assert not one.all("img")
+    xss = [a for a in one.iter("article") if a["data-subject"] == f"{docs.XSS}:vnet1"]
+    assert len(xss) == 4 and xss[0].one("span", class_="subject").text() == f"{docs.XSS}:vnet1"
+    ids = [e["id"] for e in one.iter(id=True)]
+    assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[A-Za-z0-9-]+", i) for i in ids)
+    targets = {e.get("href") for e in one.iter("a", href=True)}
+    assert targets and {t[1:] for t in targets} <= set(ids)
+    assert "a'b · vnet2" in one.one("g", data_piece="guests").text()
+
+
+def test_the_profile_marks_what_differs_from_the_defaults(one):
+    profile = one.one("details", class_="profile")
+    assert profile.one("summary").text() == "Profile: 2 of 9 values differ from the defaults: bridge, source"
+    rows = {tr["data-key"]: (tr["data-differs"], [td.text() for td in tr.iter("td")]) for tr in profile.iter("tr", data_key=True)}
+    assert rows["bridge"] == ("yes", ["bridge", "br-nat", "virbr0", "differs from the default"])
+    assert rows["require_firewalld"] == ("no", ["require_firewalld", "true", "true", ""])
+    assert flatten({"network": {"name": "x", "dhcp": {"start": 2}}, "empty": {}}) == {
+        "network.name": "x", "network.dhcp.start": 2, "empty": {}}
+    nested = parse(profile_html({"network": {"bridge": "br0"}, "extra": [1]}, {"network": {"bridge": "virbr0"}}))
+    assert [(tr["data-key"], tr["data-differs"]) for tr in nested.iter("tr", data_key=True)] == [
+        ("network.bridge", "yes"), ("extra", "yes")]
+    assert nested.one("tr", data_key="extra").all("td")[2].text() == "(none)"
+    many = parse(profile_html({f"k{i}": i for i in range(8)}, {"k0": 0}))
+    assert many.one("summary").text() == "Profile: 7 of 8 values differ from the defaults: k1, k2, k3, k4, k5, k6, …"
+    assert "none given" in parse(profile_html(None, {"bridge": "virbr0"})).text()
+    assert "nothing is marked" in parse(profile_html({"bridge": "br0"}, None)).text()
+
+
+def test_an_audit_that_did_not_run_says_why_and_lists_no_host():
+    doc = docs.document(docs.host("hv1"), error="profile p.toml: network.gateway: 'x' is not an IPv4 address")
+    page = parse(render_html(doc, {}))
+    assert page.one("p", class_="banner").text() == "Audit not run: profile p.toml: network.gateway: 'x' is not an IPv4 address"
+    assert not page.all("section", class_="host") and not page.all("form") and not page.all("svg")
+    assert page.one("title").text() == "virtnat audit: not run"
+
+
+def test_hosts_are_listed_worst_first_and_the_page_stands_without_evidence():
+    doc = docs.document(docs.host("ok1"), docs.unreachable("down1"), docs.host("bad", {"NET-07": {"outcome": "failed"}}),
+                        {"host": "empty", "checks": []})
+    page = parse(render_html(doc, {}))
+    assert [(tr["data-host"], tr["data-verdict"]) for tr in page.one("table", class_="hosts").iter("tr", data_h=True)] == [
+        ("bad", "failing"), ("down1", "unreachable"), ("empty", "unchecked"), ("ok1", "ok")]
+    down = page.one("section", data_host="down1")
+    assert {g["data-state"] for g in down.iter("g", data_piece=True)} == {"error", "none"}
+    fold = down.one("details", class_="group fold")
+    assert fold.one("summary").text() == "29 checks could not be carried out (the cause is above)"
+    assert not fold.all("code")  # no fix for a check that was not carried out for one cause
+    bridge = page.one("section", data_host="ok1").one("g", data_piece="bridge")
+    assert [t.text() for t in bridge.iter("text")] == ["bridge", "ok", "unknown"]
+    assert not page.all("details", class_="facts")
+    empty = page.one("section", data_host="empty")
+    assert empty.one("p", class_="reason").text() == "No check ran on this host." and not empty.all("svg")
+
+
+def test_new_ids_and_odd_values_render_as_text_never_as_reprs():
+    doc = docs.document({"host": "hv1", "checks": [
+        check("NET-17", "failed", message={"got": 1}), check("ZZZ-01", "passed", title=None), check("HOST-10", "weird")]})
+    page = parse(render_html(doc, {"hosts": {"hv1": {"pieces": ["not", "a", "dict"], "checks": {"NET-17": "text"}}}}))
+    assert page.one("article", data_id="NET-17").one("p", class_="msg").text() == '{"got": 1}'
+    libvirt = page.one("details", id="h0-p-libvirt")
+    assert [a.text() for a in libvirt.iter("a")] == ["NET-17", "HOST-10"] and libvirt["data-state"] == "failed"
+    assert [a.text() for a in page.one("details", id="h0-p-other").iter("a")] == ["ZZZ-01"]
+    assert page.one("article", data_id="HOST-10")["data-outcome"] == "error"
+    for code in page.all("script") + page.all("style"):
+        code.children.clear()
+    assert not re.search(r"\{'|Traceback|AssertionError|0x[0-9a-f]{6}|None", page.text())
+
+
+def test_nothing_is_hidden_without_the_script_but_its_filters_and_copy_buttons(one):
+    assert {(e.tag, e.get("class")) for e in one.iter(hidden=True)} == {
+        ("form", "filters"), ("legend", None), ("button", "copy")}
+    form = one.one("form", id="filters")
+    assert [i["value"] for i in form.iter("input", name="outcome")] == ["failed", "error", "waived", "skipped", "passed"]
+    assert all("checked" in i.attrs for i in form.iter("input", name="outcome"))
+
+
+def test_only_the_pages_own_script_may_run():
+    page = parse(render_html(*docs.one_host_with_failures()))
+    assert page.one("script").text() == " ".join(JS.split())
+    digest = base64.b64encode(hashlib.sha256(JS.encode()).digest()).decode()
+    assert page.one("meta", http_equiv="Content-Security-Policy")["content"] == CSP
+    assert f"script-src 'sha256-{digest}'" in CSP and "default-src 'none'" in CSP
+
+
+def test_a_hundred_hosts_stay_small_and_fast():
+    doc, evidence = docs.fleet(100)
+    started = time.perf_counter()
+    page = render_html(doc, evidence)
+    took = time.perf_counter() - started
+    assert len(page.encode()) < 3_000_000 and took < 1.0
+    assert page.count('<section class="host"') == 100 and page.count("<tr data-h=") == 100
+    assert page.count('<details class="facts">') == 90  # once per host that has facts

@@ -1,0 +1,77 @@
+"""The end of a run, in one place: every report written from the audit document in memory and
+the evidence behind it, whatever started the run (pytest, `make audit`, `virtnat audit`)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .files import write_atomic
+from .junit import junit_xml
+from .prometheus import write_prometheus
+from .retention import prune_reports
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where one run's reports go; a report whose path is None is not written."""
+
+    json: Path | None = None
+    html: Path | None = None
+    junit: Path | None = None
+    latest_json: Path | None = None  # a copy of the JSON under a name that stays (latest.json)
+    latest_html: Path | None = None
+    prometheus: Path | None = None
+    keep: int | None = None  # afterwards only the newest N runs' reports stay in prune_dir
+    prune_dir: Path | None = None
+
+
+@dataclass
+class Written:
+    """What the finish wrote ("JSON path"), and what it could not, one line each."""
+
+    reports: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _html(document: dict, evidence: dict) -> str:
+    from .page import render_html
+    return render_html(document, evidence)
+
+
+def _write(written: Written, label: str, path: Path | None, render) -> str | None:
+    """Render one report and write it; the text, or None when it could not be written."""
+    if path is None:
+        return None
+    try:
+        text = render()
+        write_atomic(path, text)
+    except OSError as exc:
+        written.problems.append(f"cannot write {path}: {exc.strerror or exc}")
+        return None
+    written.reports.append(f"{label} {path}")
+    return text
+
+
+def write_reports(document: dict, evidence: dict, outputs: Outputs) -> Written:
+    """Write every report of `outputs`, then prune old runs; a report that cannot be written is
+    a line in the result, never an exception, and the others are still written."""
+    written = Written()
+    text = _write(written, "JSON", outputs.json, lambda: json.dumps(document, indent=2) + "\n")
+    page = _write(written, "HTML", outputs.html, lambda: _html(document, evidence))
+    _write(written, "JUnit", outputs.junit, lambda: junit_xml(document))
+    for latest, copy in ((outputs.latest_json, text), (outputs.latest_html, page)):
+        if copy is not None:
+            _write(Written(problems=written.problems), "latest", latest, lambda copy=copy: copy)
+    if outputs.prometheus is not None:
+        try:
+            write_prometheus(outputs.prometheus, document)
+            written.reports.append(f"Prometheus {outputs.prometheus}")
+        except OSError as exc:
+            written.problems.append(f"cannot write {outputs.prometheus}: {exc.strerror or exc}")
+    if outputs.keep and outputs.prune_dir is not None and outputs.prune_dir.is_dir():
+        try:
+            prune_reports(outputs.prune_dir, outputs.keep)
+        except OSError as exc:
+            written.problems.append(f"cannot prune {outputs.prune_dir}: {exc.strerror or exc}")
+    return written
