@@ -102,3 +102,12 @@ def test_a_profile_holds_waivers_too(tmp_path):
     with pytest.raises(ProfileError) as caught:
         load_profile(str(path))
     assert str(caught.value) == f"profile {path}: waiver 1: check 'HOST-3' is not a check id like HOST-03"
+
+
+def test_a_profile_without_waivers_adds_to_a_waiver_file(tmp_path):
+    """Found on the lab: a profile file without [[waiver]] held the defaults' list, and adding the
+    --waivers file's tuple to it failed the run's start."""
+    profile, waivers = tmp_path / "site.toml", tmp_path / "waivers.toml"
+    profile.write_text('[network]\nname = "default"\n')
+    waivers.write_text('[[waiver]]\ncheck = "NET-03"\nreason = "lab"\nexpires = 2026-12-31\n')
+    assert load_profile(str(profile)).waivers + load_waivers(str(waivers)) == (Waiver("NET-03", "*", "lab", "2026-12-31"),)

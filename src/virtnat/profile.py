@@ -85,6 +85,7 @@ def load_profile(path: str | None) -> Profile:
     data = read_toml(path, "profile", "file not found (see profiles/default.toml for an example)")
     values = Profile().as_dict()
     values["source"] = str(path)
+    values["waivers"] = ()
     for section, body in data.items():
         if section == "waiver":
             values["waivers"] = parse_waivers(body, f"profile {path}")
