@@ -175,6 +175,9 @@ FAULTS = {
                           {"HOST-02": "firewalld is installed but not running",
                            "NET-14": "firewalld is not running (HOST-02), so virbr0 is in no zone"}),
     "firewalld-disabled": (lambda t, _: e.with_body(t, "firewalld-enabled", "disabled", rc=1), {"HOST-03": "disabled"}),
+    "firewalld-unit-unknown": (lambda t, _: e.with_body(t, "firewalld-enabled", "Failed to get unit file state for "
+                                                       "firewalld.service: No such file or directory", rc=1),
+                               {"HOST-03": "firewalld is not installed: systemd knows no firewalld.service"}),
     "dnsmasq-not-installed": (_sub("binaries", "dnsmasq /usr/sbin/dnsmasq", "dnsmasq "), {"HOST-04": "dnsmasq"}),
     "masquerade-other-subnet": (_masquerade_elsewhere, {
         "NET-11": "no masquerade for 192.168.122.0/24",

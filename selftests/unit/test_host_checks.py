@@ -82,6 +82,8 @@ def test_host03_other_states_fail_or_skip():
         "firewalld.service is 'disabled', expected 'enabled'"
     assert fails(daemons.test_firewalld_is_enabled, system(unit=None), PROFILE) == \
         "firewalld.service is 'unknown', expected 'enabled'"
+    assert fails(daemons.test_firewalld_is_enabled, system(unit="not-found"), PROFILE) == \
+        "firewalld is not installed: systemd knows no firewalld.service"
     assert skips(daemons.test_firewalld_is_enabled, system(unit="no systemctl"), PROFILE) == \
         "no systemctl on this host: boot-time enablement cannot be read"
     assert skips(daemons.test_firewalld_is_enabled, system(unit="disabled"), LAX) == "the profile does not require firewalld"

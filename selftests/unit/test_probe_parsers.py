@@ -155,8 +155,13 @@ def test_without_systemd_sysctl_conf_is_read_last():
     assert facts.network_driver == "/d.so"
 
 
-@pytest.mark.parametrize("enabled, state", [(None, "unknown"), ((0, ""), "unknown"), ((0, "enabled\n"), "enabled"),
-                                            ((1, "a\nenabled-runtime"), "enabled-runtime")])
+@pytest.mark.parametrize("enabled, state", [
+    (None, "unknown"), ((0, ""), "unknown"), ((0, "enabled\n"), "enabled"), ((1, "a\nenabled-runtime"), "enabled-runtime"),
+    ((1, "not-found\n"), "not-found"),  # systemd 253 and later
+    ((1, "Failed to get unit file state for firewalld.service: No such file or directory\n"), "not-found"),  # Debian 12's 252
+    ((1, "Failed to get unit file state for firewalld.service: Access denied\n"),
+     "Failed to get unit file state for firewalld.service: Access denied"),
+])
 def test_firewalld_unit_state(enabled, state):
     extra = {"firewalld-enabled": enabled} if enabled else {}
     facts = system(binaries=(0, "systemctl /bin/systemctl"), **extra)

@@ -50,6 +50,7 @@ def test_firewalld_is_enabled(system, profile):
     state = system.unit_enabled.get("firewalld", "unknown")
     if state == "no systemctl":
         pytest.skip("no systemctl on this host: boot-time enablement cannot be read")
+    assert state != "not-found", "firewalld is not installed: systemd knows no firewalld.service"
     assert state in ("enabled", "enabled-runtime", "alias"), f"firewalld.service is {state!r}, expected 'enabled'"
 
 

@@ -184,11 +184,19 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         processes=parse_processes(sections["processes"][1], owners),
         binaries=binaries,
         network_driver=driver,
-        unit_enabled={"firewalld": (enabled.strip().splitlines() or ["unknown"])[-1] if binaries.get("systemctl") else "no systemctl"},
+        unit_enabled={"firewalld": enablement(enabled) if binaries.get("systemctl") else "no systemctl"},
         firewall=firewall,
         firewall_error=firewall_error,
         **path_facts(sections),
     )
+
+
+def enablement(text: str) -> str:
+    """What `systemctl is-enabled UNIT` answered (its last line): "enabled", "disabled"...;
+    "not-found" for a unit systemd does not know, which systemd before 253 says as "Failed to get
+    unit file state for UNIT: No such file or directory"."""
+    answer = (text.strip().splitlines() or ["unknown"])[-1].strip()
+    return "not-found" if answer.startswith("Failed to get unit file state") and "No such file" in answer else answer
 
 
 def path_facts(sections: dict[str, tuple[int, str]]) -> dict:
