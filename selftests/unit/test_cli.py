@@ -89,11 +89,11 @@ def test_audit_arguments_use_the_equals_form():
     args = cli.build_parser().parse_args([
         "audit", "--hosts=ansible://hypervisors", "--ansible-inventory=/etc/virtnat/inventory.ini",
         "--profile", "/etc/virtnat/site.toml", "--report-dir=/var/lib/virtnat/reports",
-        "--prometheus=/tmp/virtnat.prom", "--keep", "30", "-n", "4", "--", "-k", "NET", "-x"])
+        "--prometheus=/tmp/virtnat.prom", "--keep", "30", "--waivers=w.toml", "-n", "4", "--", "-k", "NET", "-x"])
     assert (args.keep, args.prometheus) == (30, "/tmp/virtnat.prom")
     assert cli.pytest_args(args) == [
         "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", "--hosts=ansible://hypervisors",
-        "--ansible-inventory=/etc/virtnat/inventory.ini", "--profile=/etc/virtnat/site.toml", "--prometheus=/tmp/virtnat.prom",
+        "--ansible-inventory=/etc/virtnat/inventory.ini", "--profile=/etc/virtnat/site.toml", "--waivers=w.toml", "--prometheus=/tmp/virtnat.prom",
         "--keep=30", "--report-dir=/var/lib/virtnat/reports", "--numprocesses=4", str(CHECKS_DIR), "-k", "NET", "-x"]
 
 

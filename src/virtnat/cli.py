@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"deadline of each host's probe and libvirt reads, on top of the connect timeout (default {DEFAULT.command})")
     audit.add_argument("--libvirt-uri", metavar="URI", help="read libvirt with libvirt-python at URI ({host}: each host)")
     audit.add_argument("--profile", metavar="FILE", help="TOML profile of expected values")
-    audit.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports/ in the checkout)")
+    audit.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports/ in the project)")
+    audit.add_argument("--waivers", metavar="FILE", help="TOML file of [[waiver]] tables: failures the site accepts, until a date")
     audit.add_argument("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")
     audit.add_argument("--keep", type=_positive, metavar="N", help="afterwards keep only the newest N runs' reports")
     audit.add_argument("-n", dest="workers", metavar="N", help="run checks in N processes (pytest-xdist; 'auto' works)")
@@ -69,7 +70,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     # virtnat is imported before pytest starts, so pytest cannot rewrite it: that is expected.
     argv = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     for option in ("hosts", "facts", "ansible_inventory", "ssh_config", "ssh_identity_file", "connect_timeout", "command_timeout", "fail_on",
-                   "libvirt_uri", "profile", "prometheus", "keep"):
+                   "libvirt_uri", "profile", "waivers", "prometheus", "keep"):
         value = getattr(args, option)
         if value:
             argv.append(f"--{option.replace('_', '-')}={value}")
