@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .markup import one_line, text
+from .results import IMPACTS as CHECK_IMPACTS
 
 SEVERITY = ("failed", "error", "waived", "skipped", "passed")  # worst first
-IMPACTS = ("critical", "high", "medium", "low")  # most severe first
+IMPACTS = tuple(reversed(CHECK_IMPACTS))  # most severe first
 VERDICTS = ("failing", "unreachable", "unchecked", "ok")  # worst first: the host list's order
 
 
