@@ -1,9 +1,13 @@
-"""--facts: which files a spec names, and reading one as a host's probe output."""
+"""--facts: which files a spec names, and reading one as a host's probe output or bundle: the
+header, its checksum, and every way a bundle can be wrong, each one line."""
+import hashlib
 import os
 
 import pytest
 
-from virtnat.collectors.bundle import BundleRun, bundle_files
+from virtnat import __version__
+from virtnat.collectors.bundle import BundleRun, Header, bundle_bytes, bundle_files, bundle_host, read_bundle
+from virtnat.targets import BundleTarget
 from virtnat.errors import FactError
 from virtnat.facts.probe import frame
 
@@ -80,3 +84,69 @@ def test_a_bundle_cut_off_is_one_line_naming_the_file(tmp_path):
         BundleRun(path, "hv1").sections()
     message = str(error.value)
     assert message.startswith(f"{path}: the probe's output ") and "\n" not in message
+
+
+# -- bundles: the probe's output under a header (virtnat collect) -----------------------------
+
+def bundle(tmp_path, host="hv1", output=None, name="b.facts"):
+    path = tmp_path / name
+    path.write_bytes(bundle_bytes(host, "2026-11-28T10:00:00+00:00", frame(SECTIONS) if output is None else output))
+    return path
+
+
+def test_a_bundle_is_a_header_then_the_probes_output(tmp_path):
+    path = bundle(tmp_path)
+    first, _, body = path.read_bytes().partition(b"\n")
+    digest = hashlib.sha256(body).hexdigest()
+    assert first.decode() == f"@@virtnat-bundle 1 host=hv1 time=2026-11-28T10:00:00+00:00 version={__version__} sha256={digest}"
+    assert body.decode() == frame(SECTIONS)
+    assert read_bundle(path.read_bytes()) == (Header("hv1", "2026-11-28T10:00:00+00:00", __version__), frame(SECTIONS))
+    assert BundleRun(path, "hv1").sections() == SECTIONS
+
+
+def test_a_host_name_of_any_characters_survives_the_header(tmp_path):
+    name = "hv 1/é:\n<x>"
+    path = bundle(tmp_path, host=name)
+    assert bundle_host(path) == name and read_bundle(path.read_bytes())[0].host == name
+    assert BundleTarget(path, "qemu:///system").name == name
+
+
+def test_output_without_a_final_newline_gets_one(tmp_path):
+    path = bundle(tmp_path, output=frame(SECTIONS).rstrip("\n"))
+    assert path.read_bytes().endswith(b"done\n") and BundleRun(path, "hv1").sections() == SECTIONS
+
+
+def test_a_probe_output_without_header_is_a_bundle_named_by_its_file(tmp_path):
+    path = tmp_path / "hv7.facts"
+    path.write_text(frame(SECTIONS))
+    assert read_bundle(path.read_bytes()) == (None, frame(SECTIONS))
+    assert bundle_host(path) is None and BundleTarget(path, "qemu:///system").name == "hv7"
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda data: data.replace(b"9.0.0", b"9.0.1"), "its checksum does not match"),             # tampered
+    (lambda data: data[:-30], "its checksum does not match"),                                    # cut off
+    (lambda data: data + b"@@recorded begin runtime\n", "its checksum does not match"),           # grown
+    (lambda data: data.replace(b"sha256=", b"sha1=", 1), "a bundle header this virtnat cannot read"),
+    (lambda data: data.replace(b"@@virtnat-bundle 1", b"@@virtnat-bundle 2", 1), "a bundle header this virtnat cannot read"),
+])
+def test_a_bundle_changed_after_collection_is_one_line_never_its_facts(tmp_path, change, says):
+    path = bundle(tmp_path)
+    path.write_bytes(change(path.read_bytes()))
+    with pytest.raises(FactError) as error:
+        BundleRun(path, "hv1").sections()
+    assert str(error.value).startswith(f"{path}: {says}") and "\n" not in str(error.value)
+
+
+def test_a_foreign_file_is_not_the_probes_output(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(FactError) as error:
+        BundleRun(path, "notes").sections()
+    assert str(error.value) == f"{path}: not the output of virtnat's probe (no @@virtnat-probe header line)"
+
+
+def test_an_unreadable_bundle_has_no_header_name(tmp_path):
+    assert bundle_host(tmp_path / "gone.facts") is None
+    (tmp_path / "bad.facts").write_bytes(b"@@virtnat-bundle 1 host=x\n")
+    assert bundle_host(tmp_path / "bad.facts") is None

@@ -182,7 +182,7 @@ def test_help_exits_0(capsys):
 
 
 def test_the_readme_shows_the_help_virtnat_prints(monkeypatch, capsys):
-    """The README's copy of `virtnat --help`, `virtnat audit --help` and `virtnat diff --help`
+    """The README's copy of `virtnat --help` and each command's `--help`
     is what the command prints at 100 columns, option for option and word for word."""
     readme = (CHECKS_DIR.parent / "README.md").read_text().splitlines()
     start = readme.index("    $ virtnat --help")
@@ -194,7 +194,7 @@ def test_the_readme_shows_the_help_virtnat_prints(monkeypatch, capsys):
     shown = "\n".join(block).strip().split("\n\n$ ")
     monkeypatch.setenv("COLUMNS", "100")
     printed = []
-    for args in (["--help"], ["audit", "--help"], ["diff", "--help"]):
+    for args in (["--help"], ["audit", "--help"], ["collect", "--help"], ["diff", "--help"]):
         assert cli.main(args) == 0
         printed.append(f"virtnat {' '.join(args)}\n{capsys.readouterr().out.rstrip()}")
     assert shown[0].startswith("$ ")

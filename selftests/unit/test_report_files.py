@@ -45,7 +45,7 @@ def test_written_reports_are_0640_or_stricter(tmp_path, umask):
 
 
 def test_no_temporary_file_is_left_when_writing_fails(tmp_path):
-    with pytest.raises(TypeError):
+    with pytest.raises((TypeError, AttributeError)):
         write_atomic(tmp_path / "a.json", 5)  # not text: the write fails half way
     assert list(tmp_path.iterdir()) == []
 
@@ -99,3 +99,9 @@ def test_a_copy_takes_the_mode_asked_for(tmp_path, umask):
 
 def test_a_directory_the_kernel_refuses_writes_to_is_said_with_its_reason():
     assert unwritable("/proc/sys") == "cannot write reports there: No such file or directory"
+
+
+def test_bytes_are_written_as_they_are(tmp_path):
+    write_atomic(tmp_path / "hv1.facts", b"\xff\x00probe\n")
+    write_atomic(tmp_path / "a.txt", "café")
+    assert (tmp_path / "hv1.facts").read_bytes() == b"\xff\x00probe\n" and (tmp_path / "a.txt").read_bytes() == "café".encode()

@@ -28,32 +28,41 @@ def _positive(text: str) -> int:
     return value
 
 
+def _host_options(command: argparse.ArgumentParser) -> None:
+    """Which hosts, how to reach them, what to expect: the options audit and collect share."""
+    command.add_argument("--hosts", metavar="SPEC", help="testinfra host spec(s), comma separated (default: this host)")
+    command.add_argument("--ansible-inventory", metavar="FILE", help="Ansible inventory for --hosts=ansible://GROUP")
+    command.add_argument("--ssh-config", metavar="FILE", help="ssh config for the hosts (e.g. from `vagrant ssh-config`)")
+    command.add_argument("--ssh-identity-file", metavar="FILE", help="SSH private key")
+    command.add_argument("--sudo", action="store_true", help="run the host's commands with sudo (firewall rules need root)")
+    command.add_argument("--connect-timeout", type=_positive, metavar="SECONDS", help=f"SSH connect timeout per host (default {DEFAULT.connect})")
+    command.add_argument("--command-timeout", type=_positive, metavar="SECONDS",
+                         help=f"deadline of each host's probe and libvirt reads, on top of the connect timeout (default {DEFAULT.command})")
+    command.add_argument("--profile", metavar="FILE", help="TOML profile of expected values")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: `virtnat audit ...`, `virtnat diff OLD NEW`, `virtnat --version`."""
+    """The command line: `virtnat audit ...`, `virtnat collect ...`, `virtnat diff OLD NEW`, `virtnat --version`."""
     parser = _Parser(prog="virtnat", description="Compliance audit of libvirt NAT hypervisor hosts.")
     parser.add_argument("--version", action="version", version=f"virtnat {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")  # of the parser's class
 
     audit = commands.add_parser("audit", help="audit hosts (extra pytest options after --)")
-    audit.add_argument("--hosts", metavar="SPEC", help="testinfra host spec(s), comma separated (default: this host)")
-    audit.add_argument("--facts", metavar="PATH", help="audit saved probe output (files or directories, comma separated)")
-    audit.add_argument("--ansible-inventory", metavar="FILE", help="Ansible inventory for --hosts=ansible://GROUP")
-    audit.add_argument("--ssh-config", metavar="FILE", help="ssh config for the hosts (e.g. from `vagrant ssh-config`)")
-    audit.add_argument("--ssh-identity-file", metavar="FILE", help="SSH private key")
-    audit.add_argument("--sudo", action="store_true", help="run the host's commands with sudo (firewall rules need root)")
-    audit.add_argument("--connect-timeout", type=_positive, metavar="SECONDS", help=f"SSH connect timeout per host (default {DEFAULT.connect})")
+    _host_options(audit)
+    audit.add_argument("--facts", metavar="PATH", help="audit saved probe output or bundles (files or directories, comma separated)")
     audit.add_argument("--fail-on", choices=IMPACTS, metavar="IMPACT",
                        help=f"exit 1 only for failures at this impact or above (default {IMPACTS[0]}: any)")
-    audit.add_argument("--command-timeout", type=_positive, metavar="SECONDS",
-                       help=f"deadline of each host's probe and libvirt reads, on top of the connect timeout (default {DEFAULT.command})")
     audit.add_argument("--libvirt-uri", metavar="URI", help="read libvirt with libvirt-python at URI ({host}: each host)")
-    audit.add_argument("--profile", metavar="FILE", help="TOML profile of expected values")
     audit.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports/ in the project)")
     audit.add_argument("--waivers", metavar="FILE", help="TOML file of [[waiver]] tables: failures the site accepts, until a date")
     audit.add_argument("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")
     audit.add_argument("--keep", type=_positive, metavar="N", help="afterwards keep only the newest N runs' reports")
     audit.add_argument("-n", dest="workers", metavar="N", help="run checks in N processes (pytest-xdist; 'auto' works)")
     audit.add_argument("pytest_args", nargs="*", metavar="-- PYTEST-ARGS", help="passed to pytest unchanged")
+
+    collect = commands.add_parser("collect", help="save each host's facts as a bundle, to audit later with --facts")
+    _host_options(collect)
+    collect.add_argument("--out", metavar="DIR", required=True, help="where the bundles go (HOST.facts, one per host)")
 
     diff = commands.add_parser("diff", help="what changed between two JSON reports (exit 1 if anything got worse)")
     diff.add_argument("old", metavar="OLD.json")
@@ -89,6 +98,41 @@ def _audit(args: argparse.Namespace) -> int:
     return int(pytest.main(pytest_args(args)))
 
 
+def _collect(args: argparse.Namespace) -> int:
+    """Each host's bundle into --out; one line per host, exit 1 if a host could not be collected."""
+    from .collect import collect_bundles
+    from .errors import ProfileError
+    from .profile import load_profile
+    from .report.files import unwritable
+    from .state import utc_now
+    from .targets import live_targets
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        return _usage("collect", str(exc))
+    out = Path(args.out)
+    problem = unwritable(out)
+    if problem:
+        return _usage("collect", f"--out={out}: {problem}")
+    targets, error = live_targets(lambda name: getattr(args, name, None), profile.libvirt_uri)
+    if error:
+        return _usage("collect", error)
+    code = 0
+    for host, where in collect_bundles(targets, out, utc_now().isoformat()):
+        if isinstance(where, Path):
+            print(f"{host}: {where}")
+        else:
+            print(f"virtnat collect: {where if host in where else f'{host}: {where}'}", file=sys.stderr)
+            code = 1
+    return code
+
+
+def _usage(command: str, problem: str) -> int:
+    print(f"virtnat {command}: {problem}", file=sys.stderr)
+    return 4
+
+
 def _load(path: str) -> dict:
     from .report.diff import check_document
 
@@ -121,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `virtnat` console script; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
-        return _audit(args) if args.command == "audit" else _diff(args)
+        return {"audit": _audit, "collect": _collect, "diff": _diff}[args.command](args)
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:

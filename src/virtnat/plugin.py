@@ -49,8 +49,9 @@ def pytest_addoption(parser):
     group.addoption("--command-timeout", default=DEFAULT.command, type=_positive, metavar="SECONDS",
                     help=f"deadline of each host's probe and libvirt reads, on top of the connect timeout (default {DEFAULT.command})")
     group.addoption("--facts", metavar="PATH[,PATH...]",
-                    help="audit probe output saved from hosts instead (files, or directories of them; each file is a host "
-                         "named by the file, .txt/.facts dropped), with no connection")
+                    help="audit bundles (virtnat collect) or probe output saved from hosts instead (files, or directories "
+                         "of them; each file is a host, named by its bundle's header, else by the file, .txt/.facts dropped), "
+                         "with no connection")
     group.addoption("--waivers", metavar="FILE",
                     help="TOML file of [[waiver]] tables: a failing check it covers is reported as waived")
     group.addoption("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")

@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 
 from .collectors.bundle import bundle_files
-from .collectors.deadline import DEFAULT, Deadline
-from .collectors.reach import error_line
-from .connections import check_spec, open_hosts
-from .errors import FactError, ProfileError, redact
+from .errors import FactError, ProfileError
 from .evidence import host_evidence
 from .profile import Profile, load_profile
 from .report.finish import Outputs, Written
 from .report.results import Results
-from .targets import BundleTarget, Target
+from .targets import BundleTarget, Target, live_targets, unique_names
 from .waivers import load_waivers
 
 # The project's checkout: the checks live in tests/, audit reports go to reports/. Found from
@@ -79,32 +76,7 @@ class AuditState:
     def _targets(self, config) -> list[Target]:
         if _opt(config, "facts"):
             return self._bundle_targets(_opt(config, "facts"), _opt(config, "hosts"))
-        specs = [s.strip() for s in (_opt(config, "hosts") or "local://").split(",") if s.strip()]
-        options = dict(
-            timeout=int(_opt(config, "connect_timeout") or DEFAULT.connect),
-            ssh_config=_opt(config, "ssh_config"),
-            ssh_identity_file=_opt(config, "ssh_identity_file"),
-            ssh_extra_args=_opt(config, "ssh_extra_args"),
-            sudo=bool(_opt(config, "sudo")),
-            sudo_user=_opt(config, "sudo_user"),
-            ansible_inventory=_opt(config, "ansible_inventory"),
-            force_ansible=bool(_opt(config, "force_ansible")),
-        )
-        uri = self.profile.libvirt_uri
-        api_uri = _opt(config, "libvirt_uri")
-        deadline = Deadline(int(_opt(config, "command_timeout") or DEFAULT.command), options["timeout"])
-        targets = []
-        for spec in specs:
-            try:
-                check_spec(spec, _opt(config, "connection"))
-                hosts = open_hosts(spec, _opt(config, "connection"), **options)
-            except Exception as exc:  # bad spec, unknown connection type, unreadable inventory
-                self.error = f"--hosts {redact(spec)}: {error_line(exc)}"
-                return []
-            targets.extend(Target(host, uri, api_uri, deadline) for host in hosts)
-        targets = _unique_names(targets)
-        if not targets:
-            self.error = f"--hosts {_opt(config, 'hosts')!r}: no host to audit (an empty ansible group?)"
+        targets, self.error = live_targets(lambda name: _opt(config, name), self.profile.libvirt_uri)
         return targets
 
     def _bundle_targets(self, spec: str, hosts: str | None) -> list[Target]:
@@ -116,7 +88,7 @@ class AuditState:
         except FactError as exc:
             self.error = f"--facts: {exc}"
             return []
-        return _unique_names([BundleTarget(path, self.profile.libvirt_uri) for path in files])
+        return unique_names([BundleTarget(path, self.profile.libvirt_uri) for path in files])
 
     def wait_for_facts(self) -> None:
         if self.collection is not None:
@@ -156,18 +128,6 @@ class AuditState:
     @property
     def profile_dict(self) -> dict:
         return self.profile.as_dict()
-
-
-def _unique_names(targets: list[Target]) -> list[Target]:
-    """The same host named twice stays two entries: the second is NAME#2."""
-    names: set[str] = set()
-    for target in targets:
-        base, n = target.name, 1
-        while target.name in names:
-            n += 1
-            target.name = f"{base}#{n}"
-        names.add(target.name)
-    return targets
 
 
 STATE = pytest.StashKey[AuditState]()

@@ -9,12 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .collectors import KINDS, HostFacts, Stats
-from .collectors.bundle import BundleRun
+from .collectors.bundle import BundleRun, bundle_host
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
-from .collectors.deadline import Deadline
+from .collectors.deadline import DEFAULT, Deadline
 from .collectors.libvirt_api import LibvirtApiSource
 from .collectors.netlink import NetlinkSource
-from .connections import address_of
+from .collectors.reach import error_line
+from .connections import address_of, check_spec, open_hosts
+from .errors import redact
 
 
 class Target:
@@ -64,10 +66,11 @@ class Target:
 
 
 class BundleTarget(Target):
-    """A host known only by the probe output saved from it (`--facts`): no connection at all."""
+    """A host known only by the probe output saved from it (`--facts`): no connection at all. Its
+    name is the one its bundle's header gives, else the file's."""
 
     def __init__(self, path: Path, libvirt_uri: str):  # no host, connection or deadline: Target's own init is not run
-        self.name = path.name.removesuffix(".txt").removesuffix(".facts")
+        self.name = bundle_host(path) or path.name.removesuffix(".txt").removesuffix(".facts")
         self.libvirt_uri = libvirt_uri
         self.stats = Stats()
         self._facts = None
@@ -77,6 +80,47 @@ class BundleTarget(Target):
         run = BundleRun(self.path, self.name)
         return HostFacts(self.name, ProbeLibvirtSource(run, self.libvirt_uri), ProbeLinkSource(run),
                          ProbeSystemSource(run), self.stats)
+
+
+def live_targets(option, libvirt_uri: str) -> tuple[list[Target], str | None]:
+    """The hosts of --hosts (default this host) with the connection options, each a Target;
+    or no target and the one line of why (a bad spec, an unreadable inventory, no host).
+    option(name) gives an option's value (pytest's or the command line's), None when not given."""
+    specs = [s.strip() for s in (option("hosts") or "local://").split(",") if s.strip()]
+    options = dict(
+        timeout=int(option("connect_timeout") or DEFAULT.connect),
+        ssh_config=option("ssh_config"),
+        ssh_identity_file=option("ssh_identity_file"),
+        ssh_extra_args=option("ssh_extra_args"),
+        sudo=bool(option("sudo")),
+        sudo_user=option("sudo_user"),
+        ansible_inventory=option("ansible_inventory"),
+        force_ansible=bool(option("force_ansible")),
+    )
+    deadline = Deadline(int(option("command_timeout") or DEFAULT.command), options["timeout"])
+    targets: list[Target] = []
+    for spec in specs:
+        try:
+            check_spec(spec, option("connection"))
+            hosts = open_hosts(spec, option("connection"), **options)
+        except Exception as exc:  # bad spec, unknown connection type, unreadable inventory
+            return [], f"--hosts {redact(spec)}: {error_line(exc)}"
+        targets.extend(Target(host, libvirt_uri, option("libvirt_uri"), deadline) for host in hosts)
+    if not targets:
+        return [], f"--hosts {option('hosts')!r}: no host to audit (an empty ansible group?)"
+    return unique_names(targets), None
+
+
+def unique_names(targets: list[Target]) -> list[Target]:
+    """The same host named twice stays two entries: the second is NAME#2."""
+    names: set[str] = set()
+    for target in targets:
+        base, n = target.name, 1
+        while target.name in names:
+            n += 1
+            target.name = f"{base}#{n}"
+        names.add(target.name)
+    return targets
 
 
 def collect_all(targets: list[Target], workers: int = 32) -> None:

@@ -48,6 +48,7 @@ class ProbeRun:
             env.append(f"VIRTNAT_VIRSH={shlex.quote(virsh_uri)}")
         self.command = bounded(" ".join(env + ["$bound", "sh", "-c", shlex.quote(probe.script())]), deadline.command)
         self._result: dict | FactError | None = None
+        self.output: str | None = None  # the probe's whole output, once it ran to its end
         self._lock = threading.Lock()  # fact kinds collected in parallel share this one run
 
     def sections(self) -> dict[str, tuple[int, str]]:
@@ -70,6 +71,7 @@ class ProbeRun:
                     stderr = (out.stderr_bytes or b"").decode(errors="replace").strip()
                     raise FactError(f"the probe printed nothing on {self.name}: {stderr[:200] or 'exit ' + str(out.rc)}")
                 self._result = probe.split_sections(stdout, self.mark)
+                self.output = stdout
             except FactError as exc:
                 self._result = exc
             except DeadlineMissed:

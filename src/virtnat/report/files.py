@@ -17,16 +17,16 @@ def allowed(mode: int) -> int:
     return mode & ~mask
 
 
-def write_atomic(path, text: str, mode: int = PRIVATE) -> None:
-    """Write text to path through a fresh temporary file in the same directory, then rename it
-    over path: a reader sees the old file or the new one, and a symlink at path is replaced,
-    not followed."""
+def write_atomic(path, text: str | bytes, mode: int = PRIVATE) -> None:
+    """Write text (UTF-8) or bytes to path through a fresh temporary file in the same directory,
+    then rename it over path: a reader sees the old file or the new one, and a symlink at path is
+    replaced, not followed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         os.chmod(tmp, allowed(mode))
         os.replace(tmp, path)
     except BaseException:

@@ -1,0 +1,74 @@
+"""`virtnat collect`: every host's probe output saved as a bundle, run for real on this machine
+(testinfra's local backend, the probe read-only) and on a port where nothing listens; the
+command's lines and exit codes."""
+import socket
+
+import pytest
+
+from virtnat import cli
+from virtnat.collect import bundle_name, collect_bundles
+from virtnat.collectors.bundle import BundleRun, bundle_host
+from virtnat.collectors.deadline import Deadline
+from virtnat.connections import open_hosts
+from virtnat.targets import BundleTarget, Target
+
+HOSTNAME = socket.gethostname()
+REFUSED = "cannot reach 127.0.0.1: Unable to connect to port 1 on 127.0.0.1; no SSH server answers there: is the host up and sshd running?"
+
+
+@pytest.mark.parametrize("host, name", [("hv1", "hv1.facts"), ("10.0.0.2", "10.0.0.2.facts"), ("a/b:c d", "a_b_c_d.facts"),
+                                        ("..", "host.facts"), ("../etc", "_etc.facts"), ("root@hv1", "root@hv1.facts")])
+def test_a_bundle_is_named_for_its_host_safely(host, name):
+    assert bundle_name(host) == name
+
+
+def test_this_host_is_collected_into_one_bundle_that_audits_as_it(tmp_path):
+    [host] = open_hosts("local://", None, timeout=5)
+    [(name, path)] = collect_bundles([Target(host, "qemu:///system")], tmp_path / "out", "2026-11-28T10:00:00+00:00")
+    assert (name, path) == (HOSTNAME, tmp_path / "out" / bundle_name(HOSTNAME))
+    assert bundle_host(path) == HOSTNAME
+    sections = BundleRun(path, name).sections()
+    assert {"ip-link", "ip-addr", "runtime", "processes", "libvirt-version"} <= set(sections)  # links and virsh too
+    facts = BundleTarget(path, "qemu:///system").facts
+    assert "lo" in facts.links()
+
+
+def test_a_host_that_cannot_be_reached_is_a_line_and_no_file(tmp_path):
+    [host] = open_hosts("paramiko://127.0.0.1:1", None, timeout=2)
+    [(name, why)] = collect_bundles([Target(host, "qemu:///system", deadline=Deadline(5, 2))], tmp_path, "t")
+    assert (name, why) == ("127.0.0.1", REFUSED)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_collect_prints_each_bundle_and_exits_0(tmp_path, capsys):
+    assert cli.main(["collect", f"--out={tmp_path / 'b'}"]) == 0
+    assert capsys.readouterr().out == f"{HOSTNAME}: {tmp_path / 'b' / bundle_name(HOSTNAME)}\n"
+
+
+def test_collect_says_which_host_failed_and_exits_1(tmp_path, capsys):
+    assert cli.main(["collect", f"--out={tmp_path}", "--hosts=local://,paramiko://127.0.0.1:1", "--connect-timeout=2"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == f"{HOSTNAME}: {tmp_path / bundle_name(HOSTNAME)}\n"
+    assert captured.err == f"virtnat collect: {REFUSED}\n"  # the host named once
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--profile=/nonexistent.toml"], "virtnat collect: profile /nonexistent.toml: file not found"),
+    (["--hosts=bogus://hv1"], "virtnat collect: --hosts bogus://hv1: "),
+    (["--hosts=ssh://"], "virtnat collect: --hosts ssh://: no host name"),
+])
+def test_collect_refuses_what_cannot_work_with_exit_4_and_contacts_nothing(tmp_path, capsys, args, says):
+    assert cli.main(["collect", f"--out={tmp_path / 'b'}", *args]) == 4
+    assert capsys.readouterr().err.startswith(says)
+    assert not (tmp_path / "b").exists() or list((tmp_path / "b").iterdir()) == []
+
+
+def test_collect_into_a_place_that_cannot_be_written_exits_4(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert cli.main(["collect", f"--out={tmp_path / 'file'}"]) == 4
+    assert capsys.readouterr().err == f"virtnat collect: --out={tmp_path / 'file'}: cannot write reports there: Not a directory\n"
+
+
+def test_collect_needs_out(capsys):
+    assert cli.main(["collect"]) == 4
+    assert "the following arguments are required: --out" in capsys.readouterr().err
