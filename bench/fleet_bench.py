@@ -1,0 +1,77 @@
+"""`make bench`, fleets: what an audit of N hosts' bundles costs, for N = 10, 100 and 1000.
+
+The bundles are made from the probe output recorded on the labs (libvirt 9, libvirt 11 with each
+backend; healthy and with each packet-path fault), each under a bundle header with its own host
+name. Each audit is a whole `pytest --facts=DIR` run, as a user starts it, with every report
+written. Printed per N: wall time, the run's peak memory (resident set), the size of each report,
+and the cost per host. Goals (issue 10): 1000 hosts in at most 30 s and 1 GiB, and the per-host
+cost at 1000 within 1.5x of that at 100.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from virtnat.collectors.bundle import bundle_bytes  # noqa: E402
+
+RECORDINGS = sorted((ROOT / "selftests" / "data" / "path").glob("*/*.txt"))
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_FLEET", "10,100,1000").split(","))
+GOAL_SECONDS, GOAL_BYTES, GOAL_RATIO = 30.0, 1 << 30, 1.5
+# The audit's own process: its peak resident set, as the kernel counts it, once pytest is done.
+MEASURED = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024); sys.exit(code)")
+
+
+def make_bundles(folder: Path, n: int) -> None:
+    """n bundles, hv0000..., cycling through the recordings (both generations, healthy and faulty)."""
+    folder.mkdir(parents=True)
+    for i in range(n):
+        recording = RECORDINGS[i % len(RECORDINGS)]
+        host = f"hv{i:04}"
+        (folder / f"{host}.facts").write_bytes(bundle_bytes(host, "2026-11-28T00:00:00+00:00", recording.read_text()))
+
+
+def audit(folder: Path, reports: Path) -> tuple[float, int]:
+    """(wall seconds, peak bytes) of one audit of every bundle in folder."""
+    command = [sys.executable, "-c", MEASURED, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+               str(ROOT / "tests"), f"--facts={folder}", f"--report-dir={reports}", f"--prometheus={reports / 'virtnat.prom'}"]
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        sys.exit(f"bench: the audit of {folder} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return elapsed, int(done.stdout.strip().splitlines()[-1])
+
+
+def sizes(reports: Path) -> str:
+    found = {p.suffix or p.name: p.stat().st_size for p in reports.iterdir() if not p.name.startswith("latest")}
+    return "  ".join(f"{suffix.lstrip('.')} {found[suffix] / 1e6:.1f} MB" for suffix in (".html", ".json", ".xml", ".prom") if suffix in found)
+
+
+def main() -> int:
+    print(f"virtnat bench: audits of N hosts' bundles ({len(RECORDINGS)} recordings, both generations, healthy and faulty)")
+    per_host: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="virtnat-fleet.") as tmp:
+        for n in SIZES:
+            folder, reports = Path(tmp) / f"b{n}", Path(tmp) / f"r{n}"
+            make_bundles(folder, n)
+            seconds, peak = audit(folder, reports)
+            per_host[n] = seconds / n
+            print(f"  {n:5} hosts  {seconds:7.2f} s  peak {peak / 2**20:7.0f} MiB  {per_host[n] * 1000:6.1f} ms/host  {sizes(reports)}")
+            if n == 1000:
+                met = seconds <= GOAL_SECONDS and peak <= GOAL_BYTES
+                print(f"    1000 hosts: goal <= {GOAL_SECONDS:.0f} s and <= 1 GiB: {'met' if met else 'NOT met'}")
+    if 100 in per_host and 1000 in per_host:
+        ratio = per_host[1000] / per_host[100]
+        print(f"    per-host cost at 1000 / at 100: {ratio:.2f}x  (goal <= {GOAL_RATIO}x: {'met' if ratio <= GOAL_RATIO else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
