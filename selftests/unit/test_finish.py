@@ -63,3 +63,10 @@ def test_retention_of_a_directory_that_is_gone_or_cannot_be_pruned(tmp_path, mon
     monkeypatch.setattr("virtnat.report.finish.prune_reports", refused)
     written = write_reports(DOCUMENT, {}, Outputs(json=tmp_path / "a.json", keep=1, prune_dir=tmp_path))
     assert (written.reports, written.problems) == ([f"JSON {tmp_path / 'a.json'}"], [f"cannot prune {tmp_path}: Permission denied"])
+
+
+def test_a_report_that_cannot_be_made_is_one_line_and_the_others_are_written(tmp_path):
+    document = {**DOCUMENT, "hosts": [{"host": "hv1", "checks": ["not a check"]}]}  # nothing virtnat writes
+    written = write_reports(document, {}, Outputs(json=tmp_path / "a.json", html=tmp_path / "a.html"))
+    assert written.reports == [f"JSON {tmp_path / 'a.json'}"]
+    assert written.problems == [f"cannot write {tmp_path / 'a.html'}: AttributeError: 'str' object has no attribute 'get'"]

@@ -49,6 +49,9 @@ def _write(written: Written, label: str, path: Path | None, render) -> str | Non
     except OSError as exc:
         written.problems.append(f"cannot write {path}: {exc.strerror or exc}")
         return None
+    except Exception as exc:  # a bug in one report must not cost the others
+        written.problems.append(f"cannot write {path}: {type(exc).__name__}: {exc}")
+        return None
     written.reports.append(f"{label} {path}")
     return text
 
