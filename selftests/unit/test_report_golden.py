@@ -98,6 +98,6 @@ def test_the_pictures_are_the_reviewed_ones(scenario):
     same_as_golden(f"{scenario}-pictures.svg", svg)
 
 
-@pytest.mark.parametrize("scenario", ["one-host", "unreachable", "not-run"])
+@pytest.mark.parametrize("scenario", ["one-host", "unreachable", "not-run", "odd"])
 def test_the_junit_is_the_reviewed_one(scenario):
     same_as_golden(f"{scenario}.xml", junit_xml(SCENARIOS[scenario]()[0]))

@@ -80,7 +80,7 @@ def checks_html(checks: list[dict], host: tuple[str, int], evidence: dict, fact_
 
     parts = []
     for o in SHOWN:
-        group = sorted(rows.get(o, []), key=lambda ic: (impact_rank(ic[1]), ic[0])) if o != "waived" else rows.get(o, [])
+        group = sorted(rows.get(o, []), key=lambda ic: (impact_rank(ic[1]), ic[0]))  # the most severe first
         if not group:
             continue
         if o == "error" and one_cause:
