@@ -35,8 +35,9 @@ def odd_document() -> tuple[dict, dict]:
     busy["checks"] += [
         {"id": "HOST-10", "title": "libvirtd is enabled at boot", "impact": "high", "subject": None, "outcome": "failed",
          "message": "libvirtd.service is 'disabled'", "remediation": "systemctl enable libvirtd"},
-        {"id": "ZZ-1", "title": None, "impact": "unheard-of", "subject": None, "outcome": "mystery", "message": None,
+        {"id": "ZZ-1", "title": None, "impact": "<Unheard Of>", "subject": None, "outcome": "mystery", "message": None,
          "remediation": None},
+        {"id": "ZZ-2", "title": "t", "impact": "!!", "subject": None, "outcome": "failed", "message": "m", "remediation": "r"},
         {"id": "NET-17", "outcome": "passed"},
     ]
     summary_only = {"host": "hv-summary", "summary": {"passed": 30, "failed": 2, "error": 1}}
@@ -46,10 +47,11 @@ def odd_document() -> tuple[dict, dict]:
     empty = {"host": "hv-empty", "checks": []}
     document = docs.document(busy, summary_only, two_causes, skipped_only, empty,
                              profile={**docs.PROFILE_DEFAULTS, "require_firewalld": False, "network": 7,
-                                      "waivers": [{"check": "PATH-02", "reason": "CHG-9"}], "extra": {"a": [1, 2]}})
-    document["finished"] = "2026-11-28T10:03:30+00:00"
+                                      "waivers": [{"check": "PATH-02", "reason": "CHG-9"}], "extra": {"a": [1, "café"]}})
+    document["finished"] = "2026-11-28T10:02:00+00:00"  # 120 s: said in minutes
     evidence = {"profile_defaults": docs.PROFILE_DEFAULTS, "hosts": {
         "hv-busy": {**docs.host_evidence(many, forwarding=None, uplink=["not", "a", "line"]),
+                    "facts": {"links": [{"ifname": "vnet0", "alias": "gäst"}], "system": "not collected: café"},
                     "checks": {"HOST-05": {"text": "runtime: net.ipv4.ip_forward=0", "facts": ["system", "unknown-kind"]},
                                "NET-13": "not a dict", "PATH-02": {"text": None, "facts": "system"}}},
         "hv-mixed": "not a dict",

@@ -12,12 +12,12 @@ def text(value) -> str:
         return ""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(value, ensure_ascii=False)  # the document and evidence are JSON data
 
 
 def esc(value) -> str:
     """text(value), escaped for element content and quoted attribute values alike."""
-    return escape(text(value), quote=True)
+    return escape(text(value))  # quotes too
 
 
 def one_line(value) -> str:
@@ -34,4 +34,4 @@ def pretty(value) -> str:
     """A fact as the page shows it: JSON indented, a string as it is."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return json.dumps(value, indent=2, ensure_ascii=False)

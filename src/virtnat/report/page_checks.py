@@ -17,10 +17,8 @@ def evidence_key(check: dict) -> str:
 
 
 def check_evidence(checks_evidence, check: dict) -> dict:
-    """The check's evidence entry ({"text", "facts"}), or its id's, or {}."""
-    found = {}
-    if isinstance(checks_evidence, dict):
-        found = checks_evidence.get(evidence_key(check)) or checks_evidence.get(text(check.get("id"))) or {}
+    """The check's evidence entry ({"text", "facts"}), or {}."""
+    found = checks_evidence.get(evidence_key(check)) if isinstance(checks_evidence, dict) else None
     return found if isinstance(found, dict) else {}
 
 
