@@ -85,7 +85,7 @@ def test_a_bundle_audits_as_the_live_host(lab, tmp_path, fault):
         assert lab.wait_healthy().rc == 0
 
 
-@pytest.mark.parametrize("fault", [None, *GEN_FAULTS])
+@pytest.mark.parametrize("fault", [None, *GEN_FAULTS], ids=lambda f: f or "healthy")
 def test_a_libvirt11_bundle_audits_as_the_live_host(lab11, tmp_path, fault):
     proof = MASQUERADE_PROOF[lab11.backend] if fault == "@masquerade" else GEN_FAULTS[fault][0] if fault else "true"
     if fault == "@masquerade":
