@@ -137,3 +137,15 @@ def test_host_evidence_holds_pieces_facts_and_checks():
     checks = {"PATH-03": {"text": "FORWARD accept", "facts": ["system"]}}
     found = host_evidence({"libvirt": FactError("refused")}, Profile(), checks)
     assert found == {"pieces": {}, "facts": {"libvirt": "not collected: refused"}, "checks": checks}
+
+
+def test_the_firewall_facts_show_each_rulesets_rules_as_text():
+    system, _, _ = facts(HEALTHY9)
+    shown = plain(system)["firewall"]
+    assert shown["backend"] == "iptables" and shown["masquerade_sources"] == ["192.168.122.0/24"]
+    assert shown["tables"]["iptables-nft table mangle"]["POSTROUTING"] == [
+        "filter hook postrouting priority -150; policy accept", "-A POSTROUTING -j LIBVIRT_PRT"]
+    assert shown["tables"]["iptables-nft table mangle"]["LIBVIRT_PRT"] == [
+        "regular chain", "-A LIBVIRT_PRT -o virbr0 -p udp -m udp --dport 68 -j CHECKSUM --checksum-fill"]
+    nft, _, _ = facts((DATA / "libvirt11-nftables" / "healthy.txt").read_text())
+    assert any(label.startswith("table ip libvirt_network") for label in plain(nft)["firewall"]["tables"])

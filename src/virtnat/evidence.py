@@ -2,9 +2,11 @@
 guests' packet path (what the picture shows), the raw facts, and what each check judged."""
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
+from functools import lru_cache
 
 from .errors import FactError
+from .facts.model import FirewallFacts
 from .profile import Profile
 
 # The fixtures a check asks for, and the fact kind each one reads.
@@ -17,10 +19,32 @@ def fact_kinds(fixturenames) -> list[str]:
     return sorted({FACT_OF_FIXTURE[name] for name in fixturenames if name in FACT_OF_FIXTURE})
 
 
+@lru_cache(maxsize=None)
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
+
+
+def ruleset_text(tables) -> dict:
+    """Every table as its tool would list it: per chain its hook and policy, then its rules' text
+    (the parsed matches are the packet walk's business; people read rules)."""
+    shown = {}
+    for table in tables:
+        chains = {}
+        for chain in table.chains.values():
+            head = f"{chain.type} hook {chain.hook} priority {chain.priority}; policy {chain.policy}" if chain.hook else "regular chain"
+            chains[chain.name] = [head, *(rule.text for rule in chain.rules)]
+        shown[table.label] = chains
+    return shown
+
+
 def plain(value):
-    """Facts as JSON-able data: dataclasses as dicts, sets sorted, a FactError as its line."""
-    if is_dataclass(value):
-        return plain(asdict(value))
+    """Facts as JSON-able data: dataclasses as dicts (rulesets as their rules' text), sets
+    sorted, a FactError as its line."""
+    if isinstance(value, FirewallFacts):
+        found = {name: plain(getattr(value, name)) for name in _field_names(FirewallFacts) if name != "tables"}
+        return {**found, "tables": ruleset_text(value.tables)}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
