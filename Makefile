@@ -45,9 +45,10 @@ $(VENV)/.installed-mutants: $(STAMP)
 e2e: lab-deps $(STAMP)
 	$(PY) -m pytest selftests/e2e -p no:cacheprovider -v
 
-## bench: time an audit of the lab host against pytest's bare collection
+## bench: time an audit of the lab host against pytest's bare collection, and audits of 10, 100 and 1000 bundles
 bench: lab-deps $(STAMP)
 	$(PY) bench/audit_bench.py
+	$(PY) bench/fleet_bench.py
 
 # The lab host: LAB=9 (default: Debian 12's libvirt 9, audited locally or over SSH) or
 # LAB=11 (Debian 13's libvirt 11 in a cached chroot, over SSH), with BACKEND=iptables|nftables
