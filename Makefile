@@ -32,7 +32,7 @@ unit: $(STAMP)
 	$(PY) -m coverage combine -q
 	$(PY) -m coverage report
 
-## mutants: mutation testing (mutmut, ~42 min) of src/virtnat and tests/ against the unit tests; prints the score and the survivors
+## mutants: mutation testing (mutmut, ~46 min) of src/virtnat and tests/ against the unit tests; prints the score and the survivors
 # A fresh run in mutants/; ARGS='virtnat.facts.links.*' tests those mutants again on the last run's copy.
 mutants: $(VENV)/.installed-mutants
 	$(if $(ARGS),,rm -rf mutants)
