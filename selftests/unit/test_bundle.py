@@ -150,3 +150,31 @@ def test_an_unreadable_bundle_has_no_header_name(tmp_path):
     assert bundle_host(tmp_path / "gone.facts") is None
     (tmp_path / "bad.facts").write_bytes(b"@@virtnat-bundle 1 host=x\n")
     assert bundle_host(tmp_path / "bad.facts") is None
+
+
+def test_a_header_with_windows_line_ends_and_bytes_that_are_not_utf8(tmp_path):
+    path = bundle(tmp_path, host="hv/1")
+    data = path.read_bytes()
+    assert b"host=hv%2F1 " in data  # a slash too is encoded: the name stays one field
+    first, _, body = data.partition(b"\n")
+    crlf = tmp_path / "crlf.facts"
+    crlf.write_bytes(first + b"\r\n" + body)
+    assert bundle_host(crlf) == "hv/1" and BundleRun(crlf, "x").sections() == SECTIONS
+    odd = tmp_path / "odd.facts"
+    odd.write_bytes(bundle_bytes("hv1", "t", frame(SECTIONS).replace("9.0.0", "9.0.0\udcff", 1).encode("utf-8", "surrogateescape")
+                                 .decode("utf-8", "replace")))
+    assert BundleRun(odd, "hv1").sections()["libvirt-version"] == (0, "9.0.0\ufffd")
+
+
+def test_an_unreadable_header_is_quoted_at_most_120_bytes_and_decoded(tmp_path):
+    path = tmp_path / "b.facts"
+    path.write_bytes(b"@@virtnat-bundle 1 host=\xff" + b"x" * 200 + b"\n" + frame(SECTIONS).encode())
+    with pytest.raises(FactError) as error:
+        BundleRun(path, "hv1").sections()
+    assert str(error.value) == f"{path}: a bundle header this virtnat cannot read: {('@@virtnat-bundle 1 host=' + chr(0xfffd) + 'x' * 95)!r}"
+
+
+def test_a_header_longer_than_4096_bytes_names_no_host(tmp_path):
+    path = tmp_path / "b.facts"
+    path.write_bytes(bundle_bytes("h" * 5000, "t", frame(SECTIONS)))
+    assert bundle_host(path) is None and read_bundle(path.read_bytes())[0].host == "h" * 5000

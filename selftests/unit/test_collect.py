@@ -5,9 +5,10 @@ import socket
 
 import pytest
 
-from virtnat import cli
+from selftests.unit.loopback_ssh import LoopbackSSH, never
+from virtnat import __version__, cli
 from virtnat.collect import bundle_name, collect_bundles
-from virtnat.collectors.bundle import BundleRun, bundle_host
+from virtnat.collectors.bundle import BundleRun, Header, read_bundle
 from virtnat.collectors.deadline import Deadline
 from virtnat.connections import open_hosts
 from virtnat.targets import BundleTarget, Target
@@ -17,6 +18,7 @@ REFUSED = "cannot reach 127.0.0.1: Unable to connect to port 1 on 127.0.0.1; no 
 
 
 @pytest.mark.parametrize("host, name", [("hv1", "hv1.facts"), ("10.0.0.2", "10.0.0.2.facts"), ("a/b:c d", "a_b_c_d.facts"),
+                                        ("hv-1_x", "hv-1_x.facts"), (".hidden.", "hidden..facts"),
                                         ("..", "host.facts"), ("../etc", "_etc.facts"), ("root@hv1", "root@hv1.facts")])
 def test_a_bundle_is_named_for_its_host_safely(host, name):
     assert bundle_name(host) == name
@@ -24,9 +26,11 @@ def test_a_bundle_is_named_for_its_host_safely(host, name):
 
 def test_this_host_is_collected_into_one_bundle_that_audits_as_it(tmp_path):
     [host] = open_hosts("local://", None, timeout=5)
-    [(name, path)] = collect_bundles([Target(host, "qemu:///system")], tmp_path / "out", "2026-11-28T10:00:00+00:00")
-    assert (name, path) == (HOSTNAME, tmp_path / "out" / bundle_name(HOSTNAME))
-    assert bundle_host(path) == HOSTNAME
+    target = Target(host, "qemu:///system")
+    [(name, path)] = collect_bundles([target], tmp_path / "out" / "site", "2026-11-28T10:00:00+00:00")
+    assert (name, path) == (HOSTNAME, tmp_path / "out" / "site" / bundle_name(HOSTNAME))
+    assert read_bundle(path.read_bytes())[0] == Header(HOSTNAME, "2026-11-28T10:00:00+00:00", __version__)
+    assert (target.stats.subprocesses, target.stats.remote_commands) == (1, 0)  # this host: a local process
     sections = BundleRun(path, name).sections()
     assert {"ip-link", "ip-addr", "runtime", "processes", "libvirt-version"} <= set(sections)  # links and virsh too
     facts = BundleTarget(path, "qemu:///system").facts
@@ -72,3 +76,22 @@ def test_collect_into_a_place_that_cannot_be_written_exits_4(tmp_path, capsys):
 def test_collect_needs_out(capsys):
     assert cli.main(["collect"]) == 4
     assert "the following arguments are required: --out" in capsys.readouterr().err
+
+
+def test_no_host_no_bundle(tmp_path):
+    assert collect_bundles([], tmp_path / "out", "t") == [] and (tmp_path / "out").is_dir()
+
+
+def test_a_host_past_its_deadline_is_one_line(tmp_path, monkeypatch):
+    """The target's deadline holds: a server that takes the probe and never answers."""
+    server = LoopbackSSH(answer=never)
+    try:
+        monkeypatch.setenv("HOME", str(tmp_path))
+        (tmp_path / ".ssh").mkdir()
+        (tmp_path / ".ssh/known_hosts").write_text(server.known_hosts_line())
+        [host] = open_hosts(f"paramiko://alice:pw@127.0.0.1:{server.port}", None, timeout=1)
+        out = tmp_path / "out"
+        [(name, why)] = collect_bundles([Target(host, "qemu:///system", deadline=Deadline(1, 0))], out, "t")
+    finally:
+        server.close()
+    assert (name, why) == ("127.0.0.1", "127.0.0.1: probe did not finish within 1 s") and list(out.iterdir()) == []

@@ -149,3 +149,27 @@ def test_the_firewall_facts_show_each_rulesets_rules_as_text():
         "regular chain", "-A LIBVIRT_PRT -o virbr0 -p udp -m udp --dport 68 -j CHECKSUM --checksum-fill"]
     nft, _, _ = facts((DATA / "libvirt11-nftables" / "healthy.txt").read_text())
     assert any(label.startswith("table ip libvirt_network") for label in plain(nft)["firewall"]["tables"])
+
+
+def test_a_bridge_line_takes_ipv4_only_says_unknown_carrier_is_fine_and_a_non_bridge():
+    system, links, libvirt = facts(HEALTHY9)
+    bridge = dataclasses.replace(links["virbr0"], operstate="UNKNOWN", addresses=("fe80::1/64", "192.168.122.1/24"))
+    found = pieces({"links": {**links, "virbr0": bridge}}, Profile())
+    assert found["bridge"] == "virbr0 · UP · 192.168.122.1/24 · STP on"
+    plain_link = dataclasses.replace(links["virbr0"], stp_enabled=None, addresses=("fe80::1/64",))
+    assert pieces({"links": {**links, "virbr0": plain_link}}, Profile())["bridge"] == "virbr0 · UP · no IPv4 address · not a bridge"
+
+
+def test_two_masqueraded_subnets_two_default_routes_no_runtime_value_and_a_guest_without_tap():
+    system, links, libvirt = facts(HEALTHY9)
+    default = next(r for r in system.routes if r.dst == "0.0.0.0/0")
+    system = dataclasses.replace(
+        system, sysctl_runtime={}, routes=(default, dataclasses.replace(default, gateway="10.9.9.1", dev="eth9")),
+        firewall=dataclasses.replace(system.firewall, masquerade_sources=frozenset({"10.1.0.0/24", "192.168.122.0/24"})))
+    nic = dataclasses.replace(libvirt.guest_nics[0], tap=None)
+    libvirt = dataclasses.replace(libvirt, guest_nics=(nic,))
+    found = pieces({"system": system, "links": {**links, "": links["vnet0"]}, "libvirt": libvirt}, Profile())
+    assert found["firewall"] == "iptables · masquerade 10.1.0.0/24, 192.168.122.0/24"
+    assert found["uplink"] == "default via 10.213.2.1 dev uplink0; default via 10.9.9.1 dev eth9"
+    assert found["forwarding"] == "ip_forward ? (at boot: 1)"
+    assert found["guests"] == [{"guest": "virtnat-guest", "tap": nic.mac, "detail": "no tap"}]  # no link named ""

@@ -26,7 +26,7 @@ def collect_one(target: Target, out: Path, time: str) -> Path:
     run.sections()  # the whole output, checked: cut off, unreachable, no probe are errors here
     path = out / bundle_name(target.name)
     try:
-        write_atomic(path, bundle_bytes(target.name, time, run.output or ""))
+        write_atomic(path, bundle_bytes(target.name, time, run.output))
     except OSError as exc:
         raise FactError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

@@ -71,7 +71,7 @@ def _libvirt(libvirt, profile: Profile) -> str:
 def _guests(libvirt, links, profile: Profile) -> list[dict]:
     guests = []
     for nic in (n for n in libvirt.guest_nics if on_network(n, profile)):
-        link = (links or {}).get(nic.tap or "")
+        link = (links or {}).get(nic.tap) if nic.tap else None
         detail = "no tap" if link is None else f"{'UP' if link.admin_up else 'DOWN'} on {link.master or 'no bridge'}"
         guests.append({"guest": nic.guest, "tap": nic.tap or nic.mac, "detail": detail})
     return guests
