@@ -244,8 +244,7 @@ class Recorder:
         if data is not None:
             result = CheckResult(**data)
             self.state.results.record(report.nodeid, result)
-            key = result.id + (f"[{result.subject}]" if result.subject else "")
-            self.state.evidence.setdefault(result.host, {})[key] = report.virtnat_evidence
+            self.state.evidence.setdefault(result.host, {})[result.name] = report.virtnat_evidence
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from .verdict import check_name
+
 PROPERTIES = ("id", "title", "impact", "remediation")
-
-
-def _case_name(check: dict) -> str:
-    subject = check.get("subject")
-    return f"{check.get('id')}[{subject}]" if subject else str(check.get("id"))
 
 
 def _outcome(case: ET.Element, check: dict) -> None:
@@ -40,7 +37,7 @@ def junit_xml(document: dict) -> str:
         suite = ET.SubElement(suites, "testsuite", name=str(host.get("host")), timestamp=str(document.get("started", "")),
                               **{k: str(v) for k, v in counts.items()})
         for check in checks:
-            case = ET.SubElement(suite, "testcase", classname=f"virtnat.{host.get('host')}", name=_case_name(check))
+            case = ET.SubElement(suite, "testcase", classname=f"virtnat.{host.get('host')}", name=check_name(check))
             properties = ET.SubElement(case, "properties")
             for key in PROPERTIES:
                 ET.SubElement(properties, "property", name=key, value=str(check.get(key) or ""))

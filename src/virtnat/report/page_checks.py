@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from .markup import anchor, esc, one_line, pretty, text
 from .picture import LABELS, OTHER, by_piece, piece_state, piece_status
-from .verdict import impact_rank, outcome
+from .verdict import check_name, impact_rank, outcome
 
 SHOWN = ("failed", "error", "waived")  # listed open, in this order; skipped and passed are folded
 HEADINGS = {"failed": "Failing", "error": "Could not be checked", "waived": "Waived"}
 
 
-def evidence_key(check: dict) -> str:
-    """The key of a check's entry in the evidence's "checks": its id, or id[subject]."""
-    subject = text(check.get("subject"))
-    return text(check.get("id")) + (f"[{subject}]" if subject else "")
-
-
 def check_evidence(checks_evidence, check: dict) -> dict:
     """The check's evidence entry ({"text", "facts"}), or {}."""
-    found = checks_evidence.get(evidence_key(check)) if isinstance(checks_evidence, dict) else None
+    found = checks_evidence.get(check_name(check)) if isinstance(checks_evidence, dict) else None
     return found if isinstance(found, dict) else {}
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from .files import write_atomic
+from .results import OUTCOMES
 
-OUTCOMES = ("passed", "failed", "skipped", "error", "waived")
 _BAD = ("failed", "error")
 # When one (host, check, subject) appears twice, the worse outcome is kept: Prometheus rejects
 # a textfile with a duplicate series, which would hide the whole audit.

@@ -19,6 +19,11 @@ class CheckResult:
     remediation: str
     waiver: dict | None = None  # a waived check's waiver: reason, expires
 
+    @property
+    def name(self) -> str:
+        """The check as the reports name it: `NET-07`, `VM-02[guest:vnet0]`."""
+        return self.id + (f"[{self.subject}]" if self.subject else "")
+
     def public(self) -> dict:
         """The JSON shape of a check (host is the enclosing entry; waiver only when waived)."""
         data = asdict(self)

@@ -13,7 +13,7 @@ def write_summary(tr, error: str | None, by_host: dict, written) -> None:
         tr.write_sep("-", f"virtnat: {host}")
         errors: dict[str, list[str]] = {}
         for c in checks:
-            name = c.id + (f"[{c.subject}]" if c.subject else "")
+            name = c.name
             if c.outcome == "error":
                 errors.setdefault(c.message, []).append(name)
             elif c.outcome != "passed" or c.message:
