@@ -112,6 +112,14 @@ def sshd():
 
 
 @pytest.fixture
+def silent_sshd():
+    """A loopback SSH server that takes the login and every command and never answers."""
+    server = LoopbackSSH(answer=never)
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def home(tmp_path, monkeypatch):
     """An empty home: ~/.ssh/config and ~/.ssh/known_hosts are the test's own."""
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -5,7 +5,6 @@ import socket
 
 import pytest
 
-from selftests.unit.loopback_ssh import LoopbackSSH, never
 from virtnat import __version__, cli
 from virtnat.collect import bundle_name, collect_bundles
 from virtnat.collectors.bundle import BundleRun, Header, read_bundle
@@ -82,16 +81,10 @@ def test_no_host_no_bundle(tmp_path):
     assert collect_bundles([], tmp_path / "out", "t") == [] and (tmp_path / "out").is_dir()
 
 
-def test_a_host_past_its_deadline_is_one_line(tmp_path, monkeypatch):
+def test_a_host_past_its_deadline_is_one_line(home, silent_sshd):
     """The target's deadline holds: a server that takes the probe and never answers."""
-    server = LoopbackSSH(answer=never)
-    try:
-        monkeypatch.setenv("HOME", str(tmp_path))
-        (tmp_path / ".ssh").mkdir()
-        (tmp_path / ".ssh/known_hosts").write_text(server.known_hosts_line())
-        [host] = open_hosts(f"paramiko://alice:pw@127.0.0.1:{server.port}", None, timeout=1)
-        out = tmp_path / "out"
-        [(name, why)] = collect_bundles([Target(host, "qemu:///system", deadline=Deadline(1, 0))], out, "t")
-    finally:
-        server.close()
+    (home / ".ssh/known_hosts").write_text(silent_sshd.known_hosts_line())
+    [host] = open_hosts(f"paramiko://alice:pw@127.0.0.1:{silent_sshd.port}", None, timeout=1)
+    out = home / "out"
+    [(name, why)] = collect_bundles([Target(host, "qemu:///system", deadline=Deadline(1, 0))], out, "t")
     assert (name, why) == ("127.0.0.1", "127.0.0.1: probe did not finish within 1 s") and list(out.iterdir()) == []

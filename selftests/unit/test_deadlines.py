@@ -10,7 +10,6 @@ import time
 import pytest
 import testinfra
 
-from selftests.unit.loopback_ssh import LoopbackSSH, never
 from virtnat.collectors import Stats
 from virtnat.collectors.command import ProbeRun, bounded
 from virtnat.collectors.deadline import Deadline, DeadlineMissed, within
@@ -21,13 +20,6 @@ from virtnat.state import CHECKS_DIR
 
 DEADLINE = Deadline(command=1, connect=0)  # the client gives up after 1 s (loopback connects at once)
 MARGIN = 3  # seconds beyond the deadline a loaded machine may need
-
-
-@pytest.fixture
-def silent_sshd():
-    server = LoopbackSSH(answer=never)
-    yield server
-    server.close()
 
 
 def timed_probe_error(host, name="hv3", deadline=DEADLINE) -> tuple[str, float]:
