@@ -2,11 +2,11 @@
 the evidence behind it, whatever started the run (pytest, `make audit`, `virtnat audit`)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .files import write_atomic
+from .json_report import json_text
 from .junit import junit_xml
 from .prometheus import write_prometheus
 from .retention import prune_reports
@@ -39,13 +39,14 @@ def _html(document: dict, evidence: dict) -> str:
     return render_html(document, evidence)
 
 
-def _write(written: Written, label: str, path: Path | None, render) -> str | None:
-    """Render one report and write it; the text, or None when it could not be written."""
+def _write(written: Written, label: str, path: Path | None, render, write=write_atomic):
+    """Render one report and write it (write(path, rendered)); what was rendered, or None when it
+    could not be written."""
     if path is None:
         return None
     try:
         text = render()
-        write_atomic(path, text)
+        write(path, text)
     except OSError as exc:
         written.problems.append(f"cannot write {path}: {exc.strerror or exc}")
         return None
@@ -60,18 +61,13 @@ def write_reports(document: dict, evidence: dict, outputs: Outputs) -> Written:
     """Write every report of `outputs`, then prune old runs; a report that cannot be written is
     a line in the result, never an exception, and the others are still written."""
     written = Written()
-    text = _write(written, "JSON", outputs.json, lambda: json.dumps(document, indent=2) + "\n")
+    text = _write(written, "JSON", outputs.json, lambda: json_text(document))
     page = _write(written, "HTML", outputs.html, lambda: _html(document, evidence))
     _write(written, "JUnit", outputs.junit, lambda: junit_xml(document))
     for latest, copy in ((outputs.latest_json, text), (outputs.latest_html, page)):
-        if copy is not None:
+        if copy is not None:  # a copy's problem is said; the copy is not listed among the reports
             _write(Written(problems=written.problems), "latest", latest, lambda copy=copy: copy)
-    if outputs.prometheus is not None:
-        try:
-            write_prometheus(outputs.prometheus, document)
-            written.reports.append(f"Prometheus {outputs.prometheus}")
-        except OSError as exc:
-            written.problems.append(f"cannot write {outputs.prometheus}: {exc.strerror or exc}")
+    _write(written, "Prometheus", outputs.prometheus, lambda: document, write_prometheus)
     if outputs.keep and outputs.prune_dir is not None and outputs.prune_dir.is_dir():
         try:
             prune_reports(outputs.prune_dir, outputs.keep)

@@ -30,6 +30,10 @@ def audit_document(results: Results, profile: dict | None, started: str, finishe
     return doc
 
 
+def json_text(document: dict) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
 def write_json(path: Path, document: dict) -> None:
     """Write atomically, so a reader never sees half a report."""
-    write_atomic(path, json.dumps(document, indent=2) + "\n")
+    write_atomic(path, json_text(document))
