@@ -39,6 +39,11 @@ def bundle_bytes(host: str, time: str, output: str) -> bytes:
     return f"@@virtnat-bundle 1 host={quote(host, safe='')} time={time} version={__version__} sha256={digest}\n".encode() + body
 
 
+def _header(line: bytes) -> re.Match | None:
+    """The header line's fields, or None when the line is not a header this virtnat reads."""
+    return _HEADER.fullmatch(line.decode(errors="replace").rstrip("\r\n"))
+
+
 def read_bundle(data: bytes) -> tuple[Header | None, str]:
     """(the header, the probe's output) of a file's bytes; a file without a bundle header is the
     probe's output as it is (None). FactError for a header that cannot be read or a checksum
@@ -46,7 +51,7 @@ def read_bundle(data: bytes) -> tuple[Header | None, str]:
     if not data.startswith(MAGIC):
         return None, data.decode(errors="replace")
     first, _, body = data.partition(b"\n")
-    found = _HEADER.fullmatch(first.decode(errors="replace").rstrip("\r"))
+    found = _header(first)
     if found is None:
         raise FactError(f"a bundle header this virtnat cannot read: {first[:120].decode(errors='replace')!r}")
     if hashlib.sha256(body).hexdigest() != found.group(4):
@@ -61,7 +66,7 @@ def bundle_host(path: Path) -> str | None:
             first = handle.readline(4096)
     except OSError:
         return None
-    found = _HEADER.fullmatch(first.decode(errors="replace").rstrip("\r\n"))
+    found = _header(first)
     return unquote(found.group(1)) if found else None
 
 
