@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+SHOTS = Path(__file__).resolve().parents[1] / "reports" / "screenshots"  # the browser tests' screenshots, for the README
 
 
 def open_page(path, query: str = "", screenshot=None, size: tuple[int, int] = (1400, 2000),

@@ -4,17 +4,15 @@ Screenshots go to reports/screenshots/ for the README."""
 import base64
 import hashlib
 import re
-from pathlib import Path
 
 import pytest
 
-from selftests.browser import CHROMIUM, open_page
+from selftests.browser import CHROMIUM, SHOTS, open_page
 from selftests.unit import report_docs as docs
-from selftests.unit.html_tree import parse
+from selftests.unit.html_tree import parse, visible_text
 from virtnat.report.page import render_html
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is installed by `make lab-deps`")
-SHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
 PROBE = "virtnat-console-probe"
 # The test's own script, after the page's: press every copy button (no clipboard in a headless file:// page).
 CLICK = f'document.querySelectorAll("button.copy").forEach(function (b) {{ b.click(); }}); console.log("{PROBE}");'
@@ -36,12 +34,6 @@ def show(tmp_path, name: str, pair, query: str = "", script: str = ""):
     probed = [line for line in console if PROBE in line]
     assert probed or not script, "the console is not captured"
     return parse(dom), [line for line in console if PROBE not in line]
-
-
-def visible_text(tree) -> str:
-    for code in tree.all("script") + tree.all("style"):
-        code.children.clear()
-    return tree.text()
 
 
 def shown(tree, tag: str, **attrs):

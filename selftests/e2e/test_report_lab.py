@@ -12,13 +12,12 @@ import sys
 
 import pytest
 
-from selftests.browser import CHROMIUM, open_page
+from selftests.browser import CHROMIUM, SHOTS, open_page
 from selftests.unit.checkrun import DATA
-from selftests.unit.html_tree import parse
+from selftests.unit.html_tree import parse, visible_text
 
 from .labhost import ADDRS, NOLISTEN, ROOT
 
-SHOTS = ROOT / "reports" / "screenshots"
 browser = pytest.mark.skipif(CHROMIUM is None, reason="chromium is installed by `make lab-deps`")
 INTERNALS = re.compile(r"Traceback|AssertionError|During handling|0x[0-9a-f]{6,}|<built-in|\{'")
 
@@ -29,9 +28,8 @@ def page(run, name: str):
     dom, console = open_page(html, screenshot=SHOTS / f"{name}.png")
     assert console == [], console
     tree = parse(dom)
-    for code in tree.all("script") + tree.all("style"):
-        code.children.clear()
-    assert not INTERNALS.search(tree.text()), INTERNALS.search(tree.text())
+    text = visible_text(tree)
+    assert not INTERNALS.search(text), INTERNALS.search(text)
     return tree, {s["data-host"]: s for s in tree.iter("section", class_="host")}
 
 

@@ -82,6 +82,13 @@ class _Builder(HTMLParser):
         self.at.children.append(data)
 
 
+def visible_text(tree: Node) -> str:
+    """The page's text as a reader sees it: its scripts and styles emptied (in place) first."""
+    for code in tree.all("script") + tree.all("style"):
+        code.children.clear()
+    return tree.text()
+
+
 def parse(page: str) -> Node:
     """The page's tree; raises AssertionError if an end tag does not close the open element."""
     builder = _Builder()
