@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -97,6 +98,22 @@ def _submit_fast_first(self, mutant_name, tests, cpu_time_limit, estimated_time)
     durations = main.state().duration_by_test
     tests = sorted(tests, key=lambda test: (durations.get(test, 0) >= SLOW, test.split("::")[0], test))
     _submit(self, mutant_name, tests, cpu_time_limit, estimated_time)
+    _started[mutant_name] = (time.monotonic(), len(tests))
+
+
+_wait = ForkServerRunner.wait_for_result
+_started: dict[str, tuple[float, int]] = {}
+TIMES = Path("mutants/seconds.tsv")
+
+
+def _wait_timed(self, timeout=None):
+    """mutmut's result, and the mutant's wall time from submission to result (mutmut's own
+    duration is 0 with the fork server) appended to TIMES: name, tests, seconds, exit code."""
+    result = _wait(self, timeout)
+    start, tests = _started.pop(result.mutant_name, (time.monotonic(), 0))
+    with TIMES.open("a") as times:
+        times.write(f"{result.mutant_name}\t{tests}\t{time.monotonic() - start:.3f}\t{result.exit_code}\n")
+    return result
 
 
 def explained_in_readme(text: str) -> set[str]:
@@ -105,6 +122,25 @@ def explained_in_readme(text: str) -> set[str]:
     for function, numbers in re.findall(r"\b((?:virtnat|tests)\.[\w.ǁ]+__mutmut_)(\{[\d, ]+\}|\d+)", text):
         names.update(function + n.strip() for n in numbers.strip("{}").split(","))
     return names
+
+
+def costs(top: int = 15):
+    """Where the mutants' time went (TIMES): the functions whose mutants took longest, in all and
+    as survivors (a survivor runs every test of its function)."""
+    if not TIMES.exists():
+        return
+    spent, survived, count = Counter(), Counter(), Counter()
+    for line in TIMES.read_text().splitlines():
+        name, _tests, seconds, code = line.split("\t")
+        function = name.rsplit("__mutmut_", 1)[0]
+        spent[function] += float(seconds)
+        count[function] += 1
+        if status_by_exit_code[int(code)] == "survived":
+            survived[function] += float(seconds)
+    print(f"\nseconds in mutants' runs: {sum(spent.values()):.0f} in all, {sum(survived.values()):.0f} in survivors;"
+          f" the {top} costliest functions (seconds, mutants, seconds in survivors):")
+    for function, seconds in spent.most_common(top):
+        print(f"  {seconds:7.1f} {count[function]:5} {survived[function]:7.1f}  {function}")
 
 
 def report():
@@ -156,9 +192,11 @@ if __name__ == "__main__":
     main.mutate_file_contents = _mutate_named
     PytestRunner.warm_up = _warm_up_frozen
     ForkServerRunner.submit = _submit_fast_first
+    ForkServerRunner.wait_for_result = _wait_timed
     try:
         main._run(sys.argv[1:], WORKERS)
     except SystemExit as exc:
         if exc.code:
             raise
+    costs()
     report()
