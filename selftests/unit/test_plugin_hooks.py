@@ -353,6 +353,31 @@ def test_a_failure_says_its_first_line_and_the_checks_own_fix(configured):
         "nft insert rule ip filter FORWARD accept"
 
 
+WAIVERS = """[[waiver]]
+check = "NET-07"
+hosts = "heal*"
+reason = "{reason}"
+expires = {expires}
+"""
+
+
+@pytest.mark.parametrize("hosts, expires, outcome, message, waiver", [
+    ("heal*", "2099-12-31", "waived", "virbr0 is DOWN", {"reason": "CHG-1", "expires": "2099-12-31"}),
+    ("heal*", "2020-01-01", "failed", "virbr0 is DOWN (its waiver expired after 2020-01-01: CHG-1)", None),
+    ("hv-*", "2099-12-31", "failed", "virbr0 is DOWN", None),  # another host's waiver
+])
+def test_a_failure_a_waiver_covers_is_waived_until_it_expires(configured, tmp_path, hosts, expires, outcome, message, waiver):
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text(WAIVERS.replace("heal*", hosts).format(reason="CHG-1", expires=expires))
+    config = configured(f"--facts={HEALTHY}", f"--waivers={waivers}")
+    item = CheckItem(config, target=plugin.state_of(config).targets[0])
+    excinfo = SimpleNamespace(value=AssertionError("virbr0 is DOWN"))
+    report = make_report(item, report=Report("failed"), excinfo=excinfo)
+    assert (report.virtnat["outcome"], report.virtnat["message"], report.virtnat["waiver"]) == (outcome, message, waiver)
+    passed = make_report(CheckItem(config, target=plugin.state_of(config).targets[0]))
+    assert (passed.virtnat["outcome"], passed.virtnat["waiver"]) == ("passed", None)  # only failures are waived
+
+
 def test_without_an_exception_the_last_line_of_the_report_is_the_message(configured):
     item = CheckItem(configured(f"--facts={HEALTHY}"))
     report = make_report(item, report=Report("failed", "E  one\nE  two\n"))
@@ -472,6 +497,18 @@ def test_the_terminal_summary_is_virtnats_for_an_audit_only(configured):
     other = Terminal()
     plugin.pytest_terminal_summary(other, configured(checks=str(Path(__file__).parent)))
     assert other.lines == []
+    worker = configured(f"--facts={HEALTHY}")
+    worker.workerinput = {}
+    plugin.pytest_terminal_summary(other, worker)  # the controller prints the fleet's summary
+    assert other.lines == []
+
+
+def test_the_terminal_summary_of_a_usage_error_says_it(configured):
+    config = configured(f"--facts={HEALTHY}", "--profile=/nonexistent.toml")
+    terminal = Terminal()
+    plugin.pytest_terminal_summary(terminal, config)
+    assert terminal.lines[0] == ("ERROR: profile /nonexistent.toml: file not found (see profiles/default.toml for an example)",
+                                 {"red": True, "bold": True})
 
 
 def private(path) -> bool:
@@ -525,4 +562,5 @@ def test_without_html_or_junitxml_options_nothing_is_restricted(configured, tmp_
     worker.workerinput = {}
     plugin.pytest_unconfigure(worker)
     plugin.pytest_unconfigure(configured(f"--html={state.html_path}", checks=str(Path(__file__).parent)))  # no audit
+    plugin.pytest_unconfigure(configured(f"--facts={HEALTHY}", "-p", "no:html", "-p", "no:junitxml"))  # no such options
     assert stat.S_IMODE(state.html_path.stat().st_mode) == 0o644

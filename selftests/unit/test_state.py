@@ -105,6 +105,24 @@ def test_the_same_bundle_twice_is_two_hosts(tmp_path):
     assert [t.name for t in state(facts=f"{tmp_path}/hv1.facts,{tmp_path}/hv1.facts").targets] == ["hv1", "hv1#2"]
 
 
+def test_the_evidence_holds_each_host_its_pieces_facts_and_checks_and_the_default_profile(tmp_path):
+    from virtnat.evidence import host_evidence
+    from virtnat.profile import Profile
+    recording = PROJECT / "selftests" / "data" / "path" / "libvirt9" / "healthy.txt"
+    for name in ("hv1", "hv2"):
+        (tmp_path / f"{name}.facts").write_text(recording.read_text())
+    run = state(facts=str(tmp_path))
+    hv1, _hv2 = run.targets
+    hv1.facts.collect("links")
+    run.evidence = {"hv1": {"NET-07[virbr0]": {"text": "UP", "kinds": ["links"]}}}
+    evidence = run.evidence_dict()
+    assert list(evidence) == ["profile_defaults", "hosts"] and evidence["profile_defaults"] == Profile().as_dict()
+    assert evidence["hosts"]["hv1"] == host_evidence(hv1.facts.collected(), run.profile, run.evidence["hv1"])
+    assert evidence["hosts"]["hv1"]["checks"] == {"NET-07[virbr0]": {"text": "UP", "kinds": ["links"]}}
+    assert evidence["hosts"]["hv1"]["pieces"]["bridge"] and evidence["hosts"]["hv1"]["facts"]["links"]
+    assert evidence["hosts"]["hv2"] == {"pieces": {}, "facts": {}, "checks": {}}  # its facts were never read
+
+
 @pytest.mark.parametrize("options, error", [
     ({"facts": "a.facts", "hosts": "ssh://hv1"}, "--facts audits saved probe output, --hosts live hosts: give one of them"),
     ({"facts": "nowhere.facts"}, "--facts: nowhere.facts: no such file or directory"),
@@ -124,6 +142,32 @@ def test_usage_errors_are_one_line_and_leave_no_host(options, error):
 def test_a_bad_profile_keeps_the_defaults_to_report_with():
     run = state(profile="/nonexistent/site.toml")
     assert run.profile.as_dict() == state().profile.as_dict()
+
+
+WAIVER = """[[waiver]]
+check = "{check}"
+reason = "{reason}"
+expires = 2026-12-31
+"""
+
+
+def test_waivers_come_from_the_profile_and_then_the_waivers_file(tmp_path):
+    profile, extra = tmp_path / "site.toml", tmp_path / "waivers.toml"
+    profile.write_text(WAIVER.format(check="HOST-03", reason="in the profile"))
+    extra.write_text(WAIVER.format(check="NET-07", reason="in the file"))
+    assert [(w.check, w.reason) for w in state(profile=str(profile), waivers=str(extra)).waivers] == [
+        ("HOST-03", "in the profile"), ("NET-07", "in the file")]
+    assert [w.reason for w in state(profile=str(profile)).waivers] == ["in the profile"]
+    assert [w.reason for w in state(waivers=str(extra)).waivers] == ["in the file"]
+    assert state().waivers == ()
+
+
+def test_a_broken_waivers_file_is_the_runs_usage_error_with_no_waiver(tmp_path):
+    extra = tmp_path / "waivers.toml"
+    extra.write_text(WAIVER.format(check="firewalld", reason="x"))
+    run = state(waivers=str(extra))
+    assert run.error == f"waivers {extra}: waiver 1: check 'firewalld' is not a check id like HOST-03"
+    assert run.waivers == () and run.targets == []
 
 
 def test_processes_spawned_are_counted_by_their_audit_events():

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .collectors import KINDS, HostFacts, Stats
-from .collectors.bundle import BundleRun, bundle_host
+from .collectors.bundle import bundle_host
+from .collectors.bundle_pool import POOL_FROM, FutureSource, bundle_sources, start_pool
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
 from .collectors.deadline import DEFAULT, Deadline
 from .collectors.libvirt_api import LibvirtApiSource
@@ -77,9 +78,11 @@ class BundleTarget(Target):
         self.path = path
 
     def _make_facts(self) -> HostFacts:
-        run = BundleRun(self.path, self.name)
-        return HostFacts(self.name, ProbeLibvirtSource(run, self.libvirt_uri), ProbeLinkSource(run),
-                         ProbeSystemSource(run), self.stats)
+        return HostFacts(self.name, *bundle_sources(self.path, self.name, self.libvirt_uri), self.stats)
+
+    def read_elsewhere(self, future) -> None:
+        """Its facts are the ones a worker process reads (future: the worker's result)."""
+        self._facts = HostFacts(self.name, *(FutureSource(future, kind) for kind in KINDS), self.stats)
 
 
 def live_targets(option, libvirt_uri: str) -> tuple[list[Target], str | None]:
@@ -134,9 +137,16 @@ def collect_all(targets: list[Target], workers: int = 32) -> None:
 
 
 class Collection:
-    """Fact collection running in the background while pytest collects the checks."""
+    """Fact collection running in the background while pytest collects the checks: many bundles
+    are read in worker processes (POOL_FROM or more), every other host in threads."""
 
     def __init__(self, targets: list[Target]):
+        bundles = [t for t in targets if isinstance(t, BundleTarget)]
+        self._futures = []
+        if len(bundles) >= POOL_FROM:
+            _pool, self._futures = start_pool([(t.path, t.name, t.libvirt_uri) for t in bundles])
+            for target, future in zip(bundles, self._futures):
+                target.read_elsewhere(future)
         for target in targets:
             target.facts.prefetch()  # make the collectors here, not in the threads
         self._thread = threading.Thread(target=self._run, args=(targets,), name="virtnat-facts", daemon=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -94,13 +95,24 @@ class BundleRun:
 
     def __init__(self, path: Path, name: str):
         self.path, self.name = path, name
+        self._lock = threading.Lock()  # the fact kinds may be read from several threads at once
+        self._sections: dict | FactError | None = None
 
     def sections(self) -> dict[str, tuple[int, str]]:
+        """The file's sections, read once (its error too) for every fact kind."""
+        with self._lock:
+            if self._sections is None:
+                self._sections = self._read()
+        if isinstance(self._sections, FactError):
+            raise self._sections
+        return self._sections
+
+    def _read(self) -> dict[str, tuple[int, str]] | FactError:
         try:
             data = self.path.read_bytes()
         except OSError as exc:
-            raise FactError(f"cannot read the facts of {self.name}: {exc.strerror or exc}: {self.path}") from None
+            return FactError(f"cannot read the facts of {self.name}: {exc.strerror or exc}: {self.path}")
         try:
             return probe.split_sections(read_bundle(data)[1])
         except FactError as exc:
-            raise FactError(f"{self.path}: {exc}") from None
+            return FactError(f"{self.path}: {exc}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .markup import anchor, esc, text
-from .page_assets import CSP, CSS, JS
+from .page_assets import CSS, JS, csp
 from .page_checks import checks_html, facts_html, piece_lists
 from .page_profile import profile_html
 from .picture import host_picture
@@ -108,6 +108,6 @@ def render_html(document: dict, evidence: dict) -> str:
     title = "virtnat audit" + (": not run" if error else f": {failing} of {len(hosts)} hosts not ok" if hosts else "")
     return ("<!DOCTYPE html>\n"
             f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}"><link rel="icon" href="data:,">'
+            f'<meta http-equiv="Content-Security-Policy" content="{esc(csp())}"><link rel="icon" href="data:,">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head>"
             f'<body>{"".join(body)}<script>{JS}</script></body></html>\n')

@@ -1,0 +1,107 @@
+"""Many bundles read in worker processes: the same facts and the same one-line errors as read in
+the audit's own process, and each file read once."""
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from virtnat.collectors import KINDS
+from virtnat.collectors.bundle import BundleRun, bundle_bytes
+from virtnat.collectors.bundle_pool import POOL_FROM, FutureSource, read_facts, start_pool
+from virtnat.collectors.command import ProbeLinkSource
+from virtnat.errors import FactError
+from virtnat.facts.probe import frame
+from virtnat.targets import BundleTarget, Collection
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "path"
+HEALTHY = DATA / "libvirt9" / "healthy.txt"
+NFT = DATA / "libvirt11-nftables" / "docker-forward-drop.txt"
+URI = "qemu:///system"
+
+
+def in_process(path: Path, name: str = "hv1") -> dict:
+    facts = BundleTarget(path, URI).facts
+    for kind in KINDS:
+        facts.collect(kind)
+    return facts.collected()
+
+
+def same(a: dict, b: dict) -> bool:
+    """Equal facts, and errors equal by their one line."""
+    return sorted(a) == sorted(b) and all(
+        str(a[k]) == str(b[k]) if isinstance(a[k], FactError) else a[k] == b[k] for k in a)
+
+
+def test_a_bundles_facts_are_read_whole_as_in_the_audits_process():
+    facts = read_facts(HEALTHY, "healthy", URI)
+    assert list(facts) == list(KINDS)
+    assert same(facts, in_process(HEALTHY))
+    assert facts["libvirt"].networks["default"].active and "virbr0" in facts["links"]
+
+
+def test_a_tampered_bundle_is_the_same_error_for_every_kind(tmp_path):
+    path = tmp_path / "hv1.facts"
+    path.write_bytes(bundle_bytes("hv1", "2026-11-28T00:00:00+00:00", HEALTHY.read_text()).replace(b"virbr0", b"virbr9", 1))
+    facts = read_facts(path, "hv1", URI)
+    assert {str(facts[k]) for k in KINDS} == {
+        f"{path}: its checksum does not match: the bundle was changed or cut after it was collected"}
+    assert same(facts, in_process(path))
+
+
+def test_worker_processes_give_each_bundle_its_own_facts_in_order(tmp_path):
+    broken = tmp_path / "hv3.facts"
+    broken.write_text("not the probe's output\n")
+    jobs = [(HEALTHY, "hv1", URI), (NFT, "hv2", URI), (broken, "hv3", URI)]
+    _pool, futures = start_pool(jobs, workers=2)
+    results = [future.result(timeout=60) for future in futures]
+    for (path, name, _), result in zip(jobs, results):
+        assert same(result, read_facts(path, name, URI)), name
+    assert isinstance(results[2]["system"], FactError) and not isinstance(results[1]["system"], FactError)
+
+
+def test_a_kind_a_worker_read_is_its_facts_or_raises_its_error():
+    done = Future()
+    done.set_result({"links": {"lo": 1}, "system": FactError("no probe output")})
+    assert FutureSource(done, "links").collect() == {"lo": 1}
+    with pytest.raises(FactError, match="^no probe output$"):
+        FutureSource(done, "system").collect()
+
+
+def test_a_worker_that_died_is_one_line_for_its_host():
+    died = Future()
+    died.set_exception(RuntimeError("A process in the process pool was terminated abruptly"))
+    with pytest.raises(FactError) as error:
+        FutureSource(died, "links").collect()
+    assert str(error.value) == "reading the bundle failed: RuntimeError: A process in the process pool was terminated abruptly"
+
+
+def test_a_bundle_is_read_once_for_all_its_kinds(tmp_path, monkeypatch):
+    path = tmp_path / "hv1.facts"
+    path.write_text(frame({"ip-link": (0, "[]"), "ip-addr": (0, "[]")}))
+    run = BundleRun(path, "hv1")
+    reads = []
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or read_bytes(self))
+    assert ProbeLinkSource(run).collect() == {} and run.sections() == run.sections()
+    assert reads == [path]
+    gone = BundleRun(tmp_path / "gone.facts", "hv2")
+    for _ in range(2):
+        with pytest.raises(FactError, match="^cannot read the facts of hv2: No such file or directory"):
+            gone.sections()
+    assert reads == [path, tmp_path / "gone.facts"]  # an error is kept, not read again
+
+
+@pytest.mark.parametrize("count, pooled", [(POOL_FROM - 1, False), (POOL_FROM, True)])
+def test_an_audit_of_many_bundles_reads_them_in_worker_processes(tmp_path, count, pooled):
+    paths = []
+    for n in range(count):
+        paths.append(tmp_path / f"hv{n:02}.facts")
+        paths[-1].write_bytes(bundle_bytes(f"hv{n:02}", "2026-11-28T00:00:00+00:00", (HEALTHY, NFT)[n % 2].read_text()))
+    targets = [BundleTarget(path, URI) for path in paths]
+    collection = Collection(targets)
+    collection.wait()
+    assert all(isinstance(t.facts._sources["links"], FutureSource) == pooled for t in targets)
+    for target, path in zip(targets, paths):
+        assert same(target.facts.collected(), in_process(path, target.name)), target.name
+        assert target.stats.collections == {"libvirt": 1, "links": 1, "system": 1}
+    assert collection.seconds > 0

@@ -1,0 +1,62 @@
+"""Many bundles read at once: each file parsed in a worker process, on every core, while pytest
+collects and runs the checks in the audit's own process.
+
+Parsing is pure Python; threads would take turns on one core. A worker returns a host's facts
+(or each kind's FactError) as HostFacts keeps them, and the audit's process only unpickles them.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from ..errors import FactError
+from . import KINDS, HostFacts, Stats
+from .bundle import BundleRun
+from .command import ProbeLibvirtSource, ProbeLinkSource, ProbeSystemSource
+
+# Below this many bundles the worker processes' start costs more than it saves.
+POOL_FROM = 16
+
+
+def bundle_sources(path: Path, name: str, libvirt_uri: str) -> tuple:
+    """The three fact sources of one bundle, sharing one read of its file."""
+    run = BundleRun(path, name)
+    return ProbeLibvirtSource(run, libvirt_uri), ProbeLinkSource(run), ProbeSystemSource(run)
+
+
+def read_facts(path: Path, name: str, libvirt_uri: str) -> dict[str, object]:
+    """Every fact kind of one bundle, each the facts or the FactError, as HostFacts keeps them."""
+    facts = HostFacts(name, *bundle_sources(path, name, libvirt_uri), Stats())
+    for kind in KINDS:
+        facts.collect(kind)
+    return facts.collected()
+
+
+class FutureSource:
+    """One fact kind of a bundle that a worker process reads."""
+
+    def __init__(self, future: Future, kind: str):
+        self.future, self.kind = future, kind
+
+    def collect(self):
+        try:
+            value = self.future.result()[self.kind]
+        except FactError:
+            raise
+        except Exception as exc:  # the worker died (killed, out of memory): one line, as any collector's
+            raise FactError(f"reading the bundle failed: {type(exc).__name__}: {exc}") from None
+        if isinstance(value, FactError):
+            raise value
+        return value
+
+
+def start_pool(jobs: list[tuple[Path, str, str]], workers: int | None = None) -> tuple[ProcessPoolExecutor, list[Future]]:
+    """Read each (path, host name, libvirt URI) in worker processes, one per core; the futures of
+    their facts, in the order of jobs. The pool is shut down (without waiting) once all are queued."""
+    context = multiprocessing.get_context("forkserver")  # a clean process: the audit's threads are not forked
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=context)
+    futures = [pool.submit(read_facts, *job) for job in jobs]
+    pool.shutdown(wait=False)
+    return pool, futures
