@@ -178,3 +178,31 @@ def test_a_header_longer_than_4096_bytes_names_no_host(tmp_path):
     path = tmp_path / "b.facts"
     path.write_bytes(bundle_bytes("h" * 5000, "t", frame(SECTIONS)))
     assert bundle_host(path) is None and read_bundle(path.read_bytes())[0].host == "h" * 5000
+
+
+def test_a_header_is_read_from_the_first_4096_bytes_only(tmp_path):
+    """4096 bytes hold a header of exactly that length (its line end not needed); one byte more is cut."""
+    head = len(bundle_bytes("", "t", "x").partition(b"\n")[0])
+    fits, over = tmp_path / "fits.facts", tmp_path / "over.facts"
+    fits.write_bytes(bundle_bytes("h" * (4096 - head), "t", frame(SECTIONS)))
+    over.write_bytes(bundle_bytes("h" * (4097 - head), "t", frame(SECTIONS)))
+    assert bundle_host(fits) == "h" * (4096 - head) and bundle_host(over) is None
+
+
+@pytest.mark.parametrize("after", [" ", "\t", "X", "\r\r\n"])
+def test_a_header_line_with_anything_after_the_checksum_is_not_read(tmp_path, after):
+    first, _, body = bundle_bytes("hv1", "t", frame(SECTIONS)).partition(b"\n")
+    data = first + after.rstrip("\n").encode() + b"\n" + body
+    (tmp_path / "b.facts").write_bytes(data)
+    if after == "\r\r\n":  # only line ends are taken off, however many
+        assert read_bundle(data)[0].host == "hv1" == bundle_host(tmp_path / "b.facts")
+        return
+    with pytest.raises(FactError, match="^a bundle header this virtnat cannot read: "):
+        read_bundle(data)
+    assert bundle_host(tmp_path / "b.facts") is None
+
+
+def test_a_bundles_body_of_bytes_that_are_not_utf8_is_read_with_replacements(tmp_path):
+    body = frame(SECTIONS).replace("9.0.0", "9.0.0@@", 1).encode().replace(b"@@", b"\xff\xfe")
+    data = f"@@virtnat-bundle 1 host=hv1 time=t version=0 sha256={hashlib.sha256(body).hexdigest()}\n".encode() + body
+    assert read_bundle(data)[1] == body.decode("utf-8", "replace") and "9.0.0\ufffd\ufffd" in read_bundle(data)[1]

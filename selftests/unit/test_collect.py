@@ -2,6 +2,7 @@
 (testinfra's local backend, the probe read-only) and on a port where nothing listens; the
 command's lines and exit codes."""
 import socket
+from types import SimpleNamespace
 
 import pytest
 
@@ -18,7 +19,8 @@ REFUSED = "cannot reach 127.0.0.1: Unable to connect to port 1 on 127.0.0.1; no 
 
 @pytest.mark.parametrize("host, name", [("hv1", "hv1.facts"), ("10.0.0.2", "10.0.0.2.facts"), ("a/b:c d", "a_b_c_d.facts"),
                                         ("hv-1_x", "hv-1_x.facts"), (".hidden.", "hidden..facts"),
-                                        ("..", "host.facts"), ("../etc", "_etc.facts"), ("root@hv1", "root@hv1.facts")])
+                                        ("..", "host.facts"), ("../etc", "_etc.facts"), ("root@hv1", "root@hv1.facts"),
+                                        ("Xen-1", "Xen-1.facts")])
 def test_a_bundle_is_named_for_its_host_safely(host, name):
     assert bundle_name(host) == name
 
@@ -86,5 +88,40 @@ def test_a_host_past_its_deadline_is_one_line(home, silent_sshd):
     (home / ".ssh/known_hosts").write_text(silent_sshd.known_hosts_line())
     [host] = open_hosts(f"paramiko://alice:pw@127.0.0.1:{silent_sshd.port}", None, timeout=1)
     out = home / "out"
-    [(name, why)] = collect_bundles([Target(host, "qemu:///system", deadline=Deadline(1, 0))], out, "t")
+    target = Target(host, "qemu:///system", deadline=Deadline(1, 0))
+    [(name, why)] = collect_bundles([target], out, "t")
     assert (name, why) == ("127.0.0.1", "127.0.0.1: probe did not finish within 1 s") and list(out.iterdir()) == []
+    assert (target.stats.remote_commands, target.stats.subprocesses) == (1, 0)  # the probe went over the connection
+
+
+@pytest.mark.parametrize("count, workers", [(0, 1), (1, 1), (3, 3), (40, 32)])
+def test_every_host_is_collected_at_once_up_to_32(tmp_path, monkeypatch, count, workers):
+    import virtnat.collect as collect
+    made = []
+
+    class Pool(collect.ThreadPoolExecutor):
+        def __init__(self, max_workers):
+            made.append(max_workers)
+            super().__init__(max_workers)
+    monkeypatch.setattr(collect, "ThreadPoolExecutor", Pool)
+    monkeypatch.setattr(collect, "collect_one", lambda target, out, time: out / f"{target.name}.facts")
+    hosts = [SimpleNamespace(name=f"hv{n}") for n in range(count)]
+    assert collect_bundles(hosts, tmp_path, "t") == [(f"hv{n}", tmp_path / f"hv{n}.facts") for n in range(count)]
+    assert made == [workers]
+
+
+def test_collect_reads_the_profiles_libvirt_uri_and_stamps_the_time(tmp_path, capsys, monkeypatch):
+    import datetime as dt
+
+    import virtnat.collect as collect
+    import virtnat.state as state
+    profile = tmp_path / "site.toml"
+    profile.write_text('[libvirt]\nuri = "qemu+ssh://root@hv1/system"\n')
+    calls = []
+    monkeypatch.setattr(state, "utc_now", lambda: dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.timezone.utc))
+    monkeypatch.setattr(collect, "collect_bundles", lambda targets, out, time: calls.append((targets, out, time)) or [
+        ("hv1", "cannot write /b/1.facts: Permission denied")])
+    assert cli.main(["collect", f"--out={tmp_path / 'b'}", f"--profile={profile}"]) == 1
+    [(targets, out, time)] = calls
+    assert ([t.libvirt_uri for t in targets], out, time) == (["qemu+ssh://root@hv1/system"], tmp_path / "b", "2026-11-28T10:00:00+00:00")
+    assert capsys.readouterr().err == "virtnat collect: hv1: cannot write /b/1.facts: Permission denied\n"  # the host named

@@ -143,6 +143,7 @@ def test_the_firewall_facts_show_each_rulesets_rules_as_text():
     system, _, _ = facts(HEALTHY9)
     shown = plain(system)["firewall"]
     assert shown["backend"] == "iptables" and shown["masquerade_sources"] == ["192.168.122.0/24"]
+    assert list(shown)[-1] == "tables"  # the rules last, once, as text (never the parsed rulesets)
     assert shown["tables"]["iptables-nft table mangle"]["POSTROUTING"] == [
         "filter hook postrouting priority -150; policy accept", "-A POSTROUTING -j LIBVIRT_PRT"]
     assert shown["tables"]["iptables-nft table mangle"]["LIBVIRT_PRT"] == [

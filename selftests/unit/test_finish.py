@@ -70,3 +70,14 @@ def test_a_report_that_cannot_be_made_is_one_line_and_the_others_are_written(tmp
     written = write_reports(document, {}, Outputs(json=tmp_path / "a.json", html=tmp_path / "a.html"))
     assert written.reports == [f"JSON {tmp_path / 'a.json'}"]
     assert written.problems == [f"cannot write {tmp_path / 'a.html'}: AttributeError: 'str' object has no attribute 'get'"]
+
+
+def test_the_page_shows_the_evidence_it_is_given_and_its_latest_copy_is_not_listed(tmp_path):
+    evidence = {"hosts": {"hv1": {"pieces": {"libvirt": "libvirt 9.0.0 · default inactive"}, "facts": {},
+                                  "checks": {"NET-02": {"text": "net-info: Active: no", "facts": ["libvirt"]}}}}}
+    out = Outputs(html=tmp_path / "a.html", latest_html=tmp_path / "latest.html")
+    written = write_reports(DOCUMENT, evidence, out)
+    page = out.html.read_text()
+    assert "net-info: Active: no" in page and "libvirt 9.0.0 · default inactive" in page
+    assert (tmp_path / "latest.html").read_text() == page
+    assert (written.reports, written.problems) == ([f"HTML {out.html}"], [])

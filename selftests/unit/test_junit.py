@@ -70,3 +70,14 @@ def test_an_audit_that_did_not_run_is_one_error():
 def test_the_text_is_an_xml_document_with_its_declaration():
     text = junit_xml({"hosts": []})
     assert text.startswith('<?xml version="1.0" encoding="utf-8"?>\n<testsuites') and text.endswith("\n")
+
+
+def test_a_document_without_times_or_messages_still_gives_every_attribute():
+    root = parse({"hosts": [{"host": "hv1", "checks": [check("NET-02", "failed", message=None), check("HOST-01", "error")]}]})
+    assert root.find("testsuite").get("timestamp") == ""
+    assert [(e.tag, e.get("message")) for e in root.iter() if e.tag in ("failure", "error")] == [("failure", ""), ("error", "")]
+
+
+def test_a_run_error_beside_hosts_adds_one_errored_case_to_the_totals():
+    root = parse({"error": "profile site.toml: no such file", "hosts": [{"host": "hv1", "checks": [check("NET-02", "error"), check("NET-03", "passed")]}]})
+    assert {k: root.get(k) for k in ("tests", "failures", "errors", "skipped")} == {"tests": "3", "failures": "0", "errors": "2", "skipped": "0"}

@@ -23,6 +23,7 @@ def ssh_failure(stderr: str) -> RuntimeError:
     (RuntimeError(), "RuntimeError"),
     (ValueError("first\n  last line  \n"), "last line"),
     (ConnectionError(42), "42"),
+    (RuntimeError(type("Result", (), {"stderr": ""})()), "the connection ended with no message"),  # no exit status known
 ])
 def test_the_line_that_says_what_went_wrong(exc, line):
     assert error_line(exc) == line

@@ -104,3 +104,9 @@ def test_the_anchor_prefix_cannot_break_out_of_its_attribute():
     svg = host_picture("hv1", [], {}, 'h0" onclick="x')
     assert {a.get("href") for a in ET.fromstring(svg).iter(f"{SVG}a")} == {
         f"#h0-onclick-x-p-{p}" for p in picture.PIECES}
+
+
+def test_an_anchor_is_its_parts_joined_by_dashes_with_nothing_else():
+    from virtnat.report.markup import anchor
+    assert anchor("X1", "NET-0X") == "X1-NET-0X"
+    assert anchor("-a b", "c/d-") == "a-b-c-d" and anchor("", "<>") == "x"

@@ -39,9 +39,9 @@ def _html(document: dict, evidence: dict) -> str:
     return render_html(document, evidence)
 
 
-def _write(written: Written, label: str, path: Path | None, render, write=write_atomic):
-    """Render one report and write it (write(path, rendered)); what was rendered, or None when it
-    could not be written."""
+def _write(written: Written, label: str | None, path: Path | None, render, write=write_atomic):
+    """Render one report and write it (write(path, rendered)), listed as "label path" (a copy,
+    label None, is not listed); what was rendered, or None when it could not be written."""
     if path is None:
         return None
     try:
@@ -53,7 +53,8 @@ def _write(written: Written, label: str, path: Path | None, render, write=write_
     except Exception as exc:  # a bug in one report must not cost the others
         written.problems.append(f"cannot write {path}: {type(exc).__name__}: {exc}")
         return None
-    written.reports.append(f"{label} {path}")
+    if label is not None:
+        written.reports.append(f"{label} {path}")
     return text
 
 
@@ -66,7 +67,7 @@ def write_reports(document: dict, evidence: dict, outputs: Outputs) -> Written:
     _write(written, "JUnit", outputs.junit, lambda: junit_xml(document))
     for latest, copy in ((outputs.latest_json, text), (outputs.latest_html, page)):
         if copy is not None:  # a copy's problem is said; the copy is not listed among the reports
-            _write(Written(problems=written.problems), "latest", latest, lambda copy=copy: copy)
+            _write(written, None, latest, lambda copy=copy: copy)
     _write(written, "Prometheus", outputs.prometheus, lambda: document, write_prometheus)
     if outputs.keep and outputs.prune_dir is not None and outputs.prune_dir.is_dir():
         try:
