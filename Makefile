@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_LAB := libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 \
 	firewalld dnsmasq-base iptables nftables openssh-server openssh-client sudo dbus bridge-utils \
-	debootstrap chromium
+	debootstrap systemd-container chromium
 APT_BUILD := libvirt-dev pkg-config gcc python3-dev python3-venv
 STAMP := $(VENV)/.installed
 
@@ -52,7 +52,8 @@ bench: lab-deps $(STAMP)
 
 # The lab host: LAB=9 (default: Debian 12's libvirt 9, audited locally or over SSH) or
 # LAB=11 (Debian 13's libvirt 11 in a cached chroot, over SSH), with BACKEND=iptables|nftables
-# and FIREWALLD=1|0 for LAB=11.
+# and FIREWALLD=1|0 for LAB=11, or LAB=sd (a Debian 12 systemd host booted with systemd-nspawn,
+# over SSH; LABSD_LIBVIRT=11 in the environment takes libvirt 11 from bookworm-backports).
 LAB ?= 9
 BACKEND ?= iptables
 FIREWALLD ?= 1

@@ -6,6 +6,7 @@
 # LAB_GEN=11 selects the second lab instead: libvirt 11 in a Debian 13 root (lab/lab11.sh).
 set -euo pipefail
 [ "${LAB_GEN:-9}" = 11 ] && exec "$(dirname "$0")/lab11.sh" "$@"
+[ "${LAB_GEN:-9}" = sd ] && exec "$(dirname "$0")/labsd.sh" "$@"  # LAB_GEN=sd: a systemd host, booted with systemd-nspawn
 NS=${LAB_NS:-virtnat-lab}
 RUN=${LAB_RUN:-/run/virtnat-lab}
 GUEST=${LAB_GUEST:-virtnat-guest}
@@ -14,7 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # host for fleet tests); NOLISTEN is assigned too but nothing listens there.
 VETH=${LAB_VETH:-vlab}
 NET=${LAB_NET:-10.213.0}
-ADDRS=$(seq -f "$NET.%g" 2 11)
+ADDRS=$(seq -f "$NET.%g" 2 31)
 NOLISTEN=$NET.99
 LAB_USER=${LAB_USER:-virtnat}
 # The outside the guest's NAT leads to (lab/common.sh uplink_up), and the guest (lab/guest/).
