@@ -18,7 +18,7 @@ RUN = Path(os.environ.get("LAB_RUN", "/run/virtnat-lab"))
 KEY = RUN / "id_ed25519"
 KNOWN_HOSTS = RUN / "known_hosts"
 NET = os.environ.get("LAB_NET", "10.213.0")
-ADDRS = [f"{NET}.{i}" for i in range(2, 12)]  # every one a name of the lab host, sshd on each
+ADDRS = [f"{NET}.{i}" for i in range(2, 32)]  # 30 names of the lab host, sshd on each
 NOLISTEN = f"{NET}.99"  # assigned in the lab, nothing listens
 LAB_USER = "virtnat"  # has passwordless sudo in the lab
 # Checks an audit of a lab host reports: every control in tests/ (the lab guest has one

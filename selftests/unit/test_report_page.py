@@ -127,6 +127,11 @@ def test_the_profile_marks_what_differs_from_the_defaults(one):
     assert nested.one("tr", data_key="extra").all("td")[2].text() == "(none)"
     many = parse(profile_html({f"k{i}": i for i in range(8)}, {"k0": 0}))
     assert many.one("summary").text() == "Profile: 7 of 8 values differ from the defaults: k1, k2, k3, k4, k5, k6, …"
+    six = parse(profile_html({f"k{i}": i for i in range(7)}, {"k0": 0}))
+    assert six.one("summary").text() == "Profile: 6 of 7 values differ from the defaults: k1, k2, k3, k4, k5, k6"
+    same = parse(profile_html({"bridge": "virbr0"}, {"bridge": "virbr0"}))
+    assert same.one("summary").text() == "Profile: 0 of 1 values differ from the defaults"
+    assert profile_html({"bridge": "br0"}, {}) == profile_html({"bridge": "br0"}, None)  # no defaults known
     assert "none given" in parse(profile_html(None, {"bridge": "virbr0"})).text()
     assert "nothing is marked" in parse(profile_html({"bridge": "br0"}, None)).text()
 
@@ -195,3 +200,47 @@ def test_a_hundred_hosts_stay_small_and_fast():
     assert len(page.encode()) < 3_000_000 and took < 1.0
     assert page.count('<section class="host"') == 100 and page.count("<tr data-h=") == 100
     assert page.count('<details class="facts">') == 90  # once per host that has facts
+
+
+def check_of(outcome, **extra):
+    return {"id": "NET-02", "title": "t", "impact": "high", "subject": None, "outcome": outcome, "message": "m",
+            "remediation": "virsh net-start default", **extra}
+
+
+def articles_of(checks, evidence=None, one_cause=False):
+    from virtnat.report.page_checks import checks_html
+    return parse(f"<div>{checks_html(checks, ('hv1', 0), evidence or {}, {'libvirt': 'h0-f-libvirt'}, one_cause)}</div>")
+
+
+def test_a_checks_evidence_shows_its_text_and_links_only_what_it_has():
+    only_kinds = {"checks": {"NET-02": {"text": "", "facts": ["libvirt"]}}}
+    failed = articles_of([check_of("failed")], only_kinds).one("details", class_="evidence")
+    assert not failed.all("pre") and failed.one("p").text() == "facts judged: libvirt"
+    assert not articles_of([check_of("passed")], only_kinds).all("details", class_="evidence")  # a pass: text only
+    only_text = {"checks": {"NET-02": {"text": "net-info: Active: no", "facts": []}}}
+    shown = articles_of([check_of("failed")], only_text).one("details", class_="evidence")
+    assert shown.one("pre").text() == "net-info: Active: no" and not shown.all("p")
+
+
+def test_a_waiver_without_an_expiry_says_its_reason_alone():
+    page = articles_of([check_of("waived", waiver={"reason": "CHG-1"})])
+    assert page.one("p", class_="waiver").text() == "waived: CHG-1"
+
+
+def test_every_group_shows_whatever_group_is_empty_before_it():
+    page = articles_of([check_of("error"), check_of("waived", waiver={"reason": "CHG-1"})])
+    assert [h.text() for h in page.all("h3")] == ["Could not be checked (1)", "Waived (1)"]
+    folded = articles_of([check_of("error"), check_of("waived", waiver={"reason": "CHG-1"})], one_cause=True)
+    assert [h.text() for h in folded.all("h3")] == ["Waived (1)"]
+    assert folded.one("details", class_="group fold").one("summary").text() == "1 checks could not be carried out (the cause is above)"
+
+
+def test_a_verdicts_reason_says_only_the_parts_a_check_has():
+    bare = {"id": "NET-02", "outcome": "failed"}
+    assert host_verdict({"checks": [bare]}).reason == "NET-02"
+    assert host_verdict({"checks": [{**bare, "message": "inactive"}]}).reason == "NET-02: inactive"
+    assert host_verdict({"checks": [{**bare, "impact": "high", "title": "t"}]}).reason == "NET-02 (high): t"
+    errors = host_verdict({"checks": [{"id": "HOST-01", "outcome": "error", "message": "m"}, {"id": "NET-02", "outcome": "passed"}]})
+    assert (errors.state, errors.label) == ("failing", "1 error")
+    silent = host_verdict({"checks": [{"id": "HOST-01", "outcome": "error"}, {"id": "NET-02", "outcome": "error"}]})
+    assert (silent.state, silent.reason) == ("unchecked", "No check could be carried out: HOST-01 could not be checked: ")

@@ -110,3 +110,36 @@ def test_an_anchor_is_its_parts_joined_by_dashes_with_nothing_else():
     from virtnat.report.markup import anchor
     assert anchor("X1", "NET-0X") == "X1-NET-0X"
     assert anchor("-a b", "c/d-") == "a-b-c-d" and anchor("", "<>") == "x"
+
+
+def test_a_line_as_long_as_its_box_is_kept_whole_and_a_longer_one_is_cut():
+    assert picture._clip("a" * 21, 21) == "a" * 21 and picture._clip("a" * 22, 21) == "a" * 20 + "…"
+
+
+def test_the_guests_box_with_no_guest_and_with_as_many_as_it_shows():
+    assert picture._guest_lines([], []) == ([("fact", "no running guest")], "no running guest")
+    four = [(f"vm{n}", f"vnet{n}", "") for n in range(picture.GUEST_LINES)]
+    lines, _ = picture._guest_lines(four, [])
+    assert [text for _, text in lines] == ["vm0 · vnet0", "vm1 · vnet1", "vm2 · vnet2", "vm3 · vnet3"]  # no "more" line
+    errored = [{"id": "VM-04", "subject": "vm1:vnet1", "outcome": "error"}, {"id": "VM-04", "subject": "vm2:vnet2", "outcome": "failed"}]
+    lines, _ = picture._guest_lines(four, errored)
+    assert [text for _, text in lines][1:3] == ["✗ vm1 · vnet1", "✗ vm2 · vnet2"]
+
+
+def test_a_guest_named_with_a_colon_keeps_it_in_its_name():
+    checks = [{"id": "VM-01", "subject": "web:01:vnet3", "outcome": "passed"}]
+    assert picture._guests({}, checks) == [("web:01", "vnet3", "")]
+
+
+def test_a_picture_without_pieces_shows_every_fact_unknown_and_boxes_off_the_chain_one_line():
+    svg = ET.fromstring(host_picture("hv1", [], None))
+    assert {g.get("data-piece") for g in svg.iter(f"{SVG}g") if g.get("data-piece")} >= set(picture.PIECES)
+    assert lines(pieces_of(host_picture("hv1", [], None))["bridge"])[-1] == "unknown"
+    long = "libvirt 9.0.0 · network default active, autostart, bridge virbr0 192.168.122.1/24 and more words"
+    libvirt = pieces_of(host_picture("hv1", [], {"libvirt": long}))["libvirt"]
+    assert lines(libvirt) == ["libvirt", "no checks", "libvirt 9.0.0 · network default active, autostart,…"]  # one line
+
+
+def test_a_picture_links_to_the_first_hosts_lists_by_default():
+    assert {a.get("href") for a in ET.fromstring(host_picture("hv1", [], {})).iter(f"{SVG}a")} == {
+        f"#h0-p-{p}" for p in picture.PIECES}

@@ -144,6 +144,24 @@ def test_the_terminal_summary_says_each_problem_and_its_fix_and_one_cause_once()
     ]
 
 
+def test_the_terminal_summary_says_a_waivers_reason_and_counts_zero_outcomes_but_not_zero_waived():
+    import dataclasses
+    results = Results()
+    results.record("0", dataclasses.replace(result("HOST-03", "waived", message="firewalld disabled"),
+                                            waiver={"reason": "CHG-1", "expires": "2026-12-31"}))
+    results.record("1", dataclasses.replace(result("NET-03", "passed"), waiver={"reason": "stale", "expires": "2026-12-31"}))
+    tr = Terminal()
+    write_summary(tr, None, results.by_host(), WRITTEN)
+    assert [line for line, _ in tr.lines][1:4] == [
+        "HOST-03 WAIVED  title of HOST-03: firewalld disabled",
+        "                waived until 2026-12-31: CHG-1",
+        "1 passed, 0 failed, 0 skipped, 0 error, 1 waived",
+    ]
+    tr = Terminal()
+    write_summary(tr, None, {"hv1": [result("NET-03")]}, WRITTEN)
+    assert tr.lines[1][0] == "1 passed, 0 failed, 0 skipped, 0 error"
+
+
 @pytest.mark.parametrize("written, last", [
     (Written(reports=["JSON r/a.json"]), ["virtnat: JSON r/a.json"]),
     (Written(problems=["cannot write r/a.prom: Is a directory"]),
