@@ -53,7 +53,9 @@ def test_worker_processes_give_each_bundle_its_own_facts_in_order(tmp_path):
     broken.write_text("not the probe's output\n")
     jobs = [(HEALTHY, "hv1", URI), (NFT, "hv2", URI), (broken, "hv3", URI)]
     _pool, futures = start_pool(jobs, workers=2)
-    results = [future.result(timeout=60) for future in futures]
+    assert [list(kinds) for kinds in futures] == [["libvirt", "links", "system"]] * 3
+    assert all(kinds["links"] is kinds["system"] is not kinds["libvirt"] for kinds in futures)  # two stages
+    results = [{kind: future.result(timeout=60)[kind] for kind, future in kinds.items()} for kinds in futures]
     for (path, name, _), result in zip(jobs, results):
         assert same(result, read_facts(path, name, URI)), name
     assert isinstance(results[2]["system"], FactError) and not isinstance(results[1]["system"], FactError)
@@ -105,3 +107,23 @@ def test_an_audit_of_many_bundles_reads_them_in_worker_processes(tmp_path, count
         assert same(target.facts.collected(), in_process(path, target.name)), target.name
         assert target.stats.collections == {"libvirt": 1, "links": 1, "system": 1}
     assert collection.seconds > 0
+
+
+def test_a_bundle_that_cannot_be_read_names_its_host(tmp_path):
+    facts = read_facts(tmp_path / "gone.facts", "hv9", URI)
+    assert str(facts["links"]) == f"cannot read the facts of hv9: No such file or directory: {tmp_path}/gone.facts"
+
+
+def test_the_pool_has_a_clean_worker_per_core_and_returns_before_the_work_is_done():
+    import os
+    pool, futures = start_pool([(HEALTHY, f"hv{n}", URI) for n in range(3)])
+    assert not all(f["system"].done() for f in futures)  # the workers are still busy: start_pool did not wait
+    assert (pool._max_workers, pool._mp_context.get_start_method()) == (os.cpu_count(), "fork")
+    assert [f["libvirt"].result(timeout=60)["libvirt"].version for f in futures] == ["9.0.0"] * 3
+    assert list(futures[0]["libvirt"].result()) == ["libvirt"] and sorted(futures[0]["links"].result()) == ["links", "system"]
+    pool2, futures2 = start_pool([(HEALTHY, "hv1", URI)], workers=1)
+    assert pool2._max_workers == 1 and futures2[0]["links"].result(timeout=60)["links"]
+
+
+def test_only_the_kinds_asked_for_are_read():
+    assert list(read_facts(HEALTHY, "hv1", URI, ("system",))) == ["system"]

@@ -58,7 +58,7 @@ class Boom:
 
 
 def test_facts_are_collected_once_and_bugs_become_one_line():
-    facts = HostFacts("h", libvirt=Boom(), links=Boom(), system=Boom(), stats=Stats())
+    facts = HostFacts(libvirt=Boom(), links=Boom(), system=Boom(), stats=Stats())
     for _ in range(3):
         with pytest.raises(FactError, match="libvirt facts: KeyError: 'ifname'"):
             facts.libvirt()

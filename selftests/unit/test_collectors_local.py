@@ -257,7 +257,7 @@ class Source:
 def test_each_kind_is_collected_once_and_timed():
     stats = Stats()
     libvirt, links, system = Source("L"), Source({"lo": 1}), Source("S")
-    facts = HostFacts("hv1", libvirt, links, system, stats)
+    facts = HostFacts(libvirt, links, system, stats)
     assert [facts.libvirt(), facts.links(), facts.system()] == ["L", {"lo": 1}, "S"]
     assert [facts.libvirt(), facts.links(), facts.system()] == ["L", {"lo": 1}, "S"]
     assert (libvirt.calls, links.calls, system.calls) == (1, 1, 1)
@@ -268,7 +268,7 @@ def test_each_kind_is_collected_once_and_timed():
 def test_a_fact_error_is_kept_and_raised_again_unchanged():
     error = FactError("cannot reach hv1: timed out")
     source = Source(raises=error)
-    facts = HostFacts("hv1", Source(), Source(), source, Stats())
+    facts = HostFacts(Source(), Source(), source, Stats())
     facts.collect("system")  # collecting keeps the error for the checks, raises nothing
     for _ in range(2):
         with pytest.raises(FactError) as err:
@@ -279,7 +279,7 @@ def test_a_fact_error_is_kept_and_raised_again_unchanged():
 
 
 def test_collected_is_a_copy_of_what_is_known_so_far():
-    facts = HostFacts("hv1", Source("L"), Source(), Source(), Stats())
+    facts = HostFacts(Source("L"), Source(), Source(), Stats())
     assert facts.collected() == {}
     facts.collect("libvirt")
     seen = facts.collected()
@@ -293,15 +293,15 @@ def test_prefetch_starts_only_sources_that_can():
             return None
 
     libvirt, links = Source(), Source()
-    HostFacts("hv1", libvirt, links, NoStart(), Stats()).prefetch()
+    HostFacts(libvirt, links, NoStart(), Stats()).prefetch()
     assert (libvirt.started, links.started) == (True, True)
 
 
 def test_preloaded_facts_come_back_without_any_source():
     error = FactError("libvirt at qemu:///system: gone")
     stats = Stats()
-    facts = HostFacts.preloaded("hv1", {"links": {"lo": 1}, "system": "S", "libvirt": error}, stats)
-    assert (facts.name, facts.stats) == ("hv1", stats)
+    facts = HostFacts.preloaded({"links": {"lo": 1}, "system": "S", "libvirt": error}, stats)
+    assert facts.stats is stats
     assert (facts.links(), facts.system()) == ({"lo": 1}, "S")
     with pytest.raises(FactError) as err:
         facts.libvirt()

@@ -564,3 +564,22 @@ def test_without_html_or_junitxml_options_nothing_is_restricted(configured, tmp_
     plugin.pytest_unconfigure(configured(f"--html={state.html_path}", checks=str(Path(__file__).parent)))  # no audit
     plugin.pytest_unconfigure(configured(f"--facts={HEALTHY}", "-p", "no:html", "-p", "no:junitxml"))  # no such options
     assert stat.S_IMODE(state.html_path.stat().st_mode) == 0o644
+
+
+def test_an_audits_objects_are_frozen_from_its_collection_to_its_configs_cleanup(configured, monkeypatch):
+    import gc
+    at_exit = []
+    monkeypatch.setattr(plugin.atexit, "register", at_exit.append)
+    monkeypatch.setattr(plugin._freeze_at_exit, "registered", False, raising=False)
+    other = configured(checks=str(Path(__file__).parent))
+    plugin.pytest_collection_finish(SimpleNamespace(config=other))
+    assert gc.get_freeze_count() == 0 and at_exit == []  # no audit: nothing frozen
+    config = configured(f"--facts={HEALTHY}")
+    try:
+        for _ in range(2):
+            plugin.pytest_collection_finish(SimpleNamespace(config=config))
+        assert gc.get_freeze_count() > 0
+        assert at_exit == [gc.freeze]  # frozen again at exit, for Python's last collection; registered once
+    finally:
+        config._ensure_unconfigure()  # runs pytest_unconfigure, then the config's cleanups
+    assert gc.get_freeze_count() == 0

@@ -109,3 +109,10 @@ def test_missing_profile_points_at_the_example(tmp_path):
 
 def test_substitution_fills_the_subnet_and_extras():
     assert Profile().substitute("{subnet} {bridge} {guest}:{tap}", guest="web1", tap="vnet0") == "192.168.122.0/24 virbr0 web1:vnet0"
+
+
+def test_sections_after_the_waivers_are_read_too(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_text('[[waiver]]\ncheck = "HOST-03"\nreason = "CHG-1"\nexpires = 2026-12-31\n\n[network]\nbridge = "br-nat"\n')
+    profile = load_profile(str(path))
+    assert (profile.bridge, [w.check for w in profile.waivers]) == ("br-nat", ["HOST-03"])

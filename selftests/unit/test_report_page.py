@@ -216,10 +216,12 @@ def test_a_checks_evidence_shows_its_text_and_links_only_what_it_has():
     only_kinds = {"checks": {"NET-02": {"text": "", "facts": ["libvirt"]}}}
     failed = articles_of([check_of("failed")], only_kinds).one("details", class_="evidence")
     assert not failed.all("pre") and failed.one("p").text() == "facts judged: libvirt"
+    assert failed.text() == "evidencefacts judged: libvirt"  # the summary, then the paragraph
     assert not articles_of([check_of("passed")], only_kinds).all("details", class_="evidence")  # a pass: text only
     only_text = {"checks": {"NET-02": {"text": "net-info: Active: no", "facts": []}}}
     shown = articles_of([check_of("failed")], only_text).one("details", class_="evidence")
     assert shown.one("pre").text() == "net-info: Active: no" and not shown.all("p")
+    assert shown.text() == "evidencenet-info: Active: no"
 
 
 def test_a_waiver_without_an_expiry_says_its_reason_alone():

@@ -198,7 +198,7 @@ def test_facts_handed_to_a_worker_keep_the_hosts_name_and_stats():
     unreachable = FactError("hv1: unreachable")
     target.preload({"libvirt": unreachable, "links": (), "system": "sys"})
     assert target.facts_started
-    assert (target.facts.name, target.facts.stats) == ("hv1", target.stats)
+    assert target.facts.stats is target.stats
     assert target.facts.collected() == {"libvirt": unreachable, "links": (), "system": "sys"}
     with pytest.raises(FactError, match="hv1: unreachable"):
         target.facts.libvirt()
@@ -227,7 +227,7 @@ def test_this_host_reads_libvirt_python_netlink_and_a_local_probe():
     run = system.run
     assert (run.name, run.remote, run.stats, run.deadline.command) == (target.name, False, target.stats, 30)
     assert env_of(run) == [f"VIRTNAT_MARK={run.mark}"]
-    assert target.facts.name == target.name
+    assert target.facts.stats is target.stats
 
 
 def test_a_remote_host_reads_everything_from_one_probe_with_virsh():
@@ -239,7 +239,7 @@ def test_a_remote_host_reads_everything_from_one_probe_with_virsh():
     run = system.run
     assert (run.name, run.remote, run.deadline.command) == ("hv1", True, 30)
     assert env_of(run) == [f"VIRTNAT_MARK={run.mark}", "VIRTNAT_IP=1", "VIRTNAT_VIRSH=qemu:///system"]
-    assert target.facts.name == "hv1" and target.facts.stats is target.stats
+    assert target.facts.stats is target.stats
 
 
 def test_a_remote_host_with_libvirt_uri_reads_libvirt_python_and_no_virsh():
@@ -258,7 +258,7 @@ def test_a_bundle_reads_its_file_for_every_kind(tmp_path):
     libvirt, links, system = sources(target)
     assert type(libvirt) is ProbeLibvirtSource and libvirt.uri == "qemu:///system"
     assert libvirt.run.path == links.run.path == system.run.path == tmp_path / "hv1.facts"
-    assert system.run.name == "hv1" and target.facts.name == "hv1" and target.facts.stats is target.stats
+    assert system.run.name == "hv1" and target.facts.stats is target.stats
 
 
 def test_connection_options_reach_testinfra():

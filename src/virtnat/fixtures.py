@@ -1,4 +1,8 @@
-"""Fixtures the checks use: facts, collected once per host, a one-line ERROR when they cannot be."""
+"""Fixtures the checks use: facts, collected once per host, a one-line ERROR when they cannot be.
+
+The facts fixtures are module-scoped, like the host (`target`) they depend on: set up once per
+file of checks and host, not per check (a fleet runs each check on every host). A fixture that
+fails is failed, with the same line, for every check of that file and host."""
 from __future__ import annotations
 
 import pytest
@@ -60,12 +64,12 @@ def guest_nic(request):
     return nic
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def libvirt(target):
     return _facts_or_error(target.facts.libvirt)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def libvirt_or_none(target):
     """libvirt's facts, or None where libvirt cannot be reached (HOST-01 says why): for checks
     of kernel and firewall facts that libvirt only helps to explain."""
@@ -75,17 +79,17 @@ def libvirt_or_none(target):
         return None
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def links(target):
     return _facts_or_error(target.facts.links)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def system(target):
     return _facts_or_error(target.facts.system)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def firewall(system):
     if system.firewall is None:
         pytest.fail(f"firewall rules could not be read: {system.firewall_error}", pytrace=False)
@@ -116,14 +120,14 @@ def evidence(request):
     return _stash(request, EVIDENCE)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def routes(system):
     if system.routes is None:
         pytest.fail(f"routes could not be read: {'; '.join(system.path_problems)}", pytrace=False)
     return system.routes
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def packet_path(system, firewall, routes, links, profile) -> PathModel:
     """The model of the guests' packet path on this host, from its rulesets, routes and links."""
     return path_model(system, links, profile)

@@ -35,7 +35,8 @@ class Profile:
 
     def substitute(self, text: str, **extra: str) -> str:
         """Fill {network}, {bridge}, {gateway}... (and extra, e.g. {guest}, {tap}) in a remediation."""
-        return text.format(subnet=self.subnet, **self.as_dict(), **extra)
+        values = {f.name: getattr(self, f.name) for f in fields(self)}  # as_dict() copies the waivers deeply
+        return text.format(subnet=self.subnet, **values, **extra)
 
 
 # TOML layout: [network] name, bridge, gateway, dhcp_start, dhcp_end; [host] ...

@@ -50,7 +50,7 @@ class Target:
         return self._facts
 
     def preload(self, collected: dict) -> None:
-        self._facts = HostFacts.preloaded(self.name, collected, self.stats)
+        self._facts = HostFacts.preloaded(collected, self.stats)
 
     def _make_facts(self) -> HostFacts:
         stats = self.stats
@@ -58,12 +58,12 @@ class Target:
         if self.is_local:
             run = ProbeRun(self.host, self.name, stats, remote=False, deadline=deadline)
             libvirt = LibvirtApiSource(self.api_uri or self.libvirt_uri, stats, deadline)
-            return HostFacts(self.name, libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
+            return HostFacts(libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
         # One remote command brings links, system facts and (without --libvirt-uri) virsh's view.
         run = ProbeRun(self.host, self.name, stats, remote=True, links=True,
                        virsh_uri=None if self.api_uri else self.libvirt_uri, deadline=deadline)
         libvirt = LibvirtApiSource(self.api_uri, stats, deadline) if self.api_uri else ProbeLibvirtSource(run, self.libvirt_uri)
-        return HostFacts(self.name, libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
+        return HostFacts(libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
 
 
 class BundleTarget(Target):
@@ -78,11 +78,11 @@ class BundleTarget(Target):
         self.path = path
 
     def _make_facts(self) -> HostFacts:
-        return HostFacts(self.name, *bundle_sources(self.path, self.name, self.libvirt_uri), self.stats)
+        return HostFacts(*bundle_sources(self.path, self.name, self.libvirt_uri), self.stats)
 
-    def read_elsewhere(self, future) -> None:
-        """Its facts are the ones a worker process reads (future: the worker's result)."""
-        self._facts = HostFacts(self.name, *(FutureSource(future, kind) for kind in KINDS), self.stats)
+    def read_elsewhere(self, futures: dict) -> None:
+        """Its facts are the ones worker processes read (futures: each kind's result)."""
+        self._facts = HostFacts(*(FutureSource(futures[kind], kind) for kind in KINDS), self.stats)
 
 
 def live_targets(option, libvirt_uri: str) -> tuple[list[Target], str | None]:
@@ -142,11 +142,10 @@ class Collection:
 
     def __init__(self, targets: list[Target]):
         bundles = [t for t in targets if isinstance(t, BundleTarget)]
-        self._futures = []
         if len(bundles) >= POOL_FROM:
-            _pool, self._futures = start_pool([(t.path, t.name, t.libvirt_uri) for t in bundles])
-            for target, future in zip(bundles, self._futures):
-                target.read_elsewhere(future)
+            _pool, futures = start_pool([(t.path, t.name, t.libvirt_uri) for t in bundles])
+            for target, kinds in zip(bundles, futures):
+                target.read_elsewhere(kinds)
         for target in targets:
             target.facts.prefetch()  # make the collectors here, not in the threads
         self._thread = threading.Thread(target=self._run, args=(targets,), name="virtnat-facts", daemon=True)

@@ -42,8 +42,7 @@ class Stats:
 class HostFacts:
     """Every fact kind of one host, collected lazily, once, error included."""
 
-    def __init__(self, name: str, libvirt: LibvirtSource, links: LinkSource, system: SystemSource, stats: Stats):
-        self.name = name
+    def __init__(self, libvirt: LibvirtSource, links: LinkSource, system: SystemSource, stats: Stats):
         self.stats = stats
         self._sources = {"libvirt": libvirt, "links": links, "system": system}
         self._cache: dict[str, object] = {}
@@ -51,9 +50,9 @@ class HostFacts:
         self._locks = {kind: threading.Lock() for kind in KINDS}
 
     @classmethod
-    def preloaded(cls, name: str, collected: dict[str, object], stats: Stats) -> "HostFacts":
+    def preloaded(cls, collected: dict[str, object], stats: Stats) -> "HostFacts":
         """Facts another process collected (pytest-xdist workers get them from the controller)."""
-        facts = cls(name, None, None, None, stats)  # type: ignore[arg-type]
+        facts = cls(None, None, None, stats)  # type: ignore[arg-type]
         facts._cache = dict(collected)
         return facts
 

@@ -26,12 +26,18 @@ def bundle_sources(path: Path, name: str, libvirt_uri: str) -> tuple:
     return ProbeLibvirtSource(run, libvirt_uri), ProbeLinkSource(run), ProbeSystemSource(run)
 
 
-def read_facts(path: Path, name: str, libvirt_uri: str) -> dict[str, object]:
-    """Every fact kind of one bundle, each the facts or the FactError, as HostFacts keeps them."""
-    facts = HostFacts(name, *bundle_sources(path, name, libvirt_uri), Stats())
-    for kind in KINDS:
+def read_facts(path: Path, name: str, libvirt_uri: str, kinds: tuple[str, ...] = KINDS) -> dict[str, object]:
+    """These fact kinds of one bundle, each the facts or the FactError, as HostFacts keeps them."""
+    facts = HostFacts(*bundle_sources(path, name, libvirt_uri), Stats())
+    for kind in kinds:
         facts.collect(kind)
     return facts.collected()
+
+
+# libvirt's facts first, for every bundle: pytest needs each host's guests to make its VM checks,
+# so all of them before the first check runs; the links and system facts (rulesets: most of the
+# parsing) follow in the hosts' order while the checks run.
+STAGES = (("libvirt",), ("links", "system"))
 
 
 class FutureSource:
@@ -52,11 +58,20 @@ class FutureSource:
         return value
 
 
-def start_pool(jobs: list[tuple[Path, str, str]], workers: int | None = None) -> tuple[ProcessPoolExecutor, list[Future]]:
-    """Read each (path, host name, libvirt URI) in worker processes, one per core; the futures of
-    their facts, in the order of jobs. The pool is shut down (without waiting) once all are queued."""
-    context = multiprocessing.get_context("forkserver")  # a clean process: the audit's threads are not forked
+def start_pool(jobs: list[tuple[Path, str, str]], workers: int | None = None) -> tuple[ProcessPoolExecutor, list[dict[str, Future]]]:
+    """Read each (path, host name, libvirt URI) in worker processes, one per core, in STAGES; per
+    job, in the order of jobs, the future of each fact kind. The pool is shut down (without
+    waiting) once all are queued."""
+    # fork: the workers start in milliseconds with virtnat already imported, and nothing of the
+    # program that runs the audit is imported again (forkserver and spawn re-run a __main__ script).
+    # They are forked at the first submit, before the pool's own thread starts, and run nothing
+    # but read_facts.
+    context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=context)
-    futures = [pool.submit(read_facts, *job) for job in jobs]
+    futures: list[dict[str, Future]] = [{} for _ in jobs]
+    for kinds in STAGES:
+        for job, found in zip(jobs, futures):
+            future = pool.submit(read_facts, *job, kinds)
+            found.update(dict.fromkeys(kinds, future))
     pool.shutdown(wait=False)
     return pool, futures
