@@ -65,6 +65,7 @@ def test_the_header_says_what_ran_when_and_the_totals(one):
     assert {k: totals_[f"data-{k}"] for k in ("ok", "failing", "failed", "waived", "passed")} == {
         "ok": "0", "failing": "1", "failed": "3", "waived": "1", "passed": "36"}
     assert duration("x", None) == "" and duration("2026-11-28T10:00:00", "2026-11-28T10:03:00") == "3.0 min"
+    assert duration("2026-11-28T10:00:00", "2026-11-28T11:00:00") == "60.0 min"
     assert duration("2026-11-28T10:00:00", "2026-11-28T10:02:30") == "2.5 min" and duration("2026-11-28T10:00:00", "2026-11-28T10:01:59") == "119.0 s"
 
 

@@ -41,11 +41,14 @@ def _html(document: dict, evidence: dict) -> str:
 
 def _write(written: Written, label: str | None, path: Path | None, render, write=write_atomic):
     """Render one report and write it (write(path, rendered)), listed as "label path" (a copy,
-    label None, is not listed); what was rendered, or None when it could not be written."""
+    label None, is not listed); what was rendered (text as UTF-8 bytes), or None when it could
+    not be written."""
     if path is None:
         return None
     try:
         text = render()
+        if isinstance(text, str):
+            text = text.encode("utf-8")  # once, and the text is let go: a fleet's page is ~80 MB
         write(path, text)
     except OSError as exc:
         written.problems.append(f"cannot write {path}: {exc.strerror or exc}")
