@@ -44,9 +44,9 @@ stop_firewalld() {
     wait_for 30 "firewalld to stop" sh -c "! grep -qs firewalld /proc/$(cat "$RUN/firewalld.pid" 2>/dev/null || echo 0)/cmdline"
 }
 
-kill_recorded() {  # kill the daemon whose pid the lab recorded, if that pid is still that daemon
+kill_recorded() {  # kill the daemon whose pid the lab recorded (NAME or NAME-N), if that pid is still that daemon
     local pid; pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 0
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] && kill "$pid" 2>/dev/null
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "${1%-[0-9]*}" ] && kill "$pid" 2>/dev/null
     return 0
 }
 
@@ -62,7 +62,7 @@ down() {
         in_ns virsh destroy "$GUEST" >/dev/null 2>&1 || true
         in_ns virsh net-destroy default >/dev/null 2>&1 || true
     fi
-    for name in libvirtd virtlogd firewalld sshd; do kill_recorded "$name"; done
+    for name in libvirtd virtlogd firewalld sshd sshd-2; do kill_recorded "$name"; done
     sleep 0.5
     # Whatever is left in the namespace (qemu, dnsmasq) belongs to the lab.
     local pids; pids=$(ns_pids)
@@ -99,7 +99,7 @@ up() {
     wait_for_guest "$CONSOLE" "$started"
     log "up: namespace $NS, guest $GUEST; audit with: ip netns exec $NS pytest"
     log "guest console: $CONSOLE; outside: $WAN_NET.1 in namespace $WAN_NS"
-    log "ssh: root@$NET.2 (also .3 to .11) with key $RUN/id_ed25519, known_hosts $RUN/known_hosts; user $LAB_USER has sudo"
+    log "ssh: root@$NET.2 (also .3 to .31) with key $RUN/id_ed25519, known_hosts $RUN/known_hosts; user $LAB_USER has sudo"
 }
 
 own_etc() {  # copies of the machine's files, plus what the lab changes
@@ -133,15 +133,21 @@ start_sshd() {
     ip link set "$VETH-lab" netns "$NS"
     ip addr add "$NET.1/24" dev "$VETH-host"
     ip link set "$VETH-host" up
-    local listen=() a
+    local a
     for a in $ADDRS $NOLISTEN; do in_ns ip addr add "$a/24" dev "$VETH-lab"; done
     in_ns ip link set "$VETH-lab" up
-    for a in $ADDRS; do listen+=(-o "ListenAddress=$a"); done
     : >"$RUN/known_hosts"
     for a in $ADDRS; do echo "$a $(cat "$RUN/ssh_host_ed25519_key.pub")" >>"$RUN/known_hosts"; done
-    in_ns /usr/sbin/sshd -f /dev/null "${listen[@]}" -o HostKey="$RUN/ssh_host_ed25519_key" \
-        -o PidFile="$RUN/sshd.pid" -o AuthorizedKeysFile="$RUN/authorized_keys" -o StrictModes=no \
-        -o UsePAM=no -o PermitRootLogin=prohibit-password -o MaxStartups=100 -o MaxSessions=100
+    # sshd takes at most 16 ListenAddress (MAX_LISTEN_SOCKS): one sshd per 15 addresses.
+    local addrs=($ADDRS) first n=0
+    for ((first = 0; first < ${#addrs[@]}; first += 15)); do
+        local listen=() pidfile=sshd
+        n=$((n + 1)); [ "$n" -gt 1 ] && pidfile=sshd-$n
+        for a in "${addrs[@]:first:15}"; do listen+=(-o "ListenAddress=$a"); done
+        in_ns /usr/sbin/sshd -f /dev/null "${listen[@]}" -o HostKey="$RUN/ssh_host_ed25519_key" \
+            -o PidFile="$RUN/$pidfile.pid" -o AuthorizedKeysFile="$RUN/authorized_keys" -o StrictModes=no \
+            -o UsePAM=no -o PermitRootLogin=prohibit-password -o MaxStartups=100 -o MaxSessions=100
+    done
     wait_for 10 sshd sh -c "ssh -o BatchMode=yes -o UserKnownHostsFile=$RUN/known_hosts -i $RUN/id_ed25519 root@$NET.2 true"
 }
 
