@@ -74,7 +74,8 @@ def run_checks(system, links, libvirt) -> dict[str, tuple[str, str]]:
     missing = {}
     for name, value, why in (("libvirt", libvirt, str(error)),
                              ("firewall", system.firewall, f"firewall rules could not be read: {system.firewall_error}"),
-                             ("routes", system.routes, f"routes could not be read: {'; '.join(system.path_problems)}")):
+                             ("routes", system.routes, f"routes could not be read: {'; '.join(system.path_problems)}"),
+                             ("units", system.units, "the facts hold no units section (an older probe's output): collect them again")):
         if value is None:
             missing[name] = why
         else:

@@ -13,7 +13,7 @@ from .collectors.bundle import bundle_host
 from .collectors.bundle_pool import POOL_FROM, FutureSource, bundle_sources, start_pool
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
 from .collectors.deadline import DEFAULT, Deadline
-from .collectors.libvirt_api import LibvirtApiSource
+from .collectors.libvirt_api import LibvirtApiSource, local_gate, remote_gate
 from .collectors.netlink import NetlinkSource
 from .collectors.reach import error_line
 from .connections import address_of, check_spec, open_hosts
@@ -55,15 +55,22 @@ class Target:
     def _make_facts(self) -> HostFacts:
         stats = self.stats
         deadline = self.deadline
+        # libvirt-python asks the gate before connecting: the system facts (the probe's) say
+        # whether a connection would make systemd start a stopped daemon.
         if self.is_local:
             run = ProbeRun(self.host, self.name, stats, remote=False, deadline=deadline)
             libvirt = LibvirtApiSource(self.api_uri or self.libvirt_uri, stats, deadline)
-            return HostFacts(self.name, libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
+            facts = HostFacts(self.name, libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
+            libvirt.gate = local_gate(facts.system)
+            return facts
         # One remote command brings links, system facts and (without --libvirt-uri) virsh's view.
         run = ProbeRun(self.host, self.name, stats, remote=True, links=True,
                        virsh_uri=None if self.api_uri else self.libvirt_uri, deadline=deadline)
         libvirt = LibvirtApiSource(self.api_uri, stats, deadline) if self.api_uri else ProbeLibvirtSource(run, self.libvirt_uri)
-        return HostFacts(self.name, libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
+        facts = HostFacts(self.name, libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
+        if self.api_uri:
+            libvirt.gate = remote_gate(facts.system)
+        return facts
 
 
 class BundleTarget(Target):

@@ -1,11 +1,19 @@
 """libvirt facts through libvirt-python, over one read-only connection, within a deadline."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Callable
+
 from ..errors import FactError
 from ..facts.libvirt_xml import parse_domain_nics, parse_network
-from ..facts.model import LibvirtFacts
+from ..facts.model import LibvirtFacts, SystemFacts
+from ..facts.units import libvirt_stopped, stopped_message
 from . import Stats
 from .deadline import Deadline, DeadlineMissed, within
+
+# Why reading libvirt now would start a stopped daemon (None: it would not), asked before connecting.
+Gate = Callable[[], "str | None"]
 
 
 def _version(number: int) -> str:
@@ -27,15 +35,65 @@ def connection_error(uri: str, message: str) -> FactError:
     return FactError(f"cannot connect to libvirt at {uri}: {first}; fix: {fix}")
 
 
+def _running_comms(proc: Path = Path("/proc")) -> set[str]:
+    names = set()
+    for entry in os.scandir(proc):
+        if entry.name.isdigit():
+            try:
+                names.add((proc / entry.name / "comm").read_text().strip())
+            except OSError:
+                pass
+    return names
+
+
+def local_gate(system: Callable[[], SystemFacts], root: Path = Path("/")) -> Gate:
+    """The gate of this host's libvirt-python reads: on a systemd host, connecting to the socket
+    of a stopped daemon makes systemd start it. A running daemon is seen in /proc at once;
+    otherwise the probe's view of the units (system()) decides and says why."""
+    def gate() -> str | None:
+        if not (root / "run/systemd/system").is_dir():
+            return None
+        modular = any((root / d / "virtqemud-sock-ro").exists() for d in ("run/libvirt", "var/run/libvirt"))
+        need = {"virtqemud", "virtnetworkd"} if modular else {"libvirtd"}
+        if need <= _running_comms(root / "proc"):
+            return None
+        try:
+            units = system().units
+        except FactError:
+            units = None
+        if units is None:  # systemd's view could not be read: not connecting is the safe side
+            return stopped_message([f"{d}.service is not running" for d in sorted(need)])
+        return libvirt_stopped(units)
+    return gate
+
+
+def remote_gate(system: Callable[[], SystemFacts]) -> Gate:
+    """The gate from a host's probe (its units section): libvirt read over --libvirt-uri."""
+    def gate() -> str | None:
+        try:
+            units = system().units
+        except FactError:
+            return None  # the probe failed: the connection will say why on its own
+        if units is None:
+            return None
+        return libvirt_stopped(units)
+    return gate
+
+
+def _no_gate() -> None:
+    return None
+
+
 class LibvirtApiSource:
     """Reads networks and running guests with libvirt.openReadOnly(uri). A daemon that accepts
     the connection and never replies would block libvirt's calls for good: they run under a
     watchdog (a thread joined with the deadline) and are abandoned when it passes."""
 
-    def __init__(self, uri: str, stats: Stats, deadline: Deadline = Deadline()):
+    def __init__(self, uri: str, stats: Stats, deadline: Deadline = Deadline(), gate: Gate = _no_gate):
         self.uri = uri
         self.stats = stats
         self.deadline = deadline
+        self.gate = gate  # asked first: a connection that would start a stopped daemon is not made
 
     def _call(self, fn, *args):
         self.stats.libvirt_calls += 1
@@ -47,10 +105,22 @@ class LibvirtApiSource:
         except ImportError:
             raise FactError("libvirt-python is not installed: pip install libvirt-python (needs libvirt-dev)") from None
         libvirt.registerErrorHandler(lambda *_: None, None)  # errors come back as exceptions
+        stopped = self.gate()
+        if stopped:
+            raise FactError(stopped)
         try:
             return within(self.deadline.total, lambda: self._read(libvirt))
         except DeadlineMissed:
             raise FactError(f"libvirt at {self.uri} did not answer within {self.deadline.command} s") from None
+
+    def _inactive_xml(self, libvirt, net) -> str | None:
+        """The definition the network's next start uses; None where the driver cannot say (the test driver)."""
+        try:
+            return self._call(net.XMLDesc, libvirt.VIR_NETWORK_XML_INACTIVE)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
+                return None
+            raise
 
     def _read(self, libvirt) -> LibvirtFacts:
         try:
@@ -65,6 +135,7 @@ class LibvirtApiSource:
                     active=bool(self._call(net.isActive)),
                     persistent=bool(self._call(net.isPersistent)),
                     autostart=bool(self._call(net.autostart)),
+                    inactive_xml=self._inactive_xml(libvirt, net),
                 )
                 networks[facts.name] = facts
             nics, guests = [], []

@@ -8,6 +8,7 @@ import re
 from ..errors import FactError
 from .libvirt_xml import domain_name, parse_domain_nics, parse_network
 from .model import LibvirtFacts
+from .units import stopped_reason
 
 _VERSION = re.compile(r"(\d+\.\d+\.\d+)\s*$", re.M)
 
@@ -22,6 +23,8 @@ def _flags(net_info: str) -> dict[str, bool]:
 
 def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connection_error) -> LibvirtFacts:
     """LibvirtFacts from the probe's virsh sections; connection_error(uri, text) makes the FactError."""
+    if "libvirt-stopped" in sections:  # a connection would have started it: not read
+        raise FactError(stopped_reason(sections["libvirt-stopped"][1]))
     found = sections.get("virsh-networks")
     if found is None or found[0] == 127 or found[0] and "not found" in found[1]:
         raise FactError("virsh is not installed on the host: install libvirt-clients (or give --libvirt-uri)")
@@ -37,8 +40,10 @@ def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connec
         if info_rc or xml_rc or not xml.strip():
             raise FactError(f"virsh could not read network {key!r}: {(info if info_rc else xml).strip()}")
         flags = _flags(info)
-        network = parse_network(xml, active=flags.get("active", False),
-                                persistent=flags.get("persistent", False), autostart=flags.get("autostart", False))
+        inactive_rc, inactive = sections.get(f"net-xml-inactive:{key}", (1, ""))  # an older probe's output has none
+        network = parse_network(xml, active=flags.get("active", False), persistent=flags.get("persistent", False),
+                                autostart=flags.get("autostart", False),
+                                inactive_xml=inactive if not inactive_rc and inactive.strip() else None)
         networks[network.name] = network
     running = {}  # guest name (unique in libvirt) -> its interfaces
     for key in sections["virsh-domains"][1].split() if "virsh-domains" in sections else ():
