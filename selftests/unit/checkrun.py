@@ -17,6 +17,15 @@ from virtnat.profile import Profile
 DATA = Path(__file__).resolve().parents[1] / "data" / "path"
 CHECKS = Path(__file__).resolve().parents[2] / "tests"
 GENERATIONS = {"libvirt9": "iptables", "libvirt11-iptables": "iptables", "libvirt11-nftables": "nftables"}
+# What every recording of a generation reports beyond its fault: the recordings predate the
+# persistent definition (NET-17 cannot know), and Debian 13's libvirtd.service has no
+# After=firewalld.service (HOST-11 reads it from the unit file: the boot trap is real there).
+OLD_PROBE = "network 'default': its persistent definition was not read (facts from an older probe)"
+DEBIAN13_ORDER = ("libvirtd.service is not ordered after firewalld.service: at boot the network may start before "
+                  "firewalld and lose its firewall rules")
+STANDING = {"libvirt9": {"NET-17": ("skipped", OLD_PROBE)},
+            "libvirt11-iptables": {"NET-17": ("skipped", OLD_PROBE), "HOST-11": ("failed", DEBIAN13_ORDER)},
+            "libvirt11-nftables": {"NET-17": ("skipped", OLD_PROBE), "HOST-11": ("failed", DEBIAN13_ORDER)}}
 PROFILE = Profile()
 
 

@@ -72,9 +72,14 @@ units() {
     fi
     echo "systemd not-running"
     command -v systemctl >/dev/null 2>&1 || { echo "systemctl not-found"; return 0; }
+    dirs=""  # the search path, each directory once (with merged /usr, /lib is /usr/lib)
+    for d in /etc/systemd/system /run/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+        [ -d "$d" ] || continue
+        r=$(readlink -f "$d"); case " $dirs " in *" $r "*) ;; *) dirs="$dirs $r" ;; esac
+    done
     for u in $UNITS; do
         echo "@@unit $u $(systemctl is-enabled $u 2>&1 | tail -n 1)"
-        for d in /etc/systemd/system /run/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+        for d in $dirs; do
             for f in "$d/$u" "$d/$u.d"/*.conf; do
                 [ -f "$f" ] || continue
                 if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; else echo "@@unreadable $f"; fi
