@@ -55,14 +55,15 @@ def local_gate(system: Callable[[], SystemFacts], root: Path = Path("/")) -> Gat
             return None
         modular = any((root / d / "virtqemud-sock-ro").exists() for d in ("run/libvirt", "var/run/libvirt"))
         need = {"virtqemud", "virtnetworkd"} if modular else {"libvirtd"}
-        if need <= _running_comms(root / "proc"):
+        missing = need - _running_comms(root / "proc")
+        if not missing:
             return None
         try:
             units = system().units
         except FactError:
             units = None
         if units is None:  # systemd's view could not be read: not connecting is the safe side
-            return stopped_message([f"{d}.service is not running" for d in sorted(need)])
+            return stopped_message([f"{d}.service is not running" for d in sorted(missing)])
         return libvirt_stopped(units)
     return gate
 
