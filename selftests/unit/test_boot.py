@@ -251,3 +251,14 @@ def test_the_local_gate_without_systemd_or_without_its_view(tmp_path):
     assert local_gate(broken, _root(tmp_path / "b", socket="virtqemud", comms=("virtqemud",)))() == (
         "the libvirt daemon is stopped (virtnetworkd.service is not running): the audit did not connect, since a connection "
         "would make systemd start it, and did not start it; fix: systemctl start virtnetworkd.service")
+
+
+def test_systemctl_show_gives_each_unit_in_its_block_whatever_the_order_of_its_properties():
+    text = ("systemd running\nId=libvirtd.service\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\n"
+            "After=network.target firewalld.service\nTriggeredBy=libvirtd.socket libvirtd-ro.socket\n\n"
+            "LoadState=not-found\nId=virtqemud.service\nActiveState=inactive\nUnitFileState=\nAfter=\nTriggeredBy=\n")
+    units = parse_units(text)
+    assert units.systemd and units.units == {
+        "libvirtd.service": UnitFacts("libvirtd.service", "enabled", "loaded", "active", ("network.target", "firewalld.service"),
+                                      ("libvirtd.socket", "libvirtd-ro.socket")),
+        "virtqemud.service": UnitFacts("virtqemud.service", "not-found", "not-found", "inactive", ())}

@@ -39,9 +39,11 @@ def parse_units(text: str) -> UnitsFacts:
             current["file"] = None
         elif line.startswith("|") and current is not None and current.get("file"):
             current["files"][current["file"]].append(line[1:])
-        elif systemd and "=" in line and not line.startswith("|"):
+        elif systemd and not line.strip():  # systemctl show: a blank line between two units
+            blocks.append({})
+        elif systemd and "=" in line:
             key, _, value = line.partition("=")
-            if key == "Id" or not blocks:
+            if not blocks:
                 blocks.append({})
             blocks[-1][key.strip()] = value.strip()
     if systemd:
