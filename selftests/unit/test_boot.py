@@ -262,3 +262,9 @@ def test_systemctl_show_gives_each_unit_in_its_block_whatever_the_order_of_its_p
         "libvirtd.service": UnitFacts("libvirtd.service", "enabled", "loaded", "active", ("network.target", "firewalld.service"),
                                       ("libvirtd.socket", "libvirtd-ro.socket")),
         "virtqemud.service": UnitFacts("virtqemud.service", "not-found", "not-found", "inactive", ())}
+
+
+def test_the_local_gate_guards_only_uris_of_this_hosts_daemons():
+    from virtnat.targets import reaches_local_daemon
+    assert reaches_local_daemon("qemu:///system") and reaches_local_daemon("network:///system")
+    assert not reaches_local_daemon("test:///default") and not reaches_local_daemon("qemu+ssh://hv1/system")

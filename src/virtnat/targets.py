@@ -61,7 +61,8 @@ class Target:
             run = ProbeRun(self.host, self.name, stats, remote=False, deadline=deadline)
             libvirt = LibvirtApiSource(self.api_uri or self.libvirt_uri, stats, deadline)
             facts = HostFacts(self.name, libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
-            libvirt.gate = local_gate(facts.system)
+            if reaches_local_daemon(libvirt.uri):
+                libvirt.gate = local_gate(facts.system)
             return facts
         # One remote command brings links, system facts and (without --libvirt-uri) virsh's view.
         run = ProbeRun(self.host, self.name, stats, remote=True, links=True,
@@ -71,6 +72,12 @@ class Target:
         if self.api_uri:
             libvirt.gate = remote_gate(facts.system)
         return facts
+
+
+def reaches_local_daemon(uri: str) -> bool:
+    """A URI served by this host's libvirt daemons (qemu:///system), not another host's nor the test driver."""
+    scheme, _, rest = uri.partition("://")
+    return not scheme.startswith("test") and rest.startswith("/")
 
 
 class BundleTarget(Target):
