@@ -88,3 +88,30 @@ def test_an_audit_does_not_start_a_stopped_daemon_through_its_socket(labsd):
     assert run.check("NET-01")["outcome"] == "error" and run.check("NET-01")["message"] == STOPPED
     assert run.check("HOST-10")["outcome"] == run.check("HOST-11")["outcome"] == "passed"
     assert_healthy(labsd.wait_healthy())
+
+
+FIX_11 = ("mkdir -p /etc/systemd/system/libvirtd.service.d && printf '[Unit]\\nAfter=firewalld.service\\n' > "
+          "/etc/systemd/system/libvirtd.service.d/10-after-firewalld.conf && systemctl daemon-reload")
+NOT_ORDERED = ("libvirtd.service is not ordered after firewalld.service: at boot the network may start before firewalld "
+               "and lose its firewall rules")
+
+
+def test_libvirt_11_from_backports_is_caught_and_its_fix_holds_across_a_reboot(labsd):
+    """libvirt 11.3 from bookworm-backports ships a libvirtd.service without After=firewalld.service:
+    HOST-11 says so with the drop-in of its fix as remediation; with that drop-in, the host
+    comes back healthy from a reboot. The lab then boots the libvirt 9 tree again."""
+    try:
+        labsd.control("down")
+        labsd.up("11")
+        run = labsd.audit()
+        check = run.check("HOST-11")
+        assert (check["outcome"], check["message"], check["remediation"]) == ("failed", NOT_ORDERED, FIX_11)
+        assert not labsd.ok("systemctl show -p After libvirtd.service | grep -qw firewalld.service")
+        labsd.sh(check["remediation"])
+        assert labsd.ok("systemctl show -p After libvirtd.service | grep -qw firewalld.service")
+        labsd.reboot()
+        assert_healthy(labsd.wait_healthy())
+    finally:
+        labsd.control("down")
+        labsd.up("9")
+    assert_healthy(labsd.wait_healthy())
