@@ -8,12 +8,12 @@ import pytest
 
 from selftests.unit import probe_edits as e
 from selftests.unit.checkrun import DATA, STANDING, outcomes
-from virtnat.collectors.libvirt_api import local_gate
+from virtnat.collectors.libvirt_api import local_fallback
 from virtnat.errors import FactError
+from virtnat.facts.libvirt_files import libvirt_from_files, state_files_text
 from virtnat.facts.model import UnitFacts, UnitsFacts
 from virtnat.facts.probe import split_sections
-from virtnat.facts.units import libvirt_stopped, parse_units, stopped_reason
-from virtnat.facts.virsh import libvirt_from_sections
+from virtnat.facts.units import describe_stopped, libvirt_stopped, parse_stopped, parse_units
 
 LIBVIRT9 = DATA / "libvirt9" / "healthy.txt"
 LIBVIRT11 = DATA / "libvirt11-nftables" / "healthy.txt"
@@ -188,16 +188,13 @@ def test_net17_names_what_the_next_start_changes(old, new, says):
 
 # -- never start libvirt to read it ------------------------------------------------------------
 
-STOPPED = ("the libvirt daemon is stopped (libvirtd.service is inactive, libvirtd.socket is active): the audit did not "
-           "connect, since a connection would make systemd start it, and did not start it; fix: systemctl start libvirtd.service")
+STOPPED_LINE = "libvirtd.service inactive libvirtd.socket active"
 
 
-def test_the_probes_libvirt_stopped_section_is_the_one_line_of_why():
-    assert stopped_reason("libvirtd.service inactive libvirtd.socket active") == STOPPED
-    sections = split_sections(e.add_section(LIBVIRT9.read_text(), "libvirt-stopped", "libvirtd.service inactive libvirtd.socket active"))
-    with pytest.raises(FactError) as caught:
-        libvirt_from_sections(sections, "qemu:///system", lambda uri, text: FactError(text))
-    assert str(caught.value) == STOPPED
+def test_the_probes_libvirt_stopped_section_names_each_daemon_and_its_socket():
+    assert parse_stopped(STOPPED_LINE + "\nvirtnetworkd.service failed\n") == (
+        ("libvirtd", "inactive", "active"), ("virtnetworkd", "failed", "unknown"))
+    assert describe_stopped(parse_stopped(STOPPED_LINE)) == "libvirtd.service is inactive, libvirtd.socket is active"
 
 
 def unit(name, active, enabled="enabled"):
@@ -208,14 +205,11 @@ def test_libvirt_stopped_follows_the_socket_the_client_takes():
     units = {u.name: u for u in (unit("libvirtd.service", "inactive"), unit("libvirtd.socket", "active"),
                                  unit("virtqemud.service", "active"), unit("virtnetworkd.service", "inactive"),
                                  unit("virtnetworkd.socket", "active"))}
-    assert libvirt_stopped(UnitsFacts(True, True, units, ("libvirt",))) == STOPPED
-    assert libvirt_stopped(UnitsFacts(True, True, units, ("libvirt", "virtqemud"))) == (
-        "the libvirt daemon is stopped (virtnetworkd.service is inactive, virtnetworkd.socket is active): the audit did "
-        "not connect, since a connection would make systemd start it, and did not start it; fix: systemctl start "
-        "virtnetworkd.service")
-    assert libvirt_stopped(UnitsFacts(False, True, units, ("libvirt",))) is None  # no systemd: nothing activates it
+    assert libvirt_stopped(UnitsFacts(True, True, units, ("libvirt",))) == (("libvirtd", "inactive", "active"),)
+    assert libvirt_stopped(UnitsFacts(True, True, units, ("libvirt", "virtqemud"))) == (("virtnetworkd", "inactive", "active"),)
+    assert libvirt_stopped(UnitsFacts(False, True, units, ("libvirt",))) == ()  # no systemd: nothing activates it
     running = dict(units, **{"libvirtd.service": unit("libvirtd.service", "active")})
-    assert libvirt_stopped(UnitsFacts(True, True, running, ("libvirt",))) is None
+    assert libvirt_stopped(UnitsFacts(True, True, running, ("libvirt",))) == ()
 
 
 def _root(tmp_path, systemd=True, socket="libvirt", comms=()):
@@ -230,27 +224,87 @@ def _root(tmp_path, systemd=True, socket="libvirt", comms=()):
     return tmp_path
 
 
-def test_the_local_gate_connects_to_a_running_daemon_without_waiting_for_the_probe(tmp_path):
+def test_the_local_fallback_connects_to_a_running_daemon_without_waiting_for_the_probe(tmp_path):
     asked = []
-    gate = local_gate(lambda: asked.append(1), _root(tmp_path, comms=("sshd", "libvirtd")))
-    assert gate() is None and asked == []
+    fallback = local_fallback(lambda: asked.append(1), "qemu:///system", _root(tmp_path, comms=("sshd", "libvirtd")))
+    assert fallback() is None and asked == []
 
 
-def test_the_local_gate_does_not_connect_to_a_stopped_daemon(tmp_path):
-    from types import SimpleNamespace
-    units = UnitsFacts(True, True, {"libvirtd.service": unit("libvirtd.service", "inactive"),
-                                    "libvirtd.socket": unit("libvirtd.socket", "active")}, ("libvirt",))
-    assert local_gate(lambda: SimpleNamespace(units=units), _root(tmp_path))() == STOPPED
+def test_the_local_fallback_reads_the_state_files_the_probe_read_when_the_daemon_is_stopped(tmp_path):
+    text = e.add_section(e.add_section(LIBVIRT9.read_text(), "libvirt-stopped", STOPPED_LINE), "libvirt-files",
+                         state_files_text(_state_root(tmp_path / "state")))
+    facts = local_fallback(lambda: split_sections(text), "qemu:///system", _root(tmp_path / "host"))()
+    assert facts.stopped == (("libvirtd", "inactive", "active"),) and facts.version == "9.0.0"
+    assert set(facts.networks) == {"default"} and facts.running_guests == ("vm1",)
 
 
-def test_the_local_gate_without_systemd_or_without_its_view(tmp_path):
-    assert local_gate(lambda: None, _root(tmp_path / "a", systemd=False))() is None
+def test_the_local_fallback_connects_without_systemd_or_when_the_probe_finds_the_daemon_running(tmp_path):
+    assert local_fallback(lambda: None, "qemu:///system", _root(tmp_path / "a", systemd=False))() is None
+    sections = split_sections(LIBVIRT9.read_text())  # no libvirt-stopped section: it started meanwhile
+    assert local_fallback(lambda: sections, "qemu:///system", _root(tmp_path / "b"))() is None
 
     def broken():
         raise FactError("the probe failed")
-    assert local_gate(broken, _root(tmp_path / "b", socket="virtqemud", comms=("virtqemud",)))() == (
-        "the libvirt daemon is stopped (virtnetworkd.service is not running): the audit did not connect, since a connection "
-        "would make systemd start it, and did not start it; fix: systemctl start virtnetworkd.service")
+    with pytest.raises(FactError, match=r"^no libvirt daemon runs, and the probe that would say whether connecting "
+                                        r"starts one failed: the probe failed$"):
+        local_fallback(broken, "qemu:///system", _root(tmp_path / "c", socket="virtqemud", comms=("virtqemud",)))()
+
+
+# -- libvirt's state files --------------------------------------------------------------------
+
+NETWORK = """<network><name>{name}</name><forward mode='nat'/><bridge name='virbr0' stp='on'/>
+<ip address='192.168.122.1' netmask='255.255.255.0'><dhcp><range start='192.168.122.{start}' end='192.168.122.254'/></dhcp></ip></network>"""
+
+
+def _state_root(root, live_start=2, defined_start=2, autostart=True, guest=True):
+    networks, status, guests = (root / "etc/libvirt/qemu/networks", root / "run/libvirt/network", root / "run/libvirt/qemu")
+    for folder in (networks / "autostart", status, guests):
+        folder.mkdir(parents=True)
+    if defined_start is not None:
+        (networks / "default.xml").write_text(NETWORK.format(name="default", start=defined_start))
+        if autostart:
+            (networks / "autostart/default.xml").symlink_to("../default.xml")
+    if live_start is not None:  # no newline at its end, as libvirt writes it
+        (status / "default.xml").write_text(f"<!-- auto -->\n<networkstatus><floor sum='0'/>{NETWORK.format(name='default', start=live_start)}</networkstatus>")
+    (status / "default.pid").write_text("163")
+    if guest:
+        (guests / "vm1.xml").write_text("<domstatus state='running'><domain type='kvm'><name>vm1</name><devices><interface "
+                                        "type='network'><mac address='52:54:00:00:00:01'/><source network='default'/>"
+                                        "<target dev='vnet0'/></interface></devices></domain></domstatus>\n")
+    return root
+
+
+def files_facts(root):
+    return libvirt_from_files(state_files_text(root), "qemu:///system", "9.0.0", (("libvirtd", "inactive", "active"),))
+
+
+def test_state_files_give_the_networks_flags_and_both_definitions(tmp_path):
+    facts = files_facts(_state_root(tmp_path / "a"))
+    net = facts.networks["default"]
+    assert (net.active, net.persistent, net.autostart, net.bridge, net.gateway) == (True, True, True, "virbr0", "192.168.122.1/24")
+    assert net.definition == net.persistent_definition
+    assert facts.guest_nics[0].tap == "vnet0" and facts.stopped == (("libvirtd", "inactive", "active"),)
+    changed = files_facts(_state_root(tmp_path / "b", defined_start=100)).networks["default"]
+    assert changed.definition.dhcp_ranges[0].start == "192.168.122.2"
+    assert changed.persistent_definition.dhcp_ranges[0].start == "192.168.122.100"
+    inactive = files_facts(_state_root(tmp_path / "c", live_start=None, autostart=False, guest=False))
+    assert (inactive.networks["default"].active, inactive.networks["default"].autostart, inactive.running_guests) == (False, False, ())
+    transient = files_facts(_state_root(tmp_path / "d", defined_start=None)).networks["default"]
+    assert (transient.active, transient.persistent, transient.autostart) == (True, False, False)
+
+
+def test_unreadable_or_broken_state_files_are_one_line():
+    with pytest.raises(FactError, match=r"^libvirt's daemon is stopped and its state files are not readable "
+                                        r"\(/etc/libvirt/qemu/networks/default.xml\): run the audit as root, or with --sudo$"):
+        libvirt_from_files("@@unreadable /etc/libvirt/qemu/networks/default.xml", "qemu:///system", "9.0.0", ())
+    with pytest.raises(FactError, match=r"^/run/libvirt/network/default.xml: holds no <network>$"):
+        libvirt_from_files("@@file /run/libvirt/network/default.xml\n|<networkstatus/>", "qemu:///system", "9.0.0", ())
+
+
+def test_the_local_gate_guards_only_uris_of_this_hosts_daemons():
+    from virtnat.targets import reaches_local_daemon
+    assert reaches_local_daemon("qemu:///system") and reaches_local_daemon("network:///system")
+    assert not reaches_local_daemon("test:///default") and not reaches_local_daemon("qemu+ssh://hv1/system")
 
 
 def test_systemctl_show_gives_each_unit_in_its_block_whatever_the_order_of_its_properties():
@@ -262,9 +316,3 @@ def test_systemctl_show_gives_each_unit_in_its_block_whatever_the_order_of_its_p
         "libvirtd.service": UnitFacts("libvirtd.service", "enabled", "loaded", "active", ("network.target", "firewalld.service"),
                                       ("libvirtd.socket", "libvirtd-ro.socket")),
         "virtqemud.service": UnitFacts("virtqemud.service", "not-found", "not-found", "inactive", ())}
-
-
-def test_the_local_gate_guards_only_uris_of_this_hosts_daemons():
-    from virtnat.targets import reaches_local_daemon
-    assert reaches_local_daemon("qemu:///system") and reaches_local_daemon("network:///system")
-    assert not reaches_local_daemon("test:///default") and not reaches_local_daemon("qemu+ssh://hv1/system")

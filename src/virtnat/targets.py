@@ -13,7 +13,7 @@ from .collectors.bundle import bundle_host
 from .collectors.bundle_pool import POOL_FROM, FutureSource, bundle_sources, start_pool
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
 from .collectors.deadline import DEFAULT, Deadline
-from .collectors.libvirt_api import LibvirtApiSource, local_gate, remote_gate
+from .collectors.libvirt_api import LibvirtApiSource, local_fallback, remote_fallback
 from .collectors.netlink import NetlinkSource
 from .collectors.reach import error_line
 from .connections import address_of, check_spec, open_hosts
@@ -55,23 +55,21 @@ class Target:
     def _make_facts(self) -> HostFacts:
         stats = self.stats
         deadline = self.deadline
-        # libvirt-python asks the gate before connecting: the system facts (the probe's) say
-        # whether a connection would make systemd start a stopped daemon.
+        # libvirt-python asks first whether a connection would make systemd start a stopped
+        # daemon (the probe says, and reads libvirt's state files then).
         if self.is_local:
             run = ProbeRun(self.host, self.name, stats, remote=False, deadline=deadline)
             libvirt = LibvirtApiSource(self.api_uri or self.libvirt_uri, stats, deadline)
-            facts = HostFacts(self.name, libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
             if reaches_local_daemon(libvirt.uri):
-                libvirt.gate = local_gate(facts.system)
-            return facts
+                libvirt.fallback = local_fallback(run.sections, libvirt.uri)
+            return HostFacts(self.name, libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
         # One remote command brings links, system facts and (without --libvirt-uri) virsh's view.
         run = ProbeRun(self.host, self.name, stats, remote=True, links=True,
                        virsh_uri=None if self.api_uri else self.libvirt_uri, deadline=deadline)
         libvirt = LibvirtApiSource(self.api_uri, stats, deadline) if self.api_uri else ProbeLibvirtSource(run, self.libvirt_uri)
-        facts = HostFacts(self.name, libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
         if self.api_uri:
-            libvirt.gate = remote_gate(facts.system)
-        return facts
+            libvirt.fallback = remote_fallback(run.sections, self.api_uri)
+        return HostFacts(self.name, libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
 
 
 def reaches_local_daemon(uri: str) -> bool:

@@ -7,13 +7,15 @@ from typing import Callable
 
 from ..errors import FactError
 from ..facts.libvirt_xml import parse_domain_nics, parse_network
-from ..facts.model import LibvirtFacts, SystemFacts
-from ..facts.units import libvirt_stopped, stopped_message
+from ..facts.model import LibvirtFacts
+from ..facts.virsh import from_stopped_daemon
 from . import Stats
 from .deadline import Deadline, DeadlineMissed, within
 
-# Why reading libvirt now would start a stopped daemon (None: it would not), asked before connecting.
-Gate = Callable[[], "str | None"]
+# libvirt's facts read without its daemon, when a connection would make systemd start it (None:
+# connect), asked before connecting.
+Fallback = Callable[[], "LibvirtFacts | None"]
+Sections = Callable[[], dict]
 
 
 def _version(number: int) -> str:
@@ -46,42 +48,42 @@ def _running_comms(proc: Path = Path("/proc")) -> set[str]:
     return names
 
 
-def local_gate(system: Callable[[], SystemFacts], root: Path = Path("/")) -> Gate:
-    """The gate of this host's libvirt-python reads: on a systemd host, connecting to the socket
-    of a stopped daemon makes systemd start it. A running daemon is seen in /proc at once;
-    otherwise the probe's view of the units (system()) decides and says why."""
-    def gate() -> str | None:
+def local_fallback(sections: Sections, uri: str, root: Path = Path("/")) -> Fallback:
+    """This host's: on a systemd host, a connection to the socket of a stopped daemon makes
+    systemd start it. A running daemon is seen in /proc at once; otherwise the probe
+    (sections(): its units, and libvirt's state files when the daemon is stopped) decides."""
+    def fallback() -> LibvirtFacts | None:
         if not (root / "run/systemd/system").is_dir():
             return None
         modular = any((root / d / "virtqemud-sock-ro").exists() for d in ("run/libvirt", "var/run/libvirt"))
         need = {"virtqemud", "virtnetworkd"} if modular else {"libvirtd"}
-        missing = need - _running_comms(root / "proc")
-        if not missing:
+        if not need - _running_comms(root / "proc"):
             return None
         try:
-            units = system().units
-        except FactError:
-            units = None
-        if units is None:  # systemd's view could not be read: not connecting is the safe side
-            return stopped_message([f"{d}.service is not running" for d in sorted(missing)])
-        return libvirt_stopped(units)
-    return gate
+            found = sections()
+        except FactError as exc:  # not connecting is the safe side
+            raise FactError(f"no libvirt daemon runs, and the probe that would say whether connecting starts one "
+                            f"failed: {exc}") from None
+        return from_stopped_daemon(found, uri, _version(_library_version()))
+    return fallback
 
 
-def remote_gate(system: Callable[[], SystemFacts]) -> Gate:
-    """The gate from a host's probe (its units section): libvirt read over --libvirt-uri."""
-    def gate() -> str | None:
+def remote_fallback(sections: Sections, uri: str) -> Fallback:
+    """A host read over --libvirt-uri: its probe says whether its daemon is stopped."""
+    def fallback() -> LibvirtFacts | None:
         try:
-            units = system().units
+            return from_stopped_daemon(sections(), uri)
         except FactError:
             return None  # the probe failed: the connection will say why on its own
-        if units is None:
-            return None
-        return libvirt_stopped(units)
-    return gate
+    return fallback
 
 
-def _no_gate() -> None:
+def _library_version() -> int:
+    import libvirt
+    return libvirt.getVersion()
+
+
+def _no_fallback() -> None:
     return None
 
 
@@ -90,11 +92,11 @@ class LibvirtApiSource:
     the connection and never replies would block libvirt's calls for good: they run under a
     watchdog (a thread joined with the deadline) and are abandoned when it passes."""
 
-    def __init__(self, uri: str, stats: Stats, deadline: Deadline = Deadline(), gate: Gate = _no_gate):
+    def __init__(self, uri: str, stats: Stats, deadline: Deadline = Deadline(), fallback: Fallback = _no_fallback):
         self.uri = uri
         self.stats = stats
         self.deadline = deadline
-        self.gate = gate  # asked first: a connection that would start a stopped daemon is not made
+        self.fallback = fallback  # asked first: a connection that would start a stopped daemon is not made
 
     def _call(self, fn, *args):
         self.stats.libvirt_calls += 1
@@ -106,9 +108,9 @@ class LibvirtApiSource:
         except ImportError:
             raise FactError("libvirt-python is not installed: pip install libvirt-python (needs libvirt-dev)") from None
         libvirt.registerErrorHandler(lambda *_: None, None)  # errors come back as exceptions
-        stopped = self.gate()
-        if stopped:
-            raise FactError(stopped)
+        without_daemon = self.fallback()
+        if without_daemon is not None:
+            return without_daemon
         try:
             return within(self.deadline.total, lambda: self._read(libvirt))
         except DeadlineMissed:

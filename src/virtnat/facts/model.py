@@ -82,6 +82,9 @@ class LibvirtFacts:
     networks: dict[str, NetworkFacts]
     guest_nics: tuple[GuestNic, ...]
     running_guests: tuple[str, ...]
+    # The daemons that were not running, (daemon, service state, socket state): libvirt was then
+    # read from its state files, since a connection would have made systemd start them.
+    stopped: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ _END = re.compile(r"^(\S+) rc=(\d+)$")
 # Every section the probe prints; per-network and per-guest ones carry a UUID (or name) after the colon.
 SECTIONS = frozenset({"ip-link", "ip-addr", "libvirt-version", "virsh-networks", "virsh-domains", "runtime", "sysctl-files",
                       "processes", "process-owners", "binaries", "firewalld-enabled", "units", "iptables-save", "nft",
-                      "iptables-legacy-save", "routes", "route-rules", "sockets", "libvirt-stopped"})
+                      "iptables-legacy-save", "routes", "route-rules", "sockets", "libvirt-stopped", "libvirt-files"})
 SECTION_KINDS = ("net-info:", "net-xml:", "net-xml-inactive:", "dom-xml:")
 _ROOT_NEEDED = re.compile(r"permission denied|operation not permitted|must be root", re.I)
 

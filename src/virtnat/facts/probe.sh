@@ -59,7 +59,8 @@ binaries() {
 
 # What the next boot does with the daemons: on a systemd host (PID 1 is systemd) systemd's own
 # view of their units; elsewhere `systemctl is-enabled` (it reads the symlinks, offline) and the
-# unit files with their drop-ins, each line behind "|" so that no line of a file is the probe's.
+# unit files with their drop-ins, each line behind "|" so that no line of a file is the probe's
+# (the echo after each ends a last line that lacks its newline).
 UNITS="firewalld.service libvirtd.service libvirtd.socket virtnetworkd.service virtnetworkd.socket virtqemud.service virtqemud.socket"
 units() {
     for s in libvirt virtqemud virtnetworkd; do
@@ -82,7 +83,7 @@ units() {
         for d in $dirs; do
             for f in "$d/$u" "$d/$u.d"/*.conf; do
                 [ -f "$f" ] || continue
-                if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; else echo "@@unreadable $f"; fi
+                if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; echo; else echo "@@unreadable $f"; fi
             done
         done
     done
@@ -104,6 +105,17 @@ libvirt_stopped() {
     done
 }
 
+# libvirt's own state, read while its daemon is stopped: the persistent definitions, the autostart
+# links, the live status of active networks and running guests (what the daemon reads at its start).
+libvirt_files() {
+    for f in /etc/libvirt/qemu/networks/*.xml /run/libvirt/network/*.xml /run/libvirt/qemu/*.xml; do
+        [ -f "$f" ] || continue
+        if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; echo; else echo "@@unreadable $f"; fi
+    done
+    for f in /etc/libvirt/qemu/networks/autostart/*.xml; do [ -e "$f" ] && echo "@@autostart ${f##*/}"; done
+    return 0
+}
+
 # Remote hosts only (pyroute2 and libvirt-python serve the local one): links and libvirt's
 # view, read-only, in the same single command.
 T=""; command -v timeout >/dev/null 2>&1 && T="timeout 30"
@@ -111,11 +123,7 @@ virsh_all() {
     V="virsh -r -c $VIRTNAT_VIRSH"
     # `virsh version` probes the hypervisor (seconds); the daemon's own --version does not.
     section libvirt-version sh -c 'libvirtd --version || virtqemud --version || virtnetworkd --version'
-    stopped=$(libvirt_stopped)
-    if [ -n "$stopped" ]; then
-        printf '@@%s begin libvirt-stopped\n%s\n@@%s end libvirt-stopped rc=0\n' "$M" "$stopped" "$M"
-        return 0
-    fi
+    [ -z "$STOPPED" ] || return 0  # libvirt-files holds libvirt's view
     # Two virsh runs in all: one lists the UUIDs, one reads every definition (virsh takes
     # ';'-separated commands, and its `echo` frames each section). Networks and guests go by
     # UUID, which no name with spaces, quotes or semicolons can break; their names come from their XML.
@@ -139,6 +147,12 @@ virsh_all() {
 if [ -n "${VIRTNAT_IP:-}" ]; then
     section ip-link ip -j -d link show
     section ip-addr ip -j addr show
+fi
+STOPPED=$(libvirt_stopped)
+if [ -n "$STOPPED" ]; then
+    printf '@@%s begin libvirt-stopped\n%s\n@@%s end libvirt-stopped rc=0\n' "$M" "$STOPPED" "$M"
+    section libvirt-files libvirt_files
+    [ -n "${VIRTNAT_VIRSH:-}" ] || section libvirt-version sh -c 'libvirtd --version || virtqemud --version || virtnetworkd --version'
 fi
 [ -n "${VIRTNAT_VIRSH:-}" ] && virsh_all
 

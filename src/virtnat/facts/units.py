@@ -112,36 +112,34 @@ def enabled(unit: UnitFacts | None) -> bool:
     return unit is not None and unit.enabled in ENABLED
 
 
-def stopped_reason(lines: str) -> str:
-    """The one line saying why libvirt was not read, from the probe's libvirt-stopped section
-    ("libvirtd.service inactive libvirtd.socket active", one line per daemon)."""
-    parts = []
+def parse_stopped(lines: str) -> tuple[tuple[str, str, str], ...]:
+    """(daemon, its service's state, its socket's state) per daemon the probe found stopped
+    (its libvirt-stopped section: "libvirtd.service inactive libvirtd.socket active")."""
+    found = []
     for line in lines.splitlines():
         words = line.split()
-        if len(words) >= 2:
-            socket = f", {words[2]} is {words[3]}" if len(words) >= 4 else ""
-            parts.append(f"{words[0]} is {words[1]}{socket}")
-    return stopped_message(parts)
+        if len(words) >= 2 and words[0].endswith(".service"):
+            found.append((words[0].removesuffix(".service"), words[1], words[3] if len(words) >= 4 else "unknown"))
+    return tuple(found)
 
 
-def stopped_message(parts: list[str]) -> str:
-    services = [p.split()[0] for p in parts]
-    return (f"the libvirt daemon is stopped ({'; '.join(parts)}): the audit did not connect, since a connection "
-            f"would make systemd start it, and did not start it; fix: systemctl start {' '.join(services)}")
+def describe_stopped(stopped) -> str:
+    """"libvirtd.service is inactive, libvirtd.socket is active" (and so on per daemon)."""
+    return "; ".join(f"{d}.service is {service}, {d}.socket is {socket}" for d, service, socket in stopped)
 
 
-def libvirt_stopped(units: UnitsFacts) -> str | None:
-    """Why connecting to libvirt now would start a stopped daemon (socket activation), or None.
-    The client takes virtqemud's socket when it exists (and virtqemud asks virtnetworkd for
-    networks), else libvirtd's."""
+def libvirt_stopped(units: UnitsFacts) -> tuple[tuple[str, str, str], ...]:
+    """The daemons a read-only connection to libvirt would reach that are not running (systemd
+    would start them: socket activation), as parse_stopped gives them; () when none is, or
+    without systemd. The client takes virtqemud's socket when it exists (and virtqemud asks
+    virtnetworkd for networks), else libvirtd's."""
     if not units.systemd:
-        return None
+        return ()
     need = ("virtqemud", "virtnetworkd") if "virtqemud" in units.libvirt_sockets else ("libvirtd",)
-    parts = []
+    found = []
     for daemon in need:
         service, socket = units.units.get(f"{daemon}.service"), units.units.get(f"{daemon}.socket")
         if not running(service):
-            state = service.active if service and service.active else "unknown"
-            extra = f", {daemon}.socket is {socket.active}" if socket and socket.active else ""
-            parts.append(f"{daemon}.service is {state}{extra}")
-    return stopped_message(parts) if parts else None
+            found.append((daemon, service.active if service and service.active else "unknown",
+                          socket.active if socket and socket.active else "unknown"))
+    return tuple(found)
