@@ -1,7 +1,7 @@
 """HOST-10, HOST-11: what the next boot does with the libvirt daemon, as systemd will see it."""
 import pytest
 
-from virtnat.facts.units import enabled, running
+from virtnat.facts.units import enabled
 
 START_AT_BOOT = "after a reboot no libvirt daemon starts, and network {network} with it"
 
@@ -55,7 +55,7 @@ def network_daemon(units):
     modular daemons virtnetworkd.service; None when nothing starts either."""
     for daemon in ("libvirtd", "virtnetworkd"):
         service, socket = (units.units.get(f"{daemon}.{kind}") for kind in ("service", "socket"))
-        if enabled(service) or running(service) or enabled(socket):
+        if enabled(service) or enabled(socket):
             return service
     return None
 
