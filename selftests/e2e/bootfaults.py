@@ -39,6 +39,17 @@ BOOT_FAULTS = [
         after_reboot="! systemctl is-active -q libvirtd.service && ! ip link show virbr0 >/dev/null 2>&1",
     ),
     BootFault(
+        "service-disabled-socket-enabled",  # libvirt-guests does not connect at boot (Debian: ON_BOOT=ignore)
+        "systemctl disable -q libvirtd.service && systemctl enable -q libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket",
+        "! systemctl is-enabled -q libvirtd.service && systemctl is-enabled -q libvirtd.socket",
+        "systemctl enable -q libvirtd.service",
+        "HOST-10",
+        "libvirtd.service is disabled and libvirtd.socket is enabled: after a reboot no libvirt daemon starts until a "
+        "client connects to its socket, and network default with it",
+        {"HOST-11": ("skipped", "no libvirt daemon starts at boot: nothing to order (HOST-10)")},
+        after_reboot="! systemctl is-active -q libvirtd.service && ! ip link show virbr0 >/dev/null 2>&1",
+    ),
+    BootFault(
         "not-ordered-after-firewalld",
         # A drop-in cannot remove a dependency: an override of the whole unit does (systemd.unit(5)).
         "sed '/^After=firewalld.service$/d' /lib/systemd/system/libvirtd.service > /etc/systemd/system/libvirtd.service"
@@ -66,12 +77,29 @@ BOOT_FAULTS = [
 
 
 def record_lab(out: Path) -> None:
-    """Record the probe on the systemd lab (up, healthy): healthy, each fault, after a reboot,
-    and libvirtd stopped with its socket listening (the audit must not read libvirt then)."""
-    from selftests.e2e.labsdhost import LabSD
+    """Record the probe on the systemd lab: healthy, each fault, each fault with after_reboot
+    after a reboot with it in place, libvirtd stopped with its socket listening, no daemon and no
+    socket, and healthy after a reboot. The lab is brought up (libvirt 9) and left down."""
     import tempfile
+
+    from selftests.e2e.labsdhost import LabSD
     lab = LabSD(Path(tempfile.mkdtemp()))
     out.mkdir(parents=True, exist_ok=True)
+    lab.up("9")
+    try:
+        _record(lab, out)
+    finally:
+        lab.control("down")
+
+
+def _healthy(lab) -> None:
+    run = lab.wait_healthy()
+    if run.rc != 0:
+        raise SystemExit(f"the lab is not healthy: {run.stdout[-2000:]}")
+
+
+def _record(lab, out: Path) -> None:
+    _healthy(lab)
     (out / "healthy.txt").write_text(lab.probe())
     for fault in BOOT_FAULTS:
         lab.sh(fault.inject)
@@ -79,19 +107,34 @@ def record_lab(out: Path) -> None:
             if not lab.ok(fault.proof):
                 raise SystemExit(f"{fault.name} did not take effect")
             (out / f"{fault.name}.txt").write_text(lab.probe())
+            if fault.after_reboot:
+                lab.reboot()
+                time.sleep(3)  # libvirt's autostart, when it comes
+                if not lab.ok(fault.after_reboot):
+                    raise SystemExit(f"after a reboot with {fault.name}, the host is not as {fault.check} said")
+                (out / f"{fault.name}-rebooted.txt").write_text(lab.probe())
         finally:
             lab.sh(fault.undo)
+        if fault.after_reboot:
+            lab.reboot()
+        _healthy(lab)
         print(f"recorded {out.name}/{fault.name}")
     lab.sh("systemctl stop libvirtd.service")
     try:
-        if lab.is_active("libvirtd.service") != "inactive" or lab.is_active("libvirtd.socket") != "active":
-            raise SystemExit("libvirtd.service did not stop, or its socket with it")
         (out / "libvirtd-stopped.txt").write_text(lab.probe())
-        if lab.is_active("libvirtd.service") != "inactive":
-            raise SystemExit("the probe started libvirtd.service")
+        if lab.is_active("libvirtd.service") != "inactive" or lab.is_active("libvirtd.socket") != "active":
+            raise SystemExit("the probe started libvirtd.service, or its socket was not listening")
     finally:
         lab.sh("systemctl start libvirtd.service")
+    _healthy(lab)
+    sockets = "libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket"
+    lab.sh(f"systemctl stop libvirtd.service {sockets}")
+    try:
+        (out / "no-daemon.txt").write_text(lab.probe())
+    finally:
+        lab.sh(f"systemctl start {sockets} libvirtd.service")
+    _healthy(lab)
     lab.reboot()
-    time.sleep(2)
+    _healthy(lab)
     (out / "after-reboot.txt").write_text(lab.probe())
-    print(f"recorded {out.name}: healthy, libvirtd-stopped, after-reboot")
+    print(f"recorded {out.name}: healthy, libvirtd-stopped, no-daemon, after-reboot")
