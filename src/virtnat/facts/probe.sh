@@ -74,17 +74,21 @@ units() {
     echo "systemd not-running"
     command -v systemctl >/dev/null 2>&1 || { echo "systemctl not-found"; return 0; }
     dirs=""  # the search path, each directory once (with merged /usr, /lib is /usr/lib)
-    for d in /etc/systemd/system /run/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+    for d in /etc/systemd/system /run/systemd/system /usr/local/lib/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
         [ -d "$d" ] || continue
         r=$(readlink -f "$d"); case " $dirs " in *" $r "*) ;; *) dirs="$dirs $r" ;; esac
     done
     for u in $UNITS; do
-        echo "@@unit $u $(systemctl is-enabled $u 2>&1 | tail -n 1)"
+        files=""
         for d in $dirs; do
-            for f in "$d/$u" "$d/$u.d"/*.conf; do
-                [ -f "$f" ] || continue
-                if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; echo; else echo "@@unreadable $f"; fi
-            done
+            for f in "$d/$u" "$d/$u.d"/*.conf; do [ -e "$f" ] && files="$files $f"; done
+        done
+        # A unit with no file anywhere on the search path is not installed: no systemctl run for it.
+        if [ -z "$files" ]; then echo "@@unit $u not-found"; continue; fi
+        echo "@@unit $u $(systemctl is-enabled $u 2>&1 | tail -n 1)"
+        for f in $files; do
+            [ -f "$f" ] || continue  # masked: a link to /dev/null
+            if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; echo; else echo "@@unreadable $f"; fi
         done
     done
 }

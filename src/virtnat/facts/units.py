@@ -9,8 +9,6 @@ from .model import UnitFacts, UnitsFacts
 
 # What `systemctl is-enabled` / UnitFileState says of a unit the boot starts by itself.
 ENABLED = frozenset({"enabled", "enabled-runtime", "alias", "generated"})
-# Where systemd looks for unit files, first wins (drop-ins: the same name in an earlier one wins).
-UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
 _RUNNING = ("active", "reloading", "activating")
 
 
