@@ -98,3 +98,13 @@ def test_libvirt_11_from_backports_lost_its_rules_at_boot_and_host11_said_why():
     assert "no libvirt rules in iptables or nftables" in found["NET-11"][1]
     units = parse_units(e.body((LIBVIRT11 / "fixed.txt").read_text(), "units"))
     assert "firewalld.service" in units.units["libvirtd.service"].after
+
+
+def test_rebooted_without_the_ordering_the_network_did_not_start():
+    """libvirtd started beside firewalld and found no LIBVIRT_INP chain: the network stayed down."""
+    found = not_passed(LIBVIRT9 / "not-ordered-after-firewalld-rebooted.txt")
+    assert found.pop("HOST-11") == ("failed", NOT_ORDERED)
+    assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
+    assert found.pop("NET-17")[0] == "skipped"
+    assert set(found) == {"NET-06", "NET-07", "NET-08", "NET-09", "NET-10", "NET-11", "NET-12", "NET-13", "NET-14", "NET-15",
+                          "PATH-01", "PATH-02", "PATH-03", "PATH-04"}
