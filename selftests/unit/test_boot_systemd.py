@@ -90,8 +90,17 @@ def test_with_no_daemon_and_no_socket_host01_fails():
                   "inactive): nothing serves qemu:///system")}
 
 
+def test_libvirt_11_from_backports_booted_without_its_network_and_host11_said_why():
+    found = not_passed(LIBVIRT11 / "boot-network-down.txt")
+    assert found.pop("HOST-11") == ("failed", NOT_ORDERED)
+    assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
+    assert {c for c, (o, _) in found.items() if o == "failed"} == {
+        "NET-06", "NET-07", "NET-08", "NET-09", "NET-10", "NET-11", "NET-12", "NET-13", "NET-14", "NET-15",
+        "PATH-01", "PATH-02", "PATH-03", "PATH-04"}
+
+
 def test_libvirt_11_from_backports_lost_its_rules_at_boot_and_host11_said_why():
-    found = not_passed(LIBVIRT11 / "boot.txt")
+    found = not_passed(LIBVIRT11 / "boot-no-rules.txt")
     assert found.pop("HOST-11") == ("failed", NOT_ORDERED)
     assert found.pop("NET-14") == ("failed", "virbr0 is in zone 'none', expected 'libvirt'")
     assert set(found) == {"NET-11", "NET-12", "PATH-01", "PATH-02", "PATH-03"}

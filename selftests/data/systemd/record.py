@@ -5,11 +5,13 @@
         selftests/data/path/ (made before the section existed), read from the root each lab runs
         on: this machine's for libvirt9 (lab 9 runs this machine's libvirt in a namespace), the
         Debian 13 tree for libvirt11-* (lab 11 is a chroot). Read-only: no lab is used.
-    make lab-up LAB=sd && python3 selftests/data/systemd/record.py lab libvirt9
-    LABSD_LIBVIRT=11 make lab-up LAB=sd && python3 selftests/data/systemd/record.py lab libvirt11
-        The systemd lab (lab/labsd.sh), over SSH as an audit reaches it: healthy, after a
-        reboot, and under each fault of selftests/e2e/bootfaults.py (injected, proven, recorded,
-        undone)."""
+    python3 selftests/data/systemd/record.py lab libvirt9
+        The systemd lab (lab/labsd.sh; brought up, left down), as an audit reads it: healthy,
+        after a reboot, under each fault of selftests/e2e/bootfaults.py (injected, proven,
+        recorded, undone) and after a reboot with it in place, the daemon stopped, no daemon.
+    python3 selftests/data/systemd/record.py lab11 libvirt11
+        The systemd lab with libvirt 11.3 from bookworm-backports: as it booted, and with
+        HOST-11's fix after a reboot."""
 import re
 import subprocess
 import sys
@@ -59,5 +61,8 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["lab"]:
         from selftests.e2e.bootfaults import record_lab  # noqa: E402
         record_lab(HERE / sys.argv[2])
+    elif sys.argv[1:2] == ["lab11"]:
+        from selftests.e2e.bootfaults import record_lab11  # noqa: E402
+        record_lab11(HERE / sys.argv[2])
     else:
         raise SystemExit(__doc__)
