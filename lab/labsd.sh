@@ -89,6 +89,9 @@ net_fresh() {  # a new namespace with the lab's veth: the kernel network stack o
     ip link set "$VETH-host" up
     ip -n "$NS" addr add "$ADDR/24" dev "$VETH-lab"
     ip -n "$NS" link set "$VETH-lab" up
+    # The host's uplink and its default route, as a DHCP server would hand them over at boot: a
+    # NAT host needs a route out (HOST-09). Nothing is sent: the audit only reads.
+    ip -n "$NS" route add default via "$NET.1" dev "$VETH-lab"
 }
 
 net_del() {
@@ -150,6 +153,8 @@ up() {
     fi
     # The lab's own client key, in root's authorized_keys; the tree's host key in known_hosts.
     ssh-keygen -q -t ed25519 -N '' -C virtnat-labsd -f "$RUN/id_ed25519"
+    # The host's provisioning (as provision/provision.sh does it): forwarding persisted, IPv6 too.
+    printf 'net.ipv4.ip_forward = 1\nnet.ipv6.conf.all.forwarding = 1\n' >"$BOOT/etc/sysctl.d/60-virtnat.conf"
     install -d -m 700 "$BOOT/root/.ssh"
     install -m 600 "$RUN/id_ed25519.pub" "$BOOT/root/.ssh/authorized_keys"
     echo "$ADDR $(cut -d' ' -f1,2 "$ROOT/etc/ssh/ssh_host_ed25519_key.pub")" >"$RUN/known_hosts"

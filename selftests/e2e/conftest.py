@@ -9,6 +9,7 @@ import pytest
 
 from .lab11host import CONFIGS, Lab11
 from .labhost import Lab
+from .labsdhost import LabSD
 
 
 def pytest_collection_modifyitems(items):
@@ -38,5 +39,18 @@ def lab11(request, tmp_path_factory):
     module (pytest groups the tests by configuration), torn down before the next."""
     host = Lab11(request.param, tmp_path_factory.mktemp(request.param))
     host.control("up")
+    yield host
+    host.control("down")
+
+
+@pytest.fixture(scope="session")
+def labsd(tmp_path_factory):
+    """The systemd lab (lab/labsd.sh, libvirt 9), booted once per run, down at the end.
+    Its tree is built on first use (~2 min) and cached; a boot takes about 2 s."""
+    if os.geteuid() != 0 or not shutil.which("systemd-nspawn") or not shutil.which("debootstrap"):
+        pytest.fail("the systemd lab needs root, systemd-nspawn and debootstrap: run `make lab-deps` (or `make test`)",
+                    pytrace=False)
+    host = LabSD(tmp_path_factory.mktemp("labsd"))
+    host.up("9")
     yield host
     host.control("down")

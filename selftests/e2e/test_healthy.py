@@ -13,7 +13,7 @@ def test_every_check_passes_on_the_healthy_host(lab):
     run = lab.audit()
     assert run.rc == 0, run.stdout
     host = run.doc["hosts"][0]
-    assert {c["id"] for c in host["checks"]} == ALL_IDS and len(ALL_IDS) == CHECK_COUNT == 33
+    assert {c["id"] for c in host["checks"]} == ALL_IDS and len(ALL_IDS) == CHECK_COUNT == 36
     assert host["summary"] == {"passed": CHECK_COUNT, "failed": 0, "skipped": 0, "error": 0, "waived": 0}
     vm = [c for c in host["checks"] if c["id"].startswith("VM-")]
     tap = lab.tap()

@@ -78,3 +78,16 @@ def edit_nft(text: str, change) -> str:
     document = json.loads(body(text, "nft"))
     change(document["nftables"])
     return with_body(text, "nft", json.dumps(document))
+
+
+def add_section(text: str, name: str, new: str, rc: int = 0) -> str:
+    """A section the recording lacks, framed as the probe frames it, before the done marker."""
+    mark = _mark(text)
+    done = f"@@{mark} done\n"
+    assert done in text and f"@@{mark} begin {name}\n" not in text, name
+    return text.replace(done, f"@@{mark} begin {name}\n{new}\n\n@@{mark} end {name} rc={rc}\n{done}")
+
+
+def net_xml_key(text: str, network: str = "default") -> str:
+    """The key (UUID) of the network's sections."""
+    return _span(text, f"net-xml:{network}")[1].partition(":")[2]

@@ -326,7 +326,7 @@ def test_collect_all_on_the_local_host_with_the_test_driver(local):
     assert facts.links()["lo"] == dump()["lo"]
     assert isinstance(facts.system(), SystemFacts)
     assert target.stats.collections == {"libvirt": 1, "links": 1, "system": 1}
-    assert (target.stats.subprocesses, target.stats.remote_commands, target.stats.libvirt_calls) == (1, 0, 9)
+    assert (target.stats.subprocesses, target.stats.remote_commands, target.stats.libvirt_calls) == (1, 0, 10)
 
 
 def test_local_target_reads_libvirt_at_the_profile_uri_without_an_api_uri(local):
@@ -354,7 +354,7 @@ def test_remote_target_with_an_api_uri_reads_libvirt_apart(dead_host):
     with pytest.raises(FactError) as err:
         target.facts.system()
     assert str(err.value) == line
-    assert target.stats.libvirt_calls == 9
+    assert target.stats.libvirt_calls == 10
 
 
 class Busy:

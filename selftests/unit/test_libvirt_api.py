@@ -6,7 +6,7 @@ import pytest
 from virtnat.collectors import Stats
 from virtnat.collectors.libvirt_api import LibvirtApiSource, _version, connection_error
 from virtnat.errors import FactError
-from virtnat.facts.model import DhcpRange, GuestNic, NetworkFacts
+from virtnat.facts.model import DhcpRange, GuestNic, NetworkFacts, NetworkDefinition
 
 # A test-driver host: two running guests listed out of order, one shut off, a NAT network and
 # an isolated one.
@@ -35,7 +35,10 @@ NODE = """<node>
 
 DEFAULT_NETWORK = NetworkFacts(name="default", active=True, persistent=True, autostart=False, forward_mode="nat",
                                bridge="virbr0", stp=True, gateway="192.168.122.1/24",
-                               dhcp_ranges=(DhcpRange("192.168.122.2", "192.168.122.254"),))
+                               dhcp_ranges=(DhcpRange("192.168.122.2", "192.168.122.254"),),
+                               # the test driver has no inactive XML (VIR_NETWORK_XML_INACTIVE: unsupported flags)
+                               definition=NetworkDefinition("nat", "virbr0", ("192.168.122.1/24",),
+                                                            (DhcpRange("192.168.122.2", "192.168.122.254"),)))
 
 
 def test_default_test_driver_gives_its_network_and_guest():
@@ -46,8 +49,8 @@ def test_default_test_driver_gives_its_network_and_guest():
     assert facts.networks == {"default": DEFAULT_NETWORK}
     assert facts.running_guests == ("test",)
     assert facts.guest_nics == (GuestNic(guest="test", mac="aa:bb:cc:dd:ee:ff", tap="testnet0", network="default", bridge=None),)
-    # open, list networks, 4 per network (XML and three flags), list domains, 1 per guest, version
-    assert stats.libvirt_calls == 9
+    # open, list networks, 5 per network (live and inactive XML, three flags), list domains, 1 per guest, version
+    assert stats.libvirt_calls == 10
 
 
 def test_running_guests_only_sorted_by_name(tmp_path):

@@ -61,15 +61,24 @@ def test_network_fields_exactly():
       <ip family='ipv6' address='fd00::1' prefix='64'><dhcp><range start='fd00::2' end='fd00::9'/></dhcp></ip>
       <ip address='10.1.2.3' netmask='255.255.0.0'><dhcp><range start='10.1.0.2' end='10.1.0.9'/><range start='10.1.1.2'/></dhcp></ip>
       <ip family='ipv4' address='10.2.0.1' prefix='24'><dhcp><range start='10.2.0.2' end='10.2.0.3'/></dhcp></ip></network>"""
+    from virtnat.facts.model import NetworkDefinition
+    every = NetworkDefinition("route", "virbr7", ("fd00::1/64", "10.1.2.3/16", "10.2.0.1/24"),
+                              (DhcpRange("fd00::2", "fd00::9"), DhcpRange("10.1.0.2", "10.1.0.9"), DhcpRange("10.1.1.2", ""),
+                               DhcpRange("10.2.0.2", "10.2.0.3")))
     assert parse_network(xml, active=False, persistent=True, autostart=False) == NetworkFacts(
         "lab", False, True, False, "route", "virbr7", False, "10.1.2.3/16",
-        (DhcpRange("10.1.0.2", "10.1.0.9"), DhcpRange("10.1.1.2", ""), DhcpRange("10.2.0.2", "10.2.0.3")))
+        (DhcpRange("10.1.0.2", "10.1.0.9"), DhcpRange("10.1.1.2", ""), DhcpRange("10.2.0.2", "10.2.0.3")), every, None)
+    inactive = "<network><forward/><bridge name='virbr0'/><ip family='ipv6' address='fd00::1'/><ip address='192.168.122.1' netmask='255.255.255.0'/></network>"
+    assert parse_network(xml, active=True, persistent=True, autostart=False, inactive_xml=inactive).persistent_definition == \
+        NetworkDefinition("nat", "virbr0", ("fd00::1/64", "192.168.122.1/24"), ())
+    with pytest.raises(FactError, match=r"^persistent network XML: XML does not parse"):
+        parse_network(xml, active=True, persistent=True, autostart=False, inactive_xml="<network")
 
 
 def test_network_without_bridge_ip_or_name():
-    from virtnat.facts.model import NetworkFacts
+    from virtnat.facts.model import NetworkDefinition, NetworkFacts
     assert parse_network("<network/>", active=True, persistent=False, autostart=True) == \
-        NetworkFacts("", True, False, True, None, None, False, None, ())
+        NetworkFacts("", True, False, True, None, None, False, None, (), NetworkDefinition(None, None, (), ()))
     net = parse_network("<network><bridge/><ip address='10.0.0.1'/></network>", **FLAGS)
     assert (net.bridge, net.stp, net.gateway) == (None, True, "10.0.0.1/24")
     net = parse_network("<network><bridge stp='yes'/><ip prefix='8'/></network>", **FLAGS)

@@ -11,7 +11,8 @@ from .profile import Profile
 
 # The fixtures a check asks for, and the fact kind each one reads.
 FACT_OF_FIXTURE = {"libvirt": "libvirt", "libvirt_or_none": "libvirt", "guest_nic": "libvirt", "links": "links",
-                   "system": "system", "firewall": "system", "routes": "system", "packet_path": "system"}
+                   "system": "system", "firewall": "system", "routes": "system", "packet_path": "system",
+                   "units": "system"}
 
 
 def fact_kinds(fixturenames) -> list[str]:

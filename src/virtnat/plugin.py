@@ -19,7 +19,7 @@ from .cli import _positive
 from .collectors.deadline import DEFAULT
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
     EVIDENCE, FIX, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt, libvirt_or_none, links,
-    note, packet_path, profile, routes, system,
+    note, packet_path, profile, routes, system, units,
 )
 from .evidence import fact_kinds
 from .report import html_columns

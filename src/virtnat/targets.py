@@ -13,7 +13,7 @@ from .collectors.bundle import bundle_host
 from .collectors.bundle_pool import POOL_FROM, FutureSource, bundle_sources, start_pool
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
 from .collectors.deadline import DEFAULT, Deadline
-from .collectors.libvirt_api import LibvirtApiSource
+from .collectors.libvirt_api import LibvirtApiSource, local_fallback, remote_fallback
 from .collectors.netlink import NetlinkSource
 from .collectors.reach import error_line
 from .connections import address_of, check_spec, open_hosts
@@ -55,15 +55,27 @@ class Target:
     def _make_facts(self) -> HostFacts:
         stats = self.stats
         deadline = self.deadline
+        # libvirt-python asks first whether a connection would make systemd start a stopped
+        # daemon (the probe says, and reads libvirt's state files then).
         if self.is_local:
             run = ProbeRun(self.host, self.name, stats, remote=False, deadline=deadline)
             libvirt = LibvirtApiSource(self.api_uri or self.libvirt_uri, stats, deadline)
+            if reaches_local_daemon(libvirt.uri):
+                libvirt.fallback = local_fallback(run.sections, libvirt.uri)
             return HostFacts(libvirt, NetlinkSource(stats), ProbeSystemSource(run), stats)
         # One remote command brings links, system facts and (without --libvirt-uri) virsh's view.
         run = ProbeRun(self.host, self.name, stats, remote=True, links=True,
                        virsh_uri=None if self.api_uri else self.libvirt_uri, deadline=deadline)
         libvirt = LibvirtApiSource(self.api_uri, stats, deadline) if self.api_uri else ProbeLibvirtSource(run, self.libvirt_uri)
+        if self.api_uri:
+            libvirt.fallback = remote_fallback(run.sections, self.api_uri)
         return HostFacts(libvirt, ProbeLinkSource(run), ProbeSystemSource(run), stats)
+
+
+def reaches_local_daemon(uri: str) -> bool:
+    """A URI served by this host's libvirt daemons (qemu:///system), not another host's nor the test driver."""
+    scheme, _, rest = uri.partition("://")
+    return not scheme.startswith("test") and rest.startswith("/")
 
 
 class BundleTarget(Target):

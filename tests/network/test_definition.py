@@ -1,4 +1,4 @@
-"""NET-01..05: the network as libvirt knows it: defined, active, autostarted, as the document declares it."""
+"""NET-01..05, NET-17: the network as libvirt knows it: defined, active, autostarted, as the document declares it, and the same at its next start."""
 import ipaddress
 
 import pytest
@@ -89,3 +89,39 @@ def test_network_xml_matches_profile(libvirt, profile):
     if outside:
         wrong.append(f"DHCP range {', '.join(outside)} outside {subnet}")
     assert not wrong, f"network {network.name!r}: {'; '.join(wrong)}"
+
+
+def _ranges(definition) -> str:
+    return ", ".join(f"{r.start}-{r.end}" for r in definition.dhcp_ranges) or "none"
+
+
+@pytest.mark.control(
+    id="NET-17",
+    title="The network that runs is the one that comes back: its live definition is its persistent one (forward, bridge, addresses, DHCP)",
+    impact="medium",
+    remediation="virsh net-destroy {network} && virsh net-start {network}   (to run the persistent definition now), or "
+                "virsh net-dumpxml {network} > /root/{network}.xml && virsh net-define /root/{network}.xml   (to keep the live one)",
+)
+def test_live_network_is_the_persistent_one(libvirt, profile):
+    """`virsh net-edit` and `net-define` change only the persistent definition; the network
+    runs the old one until it is restarted. Every check passes on what runs now, and the next
+    reboot brings another network: another subnet, range or bridge for guests and firewall."""
+    network = defined_network(libvirt, profile)
+    if not network.active:
+        pytest.skip(f"network {network.name!r} is inactive: its next start uses its persistent definition (NET-02)")
+    if not network.persistent:
+        pytest.skip(f"network {network.name!r} is transient: nothing of it comes back (NET-01)")
+    live, later = network.definition, network.persistent_definition
+    if live is None or later is None:
+        pytest.skip(f"network {network.name!r}: its persistent definition was not read (facts from an older probe)")
+    differ = []
+    if live.forward_mode != later.forward_mode:
+        differ.append(f"forward mode {live.forward_mode or 'none'} now, {later.forward_mode or 'none'} at its next start")
+    if live.bridge != later.bridge:
+        differ.append(f"bridge {live.bridge} now, {later.bridge} at its next start")
+    if sorted(live.addresses) != sorted(later.addresses):
+        differ.append(f"addresses {', '.join(live.addresses) or 'none'} now, {', '.join(later.addresses) or 'none'} at its next start")
+    if sorted(live.dhcp_ranges, key=str) != sorted(later.dhcp_ranges, key=str):
+        differ.append(f"DHCP range {_ranges(live)} now, {_ranges(later)} at its next start")
+    assert not differ, (f"network {network.name!r} runs a definition that does not come back: {'; '.join(differ)} "
+                        f"(a reboot or restart brings the persistent one)")

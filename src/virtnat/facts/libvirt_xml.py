@@ -5,7 +5,7 @@ import ipaddress
 import xml.etree.ElementTree as ET
 
 from ..errors import FactError
-from .model import DhcpRange, GuestNic, NetworkFacts
+from .model import DhcpRange, GuestNic, NetworkDefinition, NetworkFacts
 
 
 def _root(xml: str, what: str) -> ET.Element:
@@ -26,8 +26,29 @@ def _gateway(ip: ET.Element) -> str | None:
         return f"{address}/{prefix}"
 
 
-def parse_network(xml: str, *, active: bool, persistent: bool, autostart: bool) -> NetworkFacts:
-    """Network facts from `virsh net-dumpxml` / virNetworkGetXMLDesc plus its state flags."""
+def _address(ip: ET.Element) -> str:
+    address = ip.get("address", "")
+    prefix = ip.get("prefix") or ip.get("netmask") or ("64" if ip.get("family") == "ipv6" else "24")
+    try:
+        return str(ipaddress.ip_interface(f"{address}/{prefix}"))
+    except ValueError:
+        return f"{address}/{prefix}"
+
+
+def network_definition(root: ET.Element) -> NetworkDefinition:
+    """Forward mode, bridge, addresses and DHCP ranges of a network's XML (every <ip>)."""
+    forward, bridge, ips = root.find("forward"), root.find("bridge"), root.findall("ip")
+    return NetworkDefinition(
+        forward_mode=None if forward is None else forward.get("mode", "nat"),
+        bridge=None if bridge is None else bridge.get("name"),
+        addresses=tuple(_address(ip) for ip in ips if ip.get("address")),
+        dhcp_ranges=tuple(DhcpRange(r.get("start", ""), r.get("end", "")) for ip in ips for r in ip.findall("dhcp/range")),
+    )
+
+
+def parse_network(xml: str, *, active: bool, persistent: bool, autostart: bool, inactive_xml: str | None = None) -> NetworkFacts:
+    """Network facts from `virsh net-dumpxml` / virNetworkGetXMLDesc plus its state flags;
+    inactive_xml (`net-dumpxml --inactive`) is the definition its next start uses."""
     root = _root(xml, "network XML")
     forward = root.find("forward")
     bridge = root.find("bridge")
@@ -47,6 +68,8 @@ def parse_network(xml: str, *, active: bool, persistent: bool, autostart: bool) 
         stp=bridge is not None and bridge.get("stp", "on") == "on",
         gateway=_gateway(ipv4[0]) if ipv4 else None,
         dhcp_ranges=tuple(ranges),
+        definition=network_definition(root),
+        persistent_definition=None if inactive_xml is None else network_definition(_root(inactive_xml, "persistent network XML")),
     )
 
 

@@ -28,6 +28,17 @@ class DhcpRange:
 
 
 @dataclass(frozen=True)
+class NetworkDefinition:
+    """What a network's XML declares that decides how it runs; its live and its persistent
+    definition are compared (NET-17): the persistent one is what comes back at the next start."""
+
+    forward_mode: str | None
+    bridge: str | None
+    addresses: tuple[str, ...]  # "192.168.122.1/24", every <ip>, IPv4 and IPv6
+    dhcp_ranges: tuple[DhcpRange, ...]  # of every <ip>
+
+
+@dataclass(frozen=True)
 class NetworkFacts:
     """A libvirt network: its state flags and what its XML declares."""
 
@@ -40,6 +51,8 @@ class NetworkFacts:
     stp: bool
     gateway: str | None  # "192.168.122.1/24"
     dhcp_ranges: tuple[DhcpRange, ...] = ()
+    definition: NetworkDefinition | None = None  # as it runs (the XML read; for an inactive network, its persistent one)
+    persistent_definition: NetworkDefinition | None = None  # what its next start uses; None: not read
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,9 @@ class LibvirtFacts:
     networks: dict[str, NetworkFacts]
     guest_nics: tuple[GuestNic, ...]
     running_guests: tuple[str, ...]
+    # The daemons that were not running, (daemon, service state, socket state): libvirt was then
+    # read from its state files, since a connection would have made systemd start them.
+    stopped: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,29 @@ class SocketFacts:
 
 
 @dataclass(frozen=True)
+class UnitFacts:
+    """One systemd unit of the daemons, as systemd shows it or (no systemd running) its files say."""
+
+    name: str  # "libvirtd.service"
+    enabled: str  # UnitFileState / `systemctl is-enabled`: enabled, disabled, masked, static, not-found...
+    loaded: str | None  # LoadState (systemd running): loaded, not-found, masked
+    active: str | None  # ActiveState (systemd running): active, inactive, failed...; None without systemd
+    after: tuple[str, ...] | None  # the units it is ordered after; None: cannot be known (no readable unit file)
+    triggered_by: tuple[str, ...] = ()  # the sockets that start it (systemd running)
+    files: tuple[str, ...] = ()  # without systemd: the unit file and drop-ins read
+
+
+@dataclass(frozen=True)
+class UnitsFacts:
+    """The daemons' units: firewalld, libvirtd and the modular virtqemud/virtnetworkd, services and sockets."""
+
+    systemd: bool  # PID 1 is systemd (/run/systemd/system exists)
+    systemctl: bool  # systemctl is installed (without it, nothing of the boot can be read)
+    units: dict[str, UnitFacts]
+    libvirt_sockets: tuple[str, ...] = ()  # libvirt's read-only sockets present: libvirt, virtqemud, virtnetworkd
+
+
+@dataclass(frozen=True)
 class SystemFacts:
     """What the host's commands and files say: sysctls, daemons, packages, service units."""
 
@@ -141,6 +180,7 @@ class SystemFacts:
     route_rules: tuple[str, ...] = ()  # policy routing rules beyond the defaults
     sockets: tuple[SocketFacts, ...] | None = None  # None: could not be read
     path_problems: tuple[str, ...] = ()  # what of routes and sockets could not be read, one line each
+    units: UnitsFacts | None = None  # None: the facts hold no units section (an older probe)
 
     def running(self, *names: str) -> tuple[ProcessFacts, ...]:
         """Processes of the audited host whose command name is one of names."""

@@ -10,15 +10,16 @@ from .firewall import firewall_facts
 from .model import ProcessFacts, SystemFacts
 from .routes import parse_routes, parse_rules
 from .sockets import parse_sockets
+from .units import parse_units
 
 SYSCTL_KEYS = ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"]
 _HEADER = re.compile(r"^@@virtnat-probe 2 ([0-9A-Za-z]+)$")
 _END = re.compile(r"^(\S+) rc=(\d+)$")
 # Every section the probe prints; per-network and per-guest ones carry a UUID (or name) after the colon.
 SECTIONS = frozenset({"ip-link", "ip-addr", "libvirt-version", "virsh-networks", "virsh-domains", "runtime", "sysctl-files",
-                      "processes", "process-owners", "binaries", "firewalld-enabled", "iptables-save", "nft",
-                      "iptables-legacy-save", "routes", "route-rules", "sockets"})
-SECTION_KINDS = ("net-info:", "net-xml:", "dom-xml:")
+                      "processes", "process-owners", "binaries", "firewalld-enabled", "units", "iptables-save", "nft",
+                      "iptables-legacy-save", "routes", "route-rules", "sockets", "libvirt-stopped", "libvirt-files"})
+SECTION_KINDS = ("net-info:", "net-xml:", "net-xml-inactive:", "dom-xml:")
 _ROOT_NEEDED = re.compile(r"permission denied|operation not permitted|must be root", re.I)
 
 
@@ -187,6 +188,7 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         unit_enabled={"firewalld": enablement(enabled) if binaries.get("systemctl") else "no systemctl"},
         firewall=firewall,
         firewall_error=firewall_error,
+        units=parse_units(sections["units"][1]) if "units" in sections else None,
         **path_facts(sections),
     )
 

@@ -57,6 +57,69 @@ binaries() {
     return 0
 }
 
+# What the next boot does with the daemons: on a systemd host (PID 1 is systemd) systemd's own
+# view of their units; elsewhere `systemctl is-enabled` (it reads the symlinks, offline) and the
+# unit files with their drop-ins, each line behind "|" so that no line of a file is the probe's
+# (the echo after each ends a last line that lacks its newline).
+UNITS="firewalld.service libvirtd.service libvirtd.socket virtnetworkd.service virtnetworkd.socket virtqemud.service virtqemud.socket"
+units() {
+    for s in libvirt virtqemud virtnetworkd; do
+        [ -S /run/libvirt/$s-sock-ro ] || [ -S /var/run/libvirt/$s-sock-ro ] && echo "socket $s"
+    done
+    if [ -d /run/systemd/system ]; then
+        echo "systemd running"
+        systemctl show -p Id,LoadState,ActiveState,UnitFileState,After,TriggeredBy $UNITS
+        return
+    fi
+    echo "systemd not-running"
+    command -v systemctl >/dev/null 2>&1 || { echo "systemctl not-found"; return 0; }
+    dirs=""  # the search path, each directory once (with merged /usr, /lib is /usr/lib)
+    for d in /etc/systemd/system /run/systemd/system /usr/local/lib/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+        [ -d "$d" ] || continue
+        r=$(readlink -f "$d"); case " $dirs " in *" $r "*) ;; *) dirs="$dirs $r" ;; esac
+    done
+    for u in $UNITS; do
+        files=""
+        for d in $dirs; do
+            for f in "$d/$u" "$d/$u.d"/*.conf; do [ -e "$f" ] && files="$files $f"; done
+        done
+        # A unit with no file anywhere on the search path is not installed: no systemctl run for it.
+        if [ -z "$files" ]; then echo "@@unit $u not-found"; continue; fi
+        echo "@@unit $u $(systemctl is-enabled $u 2>&1 | tail -n 1)"
+        for f in $files; do
+            [ -f "$f" ] || continue  # masked: a link to /dev/null
+            if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; echo; else echo "@@unreadable $f"; fi
+        done
+    done
+}
+
+# Reading libvirt must not start it: on a systemd host a connection to a socket whose daemon is
+# stopped makes systemd start the daemon (socket activation). Prints the daemons a read-only
+# connection would reach that are not running; libvirt is then not read.
+libvirt_stopped() {
+    [ -d /run/systemd/system ] || return 0
+    if [ -S /run/libvirt/virtqemud-sock-ro ] || [ -S /var/run/libvirt/virtqemud-sock-ro ]; then
+        need="virtqemud virtnetworkd"  # the client prefers the modular socket; networks are virtnetworkd's
+    else
+        need="libvirtd"
+    fi
+    for d in $need; do
+        state=$(systemctl is-active $d.service 2>/dev/null)
+        case $state in active|reloading|activating) ;; *) echo "$d.service ${state:-unknown} $d.socket $(systemctl is-active $d.socket 2>/dev/null)" ;; esac
+    done
+}
+
+# libvirt's own state, read while its daemon is stopped: the persistent definitions, the autostart
+# links, the live status of active networks and running guests (what the daemon reads at its start).
+libvirt_files() {
+    for f in /etc/libvirt/qemu/networks/*.xml /run/libvirt/network/*.xml /run/libvirt/qemu/*.xml; do
+        [ -f "$f" ] || continue
+        if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; echo; else echo "@@unreadable $f"; fi
+    done
+    for f in /etc/libvirt/qemu/networks/autostart/*.xml; do [ -e "$f" ] && echo "@@autostart ${f##*/}"; done
+    return 0
+}
+
 # Remote hosts only (pyroute2 and libvirt-python serve the local one): links and libvirt's
 # view, read-only, in the same single command.
 T=""; command -v timeout >/dev/null 2>&1 && T="timeout 30"
@@ -64,6 +127,7 @@ virsh_all() {
     V="virsh -r -c $VIRTNAT_VIRSH"
     # `virsh version` probes the hypervisor (seconds); the daemon's own --version does not.
     section libvirt-version sh -c 'libvirtd --version || virtqemud --version || virtnetworkd --version'
+    [ -z "$STOPPED" ] || return 0  # libvirt-files holds libvirt's view
     # Two virsh runs in all: one lists the UUIDs, one reads every definition (virsh takes
     # ';'-separated commands, and its `echo` frames each section). Networks and guests go by
     # UUID, which no name with spaces, quotes or semicolons can break; their names come from their XML.
@@ -77,6 +141,7 @@ virsh_all() {
     for n in $(printf '%s\n' "$nets" | grep -xE '[0-9a-f-]{36}'); do
         batch="$batch echo @@$M begin net-info:$n; net-info $n; echo @@$M end net-info:$n rc=0;"
         batch="$batch echo @@$M begin net-xml:$n; net-dumpxml $n; echo @@$M end net-xml:$n rc=0;"
+        batch="$batch echo @@$M begin net-xml-inactive:$n; net-dumpxml --inactive $n; echo @@$M end net-xml-inactive:$n rc=0;"
     done
     for d in $(printf '%s\n' "$doms" | grep -xE '[0-9a-f-]{36}'); do
         batch="$batch echo @@$M begin dom-xml:$d; dumpxml $d; echo @@$M end dom-xml:$d rc=0;"
@@ -87,6 +152,12 @@ if [ -n "${VIRTNAT_IP:-}" ]; then
     section ip-link ip -j -d link show
     section ip-addr ip -j addr show
 fi
+STOPPED=$(libvirt_stopped)
+if [ -n "$STOPPED" ]; then
+    printf '@@%s begin libvirt-stopped\n%s\n@@%s end libvirt-stopped rc=0\n' "$M" "$STOPPED" "$M"
+    section libvirt-files libvirt_files
+    [ -n "${VIRTNAT_VIRSH:-}" ] || section libvirt-version sh -c 'libvirtd --version || virtqemud --version || virtnetworkd --version'
+fi
 [ -n "${VIRTNAT_VIRSH:-}" ] && virsh_all
 
 section runtime runtime
@@ -95,6 +166,7 @@ section processes processes
 section process-owners owners
 section binaries binaries
 section firewalld-enabled systemctl is-enabled firewalld.service
+section units units
 section iptables-save iptables-save
 section nft nft -j list ruleset
 # The packet path: iptables-legacy's own tables (both netfilters run), routes, listening sockets.

@@ -1,0 +1,322 @@
+"""Issue 11, the next boot: the units section's parser, the gate that keeps an audit from
+socket-activating libvirt, and HOST-10, HOST-11, NET-17 on the non-systemd recordings (unit
+files read offline) with one fact changed each. The systemd host's own recordings:
+test_boot_systemd.py."""
+import os
+
+import pytest
+
+from selftests.unit import probe_edits as e
+from selftests.unit.checkrun import DATA, STANDING, outcomes
+from virtnat.collectors.libvirt_api import local_fallback
+from virtnat.errors import FactError
+from virtnat.facts.libvirt_files import libvirt_from_files, state_files_text
+from virtnat.facts.model import UnitFacts, UnitsFacts
+from virtnat.facts.probe import split_sections
+from virtnat.facts.units import describe_stopped, libvirt_stopped, parse_stopped, parse_units
+
+LIBVIRT9 = DATA / "libvirt9" / "healthy.txt"
+LIBVIRT11 = DATA / "libvirt11-nftables" / "healthy.txt"
+NOT_ORDERED = ("libvirtd.service is not ordered after firewalld.service: at boot the network may start before firewalld "
+               "and lose its firewall rules")
+
+
+def boot_outcomes(text: str, generation: str = "libvirt9") -> dict:
+    """HOST-10, HOST-11, NET-17 that did not pass, beyond what the generation's recordings always report."""
+    found = outcomes(text)
+    return {c: found[c] for c in ("HOST-10", "HOST-11", "NET-17") if found[c][0] != "passed" and found[c] != STANDING[generation].get(c)}
+
+
+# -- the units section, without systemd ---------------------------------------------------------
+
+def units_of(text: str) -> UnitsFacts:
+    return parse_units(e.body(text, "units"))
+
+
+def test_unit_files_read_offline_give_enablement_and_ordering():
+    units = units_of(LIBVIRT9.read_text())
+    assert (units.systemd, units.systemctl, units.libvirt_sockets) == (False, True, ())
+    libvirtd = units.units["libvirtd.service"]
+    assert (libvirtd.enabled, libvirtd.active, libvirtd.files) == ("enabled", None, ("/usr/lib/systemd/system/libvirtd.service",))
+    assert "firewalld.service" in libvirtd.after and "network.target" in libvirtd.after
+    assert units.units["virtnetworkd.service"] == UnitFacts("virtnetworkd.service", "not-found", None, None, None)
+    assert "firewalld.service" not in units_of(LIBVIRT11.read_text()).units["libvirtd.service"].after
+
+
+def test_drop_ins_add_to_the_ordering_and_an_earlier_directory_hides_a_later_one():
+    text = """systemd not-running
+@@unit libvirtd.service enabled
+@@file /etc/systemd/system/libvirtd.service.d/10-after-firewalld.conf
+|[Unit]
+|After=firewalld.service
+@@file /usr/lib/systemd/system/libvirtd.service
+|[Unit]
+|After=network.target dbus.service
+|[Service]
+|After=not-a-unit-key.service
+@@file /usr/lib/systemd/system/libvirtd.service.d/10-after-firewalld.conf
+|[Unit]
+|After=hidden.service
+@@file /usr/lib/systemd/system/libvirtd.service.d/20-more.conf
+|[Unit]
+|After = more.service"""
+    unit = parse_units(text).units["libvirtd.service"]
+    assert unit.after == ("network.target", "dbus.service", "firewalld.service", "more.service")
+    assert unit.files == ("/usr/lib/systemd/system/libvirtd.service", "/etc/systemd/system/libvirtd.service.d/10-after-firewalld.conf",
+                          "/usr/lib/systemd/system/libvirtd.service.d/20-more.conf")
+
+
+def test_an_override_in_etc_replaces_the_vendor_unit():
+    text = ("systemd not-running\n@@unit libvirtd.service enabled\n@@file /etc/systemd/system/libvirtd.service\n|[Unit]\n"
+            "|After=network.target\n@@file /usr/lib/systemd/system/libvirtd.service\n|[Unit]\n|After=firewalld.service")
+    assert parse_units(text).units["libvirtd.service"].after == ("network.target",)
+
+
+def test_an_unreadable_unit_file_or_drop_in_leaves_the_ordering_unknown():
+    text = ("systemd not-running\n@@unit libvirtd.service enabled\n@@unreadable /etc/systemd/system/libvirtd.service.d/x.conf\n"
+            "@@file /usr/lib/systemd/system/libvirtd.service\n|[Unit]\n|After=firewalld.service\n"
+            "@@unit firewalld.service enabled\n@@unreadable /usr/lib/systemd/system/firewalld.service")
+    units = parse_units(text).units
+    assert units["libvirtd.service"].after is None and units["firewalld.service"].after is None
+
+
+def test_no_systemctl_and_an_old_systemd_answer():
+    assert parse_units("systemd not-running\nsystemctl not-found").systemctl is False
+    text = "systemd not-running\n@@unit virtqemud.service Failed to get unit file state for virtqemud.service: No such file or directory"
+    assert parse_units(text).units["virtqemud.service"].enabled == "not-found"
+
+
+# -- HOST-10, HOST-11, NET-17 on the non-systemd recordings ---------------------------------------
+
+def test_the_non_systemd_recordings_pass_host10_and_host11_from_unit_files():
+    found = outcomes(LIBVIRT9.read_text())
+    assert found["HOST-10"] == found["HOST-11"] == ("passed", "")
+    found = outcomes(LIBVIRT11.read_text())
+    assert found["HOST-10"] == ("passed", "") and found["HOST-11"] == ("failed", NOT_ORDERED)
+
+
+def _disabled(text: str) -> str:
+    for unit in ("libvirtd.service", "libvirtd.socket"):
+        text = e.sub(text, "units", f"@@unit {unit} enabled", f"@@unit {unit} disabled")
+    return text
+
+
+def test_host10_fails_when_nothing_starts_the_daemon_and_host11_skips():
+    assert boot_outcomes(_disabled(LIBVIRT9.read_text())) == {
+        "HOST-10": ("failed", "libvirtd.service is disabled and libvirtd.socket is disabled: after a reboot no libvirt "
+                              "daemon starts, and network default with it"),
+        "HOST-11": ("skipped", "no libvirt daemon starts at boot: nothing to order (HOST-10)")}
+
+
+def test_host10_fails_when_only_the_socket_is_enabled():
+    """Measured on the systemd lab: rebooted so, no daemon and no virbr0 (nothing connects at boot)."""
+    text = e.sub(LIBVIRT9.read_text(), "units", "@@unit libvirtd.service enabled", "@@unit libvirtd.service disabled")
+    assert boot_outcomes(text) == {
+        "HOST-10": ("failed", "libvirtd.service is disabled and libvirtd.socket is enabled: after a reboot no libvirt "
+                              "daemon starts until a client connects to its socket, and network default with it"),
+        "HOST-11": ("skipped", "no libvirt daemon starts at boot: nothing to order (HOST-10)")}
+
+
+def test_host10_names_a_masked_unit():
+    text = e.sub(_disabled(LIBVIRT9.read_text()), "units", "@@unit libvirtd.service disabled", "@@unit libvirtd.service masked")
+    assert boot_outcomes(text)["HOST-10"] == (
+        "failed", "libvirtd.service is masked and libvirtd.socket is disabled: after a reboot no libvirt daemon starts, "
+                  "and network default with it")
+
+
+def test_host10_with_modular_daemons_only():
+    text = LIBVIRT9.read_text()
+    for unit in ("libvirtd.service", "libvirtd.socket"):
+        text = e.sub(text, "units", f"@@unit {unit} enabled", f"@@unit {unit} Failed to get unit file state for {unit}: No such file or directory")
+    text = e.sub(text, "units", "@@unit virtnetworkd.service Failed to get unit file state for virtnetworkd.service: No such file "
+                 "or directory", "@@unit virtnetworkd.service disabled")
+    assert boot_outcomes(text)["HOST-10"] == (
+        "failed", "virtnetworkd.service is disabled and virtnetworkd.socket is not-found: after a reboot no libvirt daemon "
+                  "starts, and network default with it")
+
+
+def test_host10_and_host11_skip_without_systemctl():
+    text = e.with_body(LIBVIRT9.read_text(), "units", "systemd not-running\nsystemctl not-found")
+    assert boot_outcomes(text) == {
+        "HOST-10": ("skipped", "no systemctl on this host: boot-time enablement cannot be read"),
+        "HOST-11": ("skipped", "no systemctl on this host: the boot's order cannot be read")}
+
+
+def test_host11_fails_without_the_ordering_and_skips_when_it_cannot_be_known():
+    text = e.sub(LIBVIRT9.read_text(), "units", "|After=firewalld.service\n", "")
+    assert boot_outcomes(text) == {"HOST-11": ("failed", NOT_ORDERED)}
+    unreadable = e.sub(LIBVIRT9.read_text(), "units", "@@file /usr/lib/systemd/system/libvirtd.service\n",
+                       "@@unreadable /usr/lib/systemd/system/libvirtd.service\n@@file /usr/lib/systemd/system/libvirtd.service\n")
+    assert boot_outcomes(unreadable) == {"HOST-11": ("skipped", "the boot's order of libvirtd.service cannot be known: no "
+                                                                "systemd runs here and its unit file is not readable")}
+
+
+def test_host11_passes_on_debian13_with_the_drop_in_of_its_fix():
+    drop_in = ("@@file /etc/systemd/system/libvirtd.service.d/10-after-firewalld.conf\n|[Unit]\n|After=firewalld.service\n"
+               "@@file /usr/lib/systemd/system/libvirtd.service\n")
+    text = e.sub(LIBVIRT11.read_text(), "units", "@@file /usr/lib/systemd/system/libvirtd.service\n", drop_in)
+    assert outcomes(text)["HOST-11"] == ("passed", "")
+
+
+def test_host11_skips_when_firewalld_is_not_enabled():
+    text = e.sub(LIBVIRT11.read_text(), "units", "@@unit firewalld.service enabled", "@@unit firewalld.service disabled")
+    assert outcomes(text)["HOST-11"] == ("skipped", "firewalld.service is disabled, not enabled: no firewalld starts at boot "
+                                                    "to order after (HOST-03)")
+
+
+def _with_persistent(text: str, old: str = "", new: str = "") -> str:
+    key = e.net_xml_key(text)
+    xml = e.body(text, f"net-xml:{key}")
+    assert old in xml
+    return e.add_section(text, f"net-xml-inactive:{key}", xml.replace(old, new))
+
+
+def test_net17_passes_when_the_persistent_definition_is_the_live_one():
+    found = outcomes(_with_persistent(LIBVIRT9.read_text()))
+    assert {c: o for c, o in found.items() if o[0] != "passed"} == {}
+
+
+@pytest.mark.parametrize("old, new, says", [
+    ("<range start='192.168.122.2' end='192.168.122.254'", "<range start='192.168.122.100' end='192.168.122.200'",
+     "DHCP range 192.168.122.2-192.168.122.254 now, 192.168.122.100-192.168.122.200 at its next start"),
+    ("<forward mode='nat'>", "<forward mode='route'>", "forward mode nat now, route at its next start"),
+    ("<bridge name='virbr0'", "<bridge name='virbr9'", "bridge virbr0 now, virbr9 at its next start"),
+    ("<ip address='192.168.122.1' netmask='255.255.255.0'>", "<ip address='192.168.123.1' netmask='255.255.255.0'>",
+     "addresses 192.168.122.1/24 now, 192.168.123.1/24 at its next start"),
+])
+def test_net17_names_what_the_next_start_changes(old, new, says):
+    found = boot_outcomes(_with_persistent(LIBVIRT9.read_text(), old, new))
+    assert found == {"NET-17": ("failed", f"network 'default' runs a definition that does not come back: {says} "
+                                          f"(a reboot or restart brings the persistent one)")}
+
+
+# -- never start libvirt to read it ------------------------------------------------------------
+
+STOPPED_LINE = "libvirtd.service inactive libvirtd.socket active"
+
+
+def test_the_probes_libvirt_stopped_section_names_each_daemon_and_its_socket():
+    assert parse_stopped(STOPPED_LINE + "\nvirtnetworkd.service failed\n") == (
+        ("libvirtd", "inactive", "active"), ("virtnetworkd", "failed", "unknown"))
+    assert describe_stopped(parse_stopped(STOPPED_LINE)) == "libvirtd.service is inactive, libvirtd.socket is active"
+
+
+def unit(name, active, enabled="enabled"):
+    return UnitFacts(name, enabled, "loaded", active, ())
+
+
+def test_libvirt_stopped_follows_the_socket_the_client_takes():
+    units = {u.name: u for u in (unit("libvirtd.service", "inactive"), unit("libvirtd.socket", "active"),
+                                 unit("virtqemud.service", "active"), unit("virtnetworkd.service", "inactive"),
+                                 unit("virtnetworkd.socket", "active"))}
+    assert libvirt_stopped(UnitsFacts(True, True, units, ("libvirt",))) == (("libvirtd", "inactive", "active"),)
+    assert libvirt_stopped(UnitsFacts(True, True, units, ("libvirt", "virtqemud"))) == (("virtnetworkd", "inactive", "active"),)
+    assert libvirt_stopped(UnitsFacts(False, True, units, ("libvirt",))) == ()  # no systemd: nothing activates it
+    running = dict(units, **{"libvirtd.service": unit("libvirtd.service", "active")})
+    assert libvirt_stopped(UnitsFacts(True, True, running, ("libvirt",))) == ()
+
+
+def _root(tmp_path, systemd=True, socket="libvirt", comms=()):
+    if systemd:
+        (tmp_path / "run/systemd/system").mkdir(parents=True)
+    (tmp_path / "run/libvirt").mkdir(parents=True)
+    (tmp_path / f"run/libvirt/{socket}-sock-ro").touch()
+    (tmp_path / "proc").mkdir()
+    for pid, comm in enumerate(comms, start=100):
+        os.makedirs(tmp_path / f"proc/{pid}")
+        (tmp_path / f"proc/{pid}/comm").write_text(comm + "\n")
+    return tmp_path
+
+
+def test_the_local_fallback_connects_to_a_running_daemon_without_waiting_for_the_probe(tmp_path):
+    asked = []
+    fallback = local_fallback(lambda: asked.append(1), "qemu:///system", _root(tmp_path, comms=("sshd", "libvirtd")))
+    assert fallback() is None and asked == []
+
+
+def test_the_local_fallback_reads_the_state_files_the_probe_read_when_the_daemon_is_stopped(tmp_path):
+    text = e.add_section(e.add_section(LIBVIRT9.read_text(), "libvirt-stopped", STOPPED_LINE), "libvirt-files",
+                         state_files_text(_state_root(tmp_path / "state")))
+    facts = local_fallback(lambda: split_sections(text), "qemu:///system", _root(tmp_path / "host"))()
+    assert facts.stopped == (("libvirtd", "inactive", "active"),) and facts.version == "9.0.0"
+    assert set(facts.networks) == {"default"} and facts.running_guests == ("vm1",)
+
+
+def test_the_local_fallback_connects_without_systemd_or_when_the_probe_finds_the_daemon_running(tmp_path):
+    assert local_fallback(lambda: None, "qemu:///system", _root(tmp_path / "a", systemd=False))() is None
+    sections = split_sections(LIBVIRT9.read_text())  # no libvirt-stopped section: it started meanwhile
+    assert local_fallback(lambda: sections, "qemu:///system", _root(tmp_path / "b"))() is None
+
+    def broken():
+        raise FactError("the probe failed")
+    with pytest.raises(FactError, match=r"^no libvirt daemon runs, and the probe that would say whether connecting "
+                                        r"starts one failed: the probe failed$"):
+        local_fallback(broken, "qemu:///system", _root(tmp_path / "c", socket="virtqemud", comms=("virtqemud",)))()
+
+
+# -- libvirt's state files --------------------------------------------------------------------
+
+NETWORK = """<network><name>{name}</name><forward mode='nat'/><bridge name='virbr0' stp='on'/>
+<ip address='192.168.122.1' netmask='255.255.255.0'><dhcp><range start='192.168.122.{start}' end='192.168.122.254'/></dhcp></ip></network>"""
+
+
+def _state_root(root, live_start=2, defined_start=2, autostart=True, guest=True):
+    networks, status, guests = (root / "etc/libvirt/qemu/networks", root / "run/libvirt/network", root / "run/libvirt/qemu")
+    for folder in (networks / "autostart", status, guests):
+        folder.mkdir(parents=True)
+    if defined_start is not None:
+        (networks / "default.xml").write_text(NETWORK.format(name="default", start=defined_start))
+        if autostart:
+            (networks / "autostart/default.xml").symlink_to("../default.xml")
+    if live_start is not None:  # no newline at its end, as libvirt writes it
+        (status / "default.xml").write_text(f"<!-- auto -->\n<networkstatus><floor sum='0'/>{NETWORK.format(name='default', start=live_start)}</networkstatus>")
+    (status / "default.pid").write_text("163")
+    if guest:
+        (guests / "vm1.xml").write_text("<domstatus state='running'><domain type='kvm'><name>vm1</name><devices><interface "
+                                        "type='network'><mac address='52:54:00:00:00:01'/><source network='default'/>"
+                                        "<target dev='vnet0'/></interface></devices></domain></domstatus>\n")
+    return root
+
+
+def files_facts(root):
+    return libvirt_from_files(state_files_text(root), "qemu:///system", "9.0.0", (("libvirtd", "inactive", "active"),))
+
+
+def test_state_files_give_the_networks_flags_and_both_definitions(tmp_path):
+    facts = files_facts(_state_root(tmp_path / "a"))
+    net = facts.networks["default"]
+    assert (net.active, net.persistent, net.autostart, net.bridge, net.gateway) == (True, True, True, "virbr0", "192.168.122.1/24")
+    assert net.definition == net.persistent_definition
+    assert facts.guest_nics[0].tap == "vnet0" and facts.stopped == (("libvirtd", "inactive", "active"),)
+    changed = files_facts(_state_root(tmp_path / "b", defined_start=100)).networks["default"]
+    assert changed.definition.dhcp_ranges[0].start == "192.168.122.2"
+    assert changed.persistent_definition.dhcp_ranges[0].start == "192.168.122.100"
+    inactive = files_facts(_state_root(tmp_path / "c", live_start=None, autostart=False, guest=False))
+    assert (inactive.networks["default"].active, inactive.networks["default"].autostart, inactive.running_guests) == (False, False, ())
+    transient = files_facts(_state_root(tmp_path / "d", defined_start=None)).networks["default"]
+    assert (transient.active, transient.persistent, transient.autostart) == (True, False, False)
+
+
+def test_unreadable_or_broken_state_files_are_one_line():
+    with pytest.raises(FactError, match=r"^libvirt's daemon is stopped and its state files are not readable "
+                                        r"\(/etc/libvirt/qemu/networks/default.xml\): run the audit as root, or with --sudo$"):
+        libvirt_from_files("@@unreadable /etc/libvirt/qemu/networks/default.xml", "qemu:///system", "9.0.0", ())
+    with pytest.raises(FactError, match=r"^/run/libvirt/network/default.xml: holds no <network>$"):
+        libvirt_from_files("@@file /run/libvirt/network/default.xml\n|<networkstatus/>", "qemu:///system", "9.0.0", ())
+
+
+def test_the_local_gate_guards_only_uris_of_this_hosts_daemons():
+    from virtnat.targets import reaches_local_daemon
+    assert reaches_local_daemon("qemu:///system") and reaches_local_daemon("network:///system")
+    assert not reaches_local_daemon("test:///default") and not reaches_local_daemon("qemu+ssh://hv1/system")
+
+
+def test_systemctl_show_gives_each_unit_in_its_block_whatever_the_order_of_its_properties():
+    text = ("systemd running\nId=libvirtd.service\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\n"
+            "After=network.target firewalld.service\nTriggeredBy=libvirtd.socket libvirtd-ro.socket\n\n"
+            "LoadState=not-found\nId=virtqemud.service\nActiveState=inactive\nUnitFileState=\nAfter=\nTriggeredBy=\n")
+    units = parse_units(text)
+    assert units.systemd and units.units == {
+        "libvirtd.service": UnitFacts("libvirtd.service", "enabled", "loaded", "active", ("network.target", "firewalld.service"),
+                                      ("libvirtd.socket", "libvirtd-ro.socket")),
+        "virtqemud.service": UnitFacts("virtqemud.service", "not-found", "not-found", "inactive", ())}

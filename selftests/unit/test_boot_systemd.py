@@ -1,0 +1,119 @@
+"""Issue 11 on the probe recorded from a real systemd host (the systemd lab, lab/labsd.sh; made by
+selftests/data/systemd/record.py): systemd's own view of the units; healthy before and after a
+reboot; each boot fault of the e2e tests caught with its exact message, and rebooted with it in
+place, the host as the check said; libvirt read from its state files while its daemon is stopped;
+libvirt 11.3 from bookworm-backports, whose unit lacks the ordering, before and after its fix."""
+from pathlib import Path
+
+import pytest
+
+from selftests.e2e.bootfaults import BOOT_FAULTS
+from selftests.unit import probe_edits as e
+from selftests.unit.checkrun import outcomes
+from virtnat.facts.probe import split_sections
+from virtnat.facts.units import parse_units
+from virtnat.facts.virsh import libvirt_from_sections
+
+SD = Path(__file__).resolve().parents[1] / "data" / "systemd"
+LIBVIRT9, LIBVIRT11 = SD / "libvirt9", SD / "libvirt11"
+NO_GUEST = "no running guest has an interface on network 'default'"
+INACTIVE = "network 'default' is inactive (NET-02), so nothing of it runs"
+NO_BRIDGE = "virbr0 does not exist: network 'default' is inactive (NET-02)"
+NOT_ORDERED = ("libvirtd.service is not ordered after firewalld.service: at boot the network may start before firewalld "
+               "and lose its firewall rules")
+
+
+def not_passed(path: Path) -> dict:
+    """What did not pass, but the VM checks (the systemd lab runs no guest: they skip, saying so)."""
+    found = outcomes(path.read_text())
+    assert len(found) == 36 and all(found[f"VM-0{n}"] == ("skipped", NO_GUEST) for n in range(1, 5)), found
+    return {c: o for c, o in found.items() if o[0] != "passed" and not c.startswith("VM-")}
+
+
+def test_systemd_shows_the_units_as_they_run():
+    units = parse_units(e.body((LIBVIRT9 / "healthy.txt").read_text(), "units"))
+    assert units.systemd and units.systemctl and units.libvirt_sockets == ("libvirt",)
+    libvirtd = units.units["libvirtd.service"]
+    assert (libvirtd.loaded, libvirtd.active, libvirtd.enabled) == ("loaded", "active", "enabled")
+    assert "firewalld.service" in libvirtd.after and set(libvirtd.triggered_by) == {
+        "libvirtd.socket", "libvirtd-ro.socket", "libvirtd-admin.socket"}
+    assert (units.units["libvirtd.socket"].active, units.units["firewalld.service"].active) == ("active", "active")
+    assert units.units["virtqemud.service"].loaded == units.units["virtnetworkd.socket"].loaded == "not-found"
+
+
+@pytest.mark.parametrize("path", [LIBVIRT9 / "healthy.txt", LIBVIRT9 / "after-reboot.txt", LIBVIRT11 / "fixed.txt"],
+                         ids=["healthy", "after-reboot", "libvirt11-fixed"])
+def test_the_healthy_systemd_host_passes_every_check(path):
+    assert not_passed(path) == {}
+
+
+@pytest.mark.parametrize("fault", BOOT_FAULTS, ids=[f.name for f in BOOT_FAULTS])
+def test_each_boot_fault_recorded_fails_exactly_its_check(fault):
+    assert not_passed(LIBVIRT9 / f"{fault.name}.txt") == {fault.check: ("failed", fault.message), **fault.others}
+
+
+@pytest.mark.parametrize("name", ["daemon-disabled", "service-disabled-socket-enabled"])
+def test_rebooted_with_the_daemon_disabled_no_network_came_back(name):
+    fault = next(f for f in BOOT_FAULTS if f.name == name)
+    found = not_passed(LIBVIRT9 / f"{name}-rebooted.txt")
+    assert found.pop("HOST-10") == ("failed", fault.message) and found.pop("HOST-11") == fault.others["HOST-11"]
+    assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
+    assert found.pop("NET-17") == ("skipped", "network 'default' is inactive: its next start uses its persistent "
+                                              "definition (NET-02)")
+    assert found == {c: ("failed", NO_BRIDGE) for c in ("NET-06", "NET-07", "NET-08", "NET-09", "NET-10")} | {
+        c: ("failed", INACTIVE) for c in ("NET-11", "NET-12", "NET-13", "NET-14", "NET-15",
+                                          "PATH-01", "PATH-02", "PATH-03", "PATH-04")}
+
+
+def test_rebooted_with_a_changed_persistent_definition_the_network_came_back_changed():
+    assert not_passed(LIBVIRT9 / "persistent-definition-changed-rebooted.txt") == {
+        "NET-05": ("failed", "network 'default': DHCP ranges [('192.168.122.100', '192.168.122.200')], "
+                             "expected 192.168.122.2-192.168.122.254")}
+
+
+def test_a_stopped_daemon_is_read_from_its_state_files_and_not_started():
+    text = (LIBVIRT9 / "libvirtd-stopped.txt").read_text()
+    sections = split_sections(text)
+    assert "virsh-networks" not in sections  # the probe did not connect
+    assert sections["libvirt-stopped"][1] == "libvirtd.service inactive libvirtd.socket active"
+    libvirt = libvirt_from_sections(sections, "qemu:///system", None)
+    healthy = libvirt_from_sections(split_sections((LIBVIRT9 / "healthy.txt").read_text()), "qemu:///system", None)
+    assert libvirt.stopped == (("libvirtd", "inactive", "active"),) and libvirt.version == "9.0.0"
+    assert {n: (f.active, f.persistent, f.autostart, f.definition, f.persistent_definition) for n, f in libvirt.networks.items()} == \
+        {n: (f.active, f.persistent, f.autostart, f.definition, f.persistent_definition) for n, f in healthy.networks.items()}
+    assert not_passed(LIBVIRT9 / "libvirtd-stopped.txt") == {}
+
+
+def test_with_no_daemon_and_no_socket_host01_fails():
+    assert not_passed(LIBVIRT9 / "no-daemon.txt") == {"HOST-01": (
+        "failed", "no libvirt daemon runs and no socket starts one (libvirtd.service is inactive, libvirtd.socket is "
+                  "inactive): nothing serves qemu:///system")}
+
+
+def test_libvirt_11_from_backports_booted_without_its_network_and_host11_said_why():
+    found = not_passed(LIBVIRT11 / "boot-network-down.txt")
+    assert found.pop("HOST-11") == ("failed", NOT_ORDERED)
+    assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
+    assert {c for c, (o, _) in found.items() if o == "failed"} == {
+        "NET-06", "NET-07", "NET-08", "NET-09", "NET-10", "NET-11", "NET-12", "NET-13", "NET-14", "NET-15",
+        "PATH-01", "PATH-02", "PATH-03", "PATH-04"}
+
+
+def test_libvirt_11_from_backports_lost_its_rules_at_boot_and_host11_said_why():
+    found = not_passed(LIBVIRT11 / "boot-no-rules.txt")
+    assert found.pop("HOST-11") == ("failed", NOT_ORDERED)
+    assert found.pop("NET-14") == ("failed", "virbr0 is in zone 'none', expected 'libvirt'")
+    assert set(found) == {"NET-11", "NET-12", "PATH-01", "PATH-02", "PATH-03"}
+    assert "no libvirt rules in iptables or nftables" in found["NET-11"][1]
+    units = parse_units(e.body((LIBVIRT11 / "fixed.txt").read_text(), "units"))
+    assert "firewalld.service" in units.units["libvirtd.service"].after
+
+
+def test_rebooted_without_the_ordering_the_network_did_not_start():
+    """libvirtd started beside firewalld and found no LIBVIRT_INP chain: the network stayed down."""
+    found = not_passed(LIBVIRT9 / "not-ordered-after-firewalld-rebooted.txt")
+    assert found.pop("HOST-11") == ("failed", NOT_ORDERED)
+    assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
+    assert found.pop("NET-17")[0] == "skipped"
+    assert set(found) == {"NET-06", "NET-07", "NET-08", "NET-09", "NET-10", "NET-11", "NET-12", "NET-13", "NET-14", "NET-15",
+                          "PATH-01", "PATH-02", "PATH-03", "PATH-04"}
