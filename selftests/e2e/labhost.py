@@ -101,6 +101,16 @@ def guest_truth(console: Path = GUEST_CONSOLE, after: int | None = None, timeout
         time.sleep(0.2)
 
 
+def audit_until_healthy(audit, timeout: float) -> "AuditRun":
+    """audit() once a second until every check passes or timeout seconds have gone: the last run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = audit()
+        if run.rc == 0 or time.monotonic() > deadline:
+            return run
+        time.sleep(1)
+
+
 @dataclass
 class AuditRun:
     rc: int
@@ -182,9 +192,4 @@ class Lab:
     def wait_healthy(self, timeout: float = 60) -> AuditRun:
         """Audit until every check passes: undoing a fault can take the kernel a few seconds
         (STP takes a re-attached port through listening and learning)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            run = self.audit()
-            if run.rc == 0 or time.monotonic() > deadline:
-                return run
-            time.sleep(1)
+        return audit_until_healthy(self.audit, timeout)

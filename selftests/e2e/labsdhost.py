@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .labhost import ROOT, AuditRun, Lab
+from .labhost import ROOT, AuditRun, Lab, audit_until_healthy
 
 LABSD = ROOT / "lab" / "labsd.sh"
 RUNSD = Path(os.environ.get("LABSD_RUN", "/run/virtnat-labsd"))
@@ -68,12 +68,7 @@ class LabSD:
     def wait_healthy(self, timeout: float = 60) -> AuditRun:
         """Audit until every check passes: after a boot, libvirt autostarts the network a moment
         after sshd answers."""
-        deadline = time.monotonic() + timeout
-        while True:
-            run = self.audit()
-            if run.rc == 0 or time.monotonic() > deadline:
-                return run
-            time.sleep(1)
+        return audit_until_healthy(self.audit, timeout)
 
     def probe(self) -> str:
         """The probe's whole output, as an SSH audit gets it (links and virsh's view included)."""

@@ -3,6 +3,7 @@ socket-activating libvirt, and HOST-10, HOST-11, NET-17 on the non-systemd recor
 files read offline) with one fact changed each. The systemd host's own recordings:
 test_boot_systemd.py."""
 import os
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from selftests.unit import probe_edits as e
 from selftests.unit.checkrun import DATA, STANDING, outcomes
 from virtnat.collectors.libvirt_api import local_fallback
 from virtnat.errors import FactError
-from virtnat.facts.libvirt_files import libvirt_from_files, state_files_text
+from virtnat.facts.libvirt_files import AUTOSTART, GUESTS, NETWORKS, STATUS, libvirt_from_files
 from virtnat.facts.model import UnitFacts, UnitsFacts
 from virtnat.facts.probe import split_sections
 from virtnat.facts.units import describe_stopped, libvirt_stopped, parse_stopped, parse_units
@@ -19,6 +20,22 @@ LIBVIRT9 = DATA / "libvirt9" / "healthy.txt"
 LIBVIRT11 = DATA / "libvirt11-nftables" / "healthy.txt"
 NOT_ORDERED = ("libvirtd.service is not ordered after firewalld.service: at boot the network may start before firewalld "
                "and lose its firewall rules")
+
+
+def state_files_text(root: Path = Path("/")) -> str:
+    """What the probe's libvirt_files prints for a host whose root is root (a tree made here)."""
+    lines = []
+    for folder in (NETWORKS, STATUS, GUESTS):
+        for path in sorted((root / folder.lstrip("/")).glob("*.xml")):
+            if not path.is_file():
+                continue
+            shown = folder + path.name
+            try:
+                lines += [f"@@file {shown}", *("|" + line for line in path.read_text(errors="replace").splitlines())]
+            except OSError:
+                lines.append(f"@@unreadable {shown}")
+    lines += [f"@@autostart {p.name}" for p in sorted((root / AUTOSTART.lstrip("/")).glob("*.xml")) if p.exists()]
+    return "\n".join(lines)
 
 
 def boot_outcomes(text: str, generation: str = "libvirt9") -> dict:

@@ -48,9 +48,7 @@ class FutureSource:
 
     def collect(self):
         try:
-            value = self.future.result()[self.kind]
-        except FactError:
-            raise
+            value = self.future.result()[self.kind]  # read_facts keeps each kind's FactError as its value
         except Exception as exc:  # the worker died (killed, out of memory): one line, as any collector's
             raise FactError(f"reading the bundle failed: {type(exc).__name__}: {exc}") from None
         if isinstance(value, FactError):

@@ -9,7 +9,6 @@ status of each active network (/run/libvirt/network/NAME.xml, <networkstatus>) a
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from ..errors import FactError
 from .libvirt_xml import parse_domain_nics, parse_network
@@ -19,22 +18,6 @@ NETWORKS = "/etc/libvirt/qemu/networks/"
 STATUS = "/run/libvirt/network/"
 GUESTS = "/run/libvirt/qemu/"
 AUTOSTART = NETWORKS + "autostart/"
-
-
-def state_files_text(root: Path = Path("/")) -> str:
-    """The probe's libvirt-files section, made here (the local host): what libvirt_files prints."""
-    lines = []
-    for folder in (NETWORKS, STATUS, GUESTS):
-        for path in sorted((root / folder.lstrip("/")).glob("*.xml")):
-            if not path.is_file():
-                continue
-            shown = folder + path.name
-            try:
-                lines += [f"@@file {shown}", *("|" + line for line in path.read_text(errors="replace").splitlines())]
-            except OSError:
-                lines.append(f"@@unreadable {shown}")
-    lines += [f"@@autostart {p.name}" for p in sorted((root / AUTOSTART.lstrip("/")).glob("*.xml")) if p.exists()]
-    return "\n".join(lines)
 
 
 def _files(text: str) -> tuple[dict[str, str], list[str], set[str]]:
