@@ -88,9 +88,9 @@ def test_a_host_past_its_deadline_is_one_line(home, silent_sshd):
     (home / ".ssh/known_hosts").write_text(silent_sshd.known_hosts_line())
     [host] = open_hosts(f"paramiko://alice:pw@127.0.0.1:{silent_sshd.port}", None, timeout=1)
     out = home / "out"
-    target = Target(host, "qemu:///system", deadline=Deadline(1, 0))
+    target = Target(host, "qemu:///system", deadline=Deadline(0.3, 0))
     [(name, why)] = collect_bundles([target], out, "t")
-    assert (name, why) == ("127.0.0.1", "127.0.0.1: probe did not finish within 1 s") and list(out.iterdir()) == []
+    assert (name, why) == ("127.0.0.1", "127.0.0.1: probe did not finish within 0.3 s") and list(out.iterdir()) == []
     assert (target.stats.remote_commands, target.stats.subprocesses) == (1, 0)  # the probe went over the connection
 
 

@@ -7,6 +7,7 @@ audit costs that host a single remote command. The run has a deadline twice over
 the command and connect timeouts, whatever the host does."""
 from __future__ import annotations
 
+import math
 import secrets
 import shlex
 import threading
@@ -27,10 +28,10 @@ from .reach import unreachable
 TIMED_OUT = (124, 137)
 
 
-def bounded(command: str, seconds: int) -> str:
+def bounded(command: str, seconds: float) -> str:
     """command, where `$bound` becomes `timeout` with `seconds` on a host that has a working
     coreutils-style timeout (tried first: busybox's may lack -k), and nothing elsewhere."""
-    bound = f"timeout -k 5 {int(seconds)}"
+    bound = f"timeout -k 5 {math.ceil(seconds)}"  # never 0: that is no timeout at all
     return f"bound=; {bound} true 2>/dev/null && bound='{bound}'; {command}"
 
 

@@ -15,11 +15,11 @@ class Deadline:
     probe is bounded by that on the host too), plus `connect` to reach the host first
     (--connect-timeout). The client waits for both together."""
 
-    command: int = 60
-    connect: int = 10
+    command: float = 60
+    connect: float = 10
 
     @property
-    def total(self) -> int:
+    def total(self) -> float:
         return self.command + self.connect
 
 
