@@ -2,7 +2,7 @@
 
 The bundles are made from the probe output recorded on the labs (libvirt 9, libvirt 11 with each
 backend; healthy and with each packet-path fault), each under a bundle header with its own host
-name. Each audit is a whole `pytest --facts=DIR` run, as a user starts it, with every report
+name. Each audit is a whole `virtnat audit --facts=DIR` run, as a user starts it, with every report
 written. Printed per N: wall time, the run's peak memory (resident set), the size of each report,
 and the cost per host. Goals (issue 10): 1000 hosts in at most 30 s and 1 GiB, and the per-host
 cost at 1000 within 1.5x of that at 100.
@@ -39,8 +39,9 @@ def make_bundles(folder: Path, n: int) -> None:
 
 def audit(folder: Path, reports: Path) -> tuple[float, int]:
     """(wall seconds, peak bytes) of one audit of every bundle in folder."""
-    command = [sys.executable, "-c", MEASURED, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-               str(ROOT / "tests"), f"--facts={folder}", f"--report-dir={reports}", f"--prometheus={reports / 'virtnat.prom'}"]
+    virtnat = str(Path(sys.executable).parent / "virtnat")
+    command = [sys.executable, "-c", MEASURED, virtnat, "audit", f"--facts={folder}", f"--report-dir={reports}",
+               f"--prometheus={reports / 'virtnat.prom'}", "--", "-q"]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - start

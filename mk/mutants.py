@@ -193,11 +193,23 @@ def report():
 # servers, deadlines), and with one worker per core only 1.7 of the 2 cores here were busy.
 WORKERS = int(os.environ.get("MUTANTS_WORKERS") or (os.cpu_count() or 1) + 1)
 
+
+def sync_package_data() -> None:
+    """mutmut copies src/'s Python files, and the rest only on a full run: a targeted run after
+    probe.sh changed would run every test on the old one (its clean run fails). Copy what changed."""
+    for path in Path("src").rglob("*"):
+        copy = Path("mutants") / path
+        if path.is_file() and path.suffix not in (".py", ".pyc") and copy.parent.is_dir():
+            if not copy.exists() or copy.read_bytes() != path.read_bytes():
+                copy.write_bytes(path.read_bytes())
+
+
 if __name__ == "__main__":
     tmp = Path("mutants/tmp").resolve()
     tmp.mkdir(parents=True, exist_ok=True)
     os.environ["TMPDIR"] = str(tmp)
     tempfile.tempdir = None
+    sync_package_data()
     file_mutation.MutationVisitor._skip_node_and_children = _skip_unless_marked
     main.mutate_file_contents = _mutate_named
     PytestRunner.warm_up = _warm_up_frozen

@@ -7,7 +7,7 @@ import pytest
 from virtnat.checks import bridge_link, defined_network, network_dnsmasq, report_outcome, running_network
 from virtnat.errors import FactError
 from virtnat.facts.model import GuestNic, LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, RouteFacts, SystemFacts
-from virtnat.fixtures import EVIDENCE, FIX, Unavailable, _facts_or_error, _stash, guest_params, path_model
+from virtnat.fixtures import EVIDENCE, FIX, Findings, Unavailable, _facts_or_error, guest_params, path_model
 from virtnat.path.model import Outcome
 from virtnat.profile import Profile
 
@@ -142,11 +142,19 @@ def test_facts_or_error_is_one_line():
     assert failure(_facts_or_error, broken) == "ip: not found"
 
 
-def test_stash_records_under_its_key():
-    request = SimpleNamespace(node=SimpleNamespace(stash={}))
-    _stash(request, FIX)("virsh net-start default")
-    _stash(request, EVIDENCE)("walk")
-    assert request.node.stash == {FIX: "virsh net-start default", EVIDENCE: "walk"}
+def test_findings_move_onto_the_check_and_start_again_empty():
+    findings = Findings()
+    findings.note("iptables backend")
+    findings.fix("virsh net-start default")
+    findings.note("STP on")
+    findings.evidence("walk")
+    item = SimpleNamespace(stash={}, user_properties=[("id", "NET-07")])
+    findings.move_to(item)
+    assert item.stash == {FIX: "virsh net-start default", EVIDENCE: "walk"}
+    assert item.user_properties == [("id", "NET-07"), ("note", "iptables backend"), ("note", "STP on")]
+    later = SimpleNamespace(stash={}, user_properties=[])
+    findings.move_to(later)
+    assert later.stash == {} and later.user_properties == []
 
 
 def test_path_model_from_the_hosts_facts():

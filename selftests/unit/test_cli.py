@@ -114,7 +114,22 @@ def test_every_connection_option_reaches_pytest_in_the_equals_form():
         "--connect-timeout", "5", "--command-timeout", "30", "--libvirt-uri=qemu+ssh://{host}/system"])
     assert cli.pytest_args(args)[4:] == [
         "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--connect-timeout=5",
-        "--command-timeout=30", "--libvirt-uri=qemu+ssh://{host}/system", "--sudo", str(CHECKS_DIR)]
+        "--command-timeout=30", "--libvirt-uri=qemu+ssh://{host}/system", "--sudo", *LEAN, str(CHECKS_DIR)]
+
+
+LEAN = ["-p", "no:logging", "-p", "no:warnings", "--capture=no"]
+
+
+@pytest.mark.parametrize("argv, lean", [
+    (["--facts=saved/"], True),
+    (["--facts=saved/", "--hosts=local://"], False),
+    (["--facts=saved/", "--ansible-inventory=inventory.ini"], False),
+    (["--hosts=local://"], False),
+], ids=["bundles alone", "with hosts", "with an inventory", "hosts alone"])
+def test_an_audit_of_bundles_alone_leaves_out_the_plugins_with_nothing_to_catch(argv, lean):
+    """No connection and no process: nothing to capture, log or warn about, around 36 checks per host."""
+    args = cli.pytest_args(cli.build_parser().parse_args(["audit", *argv]))
+    assert (args[-len(LEAN) - 1:-1] == LEAN) is lean and ("--capture=no" in args) is lean
 
 
 @pytest.mark.parametrize("code", [0, 1, 4])

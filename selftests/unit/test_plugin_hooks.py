@@ -16,7 +16,7 @@ from selftests.unit.checkrun import DATA
 from selftests.unit.test_results import Terminal
 from virtnat import plugin
 from virtnat.report.finish import Outputs
-from virtnat.fixtures import EVIDENCE, FIX, Unavailable
+from virtnat.fixtures import FINDINGS, FIX, Unavailable
 from virtnat.report.results import CheckResult
 from virtnat.state import CHECKS_DIR, PROJECT
 
@@ -324,9 +324,9 @@ def test_a_passing_check_reports_its_notes_and_control(configured):
     config = configured(f"--facts={HEALTHY}")
     target = plugin.state_of(config).targets[0]
     item = CheckItem(config, target=target)
-    item.user_properties.append(("note", "iptables backend"))
-    item.user_properties.append(("note", "STP on"))
-    item.stash[EVIDENCE] = "walk"
+    FINDINGS.note("iptables backend")  # as the check's note and evidence fixtures record them
+    FINDINGS.note("STP on")
+    FINDINGS.evidence("walk")
     report = make_report(item)
     assert report.virtnat == dict(host="healthy", id="NET-07", title="virbr0 is up", impact="high", subject=None,
                                   outcome="passed", message="iptables backend; STP on", remediation="ip link set virbr0 up",

@@ -89,6 +89,11 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv.append(f"--report-dir={Path(args.report_dir).resolve()}")
     if args.workers:
         argv.append(f"--numprocesses={args.workers}")  # xdist's -n, in the = form too
+    if args.facts and not (args.hosts or args.ansible_inventory):
+        # An audit of bundles alone opens no connection and starts no process: pytest's capture,
+        # logging and warnings plugins have nothing to catch, and their hooks around each check
+        # were a sixth of the checks' time in a 1000-host audit.
+        argv += ["-p", "no:logging", "-p", "no:warnings", "--capture=no"]
     return argv + [str(CHECKS_DIR), *args.pytest_args]
 
 

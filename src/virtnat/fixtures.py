@@ -11,7 +11,6 @@ from .errors import FactError
 from .evidence import on_network
 from .path.model import PathModel
 from .profile import Profile
-from .state import state_of
 
 # What a check found beyond pass/fail: its own remediation (the fix for what it found), and
 # evidence for the HTML report (the walk a packet took). Kept off user_properties, which JUnit prints.
@@ -46,12 +45,6 @@ def _facts_or_error(collect):
         return collect()
     except FactError as exc:
         pytest.fail(str(exc), pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def profile(request) -> Profile:
-    state = state_of(request.config)
-    return state.profile if state else Profile()
 
 
 @pytest.fixture
@@ -104,28 +97,67 @@ def firewall(system):
     return system.firewall
 
 
-@pytest.fixture
-def note(request):
+class Findings:
+    """What the running check found beyond pass or fail: its notes, its own fix, its evidence.
+    A process runs one check at a time; the plugin moves them onto the check's item before its
+    report is made. The fixtures handing out these methods are session-scoped and take no
+    `request`: for each `request` a fixture takes, pytest builds a fixture definition at every
+    check, a fleet audit's largest cost per check."""
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self) -> None:
+        self.notes: list[str] = []
+        self.found: dict = {}
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def fix(self, command: str) -> None:
+        self.found[FIX] = command
+
+    def evidence(self, text: str) -> None:
+        self.found[EVIDENCE] = text
+
+    def move_to(self, item) -> None:
+        item.user_properties.extend(("note", text) for text in self.notes)
+        for key, text in self.found.items():
+            item.stash[key] = text
+        self.clear()
+
+
+FINDINGS = Findings()
+
+
+@pytest.fixture(scope="session")
+def note():
     """note(text): a remark shown with the check's outcome, e.g. why a pass is normal."""
-    return lambda text: request.node.user_properties.append(("note", text))
+    return FINDINGS.note
 
 
-def _stash(request, key):
-    def record(text: str) -> None:
-        request.node.stash[key] = text
-    return record
-
-
-@pytest.fixture
-def fix(request):
+@pytest.fixture(scope="session")
+def fix():
     """fix(command): the remediation for what this check found, in place of the marker's."""
-    return _stash(request, FIX)
+    return FINDINGS.fix
 
 
-@pytest.fixture
-def evidence(request):
+@pytest.fixture(scope="session")
+def evidence():
     """evidence(text): what the check judged, shown with it in the HTML report."""
-    return _stash(request, EVIDENCE)
+    return FINDINGS.evidence
+
+
+class RunFixtures:
+    """The fixtures whose value is the run's, held by a registered instance so that they take no
+    `request` (see Findings): the profile."""
+
+    def __init__(self, profile: Profile):
+        self._profile = profile
+
+    @pytest.fixture(scope="session")
+    def profile(self) -> Profile:
+        return self._profile
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,11 @@ import pytest
 from .cli import _positive
 from .collectors.deadline import DEFAULT
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
-    EVIDENCE, FIX, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt, libvirt_or_none, links,
-    note, packet_path, profile, routes, system, units,
+    EVIDENCE, FINDINGS, FIX, RunFixtures, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt,
+    libvirt_or_none, links, note, packet_path, routes, system, units,
 )
 from .evidence import fact_kinds
+from .profile import Profile
 from .report import html_columns
 from .report.files import restrict, unwritable
 from .report.finish import write_reports
@@ -79,9 +80,11 @@ def _is_worker(config) -> bool:
 def pytest_configure(config):
     config.addinivalue_line("markers", "control(id, title, impact, remediation): a compliance check of virtnat")
     if not _is_audit(config):
+        config.pluginmanager.register(RunFixtures(Profile()), "virtnat-run-fixtures")
         return
     state = AuditState(config)
     config.stash[STATE] = state
+    config.pluginmanager.register(RunFixtures(state.profile), "virtnat-run-fixtures")
     config.add_cleanup(gc.unfreeze)  # registered before pytest's own cleanups, so run after them: see pytest_collection_finish
     if _is_worker(config):
         facts = config.workerinput.get(FACTS_KEY)
@@ -199,6 +202,7 @@ def _waived(state: AuditState, outcome: str, check_id: str, host: str, message: 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Attach the check's outcome to the report (it travels from xdist workers as it is)."""
+    FINDINGS.move_to(item)
     outcome = yield
     report = outcome.get_result()
     state = state_of(item.config)
