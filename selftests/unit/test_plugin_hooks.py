@@ -315,8 +315,9 @@ def make_report(item, when="call", report=None, excinfo=None):
     report = report or Report()
     hook = plugin.pytest_runtest_makereport(item, SimpleNamespace(when=when, excinfo=excinfo))
     next(hook)
-    with pytest.raises(StopIteration):
-        hook.send(SimpleNamespace(get_result=lambda: report))
+    with pytest.raises(StopIteration) as done:
+        hook.send(report)
+    assert done.value.value is report
     return report
 
 
@@ -583,3 +584,41 @@ def test_an_audits_objects_are_frozen_from_its_collection_to_its_configs_cleanup
     finally:
         config._ensure_unconfigure()  # runs pytest_unconfigure, then the config's cleanups
     assert gc.get_freeze_count() == 0
+
+
+# -- a check's failed assertion --------------------------------------------------------------------
+
+def run_check_call(tbstyle, marker, raising=None):
+    """Drive the plugin's pytest_pyfunc_call wrapper around a check that raises `raising` (or returns)."""
+    item = SimpleNamespace(config=SimpleNamespace(option=SimpleNamespace(tbstyle=tbstyle)),
+                           get_closest_marker=lambda name: marker if name == "control" else None)
+    hook = plugin.pytest_pyfunc_call(item)
+    next(hook)
+    if raising is None:
+        with pytest.raises(StopIteration) as done:
+            hook.send(True)
+        return done.value.value
+    return hook.throw(raising)
+
+
+ASSERTION = "net.ipv4.ip_forward is '0', expected '1'\nassert '0' == '1'"
+
+
+def test_a_checks_failed_assertion_fails_with_its_message_alone_under_tb_no():
+    with pytest.raises(pytest.fail.Exception) as failed:
+        run_check_call("no", CONTROL.mark, AssertionError(ASSERTION))
+    assert (failed.value.msg, failed.value.pytrace) == (ASSERTION, False)
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
+
+
+@pytest.mark.parametrize("tbstyle, marker", [("short", CONTROL.mark), ("long", CONTROL.mark), ("no", None)],
+                         ids=["--tb=short", "--tb=long", "not a check"])
+def test_a_traceback_asked_for_or_a_test_that_is_no_check_keeps_its_assertion(tbstyle, marker):
+    error = AssertionError(ASSERTION)
+    with pytest.raises(AssertionError) as kept:
+        run_check_call(tbstyle, marker, error)
+    assert kept.value is error
+
+
+def test_a_check_that_passes_gives_pytest_its_result():
+    assert run_check_call("no", CONTROL.mark) is True

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from virtnat.report.files import allowed, copy_atomic, restrict, unwritable, write_atomic
+from virtnat.report.files import allowed, copy_atomic, file_parts, restrict, unwritable, write_atomic
 
 
 @pytest.fixture
@@ -105,3 +105,30 @@ def test_bytes_are_written_as_they_are(tmp_path):
     write_atomic(tmp_path / "hv1.facts", b"\xff\x00probe\n")
     write_atomic(tmp_path / "a.txt", "café")
     assert (tmp_path / "hv1.facts").read_bytes() == b"\xff\x00probe\n" and (tmp_path / "a.txt").read_bytes() == "café".encode()
+
+
+def test_parts_are_written_one_after_the_other_as_they_are_made(tmp_path):
+    made = []
+
+    def parts():
+        for part in ("<html>", b"caf\xc3\xa9", "é</html>"):
+            made.append(part)
+            yield part
+    write_atomic(tmp_path / "page.html", parts())
+    assert (tmp_path / "page.html").read_text() == "<html>caféé</html>" and len(made) == 3
+
+
+def test_a_part_that_fails_leaves_no_file_and_no_temporary(tmp_path):
+    def parts():
+        yield "<html>"
+        raise KeyError("host")
+    with pytest.raises(KeyError):
+        write_atomic(tmp_path / "page.html", parts())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_is_read_back_a_block_at_a_time(tmp_path):
+    (tmp_path / "a").write_bytes(b"0123456789")
+    assert list(file_parts(tmp_path / "a", size=4)) == [b"0123", b"4567", b"89"]
+    (tmp_path / "empty").write_bytes(b"")
+    assert list(file_parts(tmp_path / "empty")) == []

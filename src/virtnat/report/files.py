@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterable, Iterator
 
 PRIVATE = 0o640
 
@@ -17,16 +18,17 @@ def allowed(mode: int) -> int:
     return mode & ~mask
 
 
-def write_atomic(path, text: str | bytes, mode: int = PRIVATE) -> None:
-    """Write text (UTF-8) or bytes to path through a fresh temporary file in the same directory,
-    then rename it over path: a reader sees the old file or the new one, and a symlink at path is
-    replaced, not followed."""
+def write_atomic(path, text: str | bytes | Iterable[str | bytes], mode: int = PRIVATE) -> None:
+    """Write text (UTF-8) or bytes, or parts of them one after the other (a page made as it is
+    written), to path through a fresh temporary file in the same directory, then rename it over
+    path: a reader sees the old file or the new one, and a symlink at path is replaced, not followed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+            for part in [text] if isinstance(text, (str, bytes)) else text:
+                out.write(part if isinstance(part, bytes) else part.encode("utf-8"))
         os.chmod(tmp, allowed(mode))
         os.replace(tmp, path)
     except BaseException:
@@ -34,8 +36,15 @@ def write_atomic(path, text: str | bytes, mode: int = PRIVATE) -> None:
         raise
 
 
+def file_parts(path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file's bytes, a block at a time."""
+    with open(path, "rb") as source:
+        while block := source.read(size):
+            yield block
+
+
 def copy_atomic(source, target, mode: int = PRIVATE) -> None:
-    write_atomic(target, Path(source).read_text(encoding="utf-8"), mode)
+    write_atomic(target, file_parts(source), mode)
 
 
 def restrict(path, mode: int = PRIVATE) -> None:

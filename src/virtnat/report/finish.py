@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import write_atomic
+from .files import file_parts, write_atomic
 from .json_report import json_text
 from .junit import junit_xml
 from .prometheus import write_prometheus
@@ -34,43 +34,40 @@ class Written:
     problems: list[str] = field(default_factory=list)
 
 
-def _html(document: dict, evidence: dict) -> str:
-    from .page import render_html
-    return render_html(document, evidence)
+def _html(document: dict, evidence: dict):
+    from .page import html_parts
+    return html_parts(document, evidence)
 
 
-def _write(written: Written, label: str | None, path: Path | None, render, write=write_atomic):
-    """Render one report and write it (write(path, rendered)), listed as "label path" (a copy,
-    label None, is not listed); what was rendered (text as UTF-8 bytes), or None when it could
-    not be written."""
+def _write(written: Written, label: str | None, path: Path | None, render, write=write_atomic) -> bool:
+    """Render one report and write it (write(path, rendered); the page is written as it is made),
+    listed as "label path" (a copy, label None, is not listed); whether it was written."""
     if path is None:
-        return None
+        return False
     try:
-        text = render()
-        if isinstance(text, str):
-            text = text.encode("utf-8")  # once, and the text is let go: a fleet's page is ~80 MB
-        write(path, text)
+        write(path, render())
     except OSError as exc:
         written.problems.append(f"cannot write {path}: {exc.strerror or exc}")
-        return None
+        return False
     except Exception as exc:  # a bug in one report must not cost the others
         written.problems.append(f"cannot write {path}: {type(exc).__name__}: {exc}")
-        return None
+        return False
     if label is not None:
         written.reports.append(f"{label} {path}")
-    return text
+    return True
 
 
 def write_reports(document: dict, evidence: dict, outputs: Outputs) -> Written:
     """Write every report of `outputs`, then prune old runs; a report that cannot be written is
-    a line in the result, never an exception, and the others are still written."""
+    a line in the result, never an exception, and the others are still written. No report's
+    text is kept: the latest copies are copied from the files (a fleet's page is ~80 MB)."""
     written = Written()
-    text = _write(written, "JSON", outputs.json, lambda: json_text(document))
-    page = _write(written, "HTML", outputs.html, lambda: _html(document, evidence))
+    wrote_json = _write(written, "JSON", outputs.json, lambda: json_text(document))
+    wrote_html = _write(written, "HTML", outputs.html, lambda: _html(document, evidence))
     _write(written, "JUnit", outputs.junit, lambda: junit_xml(document))
-    for latest, copy in ((outputs.latest_json, text), (outputs.latest_html, page)):
-        if copy is not None:  # a copy's problem is said; the copy is not listed among the reports
-            _write(written, None, latest, lambda copy=copy: copy)
+    for latest, source, wrote in ((outputs.latest_json, outputs.json, wrote_json), (outputs.latest_html, outputs.html, wrote_html)):
+        if wrote:  # a copy's problem is said; the copy is not listed among the reports
+            _write(written, None, latest, lambda source=source: file_parts(source))
     _write(written, "Prometheus", outputs.prometheus, lambda: document, write_prometheus)
     if outputs.keep and outputs.prune_dir is not None and outputs.prune_dir.is_dir():
         try:

@@ -3,6 +3,7 @@ evidence the plugin gathered (either may lack any part: the page says what it ha
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Iterator
 
 from .markup import anchor, esc, text
 from .page_assets import CSS, JS, csp
@@ -84,30 +85,37 @@ def host_section(h: int, host: dict, verdict: Verdict, evidence: dict) -> str:
 
 
 def render_html(document: dict, evidence: dict) -> str:
-    """The whole HTML5 page: header and totals (or why the audit did not run), the filters, the
-    hosts table (worst first; with more than one host), the profile, then each host's section."""
+    """The whole HTML5 page, as one text (see html_parts)."""
+    return "".join(html_parts(document, evidence))
+
+
+def html_parts(document: dict, evidence: dict) -> Iterator[str]:
+    """The HTML5 page, part by part, each host's section made only when it is asked for (a
+    fleet's page is ~80 MB, written as it is made): header and totals (or why the audit did not
+    run), the filters, the hosts table (worst first; with more than one host), the profile, then
+    each host's section."""
     document, evidence = _dict(document), _dict(evidence)
     error = text(document.get("error"))
     hosts = [] if error else [h for h in document.get("hosts") or [] if isinstance(h, dict)]
     judged = sorted(((h, host, host_verdict(host)) for h, host in enumerate(hosts)),
                     key=lambda item: VERDICTS.index(item[2].state))
-    body = [header(document, hosts)]
-    if error:
-        body.append(f'<p class="banner" role="alert">Audit not run: {esc(" ".join(error.split()))}</p>')
-    elif not hosts:
-        body.append('<p class="banner" role="alert">No host in this audit.</p>')
-    if hosts:
-        body.append(filters())
-    if len(hosts) > 1:
-        body.append(host_table(judged))
-    body.append(profile_html(document.get("profile"), evidence.get("profile_defaults")))
-    host_evidence = _dict(evidence.get("hosts"))
-    body += [host_section(h, host, verdict, _dict(host_evidence.get(text(host.get("host")))))
-             for h, host, verdict in judged]
     failing = sum(1 for _, _, v in judged if v.state != "ok")
     title = "virtnat audit" + (": not run" if error else f": {failing} of {len(hosts)} hosts not ok" if hosts else "")
-    return ("<!DOCTYPE html>\n"
-            f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta http-equiv="Content-Security-Policy" content="{esc(csp())}"><link rel="icon" href="data:,">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head>"
-            f'<body>{"".join(body)}<script>{JS}</script></body></html>\n')
+    yield ("<!DOCTYPE html>\n"
+           f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+           f'<meta http-equiv="Content-Security-Policy" content="{esc(csp())}"><link rel="icon" href="data:,">'
+           f"<title>{esc(title)}</title><style>{CSS}</style></head><body>")
+    yield header(document, hosts)
+    if error:
+        yield f'<p class="banner" role="alert">Audit not run: {esc(" ".join(error.split()))}</p>'
+    elif not hosts:
+        yield '<p class="banner" role="alert">No host in this audit.</p>'
+    if hosts:
+        yield filters()
+    if len(hosts) > 1:
+        yield host_table(judged)
+    yield profile_html(document.get("profile"), evidence.get("profile_defaults"))
+    host_evidence = _dict(evidence.get("hosts"))
+    for h, host, verdict in judged:
+        yield host_section(h, host, verdict, _dict(host_evidence.get(text(host.get("host")))))
+    yield f"<script>{JS}</script></body></html>\n"
