@@ -32,8 +32,8 @@ in_tree() { chroot "$TREE" env -i PATH=$CPATH DEBIAN_FRONTEND=noninteractive "$@
 
 tree() {  # the source tree (built by the systemd lab, cached), copied and extended
     if [ ! -f "$SRC/.virtnat-labsd" ]; then
-        log "vagrant-box: building the systemd lab's tree $SRC first (lab/labsd.sh build, ~2 min)"
-        LABSD_LIBVIRT=9 "$HERE/labsd.sh" build
+        log "vagrant-box: building the systemd lab's tree $SRC first (lab/labsd.sh, ~2 min)"
+        LABSD_LIBVIRT=9 LABSD_ROOT=$SRC "$HERE/labsd.sh" tree
     fi
     if grep -q " $TREE[/ ]" /proc/mounts; then log "vagrant-box: $TREE is mounted: a build is running?"; exit 1; fi
     rm -rf "$TREE"
