@@ -127,7 +127,7 @@ main() {
         rm -f "$POOL_DIR/${NAME//\//-VAGRANTSLASH-}_vagrant_box_image_"*
         log "vagrant-box: $BOX built in $((SECONDS - t0)) s ($(du -h "$BOX" | cut -f1))"
     fi
-    if ! vagrant_ box list 2>/dev/null | grep -q "^$NAME "; then
+    if ! grep -q "^$NAME " <<<"$(vagrant_ box list 2>/dev/null)"; then
         vagrant_ box add -f --name "$NAME" "$BOX" >&2
     fi
     log "vagrant-box: box $NAME ready in $VAGRANT_HOME ($((SECONDS - t0)) s)"

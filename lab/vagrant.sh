@@ -51,7 +51,8 @@ pool() {  # the storage pool for the box's volume and the VM's disk, cached acro
     if ! virsh_ pool-info "$VIRTNAT_STORAGE_POOL" >/dev/null 2>&1; then
         virsh_ pool-define-as "$VIRTNAT_STORAGE_POOL" dir --target "$VAGRANT_POOL_DIR" >/dev/null
     fi
-    virsh_ pool-info "$VIRTNAT_STORAGE_POOL" | grep -Eq '^State:[[:space:]]+running' || virsh_ pool-start "$VIRTNAT_STORAGE_POOL" >/dev/null
+    local info; info=$(virsh_ pool-info "$VIRTNAT_STORAGE_POOL")  # (grep -q on a pipe: SIGPIPE under pipefail)
+    grep -Eq '^State:[[:space:]]+running' <<<"$info" || virsh_ pool-start "$VIRTNAT_STORAGE_POOL" >/dev/null
     virsh_ pool-refresh "$VIRTNAT_STORAGE_POOL" >/dev/null
 }
 

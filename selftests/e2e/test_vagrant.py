@@ -3,6 +3,7 @@ vagrant and vagrant-libvirt from the box built here (lab/vagrant-box.sh, cached)
 libvirtd (TCG), audits it over SSH and destroys it (lab/vagrant.sh). About 3 minutes with the
 box cached: a minute and a half to boot until SSH answers, the provisioner, an audit, destroy."""
 import json
+import os
 import subprocess
 import sys
 import time
@@ -25,11 +26,13 @@ def test_vagrant_audit_is_healthy_and_destroy_leaves_nothing(lab, tmp_path):
     before = libvirt_state()
     report = tmp_path / "reports"
     start = time.monotonic()
-    # The target as CI runs it; the session has installed the packages and the venv already.
+    # The target as CI runs it; the session has installed the packages and the venv already
+    # (-o: not remade). Not the variables of a `make test` this runs under (its ARGS).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     result = subprocess.run(
         ["make", "-o", ".venv/.installed", "-o", "lab-deps", "vagrant-audit", f"PY={sys.executable}",
          f"ARGS=--report-dir={report} --audit-json={report / 'audit.json'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900)
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     seconds = time.monotonic() - start
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
