@@ -28,6 +28,7 @@ export VIRTNAT_MGMT_NETWORK=virtnat-vagrant
 export VIRTNAT_MGMT_ADDRESS=10.213.9.0/24  # the labs' 10.213.x; the VM's own libvirt has 192.168.122.0/24
 export VIRTNAT_STORAGE_POOL=virtnat-vagrant
 export VIRTNAT_CPUS=${VIRTNAT_CPUS:-2}
+export VIRTNAT_BOOT_TIMEOUT=${VIRTNAT_BOOT_TIMEOUT:-600}  # TCG on a busy machine: Vagrant's 300 s is too close
 export VIRTNAT_CONSOLE_LOG=$RUN/console.log
 export VAGRANT_POOL_DIR=${VAGRANT_POOL_DIR:-/var/cache/virtnat/vagrant-pool}
 
@@ -54,6 +55,14 @@ pool() {  # the storage pool for the box's volume and the VM's disk, cached acro
     local info; info=$(virsh_ pool-info "$VIRTNAT_STORAGE_POOL")  # (grep -q on a pipe: SIGPIPE under pipefail)
     grep -Eq '^State:[[:space:]]+running' <<<"$info" || virsh_ pool-start "$VIRTNAT_STORAGE_POOL" >/dev/null
     virsh_ pool-refresh "$VIRTNAT_STORAGE_POOL" >/dev/null
+    # A VM's disk (DOMAIN.img) whose domain is gone (a VM kept, then the lab taken down) would
+    # stop `vagrant up` ("volume already created"): the pool is this script's own, it goes.
+    local vol
+    for vol in $(virsh_ vol-list "$VIRTNAT_STORAGE_POOL" | awk 'NR > 2 && $1 {print $1}' | grep -v '_vagrant_box_image_'); do
+        virsh_ dominfo "${vol%.img}" >/dev/null 2>&1 && continue
+        log "vagrant: removing $vol, the disk of a VM that is gone"
+        virsh_ vol-delete --pool "$VIRTNAT_STORAGE_POOL" "$vol" >/dev/null
+    done
 }
 
 box() {
