@@ -22,7 +22,8 @@ export VAGRANT_HOME=${VAGRANT_HOME:-/var/cache/virtnat/vagrant-home}
 export VAGRANT_CHECKPOINT_DISABLE=1 VAGRANT_BOX_UPDATE_CHECK_DISABLE=1  # no calls to HashiCorp
 export VIRTNAT_BOX=${VAGRANT_BOX_NAME:-virtnat/bookworm-lab}
 # The lab's libvirtd, by its socket: never a default URI (LIBVIRT_DEFAULT_URI, a session daemon).
-export VIRTNAT_LIBVIRT_URI="qemu+unix:///system?socket=/run/libvirt/libvirt-sock"
+SOCKET=/run/libvirt/libvirt-sock
+export VIRTNAT_LIBVIRT_URI="qemu+unix:///system?socket=$SOCKET"
 export VIRTNAT_LIBVIRT_DRIVER=qemu  # TCG: /dev/kvm does not work here
 export VIRTNAT_MGMT_NETWORK=virtnat-vagrant
 export VIRTNAT_MGMT_ADDRESS=10.213.9.0/24  # the labs' 10.213.x; the VM's own libvirt has 192.168.122.0/24
@@ -42,9 +43,11 @@ stamp() {  # each line of stdin, with the seconds since $1 (without Vagrant's pr
     done
 }
 
-lab_libvirtd() {  # the libvirtd behind the socket is the lab's: its pid file, its namespace
-    local pid; pid=$(cat "$LAB_RUN/libvirtd.pid" 2>/dev/null) || return 1
-    [ -e "/run/netns/$NS" ] && [ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$(stat -L -c %i "/run/netns/$NS")" ]
+lab_libvirtd() {  # the libvirtd listening on the socket is the lab's: the pid the lab recorded
+    local pid sockets; pid=$(cat "$LAB_RUN/libvirtd.pid" 2>/dev/null) || return 1
+    [ -e "/run/netns/$NS" ] || return 1
+    sockets=$(in_ns ss -xlpn) || return 1
+    grep -E " $SOCKET [0-9]+ .*\(\(\"libvirtd\",pid=$pid," <<<"$sockets" >/dev/null
 }
 
 pool() {  # the storage pool for the box's volume and the VM's disk, cached across labs
