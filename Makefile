@@ -3,9 +3,11 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# vagrant, vagrant-libvirt (from Debian), rsync and qemu-utils: make vagrant-audit. apt-install.sh
+# installs without recommends (vagrant-libvirt's would pull a kernel and an MTA).
 APT_LAB := libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 \
 	firewalld dnsmasq-base iptables nftables openssh-server openssh-client sudo dbus bridge-utils \
-	debootstrap systemd-container chromium
+	debootstrap systemd-container chromium vagrant vagrant-libvirt rsync qemu-utils
 APT_BUILD := libvirt-dev pkg-config gcc python3-dev python3-venv
 STAMP := $(VENV)/.installed
 

@@ -4,7 +4,7 @@
 # systemd-nspawn in a network namespace of its own, so that systemd itself starts dbus,
 # firewalld, libvirtd (which autostarts the default network), sshd and systemd-sysctl, and a
 # reboot is a real one. Follows "A systemd host" in shared/LAB.md.
-#   lab/labsd.sh up | down | status | exec CMD... | reboot | build (the tree alone)
+#   lab/labsd.sh up | down | status | exec CMD... | reboot | build (the tree alone) | tree (build, leaving a running lab be)
 # Each `up` boots a fresh copy of the cached tree (an overlay whose changes live in RUN and go
 # at `down`; they do survive `reboot`); LABSD_PERSIST=1 boots the cached tree itself.
 # Each boot, the namespace is made anew, as a real reboot gives a fresh kernel network stack:
@@ -210,6 +210,7 @@ case "${1:-}" in
     exec) shift; in_ct "$@" ;;
     reboot) reboot ;;
     build) down 2>/dev/null || true; build ;;
+    tree) build ;;  # a tree that no lab can be running on (missing, or another LABSD_ROOT): no `down` first
     _supervise) supervise ;;
-    *) echo "usage: $0 up|down|status|exec CMD...|reboot|build" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|exec CMD...|reboot|build|tree" >&2; exit 2 ;;
 esac
