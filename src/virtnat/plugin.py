@@ -22,6 +22,7 @@ from .fixtures import (  # noqa: F401  (fixtures of the checks)
     libvirt_or_none, links, note, packet_path, routes, system, units,
 )
 from .evidence import fact_kinds
+from .failures import ShortFailures
 from .profile import Profile
 from .report import html_columns
 from .report.files import restrict, unwritable
@@ -86,6 +87,10 @@ def pytest_configure(config):
     config.stash[STATE] = state
     config.pluginmanager.register(RunFixtures(state.profile), "virtnat-run-fixtures")
     config.add_cleanup(gc.unfreeze)  # registered before pytest's own cleanups, so run after them: see pytest_collection_finish
+    if config.option.tbstyle == "auto":
+        config.option.tbstyle = "no"  # virtnat prints each check's message and fix itself
+    if config.option.tbstyle == "no" and not config.getoption("usepdb", False):
+        config.pluginmanager.register(ShortFailures(), "virtnat-short-failures")
     if _is_worker(config):
         facts = config.workerinput.get(FACTS_KEY)
         if facts:
@@ -96,8 +101,6 @@ def pytest_configure(config):
         sys.addaudithook(state.count_spawn)
     _check_report_paths(config, state)
     _start_collection(config, state)
-    if config.option.tbstyle == "auto":
-        config.option.tbstyle = "no"  # virtnat prints each check's message and fix itself
     if config.option.reportchars == "fE":
         config.option.reportchars = "N"  # virtnat's own summary replaces pytest's short one
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") in ("no", "load"):
@@ -197,19 +200,6 @@ def _waived(state: AuditState, outcome: str, check_id: str, host: str, message: 
     if expired is not None:
         message += f" (its waiver expired after {expired.expires}: {expired.reason})"
     return outcome, message, None
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_pyfunc_call(pyfuncitem):
-    """A check's failed assertion is its message, and with --tb=no (virtnat's default) nothing more
-    is shown: the check fails with the message alone. For an AssertionError pytest would format
-    a traceback holding the repr of every fact the check was given (2-5 ms a failure)."""
-    try:
-        return (yield)
-    except AssertionError as exc:
-        if pyfuncitem.config.option.tbstyle != "no" or pyfuncitem.get_closest_marker("control") is None:
-            raise
-        raise pytest.fail.Exception(str(exc), pytrace=False) from None
 
 
 @pytest.hookimpl(wrapper=True)
