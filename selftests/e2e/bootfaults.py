@@ -143,6 +143,21 @@ BOOT_FAULTS = [
 ]
 
 
+def both(name: str, first: BootFault, second: BootFault, after_reboot: str) -> BootFault:
+    """Two faults at once: first's check fails with its message, second's among the others."""
+    return BootFault(name, f"{first.inject} && {second.inject}", f"{first.proof} && {second.proof}",
+                     f"{second.undo} && {first.undo}", first.check, first.message,
+                     {**first.others, second.check: ("failed", second.message), **second.others},
+                     after_reboot=after_reboot)
+
+
+# The other half of HOST-06's verdict: with no NAT network started, forwarding stays at the boot's 0.
+BOOT_FAULTS.append(both("forwarding-runtime-only-autostart-off", *(next(f for f in BOOT_FAULTS if f.name == n) for n in (
+                            "forwarding-runtime-only", "network-autostart-off")),
+                        "virsh -r net-info default | grep -Eq '^Active:[[:space:]]+no'"
+                        " && [ \"$(sysctl -n net.ipv4.ip_forward)\" = 0 ] && [ \"$(sysctl -n net.ipv6.conf.all.forwarding)\" = 0 ]"))
+
+
 def record_lab(out: Path, names: tuple[str, ...] = ()) -> None:
     """Record the probe on the systemd lab: healthy, each fault, each fault with after_reboot
     after a reboot with it in place, libvirtd stopped with its socket listening, no daemon and no

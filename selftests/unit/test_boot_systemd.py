@@ -85,6 +85,23 @@ def test_rebooted_with_forwarding_not_persisted_libvirt_turned_ipv4_on_and_ipv6_
     assert system.sysctl_persisted == {}
 
 
+def test_rebooted_with_forwarding_not_persisted_and_no_network_started_forwarding_stayed_off():
+    """The other half of HOST-06's verdict: until libvirt starts a NAT network, forwarding is the boot's 0."""
+    name = "forwarding-runtime-only-autostart-off"
+    found = not_passed(LIBVIRT9 / f"{name}-rebooted.txt")
+    assert found.pop("HOST-06") == ("failed", fault(name).message)
+    assert found.pop("NET-03") == fault(name).others["NET-03"]
+    assert found.pop("HOST-05") == ("failed", "net.ipv4.ip_forward is '0', expected '1'")
+    ipv4, ipv6 = fault(name).others["HOST-07"][1].split("; ")[:2]
+    assert found.pop("HOST-07") == ("failed", f"net.ipv4.conf.all.forwarding is '0' now; {ipv4}; "
+                                              f"net.ipv6.conf.all.forwarding is '0' now; {ipv6}; expected 1")
+    assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
+    assert found.pop("NET-17")[0] == "skipped"
+    assert found == NETWORK_DOWN
+    runtime = parse_probe((LIBVIRT9 / f"{name}-rebooted.txt").read_text()).sysctl_runtime
+    assert set(runtime.values()) == {"0"} and len(runtime) == 3
+
+
 def test_an_unread_sysctl_conf_is_read_as_unread():
     """Debian 12 without its 99-sysctl.conf link: systemd-sysctl does not read /etc/sysctl.conf."""
     for suffix in ("", "-rebooted"):
