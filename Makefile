@@ -55,7 +55,8 @@ bench: lab-deps $(STAMP)
 # The lab host: LAB=9 (default: Debian 12's libvirt 9, audited locally or over SSH) or
 # LAB=11 (Debian 13's libvirt 11 in a cached chroot, over SSH), with BACKEND=iptables|nftables
 # and FIREWALLD=1|0 for LAB=11, or LAB=sd (a Debian 12 systemd host booted with systemd-nspawn,
-# over SSH; LABSD_LIBVIRT=11 in the environment takes libvirt 11 from bookworm-backports).
+# over SSH; LABSD_LIBVIRT=11 in the environment takes libvirt 11 from bookworm-backports,
+# LABSD_LIBVIRT=13 Debian 13 itself).
 LAB ?= 9
 BACKEND ?= iptables
 FIREWALLD ?= 1

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The systemd lab: a real systemd host. A Debian 12 tree (libvirt 9; LABSD_LIBVIRT=11 takes
-# libvirt 11 from bookworm-backports instead), built once and cached, booted with
+# libvirt 11 from bookworm-backports instead, LABSD_LIBVIRT=13 Debian 13), built once and cached, booted with
 # systemd-nspawn in a network namespace of its own, so that systemd itself starts dbus,
 # firewalld, libvirtd (which autostarts the default network), sshd and systemd-sysctl, and a
 # reboot is a real one. Follows "A systemd host" in shared/LAB.md.
@@ -24,6 +24,7 @@ CPATH=/usr/sbin:/usr/bin:/sbin:/bin
 # cached tree is built anew (its stamp holds RECIPE and the package list).
 RECIPE=1
 BASE="systemd-sysv dbus firewalld dnsmasq-base iptables nftables openssh-server iproute2 procps kmod"
+SUITE=bookworm BACKEND=
 case "$LIBVIRT" in
     9) ROOT=${LABSD_ROOT:-/var/cache/virtnat/bookworm-systemd}
        EXTRA_SUITES= PREFERENCES=
@@ -34,7 +35,12 @@ case "$LIBVIRT" in
         # there), everything else from bookworm.
         PREFERENCES=$(printf 'Package: libvirt*\nPin: release n=bookworm-backports\nPin-Priority: 990')
         PACKAGES="$BASE libvirt-daemon-system libvirt-clients libvirt-daemon-driver-network" ;;
-    *) echo "labsd: LABSD_LIBVIRT is 9 (bookworm) or 11 (bookworm-backports), not $LIBVIRT" >&2; exit 2 ;;
+    13) ROOT=${LABSD_ROOT:-/var/cache/virtnat/trixie-systemd}  # Debian 13 itself: libvirt 11.3, systemd 257
+        SUITE=trixie EXTRA_SUITES= PREFERENCES=
+        # libvirt's iptables backend: its nftables one needs tc's csum action, which this kernel lacks.
+        BACKEND=iptables
+        PACKAGES="$BASE libvirt-daemon-system libvirt-clients libvirt-daemon-driver-network" ;;
+    *) echo "labsd: LABSD_LIBVIRT is 9 (bookworm), 11 (bookworm-backports) or 13 (trixie), not $LIBVIRT" >&2; exit 2 ;;
 esac
 STAMP="labsd recipe $RECIPE, libvirt $LIBVIRT: $PACKAGES${EXTRA_SUITES:+ with $EXTRA_SUITES}"
 # The tree nspawn boots: an overlay on ROOT, or ROOT itself.
@@ -65,9 +71,10 @@ in_ct() {  # a command in all the container's namespaces, with the container's o
 build() {  # the cached tree: debootstrap and packages (lab/build-root.sh), then systemd's setup
     [ "$(cat "$ROOT/.virtnat-labsd" 2>/dev/null)" = "$STAMP" ] && return 0
     local t0; t0=$(now)
-    LAB_ROOT=$ROOT BUILD_SUITE=bookworm BUILD_EXTRA_SUITES=$EXTRA_SUITES BUILD_APT_PREFERENCES=$PREFERENCES BUILD_PACKAGES=$PACKAGES \
+    LAB_ROOT=$ROOT BUILD_SUITE=$SUITE BUILD_EXTRA_SUITES=$EXTRA_SUITES BUILD_APT_PREFERENCES=$PREFERENCES BUILD_PACKAGES=$PACKAGES \
         BUILD_QEMU_CONF='cgroup_controllers = [ ]' BUILD_STAMP=$STAMP "$HERE/build-root.sh" >&2
     rm -f "$ROOT/usr/sbin/policy-rc.d"  # a booted host starts what it installs
+    [ -z "$BACKEND" ] || printf 'firewall_backend = "%s"\n' "$BACKEND" >"$ROOT/etc/libvirt/network.conf"
     systemctl --root="$ROOT" enable -q dbus.service libvirtd.service firewalld.service ssh.service
     # Debian defines the default network but does not autostart it: the lab's host does.
     if [ ! -e "$ROOT/etc/libvirt/qemu/networks/default.xml" ]; then

@@ -12,6 +12,12 @@ SAVED = "/root/virtnat-default.xml"  # the persistent definition, kept while a f
 RANGE_NOW = "192.168.122.2-192.168.122.254"
 RANGE_NEXT = "192.168.122.100-192.168.122.200"
 UNIT_LINKS = "find /etc/systemd/system -type l -printf '%p -> %l\\n' | sort"
+FORWARDING_FILE = "/etc/sysctl.d/60-virtnat.conf"  # the lab's provisioning: forwarding persisted, IPv4 and IPv6
+KEPT = "/root/virtnat-saved"  # what a fault moves away, to put back
+# virsh first: after a boot it answers once libvirtd has started (and autostarted) its networks.
+ACTIVE = "virsh -r net-info default | grep -Eq '^Active:[[:space:]]+yes'"
+AFTER_BOOT = (" until libvirt starts a NAT network, which turns it on; net.ipv6.conf.all.forwarding is 0 after boot "
+              "(no file sets it); expected 1")
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,16 @@ class BootFault:
     message: str  # the check's exact message
     others: dict = field(default_factory=dict)  # other checks that do not pass, and their exact message
     after_reboot: str = ""  # what the next boot does with the fault in place, read back on the host
+
+
+def forwarding_fault(name: str, inject: str, proof: str, undo: str, unread: str, after_reboot: str) -> BootFault:
+    """Forwarding on now, persisted by no file the boot reads (unread: HOST-06's note on sysctl.conf)."""
+    return BootFault(
+        name, inject, proof, undo, "HOST-06",
+        f"at boot net.ipv4.ip_forward is set to nothing (no file{unread}): it is 0 until libvirt starts a NAT network, "
+        "which turns it on; expected 1",
+        {"HOST-07": ("failed", "net.ipv4.conf.all.forwarding is 0 after boot (no file sets it)" + AFTER_BOOT)},
+        after_reboot=after_reboot)
 
 
 BOOT_FAULTS = [
@@ -76,21 +92,92 @@ BOOT_FAULTS = [
         f"next start (a reboot or restart brings the persistent one)",
         after_reboot="virsh -r net-dumpxml default | grep -q \"start='192.168.122.100'\"",
     ),
+    forwarding_fault(
+        "forwarding-runtime-only",  # on now (set when the host came up), no file persists it
+        f"mkdir -p {KEPT} && mv {FORWARDING_FILE} {KEPT}/",
+        f"[ ! -e {FORWARDING_FILE} ] && [ \"$(sysctl -n net.ipv4.ip_forward)\" = 1 ]"
+        " && ! grep -Eqs '^[^#;]*forward' /etc/sysctl.d/*.conf /etc/sysctl.conf /usr/lib/sysctl.d/*.conf",
+        f"mv {KEPT}/60-virtnat.conf {FORWARDING_FILE} && rmdir {KEPT}",
+        "",
+        # Measured: IPv4 forwarding is back on, from libvirt's network start (rebooted with autostart off
+        # too, it stayed 0); IPv6 forwarding, which libvirt leaves alone for this network, is off.
+        f"{ACTIVE} && [ \"$(sysctl -n net.ipv4.ip_forward)\" = 1 ] && [ \"$(sysctl -n net.ipv6.conf.all.forwarding)\" = 0 ]",
+    ),
+    forwarding_fault(
+        "forwarding-only-in-unread-sysctl-conf",  # the document's way, on a boot that does not read the file (Debian 13's)
+        f"mkdir -p {KEPT} && mv {FORWARDING_FILE} /etc/sysctl.d/99-sysctl.conf /etc/sysctl.conf {KEPT}/"
+        f" && cp {KEPT}/sysctl.conf /etc/sysctl.conf"
+        " && printf 'net.ipv4.ip_forward = 1\\nnet.ipv6.conf.all.forwarding = 1\\n' >> /etc/sysctl.conf",
+        f"[ ! -e {FORWARDING_FILE} ] && [ ! -e /etc/sysctl.d/99-sysctl.conf ]"
+        " && grep -q '^net.ipv6.conf.all.forwarding = 1$' /etc/sysctl.conf",
+        f"mv {KEPT}/sysctl.conf /etc/ && mv {KEPT}/60-virtnat.conf {KEPT}/99-sysctl.conf /etc/sysctl.d/ && rmdir {KEPT}",
+        "; /etc/sysctl.conf sets 1 but is not read at boot on this host",
+        # Measured: IPv6 forwarding, which only /etc/sysctl.conf sets, is off: the file was not read.
+        f"{ACTIVE} && [ ! -e /etc/sysctl.d/99-sysctl.conf ] && [ \"$(sysctl -n net.ipv6.conf.all.forwarding)\" = 0 ]"
+        " && [ \"$(sysctl -n net.ipv4.ip_forward)\" = 1 ]",
+    ),
+    BootFault(
+        "firewalld-disabled",
+        "systemctl disable -q firewalld.service",
+        "! systemctl is-enabled -q firewalld.service",
+        "systemctl enable -q firewalld.service",
+        "HOST-03",
+        "firewalld.service is 'disabled', expected 'enabled': after a reboot firewalld does not run; the network starts "
+        "with libvirt's own firewall rules alone, virbr0 in no firewalld zone",
+        {"HOST-11": ("skipped", "firewalld.service is disabled, not enabled: no firewalld starts at boot to order after "
+                                "(HOST-03)")},
+        after_reboot=f"! systemctl is-active -q firewalld.service && {ACTIVE} && ip link show virbr0 >/dev/null"
+                     " && iptables -t nat -S | grep -q 'LIBVIRT_PRT .*MASQUERADE' && ! nft list tables | grep -q firewalld",
+    ),
+    BootFault(
+        "network-autostart-off",
+        "virsh -q net-autostart --disable default >/dev/null",
+        "virsh -r net-info default | grep -Eq '^Autostart:[[:space:]]+no'",
+        "virsh -q net-autostart default >/dev/null",
+        "NET-03",
+        "network 'default': autostart is off, expected on: after a reboot it stays inactive (no virbr0, no dnsmasq, "
+        "no NAT rules) until virsh net-start default",
+        after_reboot="virsh -r net-info default | grep -Eq '^Active:[[:space:]]+no' && ! ip link show virbr0 >/dev/null 2>&1"
+                     " && ! pgrep -x dnsmasq >/dev/null && ! iptables -t nat -S | grep -q MASQUERADE",
+    ),
 ]
 
 
-def record_lab(out: Path) -> None:
+def both(name: str, first: BootFault, second: BootFault, after_reboot: str) -> BootFault:
+    """Two faults at once: first's check fails with its message, second's among the others."""
+    return BootFault(name, f"{first.inject} && {second.inject}", f"{first.proof} && {second.proof}",
+                     f"{second.undo} && {first.undo}", first.check, first.message,
+                     {**first.others, second.check: ("failed", second.message), **second.others},
+                     after_reboot=after_reboot)
+
+
+# The other half of HOST-06's verdict: with no NAT network started, forwarding stays at the boot's 0.
+BOOT_FAULTS.append(both("forwarding-runtime-only-autostart-off", *(next(f for f in BOOT_FAULTS if f.name == n) for n in (
+                            "forwarding-runtime-only", "network-autostart-off")),
+                        "virsh -r net-info default | grep -Eq '^Active:[[:space:]]+no'"
+                        " && [ \"$(sysctl -n net.ipv4.ip_forward)\" = 0 ] && [ \"$(sysctl -n net.ipv6.conf.all.forwarding)\" = 0 ]"))
+
+
+def record_lab(out: Path, names: tuple[str, ...] = ()) -> None:
     """Record the probe on the systemd lab: healthy, each fault, each fault with after_reboot
     after a reboot with it in place, libvirtd stopped with its socket listening, no daemon and no
-    socket, and healthy after a reboot. The lab is brought up (libvirt 9) and left down."""
+    socket, and healthy after a reboot; with names, only those faults. The lab is brought up
+    (libvirt 9) and left down."""
     import tempfile
 
     from selftests.e2e.labsdhost import LabSD
+    unknown = set(names) - {f.name for f in BOOT_FAULTS}
+    if unknown:
+        raise SystemExit(f"no boot fault named {', '.join(sorted(unknown))}")
     lab = LabSD(Path(tempfile.mkdtemp()))
     out.mkdir(parents=True, exist_ok=True)
     lab.up("9")
     try:
-        _record(lab, out)
+        if names:
+            _healthy(lab)
+            _record_faults(lab, out, [f for f in BOOT_FAULTS if f.name in names])
+        else:
+            _record(lab, out)
     finally:
         lab.control("down")
 
@@ -104,7 +191,12 @@ def _healthy(lab) -> None:
 def _record(lab, out: Path) -> None:
     _healthy(lab)
     (out / "healthy.txt").write_text(lab.probe())
-    for fault in BOOT_FAULTS:
+    _record_faults(lab, out, BOOT_FAULTS)
+    _record_daemon_states(lab, out)
+
+
+def _record_faults(lab, out: Path, faults) -> None:
+    for fault in faults:
         lab.sh(fault.inject)
         try:
             if not lab.ok(fault.proof):
@@ -122,6 +214,9 @@ def _record(lab, out: Path) -> None:
             lab.reboot()
         _healthy(lab)
         print(f"recorded {out.name}/{fault.name}")
+
+
+def _record_daemon_states(lab, out: Path) -> None:
     lab.sh("systemctl stop libvirtd.service")
     try:
         (out / "libvirtd-stopped.txt").write_text(lab.probe())

@@ -1,5 +1,5 @@
 """Issue 11, boot truth, on a real systemd host (lab/labsd.sh): the verdicts on the next boot
-(HOST-10, HOST-11, NET-17) are right before and after a real reboot, each boot fault is caught
+(HOST-03, HOST-06/07, HOST-10, HOST-11, NET-03, NET-17) are right before and after a real reboot, each boot fault is caught
 with its exact message and undone, and an audit starts no unit, socket activation included."""
 import pytest
 

@@ -10,7 +10,7 @@ import pytest
 from selftests.e2e.bootfaults import BOOT_FAULTS
 from selftests.unit import probe_edits as e
 from selftests.unit.checkrun import outcomes
-from virtnat.facts.probe import split_sections
+from virtnat.facts.probe import parse_probe, split_sections
 from virtnat.facts.units import parse_units
 from virtnat.facts.virsh import libvirt_from_sections
 
@@ -19,6 +19,9 @@ LIBVIRT9, LIBVIRT11 = SD / "libvirt9", SD / "libvirt11"
 NO_GUEST = "no running guest has an interface on network 'default'"
 INACTIVE = "network 'default' is inactive (NET-02), so nothing of it runs"
 NO_BRIDGE = "virbr0 does not exist: network 'default' is inactive (NET-02)"
+# What fails, beside NET-02, when the network did not come back: nothing of it runs.
+NETWORK_DOWN = {c: ("failed", NO_BRIDGE) for c in ("NET-06", "NET-07", "NET-08", "NET-09", "NET-10")} | {
+    c: ("failed", INACTIVE) for c in ("NET-11", "NET-12", "NET-13", "NET-14", "NET-15", "PATH-01", "PATH-02", "PATH-03", "PATH-04")}
 NOT_ORDERED = ("libvirtd.service is not ordered after firewalld.service: at boot the network may start before firewalld "
                "and lose its firewall rules")
 
@@ -54,15 +57,81 @@ def test_each_boot_fault_recorded_fails_exactly_its_check(fault):
 
 @pytest.mark.parametrize("name", ["daemon-disabled", "service-disabled-socket-enabled"])
 def test_rebooted_with_the_daemon_disabled_no_network_came_back(name):
-    fault = next(f for f in BOOT_FAULTS if f.name == name)
     found = not_passed(LIBVIRT9 / f"{name}-rebooted.txt")
-    assert found.pop("HOST-10") == ("failed", fault.message) and found.pop("HOST-11") == fault.others["HOST-11"]
+    assert found.pop("HOST-10") == ("failed", fault(name).message) and found.pop("HOST-11") == fault(name).others["HOST-11"]
     assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
     assert found.pop("NET-17") == ("skipped", "network 'default' is inactive: its next start uses its persistent "
                                               "definition (NET-02)")
-    assert found == {c: ("failed", NO_BRIDGE) for c in ("NET-06", "NET-07", "NET-08", "NET-09", "NET-10")} | {
-        c: ("failed", INACTIVE) for c in ("NET-11", "NET-12", "NET-13", "NET-14", "NET-15",
-                                          "PATH-01", "PATH-02", "PATH-03", "PATH-04")}
+    assert found == NETWORK_DOWN
+
+
+def fault(name: str):
+    return next(f for f in BOOT_FAULTS if f.name == name)
+
+
+@pytest.mark.parametrize("name", ["forwarding-runtime-only", "forwarding-only-in-unread-sysctl-conf"])
+def test_rebooted_with_forwarding_not_persisted_libvirt_turned_ipv4_on_and_ipv6_stayed_off(name):
+    """HOST-06 said 0 at boot until libvirt starts a NAT network: the network autostarted and
+    IPv4 forwarding is on (HOST-05 passes); IPv6 forwarding, which no file the boot read sets and
+    libvirt leaves alone for this network, is off now (/etc/sysctl.conf set it: it was not read)."""
+    text = (LIBVIRT9 / f"{name}-rebooted.txt").read_text()
+    ipv4 = fault(name).others["HOST-07"][1].split("; ")[0]
+    assert not_passed(LIBVIRT9 / f"{name}-rebooted.txt") == {
+        "HOST-06": ("failed", fault(name).message),
+        "HOST-07": ("failed", f"{ipv4}; net.ipv6.conf.all.forwarding is '0' now; net.ipv6.conf.all.forwarding is 0 after boot "
+                              f"(no file sets it); expected 1")}
+    system = parse_probe(text)
+    assert (system.sysctl_runtime["net.ipv4.ip_forward"], system.sysctl_runtime["net.ipv6.conf.all.forwarding"]) == ("1", "0")
+    assert system.sysctl_persisted == {}
+
+
+def test_rebooted_with_forwarding_not_persisted_and_no_network_started_forwarding_stayed_off():
+    """The other half of HOST-06's verdict: until libvirt starts a NAT network, forwarding is the boot's 0."""
+    name = "forwarding-runtime-only-autostart-off"
+    found = not_passed(LIBVIRT9 / f"{name}-rebooted.txt")
+    assert found.pop("HOST-06") == ("failed", fault(name).message)
+    assert found.pop("NET-03") == fault(name).others["NET-03"]
+    assert found.pop("HOST-05") == ("failed", "net.ipv4.ip_forward is '0', expected '1'")
+    ipv4, ipv6 = fault(name).others["HOST-07"][1].split("; ")[:2]
+    assert found.pop("HOST-07") == ("failed", f"net.ipv4.conf.all.forwarding is '0' now; {ipv4}; "
+                                              f"net.ipv6.conf.all.forwarding is '0' now; {ipv6}; expected 1")
+    assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
+    assert found.pop("NET-17")[0] == "skipped"
+    assert found == NETWORK_DOWN
+    runtime = parse_probe((LIBVIRT9 / f"{name}-rebooted.txt").read_text()).sysctl_runtime
+    assert set(runtime.values()) == {"0"} and len(runtime) == 3
+
+
+def test_an_unread_sysctl_conf_is_read_as_unread():
+    """Debian 12 without its 99-sysctl.conf link: systemd-sysctl does not read /etc/sysctl.conf."""
+    for suffix in ("", "-rebooted"):
+        system = parse_probe((LIBVIRT9 / f"forwarding-only-in-unread-sysctl-conf{suffix}.txt").read_text())
+        assert not system.sysctl_conf_at_boot and system.binaries["systemd-sysctl"]
+        assert system.sysctl_unread == {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.forwarding": "1",
+                                        "net.ipv6.conf.all.forwarding": "1"}
+    healthy = parse_probe((LIBVIRT9 / "healthy.txt").read_text())
+    assert healthy.sysctl_conf_at_boot and healthy.sysctl_unread == {}
+
+
+def test_rebooted_with_firewalld_disabled_the_network_came_up_on_libvirts_own_rules():
+    found = not_passed(LIBVIRT9 / "firewalld-disabled-rebooted.txt")
+    assert found == {"HOST-03": ("failed", fault("firewalld-disabled").message), **fault("firewalld-disabled").others,
+                     "HOST-02": ("failed", "firewalld is installed but not running"),
+                     "NET-14": ("failed", "firewalld is not running (HOST-02), so virbr0 is in no zone")}
+    system = parse_probe((LIBVIRT9 / "firewalld-disabled-rebooted.txt").read_text())
+    assert system.firewall.backend == "iptables" and "192.168.122.0/24" in system.firewall.masquerade_sources
+    assert not system.running("firewalld") and system.running("dnsmasq")
+
+
+def test_rebooted_with_autostart_off_the_network_stayed_down():
+    found = not_passed(LIBVIRT9 / "network-autostart-off-rebooted.txt")
+    assert found.pop("NET-03") == ("failed", fault("network-autostart-off").message)
+    assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
+    assert found.pop("NET-17") == ("skipped", "network 'default' is inactive: its next start uses its persistent "
+                                              "definition (NET-02)")
+    assert found == NETWORK_DOWN
+    system = parse_probe((LIBVIRT9 / "network-autostart-off-rebooted.txt").read_text())
+    assert not system.running("dnsmasq") and not system.firewall.masquerade_sources
 
 
 def test_rebooted_with_a_changed_persistent_definition_the_network_came_back_changed():

@@ -167,10 +167,10 @@ FAULTS = {
                                                  "HOST-07": "net.ipv4.conf.all.forwarding is '0' now",
                                                  "PATH-03": "the kernel forwards nothing: net.ipv4.ip_forward is '0' (HOST-05)"}),
     "forwarding-not-persisted": (lambda t, _: e.without_forwarding_files(t),
-                                 {"HOST-06": NOT_PERSISTED, "HOST-07": "net.ipv4.conf.all.forwarding is unset after boot"}),
+                                 {"HOST-06": NOT_PERSISTED, "HOST-07": "net.ipv4.conf.all.forwarding is 0 after boot (no file sets it) until libvirt"}),
     "etc-wins-over-run": (_sysctl_pair(1, 0), {}),
     "etc-0-masks-run-1": (_sysctl_pair(0, 1), {"HOST-06": "/etc/sysctl.d/zz-virtnat.conf",
-                                               "HOST-07": "net.ipv4.conf.all.forwarding is 0 after boot"}),
+                                               "HOST-07": "net.ipv4.conf.all.forwarding is 0 after boot (/etc/sysctl.d/zz-virtnat.conf)"}),
     "firewalld-stopped": (lambda t, _: e.drop_lines(t, "processes", r" firewalld "),
                           {"HOST-02": "firewalld is installed but not running",
                            "NET-14": "firewalld is not running (HOST-02), so virbr0 is in no zone"}),
@@ -235,7 +235,7 @@ FAULTS = {
 # Where a generation's boot reads /etc/sysctl.conf (Debian 12: 99-sysctl.conf links to it;
 # Debian 13: nothing does), forwarding persisted only there is a pass or a failure.
 SYSCTL_CONF_ONLY = {g: {} if g in ("libvirt9", LIBVIRT55) else {
-    "HOST-06": "/etc/sysctl.conf is not read at boot on this host", "HOST-07": "net.ipv4.conf.all.forwarding is unset after boot"}
+    "HOST-06": "/etc/sysctl.conf sets 1 but is not read at boot on this host", "HOST-07": "net.ipv4.conf.all.forwarding is 0 after boot (no file sets it) until libvirt"}
                     for g in BACKENDS}
 
 

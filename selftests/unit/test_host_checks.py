@@ -15,6 +15,9 @@ from virtnat.profile import Profile
 daemons = load_checks("host/test_daemons.py")
 forwarding = load_checks("host/test_forwarding.py")
 PROFILE = Profile()
+NOT_AT_BOOT = ("after a reboot firewalld does not run; the network starts with libvirt's own firewall rules alone, "
+               "virbr0 in no firewalld zone")
+UNTIL_LIBVIRT = " until libvirt starts a NAT network, which turns it on"
 LAX = Profile(require_firewalld=False, require_ipv6_forwarding=False)
 ALL = {"dnsmasq": "/usr/sbin/dnsmasq", "iptables": "/usr/sbin/iptables", "nft": "/usr/sbin/nft", "firewalld": "/usr/sbin/firewalld",
        "virtnetworkd": "/usr/sbin/virtnetworkd", "systemctl": "/usr/bin/systemctl"}
@@ -22,10 +25,10 @@ FORWARDING = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.forwarding": "1", "
 
 
 def system(processes=(), binaries=ALL, driver=None, unit="enabled", runtime=FORWARDING, persisted=FORWARDING,
-           sources=None, conf_at_boot=True):
+           sources=None, conf_at_boot=True, unread=None):
     procs = tuple(ProcessFacts(pid, comm, comm, same) for pid, comm, same in processes)
     return SystemFacts(dict(runtime), dict(persisted), sources or {}, conf_at_boot, procs, dict(binaries), driver,
-                       {} if unit is None else {"firewalld": unit}, None)
+                       {} if unit is None else {"firewalld": unit}, None, sysctl_unread=unread or {})
 
 
 def fails(check, *args) -> str:
@@ -79,7 +82,9 @@ def test_host03_enabled_states_pass(state):
 
 def test_host03_other_states_fail_or_skip():
     assert fails(daemons.test_firewalld_is_enabled, system(unit="disabled"), PROFILE) == \
-        "firewalld.service is 'disabled', expected 'enabled'"
+        f"firewalld.service is 'disabled', expected 'enabled': {NOT_AT_BOOT}"
+    assert fails(daemons.test_firewalld_is_enabled, system(unit="masked"), PROFILE) == \
+        f"firewalld.service is 'masked', expected 'enabled': {NOT_AT_BOOT}"
     assert fails(daemons.test_firewalld_is_enabled, system(unit=None), PROFILE) == \
         "firewalld.service is 'unknown', expected 'enabled'"
     assert fails(daemons.test_firewalld_is_enabled, system(unit="not-found"), PROFILE) == \
@@ -112,10 +117,14 @@ def test_host06_persisted_forwarding():
     forwarding.test_ipv4_forwarding_is_persisted(system())
     off = system(persisted={"net.ipv4.ip_forward": "0"}, sources={"net.ipv4.ip_forward": "/etc/sysctl.d/60.conf"})
     assert fails(forwarding.test_ipv4_forwarding_is_persisted, off) == \
-        "at boot net.ipv4.ip_forward is set to 0 (/etc/sysctl.d/60.conf), expected 1"
+        f"at boot net.ipv4.ip_forward is set to 0 (/etc/sysctl.d/60.conf): it is 0{UNTIL_LIBVIRT}; expected 1"
     unset = system(persisted={}, conf_at_boot=False)
     assert fails(forwarding.test_ipv4_forwarding_is_persisted, unset) == \
-        "at boot net.ipv4.ip_forward is set to nothing (no file; /etc/sysctl.conf is not read at boot on this host), expected 1"
+        f"at boot net.ipv4.ip_forward is set to nothing (no file; /etc/sysctl.conf is not read at boot on this host): it is 0{UNTIL_LIBVIRT}; expected 1"
+    unread = system(persisted={}, conf_at_boot=False, unread={"net.ipv4.ip_forward": "1"})
+    assert fails(forwarding.test_ipv4_forwarding_is_persisted, unread) == (
+        "at boot net.ipv4.ip_forward is set to nothing (no file; /etc/sysctl.conf sets 1 but is not read at boot on this host): "
+        f"it is 0{UNTIL_LIBVIRT}; expected 1")
 
 
 def test_host07_both_families_now_and_persisted():
@@ -123,12 +132,15 @@ def test_host07_both_families_now_and_persisted():
     v4only = {"net.ipv4.conf.all.forwarding": "1"}
     forwarding.test_all_forwarding_is_on(system(runtime=v4only, persisted=v4only), LAX)
     assert fails(forwarding.test_all_forwarding_is_on, system(runtime=v4only, persisted=v4only), PROFILE) == \
-        "net.ipv6.conf.all.forwarding is None now; net.ipv6.conf.all.forwarding is unset after boot; expected 1"
+        "net.ipv6.conf.all.forwarding is None now; net.ipv6.conf.all.forwarding is 0 after boot (no file sets it); expected 1"
     wrong = {"net.ipv4.conf.all.forwarding": "0", "net.ipv6.conf.all.forwarding": "1"}
     assert fails(forwarding.test_all_forwarding_is_on, system(runtime=wrong, persisted=FORWARDING), PROFILE) == \
         "net.ipv4.conf.all.forwarding is '0' now; expected 1"
     assert fails(forwarding.test_all_forwarding_is_on, system(persisted=wrong), PROFILE) == \
-        "net.ipv4.conf.all.forwarding is 0 after boot; expected 1"
+        f"net.ipv4.conf.all.forwarding is 0 after boot (no file sets it){UNTIL_LIBVIRT}; expected 1"
+    sourced = system(persisted=wrong, sources={"net.ipv4.conf.all.forwarding": "/etc/sysctl.d/10-off.conf"})
+    assert fails(forwarding.test_all_forwarding_is_on, sourced, PROFILE) == \
+        f"net.ipv4.conf.all.forwarding is 0 after boot (/etc/sysctl.d/10-off.conf){UNTIL_LIBVIRT}; expected 1"
 
 
 # -- HOST-08, HOST-09 --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The persisted sysctl value: systemd-sysctl's precedence, Debian's 99-sysctl.conf link."""
-from virtnat.facts.sysctl import boot_order, persisted_values, sysctl_conf_read_at_boot
+from virtnat.facts.sysctl import boot_order, persisted_values, sysctl_conf_read_at_boot, unread_values
 
 KEY = "net.ipv4.ip_forward"
 
@@ -153,3 +153,15 @@ def test_only_hash_and_semicolon_start_comments_and_only_dashes_are_stripped():
 def test_systemd_is_the_default_boot():
     fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", "net.ipv4.ip_forward=1\n")}
     assert persisted_values(fs, [KEY]) == {} and persisted_values(fs, [KEY], False) == {KEY: ("1", "/etc/sysctl.conf")}
+
+
+def test_what_an_unread_sysctl_conf_sets_is_reported_and_only_then():
+    """Debian 12 with its 99-sysctl.conf link removed: systemd-sysctl never applies sysctl.conf."""
+    conf = "net.ipv4.ip_forward = 1\nnet.ipv6.conf.*.forwarding = 1\n"
+    keys = [KEY, "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding", "net.ipv4.conf.all.rp_filter"]
+    fs = {"/etc/sysctl.conf": ("/etc/sysctl.conf", conf)}
+    assert unread_values(fs, keys) == {KEY: "1", "net.ipv4.conf.all.forwarding": "1", "net.ipv6.conf.all.forwarding": "1"}
+    assert unread_values(fs, keys, systemd=False) == {}  # `sysctl --system` reads it
+    linked = dict(fs, **{"/etc/sysctl.d/99-sysctl.conf": ("/etc/sysctl.conf", conf)})
+    assert unread_values(linked, keys) == {}
+    assert unread_values({"/etc/sysctl.d/60.conf": ("/etc/sysctl.d/60.conf", conf)}, keys) == {}

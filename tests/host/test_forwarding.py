@@ -22,13 +22,36 @@ def test_ipv4_forwarding_is_on(system):
     remediation='echo "net.ipv4.ip_forward = 1" > /etc/sysctl.d/60-ip-forward.conf && sysctl --system   (the document appends it to /etc/sysctl.conf, which Debian 13 no longer reads at boot)',
 )
 def test_ipv4_forwarding_is_persisted(system):
-    """libvirt turns forwarding on when it starts the network, but something else may turn it
-    off; the value in sysctl.d (and sysctl.conf, where the boot reads it) is what every boot
-    starts from. Debian 13's boot no longer reads /etc/sysctl.conf."""
+    """The value in sysctl.d (and sysctl.conf, where the boot reads it) is what every boot
+    starts from: the kernel's 0 when no file sets it. libvirt turns forwarding on when it starts
+    a NAT network (measured on the systemd lab: rebooted with nothing persisted, ip_forward was 1
+    once the default network had autostarted, 0 when it had not): after a reboot the host forwards
+    once libvirt has started one, and not before. Debian 13's boot no longer reads /etc/sysctl.conf."""
     value = system.sysctl_persisted.get("net.ipv4.ip_forward")
     source = system.sysctl_sources.get("net.ipv4.ip_forward", "no file")
-    unread = "" if system.sysctl_conf_at_boot else "; /etc/sysctl.conf is not read at boot on this host"
-    assert value == "1", f"at boot net.ipv4.ip_forward is set to {value or 'nothing'} ({source}{unread}), expected 1"
+    assert value == "1", (f"at boot net.ipv4.ip_forward is set to {value or 'nothing'} ({source}{_unread(system, 'net.ipv4.ip_forward')}): "
+                          f"it is {value or '0'}{UNTIL_LIBVIRT}; expected 1")
+
+
+UNTIL_LIBVIRT = " until libvirt starts a NAT network, which turns it on"
+
+
+def _unread(system, key: str) -> str:
+    """What the boot's not reading /etc/sysctl.conf means for key, if it does not read it."""
+    if system.sysctl_conf_at_boot:
+        return ""
+    if key in system.sysctl_unread:
+        return f"; /etc/sysctl.conf sets {system.sysctl_unread[key]} but is not read at boot on this host"
+    return "; /etc/sysctl.conf is not read at boot on this host"
+
+
+def after_boot(system, key: str) -> str:
+    """What key is after the next boot: its persisted value, or the kernel's 0; libvirt turns
+    IPv4 forwarding (both names) on when it starts a NAT network."""
+    saved = system.sysctl_persisted.get(key)
+    source = system.sysctl_sources.get(key, "no file sets it")
+    later = UNTIL_LIBVIRT if key.startswith("net.ipv4.") else ""
+    return f"{saved or '0'} after boot ({source}){later}"
 
 
 @pytest.mark.control(
@@ -49,5 +72,5 @@ def test_all_forwarding_is_on(system, profile):
         if now != "1":
             wrong.append(f"{key} is {now!r} now")
         if saved != "1":
-            wrong.append(f"{key} is {saved or 'unset'} after boot")
+            wrong.append(f"{key} is {after_boot(system, key)}")
     assert not wrong, f"{'; '.join(wrong)}; expected 1"

@@ -40,7 +40,8 @@ def test_network_is_autostarted(libvirt, profile):
     """Without autostart, virbr0 and its dnsmasq are gone after a reboot, and guests on the
     NAT network boot without an address or a route out."""
     network = defined_network(libvirt, profile)
-    assert network.autostart, f"network {network.name!r}: autostart is off, expected on"
+    assert network.autostart, (f"network {network.name!r}: autostart is off, expected on: after a reboot it stays inactive "
+                               f"(no {network.bridge or 'bridge'}, no dnsmasq, no NAT rules) until virsh net-start {network.name}")
 
 
 @pytest.mark.control(

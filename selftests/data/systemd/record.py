@@ -5,10 +5,11 @@
         selftests/data/path/ (made before the section existed), read from the root each lab runs
         on: this machine's for libvirt9 (lab 9 runs this machine's libvirt in a namespace), the
         Debian 13 tree for libvirt11-* (lab 11 is a chroot). Read-only: no lab is used.
-    python3 selftests/data/systemd/record.py lab libvirt9
+    python3 selftests/data/systemd/record.py lab libvirt9 [FAULT...]
         The systemd lab (lab/labsd.sh; brought up, left down), as an audit reads it: healthy,
         after a reboot, under each fault of selftests/e2e/bootfaults.py (injected, proven,
         recorded, undone) and after a reboot with it in place, the daemon stopped, no daemon.
+        With FAULT names (bootfaults.py's), only those faults and their reboots.
     python3 selftests/data/systemd/record.py lab11 libvirt11
         The systemd lab with libvirt 11.3 from bookworm-backports: as it booted, and with
         HOST-11's fix after a reboot."""
@@ -60,7 +61,7 @@ if __name__ == "__main__":
         add_units()
     elif sys.argv[1:2] == ["lab"]:
         from selftests.e2e.bootfaults import record_lab  # noqa: E402
-        record_lab(HERE / sys.argv[2])
+        record_lab(HERE / sys.argv[2], tuple(sys.argv[3:]))
     elif sys.argv[1:2] == ["lab11"]:
         from selftests.e2e.bootfaults import record_lab11  # noqa: E402
         record_lab11(HERE / sys.argv[2])

@@ -181,6 +181,7 @@ class SystemFacts:
     sockets: tuple[SocketFacts, ...] | None = None  # None: could not be read
     path_problems: tuple[str, ...] = ()  # what of routes and sockets could not be read, one line each
     units: UnitsFacts | None = None  # None: the facts hold no units section (an older probe)
+    sysctl_unread: dict[str, str] = field(default_factory=dict)  # key -> value /etc/sysctl.conf sets, unread at boot
 
     def running(self, *names: str) -> tuple[ProcessFacts, ...]:
         """Processes of the audited host whose command name is one of names."""

@@ -189,6 +189,7 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         firewall=firewall,
         firewall_error=firewall_error,
         units=parse_units(sections["units"][1]) if "units" in sections else None,
+        sysctl_unread=sysctl.unread_values(files, SYSCTL_KEYS, systemd),
         **path_facts(sections),
     )
 

@@ -59,6 +59,15 @@ def sysctl_conf_read_at_boot(files: dict[str, tuple[str, str]], systemd: bool = 
     return any(files[p][0] == SYSCTL_CONF for p in boot_order(files, systemd))
 
 
+def unread_values(files: dict[str, tuple[str, str]], keys: list[str], systemd: bool = True) -> dict[str, str]:
+    """What /etc/sysctl.conf sets for keys when the boot does not read it (a systemd boot with no
+    sysctl.d link to it): values that look persisted and are never applied."""
+    if SYSCTL_CONF not in files or sysctl_conf_read_at_boot(files, systemd):
+        return {}
+    alone = persisted_values({SYSCTL_CONF: files[SYSCTL_CONF]}, keys, systemd=False)
+    return {key: value for key, (value, _) in alone.items()}
+
+
 def persisted_values(files: dict[str, tuple[str, str]], keys: list[str], systemd: bool = True) -> dict[str, tuple[str, str]]:
     """For each key, (value, file) after applying every file in boot order; absent keys are left out.
 
