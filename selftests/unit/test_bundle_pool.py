@@ -7,7 +7,7 @@ import pytest
 
 from virtnat.collectors import KINDS
 from virtnat.collectors.bundle import BundleRun, bundle_bytes
-from virtnat.collectors.bundle_pool import POOL_FROM, FutureSource, read_facts, start_pool
+from virtnat.collectors.bundle_pool import POOL_FROM, WORKER_NICE, FutureSource, read_facts, start_pool
 from virtnat.collectors.command import ProbeLinkSource
 from virtnat.errors import FactError
 from virtnat.facts.probe import frame
@@ -127,3 +127,20 @@ def test_the_pool_has_a_clean_worker_per_core_and_returns_before_the_work_is_don
 
 def test_only_the_kinds_asked_for_are_read():
     assert list(read_facts(HEALTHY, "hv1", URI, ("system",))) == ["system"]
+
+
+
+def _niceness(*job):
+    import os
+    return {"libvirt": os.nice(0)}
+
+
+def test_the_workers_run_niced_and_the_audits_process_is_not(monkeypatch):
+    """The checks run in the audit's own process; the workers take what CPU it leaves."""
+    import os
+    import virtnat.collectors.bundle_pool as bundle_pool
+    monkeypatch.setattr(bundle_pool, "read_facts", _niceness)  # what a worker runs: its niceness
+    mine = os.nice(0)
+    _, futures = start_pool([(HEALTHY, "hv1", URI)])
+    assert futures[0]["libvirt"].result(timeout=60)["libvirt"] == mine + WORKER_NICE == mine + 10
+    assert os.nice(0) == mine

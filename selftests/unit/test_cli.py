@@ -214,3 +214,12 @@ def test_the_readme_shows_the_help_virtnat_prints(monkeypatch, capsys):
         printed.append(f"virtnat {' '.join(args)}\n{capsys.readouterr().out.rstrip()}")
     assert shown[0].startswith("$ ")
     assert [shown[0][2:], *shown[1:]] == printed
+
+
+def test_the_script_ends_the_process_at_once_with_mains_code(monkeypatch, capsys):
+    """`virtnat` (the console script): what main printed is out, then os._exit with its code."""
+    monkeypatch.setattr(cli, "main", lambda: print("virtnat: JSON reports/a.json") or 3)
+    ended = []
+    monkeypatch.setattr(cli.os, "_exit", ended.append)
+    cli.run()
+    assert ended == [3] and capsys.readouterr().out == "virtnat: JSON reports/a.json\n"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -166,8 +167,18 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if any(c.worse for c in changes) else 0
 
 
+def run() -> None:
+    """The `virtnat` console script: main's exit code, and the process ends at once. An audit of
+    a fleet holds millions of objects that nothing needs any more; freeing them one by one took
+    1.5 s at 1000 hosts. Every report is written and closed before main returns."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `virtnat` console script; returns the exit code."""
+    """What the `virtnat` console script runs; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
         return {"audit": _audit, "collect": _collect, "diff": _diff}[args.command](args)

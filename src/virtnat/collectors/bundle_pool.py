@@ -18,6 +18,7 @@ from .command import ProbeLibvirtSource, ProbeLinkSource, ProbeSystemSource
 
 # Below this many bundles the worker processes' start costs more than it saves.
 POOL_FROM = 16
+WORKER_NICE = 10
 
 
 def bundle_sources(path: Path, name: str, libvirt_uri: str) -> tuple:
@@ -64,8 +65,11 @@ def start_pool(jobs: list[tuple[Path, str, str]], workers: int | None = None) ->
     # program that runs the audit is imported again (forkserver and spawn re-run a __main__ script).
     # They are forked at the first submit, before the pool's own thread starts, and run nothing
     # but read_facts.
+    # The workers run niced: while the checks run, the audit's process (one core's work, the
+    # run's longest) has the core it needs, and the workers take what is left.
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=context,
+                               initializer=os.nice, initargs=(WORKER_NICE,))
     futures: list[dict[str, Future]] = [{} for _ in jobs]
     for kinds in STAGES:
         for job, found in zip(jobs, futures):
