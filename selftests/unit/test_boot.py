@@ -271,6 +271,35 @@ def test_the_local_fallback_connects_without_systemd_or_when_the_probe_finds_the
         local_fallback(broken, "qemu:///system", _root(tmp_path / "c", socket="virtqemud", comms=("virtqemud",)))()
 
 
+
+@pytest.mark.parametrize("run_dir", ["run/libvirt", "var/run/libvirt"])
+def test_the_local_fallback_of_a_modular_host_needs_both_daemons_running_to_connect(tmp_path, run_dir):
+    def host(name, comms):
+        root = _root(tmp_path / name, comms=comms)
+        (root / run_dir).mkdir(parents=True, exist_ok=True)
+        (root / run_dir / "virtqemud-sock-ro").touch()
+        return root
+    asked = []
+    assert local_fallback(lambda: asked.append(1), "qemu:///system", host("both", ("virtqemud", "virtnetworkd")))() is None
+    assert asked == []  # both run: connecting starts nothing
+    for comms in [("virtqemud",), ("virtnetworkd",), ("libvirtd",)]:
+        assert local_fallback(lambda: asked.append(1) or {}, "qemu:///system", host("-".join(comms), comms))() is None
+    assert asked == [1, 1, 1]  # one of the two stopped (libvirtd is not theirs): the probe decides
+
+
+def test_the_local_fallback_gives_its_uri_and_the_librarys_version_where_the_probe_has_none(tmp_path, monkeypatch):
+    import virtnat.collectors.libvirt_api as libvirt_api
+    monkeypatch.setattr(libvirt_api, "_library_version", lambda: 11003000)
+    text = e.add_section(e.add_section(LIBVIRT9.read_text(), "libvirt-stopped", STOPPED_LINE), "libvirt-files",
+                         state_files_text(_state_root(tmp_path / "state")))
+    sections = split_sections(text)
+    facts = local_fallback(lambda: sections, "qemu:///session", _root(tmp_path / "host"))()
+    assert (facts.uri, facts.version) == ("qemu:///session", "9.0.0")  # the probe's version
+    del sections["libvirt-version"]
+    facts = local_fallback(lambda: sections, "qemu:///session", _root(tmp_path / "host2"))()
+    assert (facts.uri, facts.version) == ("qemu:///session", "11.3.0")
+
+
 # -- libvirt's state files --------------------------------------------------------------------
 
 NETWORK = """<network><name>{name}</name><forward mode='nat'/><bridge name='virbr0' stp='on'/>
@@ -313,6 +342,17 @@ def test_state_files_give_the_networks_flags_and_both_definitions(tmp_path):
     transient = files_facts(_state_root(tmp_path / "d", defined_start=None)).networks["default"]
     assert (transient.active, transient.persistent, transient.autostart) == (True, False, False)
 
+
+
+def test_a_definition_reads_every_address_and_range_as_written():
+    import xml.etree.ElementTree as ET
+    from virtnat.facts.libvirt_xml import network_definition
+    root = ET.fromstring("<network><forward/><bridge name='virbr1'/><ip address='10.0.0.1' prefix='16'>"
+                         "<dhcp><range end='10.0.9.9'/></dhcp></ip><ip family='ipv6' address='fd00::1'/><ip/></network>")
+    definition = network_definition(root)
+    assert (definition.forward_mode, definition.bridge) == ("nat", "virbr1")
+    assert definition.addresses == ("10.0.0.1/16", "fd00::1/64")  # an <ip> without an address gives none
+    assert [(r.start, r.end) for r in definition.dhcp_ranges] == [("", "10.0.9.9")]  # a range without start: ""
 
 def test_unreadable_or_broken_state_files_are_one_line():
     with pytest.raises(FactError, match=r"^libvirt's daemon is stopped and its state files are not readable "

@@ -27,7 +27,7 @@ def _gateway(ip: ET.Element) -> str | None:
 
 
 def _address(ip: ET.Element) -> str:
-    address = ip.get("address", "")
+    address = ip.attrib["address"]  # network_definition reads only the <ip>s that have one
     prefix = ip.get("prefix") or ip.get("netmask") or ("64" if ip.get("family") == "ipv6" else "24")
     try:
         return str(ipaddress.ip_interface(f"{address}/{prefix}"))
