@@ -263,13 +263,21 @@ class Item:
 
 
 def test_each_hosts_checks_are_grouped_for_one_xdist_worker(configured):
-    config = configured(f"--facts={HEALTHY}")
+    config = configured(f"--facts={HEALTHY}", "-n", "2")
     target = plugin.state_of(config).targets[0]
     items = [Item(target), Item(), Item(callspec=False)]
     plugin.pytest_collection_modifyitems(None, config, items)
     assert len(items) == 3
     assert [(m.name, m.args) for m in items[0].markers] == [("xdist_group", ("healthy",))]
     assert items[1].markers == items[2].markers == []
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "0"]], ids=["no -n", "-n 0"])
+def test_one_process_groups_nothing(configured, workers):
+    config = configured(f"--facts={HEALTHY}", *workers)
+    items = [Item(plugin.state_of(config).targets[0])]
+    plugin.pytest_collection_modifyitems(None, config, items)
+    assert items[0].markers == []
 
 
 def test_a_usage_error_deselects_every_check(configured):

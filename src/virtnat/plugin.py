@@ -175,6 +175,8 @@ def pytest_collection_modifyitems(session, config, items):
         config.hook.pytest_deselected(items=list(items))
         items[:] = []
         return
+    if not getattr(config.option, "numprocesses", None):
+        return  # one process: no worker to keep a host's checks on (36,000 markers at 1000 hosts)
     for item in items:
         target = item.callspec.params.get("target") if hasattr(item, "callspec") else None
         if target is not None:
@@ -212,12 +214,12 @@ def pytest_runtest_makereport(item, call):
 
 
 def _attach_result(item, call, report) -> None:
+    decided = phase_outcome(call.when, report)  # first: most phases decide nothing (a passed setup or teardown)
+    if decided is None:
+        return
     state = state_of(item.config)
     marker = item.get_closest_marker("control")
     if state is None or marker is None:
-        return
-    decided = phase_outcome(call.when, report)
-    if decided is None:
         return
     control = dict(marker.kwargs)
     params = item.callspec.params if hasattr(item, "callspec") else {}
