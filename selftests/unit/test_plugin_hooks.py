@@ -452,6 +452,8 @@ def test_the_json_document_and_its_latest_copy_are_written_at_the_end(configured
     state = plugin.state_of(config)
     record(state, ("high", "failed"))
     plugin.pytest_sessionfinish(SimpleNamespace(config=config, exitstatus=1), 1)
+    import gc
+    assert gc.get_freeze_count() > 0  # what the checks made, frozen for pytest's last collections (the cleanup gives it back)
     document = json.loads(state.json_path.read_text())
     assert state.json_path.parent == tmp_path / "reports"
     assert document["profile"] == state.profile_dict and "error" not in document
@@ -582,13 +584,13 @@ def test_an_audits_objects_are_frozen_from_its_collection_to_its_configs_cleanup
     monkeypatch.setattr(plugin._freeze_at_exit, "registered", False, raising=False)
     other = configured(checks=str(Path(__file__).parent))
     plugin.pytest_collection_finish(SimpleNamespace(config=other))
-    assert gc.get_freeze_count() == 0 and at_exit == []  # no audit: nothing frozen
+    assert gc.get_freeze_count() == 0 and at_exit == [] and gc.isenabled()  # no audit: nothing frozen
     config = configured(f"--facts={HEALTHY}")
     try:
         for _ in range(2):
             plugin.pytest_collection_finish(SimpleNamespace(config=config))
-        assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0 and not gc.isenabled()  # and no automatic pass while the checks run
         assert at_exit == [gc.freeze]  # frozen again at exit, for Python's last collection; registered once
     finally:
         config._ensure_unconfigure()  # runs pytest_unconfigure, then the config's cleanups
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and gc.isenabled()

@@ -86,7 +86,7 @@ def pytest_configure(config):
     state = AuditState(config)
     config.stash[STATE] = state
     config.pluginmanager.register(RunFixtures(state.profile), "virtnat-run-fixtures")
-    config.add_cleanup(gc.unfreeze)  # registered before pytest's own cleanups, so run after them: see pytest_collection_finish
+    config.add_cleanup(_collector_back)  # registered before pytest's own cleanups, so run after them: see pytest_collection_finish
     if config.option.tbstyle == "auto":
         config.option.tbstyle = "no"  # virtnat prints each check's message and fix itself
     if config.option.tbstyle == "no" and not config.getoption("usepdb", False):
@@ -269,6 +269,7 @@ def pytest_sessionfinish(session, exitstatus):
     if state is None or _is_worker(session.config):
         return
     state.wait_for_facts()  # evidence and stats are complete
+    gc.freeze()  # what came while the checks ran (facts, results) joins what collection froze
     if state.error:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
     elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -299,13 +300,21 @@ def pytest_terminal_summary(terminalreporter, config):
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session):
     """An audit's checks and facts, collected now, live until the run ends: they are moved out of
-    the garbage collector's sight, where each of its full passes would walk all of them again (a
-    fleet's are millions of objects; at 1000 hosts pytest's last collection and Python's at exit
-    took 8 s). The config's cleanup gives them back after pytest's own last collection (an
-    in-process run leaves no garbage behind), and at exit they are frozen again for Python's."""
+    the garbage collector's sight, and its automatic passes stop until the run ends. Each full
+    pass walked all of them again (a fleet's are millions of objects): at 1000 hosts they took
+    7 s while the checks ran, and pytest's last collection and Python's at exit 8 s more. What
+    the checks make is frozen too when they are done (pytest_sessionfinish); the config's cleanup
+    gives everything back after pytest's own last collection (an in-process run leaves no
+    garbage behind), and at exit it is frozen again for Python's."""
     if state_of(session.config) is not None:
         gc.freeze()
+        gc.disable()
         _freeze_at_exit()
+
+
+def _collector_back() -> None:
+    gc.unfreeze()
+    gc.enable()
 
 
 def _freeze_at_exit() -> None:
