@@ -69,10 +69,28 @@ def outcomes(text: str) -> dict[str, tuple[str, str]]:
     return run_checks(*facts(text))
 
 
-def run_checks(system, links, libvirt) -> dict[str, tuple[str, str]]:
+def findings(text: str) -> dict[str, dict]:
+    """check id -> what it recorded beyond its outcome: {"notes": [...], "fix": ..., "evidence": ...}
+    (the keys it recorded), every check of tests/ that recorded something."""
+    found: dict[str, dict] = {}
+    run_checks(*facts(text), record=found)
+    return found
+
+
+def _recorders(record: dict, label: str) -> dict:
+    def note(text):
+        record.setdefault(label, {}).setdefault("notes", []).append(text)
+
+    def keep(key):
+        return lambda text: record.setdefault(label, {}).__setitem__(key, text)
+    return dict(note=note, fix=keep("fix"), evidence=keep("evidence"))
+
+
+def run_checks(system, links, libvirt, record: dict | None = None) -> dict[str, tuple[str, str]]:
     """Every check on these facts, as the plugin's fixtures hand them over: libvirt may be the
     FactError reading it raised; a fixture whose facts are missing (libvirt, the firewall rules,
-    the routes) makes its checks an error with the fixture's message."""
+    the routes) makes its checks an error with the fixture's message. With `record`, what each
+    check noted, its fix and its evidence go there, by check label."""
     error, libvirt = (libvirt, None) if isinstance(libvirt, FactError) else (None, libvirt)
 
     def read_libvirt():  # what HostFacts.libvirt() does: the facts, or the FactError raised again
@@ -109,8 +127,9 @@ def run_checks(system, links, libvirt) -> dict[str, tuple[str, str]]:
                 found[check] = ("skipped" if nic.skip else "error", nic.reason)
                 continue
             label = f"{check}[{nic.label}]" if nic else check
+            given = dict(values, **_recorders(record, label)) if record is not None else values
             try:
-                fn(**{k: nic if k == "guest_nic" else values[k] for k in wanted})
+                fn(**{k: nic if k == "guest_nic" else given[k] for k in wanted})
                 found[label] = ("passed", "")
             except (AssertionError, pytest.fail.Exception) as exc:
                 found[label] = ("failed", str(exc).splitlines()[0] if str(exc) else "")

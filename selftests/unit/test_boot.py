@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from selftests.unit import probe_edits as e
-from selftests.unit.checkrun import DATA, STANDING, outcomes
+from selftests.unit.checkrun import DATA, STANDING, findings, outcomes
 from virtnat.collectors.libvirt_api import local_fallback
 from virtnat.errors import FactError
 from virtnat.facts.libvirt_files import AUTOSTART, GUESTS, NETWORKS, STATUS, libvirt_from_files
@@ -152,6 +152,86 @@ def test_host10_with_modular_daemons_only():
                   "starts, and network default with it")
 
 
+
+def test_host10_says_which_service_starts_at_boot_and_how_to_enable_what_does_not():
+    healthy = LIBVIRT9.read_text()
+    assert findings(healthy)["HOST-10"] == {"notes": ["libvirtd.service is enabled"]}
+    assert findings(_disabled(healthy))["HOST-10"] == {"fix": "systemctl enable libvirtd.service"}
+    masked = e.sub(_disabled(healthy), "units", "@@unit libvirtd.service disabled", "@@unit libvirtd.service masked")
+    assert findings(masked)["HOST-10"] == {"fix": "systemctl unmask libvirtd.service && systemctl enable libvirtd.service"}
+    both = e.sub(masked, "units", "@@unit libvirtd.socket disabled", "@@unit libvirtd.socket masked")
+    assert findings(both)["HOST-10"] == {
+        "fix": "systemctl unmask libvirtd.service libvirtd.socket && systemctl enable libvirtd.service"}
+
+
+def _modular(text: str, network: str, qemu: str) -> str:
+    """The recording with libvirtd gone and virtnetworkd.service, virtqemud.service in these states."""
+    for unit in ("libvirtd.service", "libvirtd.socket"):
+        text = e.sub(text, "units", f"@@unit {unit} enabled", f"@@unit {unit} Failed to get unit file state for {unit}: No such file or directory")
+    for daemon, state in (("virtnetworkd", network), ("virtqemud", qemu)):
+        text = e.sub(text, "units", f"@@unit {daemon}.service Failed to get unit file state for {daemon}.service: No such file "
+                     "or directory", f"@@unit {daemon}.service {state}")
+    return text
+
+
+def test_host10_passes_when_the_modular_network_daemon_starts_at_boot():
+    text = _modular(LIBVIRT9.read_text(), "enabled", "enabled")
+    assert outcomes(text)["HOST-10"] == ("passed", "")
+    assert findings(text)["HOST-10"] == {"notes": ["virtnetworkd.service is enabled"]}
+
+
+def test_host10_enables_both_modular_daemons_when_neither_starts():
+    text = _modular(LIBVIRT9.read_text(), "disabled", "disabled")
+    assert outcomes(text)["HOST-10"] == (
+        "failed", "virtnetworkd.service is disabled and virtnetworkd.socket is not-found and virtqemud.service is disabled "
+                  "and virtqemud.socket is not-found: after a reboot no libvirt daemon starts, and network default with it")
+    assert findings(text)["HOST-10"] == {"fix": "systemctl enable virtnetworkd.service virtqemud.service"}
+
+
+def test_host11_fix_is_the_drop_in_for_the_daemon_that_starts_the_network():
+    text = e.sub(LIBVIRT9.read_text(), "units", "|After=firewalld.service\n", "")
+    assert findings(text)["HOST-11"] == {"fix": (
+        "mkdir -p /etc/systemd/system/libvirtd.service.d && printf '[Unit]\\nAfter=firewalld.service\\n' > "
+        "/etc/systemd/system/libvirtd.service.d/10-after-firewalld.conf && systemctl daemon-reload")}
+
+
+def _without_unit(text: str, unit: str) -> str:
+    """The units section with no line for unit: systemd was not asked about it (an older probe)."""
+    body = e.body(text, "units")
+    line = next(x for x in body.splitlines() if x.startswith(f"@@unit {unit} "))
+    return e.with_body(text, "units", body.replace(line + "\n", ""))
+
+
+def test_a_unit_the_facts_do_not_name_is_unknown_and_not_installed():
+    socketless = _without_unit(_disabled(LIBVIRT9.read_text()), "libvirtd.socket")
+    assert outcomes(socketless)["HOST-10"] == (
+        "failed", "libvirtd.service is disabled and libvirtd.socket is unknown: after a reboot no libvirt daemon starts, "
+                  "and network default with it")
+    unnamed = _without_unit(_modular(LIBVIRT9.read_text(), "disabled", "disabled"), "libvirtd.service")
+    assert outcomes(unnamed)["HOST-10"][1].startswith("virtnetworkd.service is disabled")  # libvirtd: not installed
+    no_firewalld = _without_unit(LIBVIRT9.read_text(), "firewalld.service")
+    assert outcomes(no_firewalld)["HOST-11"] == (
+        "skipped", "firewalld.service is unknown, not enabled: no firewalld starts at boot to order after (HOST-03)")
+
+
+def test_host11_orders_the_modular_network_daemon():
+    text = _modular(LIBVIRT9.read_text(), "enabled", "enabled")  # the recording has no unit file of virtnetworkd
+    assert outcomes(text)["HOST-11"] == ("skipped", "the boot's order of virtnetworkd.service cannot be known: no systemd "
+                                                    "runs here and its unit file is not readable")
+
+
+DROP_IN_FILE = "@@file /etc/systemd/system/libvirtd.service.d/10-after-firewalld.conf\n|[Unit]\n|After=firewalld.service\n"
+
+
+def test_host11_names_the_files_it_read_without_systemd_and_none_with_it():
+    text = e.sub(LIBVIRT11.read_text(), "units", "@@unit libvirtd.socket ", DROP_IN_FILE + "@@unit libvirtd.socket ")
+    assert outcomes(text)["HOST-11"] == ("passed", "")
+    assert findings(text)["HOST-11"] == {"notes": [
+        "libvirtd.service is ordered after firewalld.service (/usr/lib/systemd/system/libvirtd.service, "
+        "/etc/systemd/system/libvirtd.service.d/10-after-firewalld.conf)"]}
+    booted = (DATA.parent / "systemd" / "libvirt9" / "healthy.txt").read_text()
+    assert findings(booted)["HOST-11"] == {"notes": ["libvirtd.service is ordered after firewalld.service"]}
+
 def test_host10_and_host11_skip_without_systemctl():
     text = e.with_body(LIBVIRT9.read_text(), "units", "systemd not-running\nsystemctl not-found")
     assert boot_outcomes(text) == {
@@ -206,6 +286,40 @@ def test_net17_names_what_the_next_start_changes(old, new, says):
     assert found == {"NET-17": ("failed", f"network 'default' runs a definition that does not come back: {says} "
                                           f"(a reboot or restart brings the persistent one)")}
 
+
+
+WIDE = """<network><name>default</name><forward mode='nat'/><bridge name='virbr0' stp='on' delay='0'/>
+<ip address='192.168.122.1' netmask='255.255.255.0'><dhcp><range start='192.168.122.2' end='192.168.122.100'/>
+<range start='192.168.122.150' end='192.168.122.254'/></dhcp></ip><ip address='10.9.0.1' prefix='24'/></network>"""
+NARROW = """<network><name>default</name><bridge name='virbr0' stp='on' delay='0'/>
+<ip address='192.168.122.1' netmask='255.255.255.0'/></network>"""
+
+
+def _definitions(live: str, later: str) -> str:
+    text = LIBVIRT9.read_text()
+    key = e.net_xml_key(text)
+    return e.add_section(e.with_body(text, f"net-xml:{key}", live), f"net-xml-inactive:{key}", later)
+
+
+@pytest.mark.parametrize("live, later, says", [
+    (WIDE, NARROW, "forward mode nat now, none at its next start; addresses 192.168.122.1/24, 10.9.0.1/24 now, "
+                   "192.168.122.1/24 at its next start; DHCP range 192.168.122.2-192.168.122.100, "
+                   "192.168.122.150-192.168.122.254 now, none at its next start"),
+    (NARROW, WIDE, "forward mode none now, nat at its next start; addresses 192.168.122.1/24 now, 192.168.122.1/24, "
+                   "10.9.0.1/24 at its next start; DHCP range none now, 192.168.122.2-192.168.122.100, "
+                   "192.168.122.150-192.168.122.254 at its next start"),
+], ids=["more now", "more at the next start"])
+def test_net17_names_every_difference_at_once(live, later, says):
+    found = outcomes(_definitions(live, later))["NET-17"]
+    assert found == ("failed", f"network 'default' runs a definition that does not come back: {says} "
+                               f"(a reboot or restart brings the persistent one)")
+
+
+def test_net17_compares_ranges_and_addresses_in_any_order():
+    swapped = WIDE.replace("<range start='192.168.122.2' end='192.168.122.100'/>\n<range start='192.168.122.150' end='192.168.122.254'/>",
+                           "<range start='192.168.122.150' end='192.168.122.254'/><range start='192.168.122.2' end='192.168.122.100'/>")
+    assert swapped != WIDE
+    assert outcomes(_definitions(WIDE, swapped))["NET-17"] == ("passed", "")
 
 # -- never start libvirt to read it ------------------------------------------------------------
 
@@ -354,12 +468,33 @@ def test_a_definition_reads_every_address_and_range_as_written():
     assert definition.addresses == ("10.0.0.1/16", "fd00::1/64")  # an <ip> without an address gives none
     assert [(r.start, r.end) for r in definition.dhcp_ranges] == [("", "10.0.9.9")]  # a range without start: ""
 
+
+def test_state_files_a_transient_network_is_its_own_next_definition_and_a_nameless_domain_no_guest(tmp_path):
+    transient = files_facts(_state_root(tmp_path / "a", defined_start=None)).networks["default"]
+    assert transient.persistent_definition == transient.definition  # what `net-dumpxml --inactive` gives for it
+    root = _state_root(tmp_path / "b")
+    (root / "run/libvirt/qemu/vm0.xml").write_text("<domstatus><domain type='kvm'><devices/></domain></domstatus>")
+    assert files_facts(root).running_guests == ("vm1",)
+
+
+def test_state_files_a_bare_network_status_and_lines_outside_any_file(tmp_path):
+    root = _state_root(tmp_path / "a")
+    text = state_files_text(root).replace("|<networkstatus><floor sum='0'/>", "|").replace("</networkstatus>", "")
+    assert "networkstatus" not in text
+    noisy = text.replace("@@file /run/libvirt/network/default.xml", "noise\n@@file /run/libvirt/network/default.xml\nmore noise")
+    facts = libvirt_from_files(noisy, "qemu:///system", "9.0.0", ())
+    assert facts.networks["default"].active and facts.networks["default"].bridge == "virbr0"
+
 def test_unreadable_or_broken_state_files_are_one_line():
     with pytest.raises(FactError, match=r"^libvirt's daemon is stopped and its state files are not readable "
                                         r"\(/etc/libvirt/qemu/networks/default.xml\): run the audit as root, or with --sudo$"):
         libvirt_from_files("@@unreadable /etc/libvirt/qemu/networks/default.xml", "qemu:///system", "9.0.0", ())
     with pytest.raises(FactError, match=r"^/run/libvirt/network/default.xml: holds no <network>$"):
         libvirt_from_files("@@file /run/libvirt/network/default.xml\n|<networkstatus/>", "qemu:///system", "9.0.0", ())
+    with pytest.raises(FactError, match=r"^/run/libvirt/qemu/vm1.xml: XML does not parse: "):
+        libvirt_from_files("@@file /run/libvirt/qemu/vm1.xml\n|<domstatus>", "qemu:///system", "9.0.0", ())
+    with pytest.raises(FactError, match=r"^libvirt's daemon is stopped and its state files are not readable \(/run/libvirt/qemu/vm1.xml\)"):
+        libvirt_from_files("@@unreadable /run/libvirt/qemu/vm1.xml\n|stray", "qemu:///system", "9.0.0", ())
 
 
 def test_the_local_gate_guards_only_uris_of_this_hosts_daemons():

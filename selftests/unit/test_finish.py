@@ -67,9 +67,11 @@ def test_retention_of_a_directory_that_is_gone_or_cannot_be_pruned(tmp_path, mon
 
 def test_a_report_that_cannot_be_made_is_one_line_and_the_others_are_written(tmp_path):
     document = {**DOCUMENT, "hosts": [{"host": "hv1", "checks": ["not a check"]}]}  # nothing virtnat writes
-    written = write_reports(document, {}, Outputs(json=tmp_path / "a.json", html=tmp_path / "a.html"))
+    written = write_reports(document, {}, Outputs(json=tmp_path / "a.json", html=tmp_path / "a.html",
+                                                  latest_html=tmp_path / "latest.html"))
     assert written.reports == [f"JSON {tmp_path / 'a.json'}"]
     assert written.problems == [f"cannot write {tmp_path / 'a.html'}: AttributeError: 'str' object has no attribute 'get'"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]  # no page, half a page or copy of one
 
 
 def test_the_page_shows_the_evidence_it_is_given_and_its_latest_copy_is_not_listed(tmp_path):

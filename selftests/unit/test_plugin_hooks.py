@@ -362,6 +362,14 @@ def test_a_failure_says_its_first_line_and_the_checks_own_fix(configured):
         "nft insert rule ip filter FORWARD accept"
 
 
+def test_a_check_without_parameters_or_remediation_reports_as_much(configured):
+    config = configured(f"--facts={HEALTHY}")
+    item = CheckItem(config, pytest.mark.control(id="HOST-99").mark)
+    del item.callspec  # not parametrized: no host
+    report = make_report(item, report=Report("failed"), excinfo=SimpleNamespace(value=AssertionError("broken")))
+    assert (report.virtnat["host"], report.virtnat["remediation"], report.virtnat["message"]) == ("?", "", "broken")
+
+
 WAIVERS = """[[waiver]]
 check = "NET-07"
 hosts = "heal*"

@@ -67,8 +67,9 @@ def libvirt_from_files(text: str, uri: str, version: str, stopped) -> LibvirtFac
     for path, xml in files.items():
         if path.startswith(GUESTS):
             domain = _inner(xml, path, "domain")
-            nics = parse_domain_nics(domain)
-            running[ET.fromstring(domain).findtext("name", "")] = nics
+            name = ET.fromstring(domain).findtext("name")
+            if name:  # libvirt names every domain it runs; a status without one is no guest of it
+                running[name] = parse_domain_nics(domain)
     guests = sorted(running)
     return LibvirtFacts(uri=uri, version=version, networks=networks, guest_nics=tuple(n for g in guests for n in running[g]),
                         running_guests=tuple(guests), stopped=tuple(stopped))
