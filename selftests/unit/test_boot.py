@@ -295,6 +295,9 @@ NARROW = """<network><name>default</name><bridge name='virbr0' stp='on' delay='0
 <ip address='192.168.122.1' netmask='255.255.255.0'/></network>"""
 
 
+NOIP = "<network><name>default</name><forward mode='nat'/><bridge name='virbr0' stp='on' delay='0'/></network>"
+
+
 def _definitions(live: str, later: str) -> str:
     text = LIBVIRT9.read_text()
     key = e.net_xml_key(text)
@@ -308,7 +311,9 @@ def _definitions(live: str, later: str) -> str:
     (NARROW, WIDE, "forward mode none now, nat at its next start; addresses 192.168.122.1/24 now, 192.168.122.1/24, "
                    "10.9.0.1/24 at its next start; DHCP range none now, 192.168.122.2-192.168.122.100, "
                    "192.168.122.150-192.168.122.254 at its next start"),
-], ids=["more now", "more at the next start"])
+    (NOIP, NARROW, "forward mode nat now, none at its next start; addresses none now, 192.168.122.1/24 at its next start"),
+    (NARROW, NOIP, "forward mode none now, nat at its next start; addresses 192.168.122.1/24 now, none at its next start"),
+], ids=["more now", "more at the next start", "no address now", "no address at the next start"])
 def test_net17_names_every_difference_at_once(live, later, says):
     found = outcomes(_definitions(live, later))["NET-17"]
     assert found == ("failed", f"network 'default' runs a definition that does not come back: {says} "
@@ -462,10 +467,11 @@ def test_a_definition_reads_every_address_and_range_as_written():
     import xml.etree.ElementTree as ET
     from virtnat.facts.libvirt_xml import network_definition
     root = ET.fromstring("<network><forward/><bridge name='virbr1'/><ip address='10.0.0.1' prefix='16'>"
-                         "<dhcp><range end='10.0.9.9'/></dhcp></ip><ip family='ipv6' address='fd00::1'/><ip/></network>")
+                         "<dhcp><range end='10.0.9.9'/></dhcp></ip><ip family='ipv6' address='fd00::1'/><ip/>"
+                         "<ip address='10.1.0.1'/></network>")
     definition = network_definition(root)
     assert (definition.forward_mode, definition.bridge) == ("nat", "virbr1")
-    assert definition.addresses == ("10.0.0.1/16", "fd00::1/64")  # an <ip> without an address gives none
+    assert definition.addresses == ("10.0.0.1/16", "fd00::1/64", "10.1.0.1/24")  # an <ip> without an address gives none
     assert [(r.start, r.end) for r in definition.dhcp_ranges] == [("", "10.0.9.9")]  # a range without start: ""
 
 
