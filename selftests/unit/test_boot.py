@@ -419,6 +419,14 @@ def test_the_local_fallback_gives_its_uri_and_the_librarys_version_where_the_pro
     assert (facts.uri, facts.version) == ("qemu:///session", "11.3.0")
 
 
+
+def test_host01_says_the_stopped_daemon_starts_at_a_connection_and_was_read_without_one():
+    text = (DATA.parent / "systemd" / "libvirt9" / "libvirtd-stopped.txt").read_text()
+    assert outcomes(text)["HOST-01"] == ("passed", "")
+    assert findings(text)["HOST-01"] == {"notes": [
+        "libvirt 9.0.0 at qemu:///system: libvirtd.service is inactive, libvirtd.socket is active: the daemon starts at a "
+        "client's connection; read from libvirt's state files, without starting it"]}
+
 # -- libvirt's state files --------------------------------------------------------------------
 
 NETWORK = """<network><name>{name}</name><forward mode='nat'/><bridge name='virbr0' stp='on'/>

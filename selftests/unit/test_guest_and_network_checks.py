@@ -86,6 +86,8 @@ def test_definition_checks_pass_on_the_documents_network():
     ("test_network_is_active", dict(active=False), "network 'default' is inactive, expected active"),
     ("test_network_is_autostarted", dict(autostart=False), "network 'default': autostart is off, expected on: after a reboot it "
      "stays inactive (no virbr0, no dnsmasq, no NAT rules) until virsh net-start default"),
+    ("test_network_is_autostarted", dict(autostart=False, bridge=None), "network 'default': autostart is off, expected on: after "
+     "a reboot it stays inactive (no bridge, no dnsmasq, no NAT rules) until virsh net-start default"),
     ("test_forward_mode_is_nat", dict(forward_mode="route"), "network 'default': forward mode is route, expected nat"),
     ("test_forward_mode_is_nat", dict(forward_mode=None), "network 'default': forward mode is none (isolated), expected nat"),
     ("test_network_xml_matches_profile", dict(bridge="virbr1", stp=False, gateway="192.168.122.1/16"),
