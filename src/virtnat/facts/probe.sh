@@ -57,10 +57,15 @@ binaries() {
     return 0
 }
 
+# A file's lines, each behind "|" so that no line of a file is the probe's (the echo after them ends
+# a last line that lacks its newline), or that it could not be read.
+framed() {
+    if [ -r "$1" ]; then echo "@@file $1"; sed 's/^/|/' "$1"; echo; else echo "@@unreadable $1"; fi
+}
+
 # What the next boot does with the daemons: on a systemd host (PID 1 is systemd) systemd's own
 # view of their units; elsewhere `systemctl is-enabled` (it reads the symlinks, offline) and the
-# unit files with their drop-ins, each line behind "|" so that no line of a file is the probe's
-# (the echo after each ends a last line that lacks its newline).
+# unit files with their drop-ins (framed).
 UNITS="firewalld.service libvirtd.service libvirtd.socket virtnetworkd.service virtnetworkd.socket virtqemud.service virtqemud.socket"
 units() {
     for s in libvirt virtqemud virtnetworkd; do
@@ -88,7 +93,7 @@ units() {
         echo "@@unit $u $(systemctl is-enabled $u 2>&1 | tail -n 1)"
         for f in $files; do
             [ -f "$f" ] || continue  # masked: a link to /dev/null
-            if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; echo; else echo "@@unreadable $f"; fi
+            framed "$f"
         done
     done
 }
@@ -114,7 +119,7 @@ libvirt_stopped() {
 libvirt_files() {
     for f in /etc/libvirt/qemu/networks/*.xml /run/libvirt/network/*.xml /run/libvirt/qemu/*.xml; do
         [ -f "$f" ] || continue
-        if [ -r "$f" ]; then echo "@@file $f"; sed 's/^/|/' "$f"; echo; else echo "@@unreadable $f"; fi
+        framed "$f"
     done
     for f in /etc/libvirt/qemu/networks/autostart/*.xml; do [ -e "$f" ] && echo "@@autostart ${f##*/}"; done
     return 0
