@@ -3,7 +3,7 @@
 with its exact message and undone, and an audit starts no unit, socket activation included."""
 import pytest
 
-from .bootfaults import BOOT_FAULTS, FIX_ORDER, UNIT_LINKS
+from .bootfaults import BOOT_FAULTS, FIX_ORDER, STARTED_BEFORE_FIREWALLD, UNIT_LINKS
 from .labhost import CHECK_COUNT
 
 BOOT_CHECKS = ("HOST-03", "HOST-06", "HOST-07", "HOST-10", "HOST-11", "NET-03", "NET-17")
@@ -26,6 +26,7 @@ def test_healthy_before_and_after_a_reboot(labsd):
     seconds = labsd.reboot()
     assert labsd.boots() == boots + 1 and seconds < 60
     assert labsd.is_active("libvirtd.service") == "active" and labsd.is_active("firewalld.service") == "active"
+    assert not labsd.ok(STARTED_BEFORE_FIREWALLD), "libvirtd started before firewalld was up, though ordered after it"
     assert_healthy(labsd.wait_healthy())
 
 
