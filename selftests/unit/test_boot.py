@@ -9,7 +9,7 @@ import pytest
 
 from selftests.unit import probe_edits as e
 from selftests.unit.checkrun import DATA, STANDING, findings, outcomes
-from virtnat.collectors.libvirt_api import local_fallback
+from virtnat.collectors.libvirt_api import local_fallback, remote_fallback
 from virtnat.errors import FactError
 from virtnat.facts.libvirt_files import AUTOSTART, GUESTS, NETWORKS, STATUS, libvirt_from_files
 from virtnat.facts.model import UnitFacts, UnitsFacts
@@ -373,7 +373,19 @@ def test_the_local_fallback_reads_the_state_files_the_probe_read_when_the_daemon
                          state_files_text(_state_root(tmp_path / "state")))
     facts = local_fallback(lambda: split_sections(text), "qemu:///system", _root(tmp_path / "host"))()
     assert facts.stopped == (("libvirtd", "inactive", "active"),) and facts.version == "9.0.0"
-    assert set(facts.networks) == {"default"} and facts.running_guests == ("vm1",)
+    assert set(facts.networks) == {"default"} and facts.running_guests == ("vm1",) and facts.uri == "qemu:///system"
+
+
+def test_the_remote_fallback_reads_the_state_files_when_the_probe_found_the_daemon_stopped(tmp_path):
+    text = e.add_section(e.add_section(LIBVIRT9.read_text(), "libvirt-stopped", STOPPED_LINE), "libvirt-files",
+                         state_files_text(_state_root(tmp_path / "state")))
+    facts = remote_fallback(lambda: split_sections(text), "qemu+ssh://root@hv1/system")()
+    assert facts.uri == "qemu+ssh://root@hv1/system" and facts.stopped == (("libvirtd", "inactive", "active"),)
+    assert remote_fallback(lambda: split_sections(LIBVIRT9.read_text()), "qemu+ssh://hv1/system")() is None
+
+    def broken():
+        raise FactError("the probe failed")
+    assert remote_fallback(broken, "qemu+ssh://hv1/system")() is None  # the connection then says why
 
 
 def test_the_local_fallback_connects_without_systemd_or_when_the_probe_finds_the_daemon_running(tmp_path):

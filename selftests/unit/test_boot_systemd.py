@@ -111,6 +111,10 @@ def test_an_unread_sysctl_conf_is_read_as_unread():
                                         "net.ipv6.conf.all.forwarding": "1"}
     healthy = parse_probe((LIBVIRT9 / "healthy.txt").read_text())
     assert healthy.sysctl_conf_at_boot and healthy.sysctl_unread == {}
+    # Without systemd-sysctl the boot's own scripts read /etc/sysctl.conf: nothing in it is unread.
+    text = (LIBVIRT9 / "forwarding-only-in-unread-sysctl-conf.txt").read_text()
+    no_systemd = parse_probe(text.replace("systemd-sysctl /usr/lib/systemd/systemd-sysctl\n", "systemd-sysctl \n"))
+    assert no_systemd.sysctl_conf_at_boot and no_systemd.sysctl_unread == {}
 
 
 def test_rebooted_with_firewalld_disabled_the_network_came_up_on_libvirts_own_rules():

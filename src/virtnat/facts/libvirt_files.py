@@ -11,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..errors import FactError
+from .framed import Framed
 from .libvirt_xml import parse_domain_nics, parse_network
 from .model import LibvirtFacts
 
@@ -21,20 +22,11 @@ AUTOSTART = NETWORKS + "autostart/"
 
 
 def _files(text: str) -> tuple[dict[str, str], list[str], set[str]]:
-    files: dict[str, list[str]] = {}
-    unreadable, autostart, current = [], set(), None
+    frames, autostart = Framed(), set()
     for line in text.splitlines():
-        if line.startswith("@@file "):
-            current = line.removeprefix("@@file ").strip()
-            files[current] = []
-        elif line.startswith("@@unreadable "):
-            unreadable.append(line.removeprefix("@@unreadable ").strip())
-            current = None
-        elif line.startswith("@@autostart "):
+        if not frames.take(line) and line.startswith("@@autostart "):
             autostart.add(line.removeprefix("@@autostart ").strip())
-        elif line.startswith("|") and current is not None:
-            files[current].append(line[1:])
-    return {path: "\n".join(body) for path, body in files.items()}, unreadable, autostart
+    return frames.texts(), frames.unreadable, autostart
 
 
 def _inner(xml: str, path: str, tag: str) -> str:

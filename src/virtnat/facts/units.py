@@ -5,6 +5,7 @@ ordering with every drop-in applied); elsewhere `systemctl is-enabled` answers (
 from the symlinks) and the unit files with their drop-ins, whose After= lines give the ordering."""
 from __future__ import annotations
 
+from .framed import Framed, basename
 from .model import UnitFacts, UnitsFacts
 
 # What `systemctl is-enabled` / UnitFileState says of a unit the boot starts by itself.
@@ -14,41 +15,40 @@ _RUNNING = ("active", "reloading", "activating")
 
 def parse_units(text: str) -> UnitsFacts:
     """UnitsFacts from the units section."""
-    sockets, systemd, systemctl = [], None, True
-    blocks: list[dict[str, str]] = []  # systemctl show: one key=value block per unit
-    offline: dict[str, dict] = {}  # no systemd: unit -> {"enabled", "files", "unreadable"}
-    current = None  # the offline unit, or the file, lines belong to
-    for line in text.splitlines():
-        if line.startswith("socket "):
-            sockets.append(line.split(" ", 1)[1].strip())
-        elif line.startswith("systemd "):
-            systemd = line.split(" ", 1)[1].strip() == "running"
-        elif line.strip() == "systemctl not-found":
-            systemctl = False
-        elif line.startswith("@@unit "):
-            name, _, answer = line.removeprefix("@@unit ").partition(" ")
-            current = offline.setdefault(name, {"enabled": _enablement(answer), "files": {}, "unreadable": []})
-            current["file"] = None
-        elif line.startswith("@@file ") and current is not None:
-            current["file"] = line.removeprefix("@@file ").strip()
-            current["files"][current["file"]] = []
-        elif line.startswith("@@unreadable ") and current is not None:
-            current["unreadable"].append(line.removeprefix("@@unreadable ").strip())
-            current["file"] = None
-        elif line.startswith("|") and current is not None and current.get("file"):
-            current["files"][current["file"]].append(line[1:])
-        elif systemd and not line.strip():  # systemctl show: a blank line between two units
+    lines = text.splitlines()
+    said = {line.strip() for line in lines}
+    systemd = "systemd running" in said
+    return UnitsFacts(systemd=systemd, systemctl="systemctl not-found" not in said,
+                      units=_shown_units(lines) if systemd else _offline_units(lines),
+                      libvirt_sockets=tuple(line.removeprefix("socket ").strip() for line in lines
+                                            if line.startswith("socket ")))
+
+
+def _shown_units(lines: list[str]) -> dict[str, UnitFacts]:
+    """systemctl show: a block of KEY=VALUE lines per unit, a blank line between two."""
+    blocks: list[dict[str, str]] = [{}]
+    for line in lines:
+        if not line.strip():
             blocks.append({})
-        elif systemd and "=" in line:
+        elif "=" in line:
             key, _, value = line.partition("=")
-            if not blocks:
-                blocks.append({})
             blocks[-1][key.strip()] = value.strip()
-    if systemd:
-        units = {b["Id"]: _shown(b) for b in blocks if b.get("Id")}
-    else:
-        units = {name: _from_files(name, u) for name, u in offline.items()}
-    return UnitsFacts(systemd=bool(systemd), systemctl=systemctl, units=units, libvirt_sockets=tuple(sockets))
+    return {b["Id"]: _shown(b) for b in blocks if b.get("Id")}
+
+
+def _offline_units(lines: list[str]) -> dict[str, UnitFacts]:
+    """No systemd running: `@@unit NAME ANSWER` (`systemctl is-enabled`'s answer), then the unit's
+    files and drop-ins, framed."""
+    offline: dict[str, tuple[str, Framed]] = {}
+    frames = None
+    for line in lines:
+        if line.startswith("@@unit "):
+            name, _, answer = line.removeprefix("@@unit ").partition(" ")
+            frames = Framed()
+            offline[name] = (_enablement(answer), frames)
+        elif frames is not None:
+            frames.take(line)
+    return {name: _from_files(name, enabled, frames) for name, (enabled, frames) in offline.items()}
 
 
 def _enablement(answer: str) -> str:
@@ -65,28 +65,22 @@ def _shown(block: dict[str, str]) -> UnitFacts:
                      after=tuple(block.get("After", "").split()), triggered_by=tuple(block.get("TriggeredBy", "").split()))
 
 
-def _from_files(name: str, found: dict) -> UnitFacts:
+def _from_files(name: str, enabled: str, frames: Framed) -> UnitFacts:
     """A unit as its files say, without systemd: the first unit file on the search path and its
     drop-ins (a drop-in name in an earlier directory hides the same name in a later one).
     Dependencies are never reset by a drop-in (systemd.unit(5)): After= lines add up. Unknown
     (None) when the unit file, or one of its drop-ins, could not be read."""
-    files: dict[str, list[str]] = found["files"]
-    main = next((f for f in files if f.rsplit("/", 1)[-1] == name), None)
+    files = frames.files
+    main = next((f for f in files if basename(f) == name), None)
     dropins: dict[str, str] = {}
     for path in files:
         if path.endswith(".conf"):
-            dropins.setdefault(path.rsplit("/", 1)[-1], path)
-    after: tuple[str, ...] | None
-    hidden = [u for u in found["unreadable"] if u.rsplit("/", 1)[-1] == name or u.endswith(".conf")]
-    if main is None or hidden:
-        after = None
-    else:
-        names: list[str] = []
-        for path in [main, *(dropins[k] for k in sorted(dropins))]:
-            names += _after_lines(files[path])
-        after = tuple(dict.fromkeys(names))
-    return UnitFacts(name=name, enabled=found["enabled"], loaded=None, active=None, after=after, triggered_by=(),
-                     files=tuple([main] if main else []) + tuple(dropins[k] for k in sorted(dropins)))
+            dropins.setdefault(basename(path), path)
+    read = ([main] if main else []) + [dropins[k] for k in sorted(dropins)]
+    after: tuple[str, ...] | None = None
+    if main is not None and not [u for u in frames.unreadable if basename(u) == name or u.endswith(".conf")]:
+        after = tuple(dict.fromkeys(n for path in read for n in _after_lines(files[path])))
+    return UnitFacts(name=name, enabled=enabled, loaded=None, active=None, after=after, files=tuple(read))
 
 
 def _after_lines(lines: list[str]) -> list[str]:

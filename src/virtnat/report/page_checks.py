@@ -71,6 +71,7 @@ def checks_html(checks: list[dict], host: tuple[str, int], evidence: dict, fact_
                        for i, c in group)
 
     parts = []
+    # (index, check): the indices are unique, sorting never compares two checks
     for o in SHOWN:
         group = sorted(rows.get(o, []), key=lambda ic: (impact_rank(ic[1]), ic[0]))  # the most severe first
         if not group:
@@ -83,16 +84,17 @@ def checks_html(checks: list[dict], host: tuple[str, int], evidence: dict, fact_
     rest = rows.get("skipped", []) + rows.get("passed", [])
     if rest:
         said = ", ".join(f"{len(rows[o])} {o}" for o in ("passed", "skipped") if rows.get(o))
-        parts.append(f'<details class="group fold"><summary>{said}</summary>{articles(sorted(rest, key=lambda ic: ic[0]), False)}</details>')
+        parts.append(f'<details class="group fold"><summary>{said}</summary>{articles(sorted(rest), False)}</details>')
     return "".join(parts) or "<p>No check ran on this host.</p>"
 
 
 def piece_lists(checks: list[dict], h: int) -> str:
     """Per piece of the picture, a folded list (the picture's link target) of its checks."""
     parts = []
-    for piece, found in by_piece(checks).items():
-        if piece == OTHER and not found:
-            continue
+    pieces = by_piece(checks)
+    if not pieces[OTHER]:  # other checks' list, only when there are some
+        del pieces[OTHER]
+    for piece, found in pieces.items():
         mine = [c for _, c in found]
         items = "".join(f'<li><a href="#{anchor(f"h{h}", f"c{i}")}">{esc(c.get("id"))}'
                         + (f"[{esc(c.get('subject'))}]" if c.get("subject") else "")
