@@ -117,14 +117,17 @@ def own_tests(mutant_name: str) -> tuple[str, ...]:
 def _submit_fast_first(self, mutant_name, tests, cpu_time_limit, estimated_time):
     """mutmut's fork server runs a mutant's tests in the order of a set; here the tests of the
     module's own test files come first (they are the likeliest to fail), then the others; in each
-    part those that took SLOW seconds or more in mutmut's stats run last, the rest file by file
-    (a module's fixtures once), so that the first failing test, which ends the run (-x), comes early."""
+    part the fastest first by mutmut's stats (those of SLOW seconds or more last), so that the
+    first failing test, which ends the run (-x), comes early (measured: pytest_addoption's mutants, killed by a 1 ms test of the options, waited 2.6 s
+    each behind the plugin's other tests in name order)."""
     durations = main.state().duration_by_test
     own = own_tests(mutant_name)
 
     def key(test):
         file = test.split("::")[0]
-        return (not any(o in file.rsplit("/", 1)[-1] for o in own), durations.get(test, 0) >= SLOW, file, test)
+        seconds = durations.get(test, 0)
+        mine = any(o in file.rsplit("/", 1)[-1] for o in own)
+        return (not mine, seconds >= SLOW, seconds, file, test)
     tests = sorted(tests, key=key)
     _submit(self, mutant_name, tests, cpu_time_limit, estimated_time)
     _started[mutant_name] = (time.monotonic(), len(tests))

@@ -382,6 +382,8 @@ def test_the_remote_fallback_reads_the_state_files_when_the_probe_found_the_daem
     facts = remote_fallback(lambda: split_sections(text), "qemu+ssh://root@hv1/system")()
     assert facts.uri == "qemu+ssh://root@hv1/system" and facts.stopped == (("libvirtd", "inactive", "active"),)
     assert remote_fallback(lambda: split_sections(LIBVIRT9.read_text()), "qemu+ssh://hv1/system")() is None
+    no_version = {k: v for k, v in split_sections(text).items() if k != "libvirt-version"}
+    assert remote_fallback(lambda: no_version, "qemu+ssh://hv1/system")().version == "unknown"
 
     def broken():
         raise FactError("the probe failed")

@@ -141,6 +141,10 @@ def test_host07_both_families_now_and_persisted():
     sourced = system(persisted=wrong, sources={"net.ipv4.conf.all.forwarding": "/etc/sysctl.d/10-off.conf"})
     assert fails(forwarding.test_all_forwarding_is_on, sourced, PROFILE) == \
         f"net.ipv4.conf.all.forwarding is 0 after boot (/etc/sysctl.d/10-off.conf){UNTIL_LIBVIRT}; expected 1"
+    two = {"net.ipv4.conf.all.forwarding": "2", "net.ipv6.conf.all.forwarding": "1"}  # the file's value, as written
+    sourced = system(persisted=two, sources={"net.ipv4.conf.all.forwarding": "/etc/sysctl.d/10-two.conf"})
+    assert fails(forwarding.test_all_forwarding_is_on, sourced, PROFILE) == \
+        f"net.ipv4.conf.all.forwarding is 2 after boot (/etc/sysctl.d/10-two.conf){UNTIL_LIBVIRT}; expected 1"
 
 
 # -- HOST-08, HOST-09 --------------------------------------------------------------------------

@@ -24,8 +24,10 @@ AUTOSTART = NETWORKS + "autostart/"
 def _files(text: str) -> tuple[dict[str, str], list[str], set[str]]:
     frames, autostart = Framed(), set()
     for line in text.splitlines():
-        if not frames.take(line) and line.startswith("@@autostart "):
+        if line.startswith("@@autostart "):
             autostart.add(line.removeprefix("@@autostart ").strip())
+        else:
+            frames.take(line)
     return frames.texts(), frames.unreadable, autostart
 
 
