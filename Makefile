@@ -30,11 +30,11 @@ test: lab-deps $(STAMP)
 # Two workers; pytest may keep the checks' rewritten bytecode (the in-process plugin runs load them again).
 unit: $(STAMP)
 	rm -f $(VENV)/.coverage*
-	PYTHONDONTWRITEBYTECODE= $(PY) -m coverage run -m pytest selftests/unit -p no:cacheprovider -q -n 2
+	PYTHONDONTWRITEBYTECODE= $(PY) -m coverage run -m pytest selftests/unit -p no:cacheprovider -q -n 3
 	$(PY) -m coverage combine -q
 	$(PY) -m coverage report
 
-## mutants: mutation testing (mutmut, ~46 min) of src/virtnat and tests/ against the unit tests; prints the score and the survivors
+## mutants: mutation testing (mutmut, ~25 min) of src/virtnat and tests/ against the unit tests; prints the score and the survivors
 # A fresh run in mutants/; ARGS='virtnat.facts.links.*' tests those mutants again on the last run's copy.
 mutants: $(VENV)/.installed-mutants
 	$(if $(ARGS),,rm -rf mutants)

@@ -14,7 +14,7 @@ from virtnat.errors import FactError
 from virtnat.facts.probe import frame, split_sections
 
 RECORDINGS = sorted(p for g in GENERATIONS for p in (DATA / g).glob("*.txt"))
-CASES = int(os.environ.get("VIRTNAT_FUZZ_CASES", 160))  # more, to search: VIRTNAT_FUZZ_CASES=5000
+CASES = int(os.environ.get("VIRTNAT_FUZZ_CASES", 100))  # more, to search: VIRTNAT_FUZZ_CASES=5000
 
 
 def _corrupt(text: str, rng: random.Random) -> str:
@@ -81,11 +81,13 @@ def test_corrupted_output_is_one_line_or_checked(tmp_path, seed):
 
 
 def test_the_fuzz_reaches_the_checks(tmp_path):
-    """Most corruptions leave the framing intact: the checks must see many of them."""
+    """Most corruptions leave the framing intact: the checks (which run once the system facts and
+    the links parse, as in _run_checks) must see many of them."""
     reached = 0
     for seed in range(40):
         rng = random.Random(seed)
         path = tmp_path / f"hv{seed}.txt"
         path.write_text(_corrupt(rng.choice(RECORDINGS).read_text(), rng))
-        reached += bool(_run_checks(_facts(path)))
+        found = _facts(path)
+        reached += not isinstance(found["system"], FactError) and not isinstance(found["links"], FactError)
     assert reached >= 15
