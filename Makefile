@@ -27,7 +27,7 @@ test: lab-deps $(STAMP)
 	$(PY) -m pytest selftests -p no:cacheprovider -v $(ARGS)
 
 ## unit: the unit tests alone (no root, no lab), with their branch coverage of src/virtnat and tests/
-# Two workers; pytest may keep the checks' rewritten bytecode (the in-process plugin runs load them again).
+# Three workers (the tests wait part of the time); pytest may keep the checks' rewritten bytecode (the in-process plugin runs load them again).
 unit: $(STAMP)
 	rm -f $(VENV)/.coverage*
 	PYTHONDONTWRITEBYTECODE= $(PY) -m coverage run -m pytest selftests/unit -p no:cacheprovider -q -n 3

@@ -118,8 +118,9 @@ def _submit_fast_first(self, mutant_name, tests, cpu_time_limit, estimated_time)
     """mutmut's fork server runs a mutant's tests in the order of a set; here the tests of the
     module's own test files come first (they are the likeliest to fail), then the others; in each
     part the fastest first by mutmut's stats (those of SLOW seconds or more last), so that the
-    first failing test, which ends the run (-x), comes early (measured: pytest_addoption's mutants, killed by a 1 ms test of the options, waited 2.6 s
-    each behind the plugin's other tests in name order)."""
+    first failing test, which ends the run (-x), comes early (measured: pytest_addoption's
+    mutants, killed by a 1 ms test of the options, waited 2.6 s each behind the plugin's other
+    tests in name order)."""
     durations = main.state().duration_by_test
     own = own_tests(mutant_name)
 

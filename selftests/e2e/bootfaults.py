@@ -16,8 +16,9 @@ FORWARDING_FILE = "/etc/sysctl.d/60-virtnat.conf"  # the lab's provisioning: for
 KEPT = "/root/virtnat-saved"  # what a fault moves away, to put back
 # virsh first: after a boot it answers once libvirtd has started (and autostarted) its networks.
 ACTIVE = "virsh -r net-info default | grep -Eq '^Active:[[:space:]]+yes'"
-SLOW_DROPIN = "/etc/systemd/system/firewalld.service.d/virtnat-slow.conf"
-SLOW_FIREWALLD = (f"mkdir -p {SLOW_DROPIN.rsplit('/', 1)[0]} && printf '[Service]\\nExecStartPre=/bin/sleep 1\\n' "
+SLOW_DIR = "/etc/systemd/system/firewalld.service.d"
+SLOW_DROPIN = f"{SLOW_DIR}/virtnat-slow.conf"
+SLOW_FIREWALLD = (f"mkdir -p {SLOW_DIR} && printf '[Service]\\nExecStartPre=/bin/sleep 1\\n' "
                   f"> {SLOW_DROPIN}")
 # Did libvirtd start before firewalld was up? systemd's monotonic timestamps, once firewalld is active.
 STARTED_BEFORE_FIREWALLD = (
@@ -81,7 +82,7 @@ BOOT_FAULTS = [
         f"{SLOW_FIREWALLD} && sed '/^After=firewalld.service$/d' /lib/systemd/system/libvirtd.service"
         " > /etc/systemd/system/libvirtd.service && systemctl daemon-reload",
         "! systemctl show -p After libvirtd.service | grep -qw firewalld.service",
-        f"rm /etc/systemd/system/libvirtd.service {SLOW_DROPIN} && rmdir {SLOW_DROPIN.rsplit('/', 1)[0]}"
+        f"rm /etc/systemd/system/libvirtd.service {SLOW_DROPIN} && rmdir {SLOW_DIR}"
         " && systemctl daemon-reload",
         "HOST-11",
         "libvirtd.service is not ordered after firewalld.service: at boot the network may start before firewalld and "

@@ -368,17 +368,21 @@ def test_the_local_fallback_connects_to_a_running_daemon_without_waiting_for_the
     assert fallback() is None and asked == []
 
 
-def test_the_local_fallback_reads_the_state_files_the_probe_read_when_the_daemon_is_stopped(tmp_path):
-    text = e.add_section(e.add_section(LIBVIRT9.read_text(), "libvirt-stopped", STOPPED_LINE), "libvirt-files",
+def _stopped_probe(tmp_path) -> str:
+    """The libvirt 9 recording as the probe gives it with libvirtd stopped: its state files read."""
+    return e.add_section(e.add_section(LIBVIRT9.read_text(), "libvirt-stopped", STOPPED_LINE), "libvirt-files",
                          state_files_text(_state_root(tmp_path / "state")))
+
+
+def test_the_local_fallback_reads_the_state_files_the_probe_read_when_the_daemon_is_stopped(tmp_path):
+    text = _stopped_probe(tmp_path)
     facts = local_fallback(lambda: split_sections(text), "qemu:///system", _root(tmp_path / "host"))()
     assert facts.stopped == (("libvirtd", "inactive", "active"),) and facts.version == "9.0.0"
     assert set(facts.networks) == {"default"} and facts.running_guests == ("vm1",) and facts.uri == "qemu:///system"
 
 
 def test_the_remote_fallback_reads_the_state_files_when_the_probe_found_the_daemon_stopped(tmp_path):
-    text = e.add_section(e.add_section(LIBVIRT9.read_text(), "libvirt-stopped", STOPPED_LINE), "libvirt-files",
-                         state_files_text(_state_root(tmp_path / "state")))
+    text = _stopped_probe(tmp_path)
     facts = remote_fallback(lambda: split_sections(text), "qemu+ssh://root@hv1/system")()
     assert facts.uri == "qemu+ssh://root@hv1/system" and facts.stopped == (("libvirtd", "inactive", "active"),)
     assert remote_fallback(lambda: split_sections(LIBVIRT9.read_text()), "qemu+ssh://hv1/system")() is None
@@ -421,8 +425,7 @@ def test_the_local_fallback_of_a_modular_host_needs_both_daemons_running_to_conn
 def test_the_local_fallback_gives_its_uri_and_the_librarys_version_where_the_probe_has_none(tmp_path, monkeypatch):
     import virtnat.collectors.libvirt_api as libvirt_api
     monkeypatch.setattr(libvirt_api, "_library_version", lambda: 11003000)
-    text = e.add_section(e.add_section(LIBVIRT9.read_text(), "libvirt-stopped", STOPPED_LINE), "libvirt-files",
-                         state_files_text(_state_root(tmp_path / "state")))
+    text = _stopped_probe(tmp_path)
     sections = split_sections(text)
     facts = local_fallback(lambda: sections, "qemu:///session", _root(tmp_path / "host"))()
     assert (facts.uri, facts.version) == ("qemu:///session", "9.0.0")  # the probe's version

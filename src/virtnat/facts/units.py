@@ -78,7 +78,7 @@ def _from_files(name: str, enabled: str, frames: Framed) -> UnitFacts:
             dropins.setdefault(basename(path), path)
     read = ([main] if main else []) + [dropins[k] for k in sorted(dropins)]
     after: tuple[str, ...] | None = None
-    if main is not None and not [u for u in frames.unreadable if basename(u) == name or u.endswith(".conf")]:
+    if main is not None and not any(basename(u) == name or u.endswith(".conf") for u in frames.unreadable):
         after = tuple(dict.fromkeys(n for path in read for n in _after_lines(files[path])))
     return UnitFacts(name=name, enabled=enabled, loaded=None, active=None, after=after, files=tuple(read))
 

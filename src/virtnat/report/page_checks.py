@@ -71,7 +71,6 @@ def checks_html(checks: list[dict], host: tuple[str, int], evidence: dict, fact_
                        for i, c in group)
 
     parts = []
-    # (index, check): the indices are unique, sorting never compares two checks
     for o in SHOWN:
         group = sorted(rows.get(o, []), key=lambda ic: (impact_rank(ic[1]), ic[0]))  # the most severe first
         if not group:
@@ -84,6 +83,7 @@ def checks_html(checks: list[dict], host: tuple[str, int], evidence: dict, fact_
     rest = rows.get("skipped", []) + rows.get("passed", [])
     if rest:
         said = ", ".join(f"{len(rows[o])} {o}" for o in ("passed", "skipped") if rows.get(o))
+        # (index, check) pairs: the indices are unique, so sorting never compares two checks
         parts.append(f'<details class="group fold"><summary>{said}</summary>{articles(sorted(rest), False)}</details>')
     return "".join(parts) or "<p>No check ran on this host.</p>"
 
