@@ -111,13 +111,14 @@ def test_relative_report_dir_is_made_absolute(tmp_path, monkeypatch):
 def test_every_connection_option_reaches_pytest_in_the_equals_form():
     args = cli.build_parser().parse_args([
         "audit", "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--sudo",
-        "--connect-timeout", "5", "--command-timeout", "30", "--libvirt-uri=qemu+ssh://{host}/system"])
+        "--connect-timeout", "5", "--command-timeout", "30", "--libvirt-uri=qemu+ssh://{host}/system", "--shards", "3"])
     assert cli.pytest_args(args)[4:] == [
         "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--connect-timeout=5",
-        "--command-timeout=30", "--libvirt-uri=qemu+ssh://{host}/system", "--sudo", *LEAN, str(CHECKS_DIR)]
+        "--command-timeout=30", "--libvirt-uri=qemu+ssh://{host}/system", "--shards=3", "--sudo", *LEAN, str(CHECKS_DIR)]
 
 
-LEAN = ["-p", "no:logging", "-p", "no:warnings", "--capture=no"]
+LEAN = ["-p", "no:logging", "-p", "no:warnings", "--capture=no", "-p", "no:threadexception", "-p", "no:unraisableexception",
+        "-p", "no:unittest", "-p", "no:tmpdir", "-p", "no:subtests"]
 
 
 @pytest.mark.parametrize("argv, lean", [

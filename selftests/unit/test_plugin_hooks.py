@@ -51,14 +51,15 @@ def test_option_defaults_and_values():
     parser, group = plugin_options()
     assert [o.names()[0] for o in group.options] == [
         "--profile", "--audit-json", "--report-dir", "--libvirt-uri", "--connect-timeout", "--fail-on",
-        "--command-timeout", "--facts", "--waivers", "--prometheus", "--keep", "--stats-json"]
+        "--command-timeout", "--facts", "--waivers", "--prometheus", "--keep", "--shards", "--stats-json"]
     defaults = vars(parser.parse_known_args([]))
     del defaults["file_or_dir"]  # pytest's own
     assert defaults == {
         "profile": None, "audit_json": None, "report_dir": None, "libvirt_uri": None, "connect_timeout": 10,
-        "fail_on": "low", "command_timeout": 60, "facts": None, "waivers": None, "prometheus": None, "keep": None, "stats_json": None}
-    given = parser.parse_known_args(["--connect-timeout=3", "--command-timeout=7", "--fail-on=high", "--facts=a,b", "--keep=2"])
-    assert (given.connect_timeout, given.command_timeout, given.fail_on, given.facts, given.keep) == (3, 7, "high", "a,b", 2)
+        "fail_on": "low", "command_timeout": 60, "facts": None, "waivers": None, "prometheus": None, "keep": None, "shards": None,
+        "stats_json": None}
+    given = parser.parse_known_args(["--connect-timeout=3", "--command-timeout=7", "--fail-on=high", "--facts=a,b", "--keep=2", "--shards=3"])
+    assert (given.connect_timeout, given.command_timeout, given.fail_on, given.facts, given.keep, given.shards) == (3, 7, "high", "a,b", 2, 3)
 
 
 def test_pytest_help_shows_the_options_under_virtnats_heading(pytester):
@@ -67,7 +68,7 @@ def test_pytest_help_shows_the_options_under_virtnats_heading(pytester):
 
 
 @pytest.mark.parametrize("argument", ["--connect-timeout=0", "--command-timeout=0", "--command-timeout=x",
-                                      "--fail-on=severe", "--keep=0"])
+                                      "--fail-on=severe", "--keep=0", "--shards=0"])
 def test_option_values_that_cannot_work_are_refused(argument):
     parser, _ = plugin_options()
     with pytest.raises(pytest.UsageError):

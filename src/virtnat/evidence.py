@@ -135,5 +135,6 @@ def pieces(collected: dict, profile: Profile) -> dict:
 
 
 def host_evidence(collected: dict, profile: Profile, checks: dict) -> dict:
-    """A host's evidence: its pieces, its raw facts, and each check's own (id[subject] -> text, kinds)."""
-    return {"pieces": pieces(collected, profile), "facts": plain(collected), "checks": checks}
+    """A host's evidence: its pieces, its raw facts (by kind, in name order, however they came
+    in), and each check's own (id[subject] -> text, kinds)."""
+    return {"pieces": pieces(collected, profile), "facts": plain(dict(sorted(collected.items()))), "checks": checks}

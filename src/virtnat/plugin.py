@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from .cli import _positive
+from .collectors.bundle_pool import STAGES
 from .collectors.deadline import DEFAULT
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
     EVIDENCE, FINDINGS, FIX, RunFixtures, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt,
@@ -31,6 +32,7 @@ from .report.json_report import audit_document, write_json
 from .report.results import IMPACTS, CheckResult, one_line, phase_outcome
 from .report.terminal import write_summary
 from .state import CHECKS_DIR, PROJECT, STATE, AuditState, state_of, utc_now  # noqa: F401  (PROJECT: the CLI's)
+from .shards import SHARD_FROM, cores, run_split, shard_count, why_not
 from .targets import Collection
 from .waivers import judge
 
@@ -60,6 +62,8 @@ def pytest_addoption(parser):
                     help="TOML file of [[waiver]] tables: a failing check it covers is reported as waived")
     group.addoption("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")
     group.addoption("--keep", type=_positive, metavar="N", help="afterwards keep only the newest N runs' reports")
+    group.addoption("--shards", type=_positive, metavar="N",
+                    help=f"split an audit of bundles among N processes (default: one per core from {SHARD_FROM} hosts on; 1: no split)")
     group.addoption("--stats-json", metavar="PATH",
                     help="write what fact collection cost (times, subprocesses, libvirt calls) to PATH")
 
@@ -131,9 +135,23 @@ def _check_report_paths(config, state: AuditState) -> None:
 
 
 def _start_collection(config, state: AuditState) -> None:
-    """Start collecting every host's facts now; pytest configures and collects the checks meanwhile."""
-    if not state.error and not config.option.collectonly:
-        state.collection = Collection(state.targets)
+    """Start collecting every host's facts now; pytest configures and collects the checks meanwhile.
+    A split audit reads only libvirt's facts here: each of its processes reads the rest of its own hosts'."""
+    if state.error or config.option.collectonly:
+        return
+    _plan_split(config, state)
+    if not state.error:
+        state.collection = Collection(state.targets, (("libvirt",),) if state.shards > 1 else STAGES)
+
+
+def _plan_split(config, state: AuditState) -> None:
+    """How many processes run the checks (shards.py): --shards, else one per core for a fleet of bundles."""
+    asked = config.getoption("shards")
+    reason = why_not(config, state.targets)
+    if reason is None:
+        state.shards = shard_count(len(state.targets), cores(), asked)
+    elif asked not in (None, 1):
+        state.error = f"--shards={asked}: {reason}"
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -181,6 +199,16 @@ def pytest_collection_modifyitems(session, config, items):
         target = item.callspec.params.get("target") if hasattr(item, "callspec") else None
         if target is not None:
             item.add_marker(pytest.mark.xdist_group(target.name))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    """pytest's loop, split among processes when the audit planned it (shards.py)."""
+    state = state_of(session.config)
+    if state is None or state.shards <= 1 or not session.items:
+        return None
+    run_split(session, state, state.shards)
+    return True
 
 
 # -- results ------------------------------------------------------------------------------------

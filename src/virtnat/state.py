@@ -52,6 +52,8 @@ class AuditState:
         self.results = Results()
         self.spawned = 0  # processes this run started (--stats-json)
         self.collection = None  # the background fact collection, once started
+        self.shards = 1  # processes that run the checks (shards.py)
+        self.evidence_elsewhere: dict[str, dict] = {}  # host -> the evidence its own process made (a split audit)
         try:
             self.profile = load_profile(_opt(config, "profile"))
             self.waivers = self.profile.waivers + (load_waivers(_opt(config, "waivers")) if _opt(config, "waivers") else ())
@@ -102,6 +104,7 @@ class AuditState:
         return {
             "spawned_processes": self.spawned,
             "collection_wall_seconds": self.collection.seconds if self.collection else None,
+            "check_processes": self.shards,
             "hosts": {t.name: asdict(t.stats) for t in self.targets},
         }
 
@@ -121,8 +124,12 @@ class AuditState:
         host the pieces of its packet path, its raw facts and what each check judged."""
         hosts = {}
         for target in self.targets:
+            checks = self.evidence.get(target.name, {})
+            if target.name in self.evidence_elsewhere:
+                hosts[target.name] = {**self.evidence_elsewhere[target.name], "checks": checks}
+                continue
             collected = target.facts.collected() if target.facts_started else {}
-            hosts[target.name] = host_evidence(collected, self.profile, self.evidence.get(target.name, {}))
+            hosts[target.name] = host_evidence(collected, self.profile, checks)
         return {"profile_defaults": Profile().as_dict(), "hosts": hosts}
 
     @property

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .collectors import KINDS, HostFacts, Stats
 from .collectors.bundle import bundle_host
-from .collectors.bundle_pool import POOL_FROM, FutureSource, bundle_sources, start_pool
+from .collectors.bundle_pool import POOL_FROM, STAGES, FutureSource, bundle_sources, start_pool
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
 from .collectors.deadline import DEFAULT, Deadline
 from .collectors.libvirt_api import LibvirtApiSource, local_fallback, remote_fallback
@@ -93,8 +93,11 @@ class BundleTarget(Target):
         return HostFacts(*bundle_sources(self.path, self.name, self.libvirt_uri), self.stats)
 
     def read_elsewhere(self, futures: dict) -> None:
-        """Its facts are the ones worker processes read (futures: each kind's result)."""
-        self._facts = HostFacts(*(FutureSource(futures[kind], kind) for kind in KINDS), self.stats)
+        """Its facts of the kinds in futures (each kind's result) are the ones worker processes
+        read; any other kind is read in this process, from its file, when a check needs it."""
+        here = bundle_sources(self.path, self.name, self.libvirt_uri)
+        sources = (FutureSource(futures[kind], kind) if kind in futures else source for kind, source in zip(KINDS, here))
+        self._facts = HostFacts(*sources, self.stats)
 
 
 def live_targets(option, libvirt_uri: str) -> tuple[list[Target], str | None]:
@@ -138,37 +141,44 @@ def unique_names(targets: list[Target]) -> list[Target]:
     return targets
 
 
-def collect_all(targets: list[Target], workers: int = 32) -> None:
-    """Collect every fact kind of every host, all in parallel: a slow or dead host costs its
-    own connect timeout, not the others', and a host's libvirt, netlink and probe reads overlap."""
+def collect_all(targets: list[Target], workers: int = 32, kinds: tuple[str, ...] = KINDS) -> None:
+    """Collect these fact kinds (default: every one) of every host, all in parallel: a slow or
+    dead host costs its own connect timeout, not the others', and a host's libvirt, netlink and
+    probe reads overlap."""
     for target in targets:  # each host's facts object made here, once, not by racing threads
         target.facts  # noqa: B018
-    jobs = [(t, kind) for t in targets for kind in KINDS]
+    jobs = [(t, kind) for t in targets for kind in kinds]
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         list(pool.map(lambda job: job[0].facts.collect(job[1]), jobs))
 
 
 class Collection:
     """Fact collection running in the background while pytest collects the checks: many bundles
-    are read in worker processes (POOL_FROM or more), every other host in threads."""
+    are read in worker processes (POOL_FROM or more), every other host in threads. Only the fact
+    kinds of the stages are collected so (a sharded audit's processes read the rest themselves)."""
 
-    def __init__(self, targets: list[Target]):
+    def __init__(self, targets: list[Target], stages: tuple[tuple[str, ...], ...] = STAGES):
         bundles = [t for t in targets if isinstance(t, BundleTarget)]
+        self._pool = None
         if len(bundles) >= POOL_FROM:
-            _pool, futures = start_pool([(t.path, t.name, t.libvirt_uri) for t in bundles])
+            self._pool, futures = start_pool([(t.path, t.name, t.libvirt_uri) for t in bundles], stages=stages)
             for target, kinds in zip(bundles, futures):
                 target.read_elsewhere(kinds)
         for target in targets:
             target.facts.prefetch()  # make the collectors here, not in the threads
-        self._thread = threading.Thread(target=self._run, args=(targets,), name="virtnat-facts", daemon=True)
+        kinds = tuple(kind for stage in stages for kind in stage)
+        self._thread = threading.Thread(target=self._run, args=(targets, kinds), name="virtnat-facts", daemon=True)
         self._thread.start()
 
-    def _run(self, targets: list[Target]) -> None:
+    def _run(self, targets: list[Target], kinds: tuple[str, ...]) -> None:
         start = time.perf_counter()
         try:
-            collect_all(targets)
+            collect_all(targets, kinds=kinds)
         finally:
             self.seconds = time.perf_counter() - start  # wall time from start to the last fact
 
     def wait(self) -> None:
+        """Until every fact of the stages is in, and the pool's workers and threads are gone."""
         self._thread.join()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)

@@ -57,10 +57,11 @@ class FutureSource:
         return value
 
 
-def start_pool(jobs: list[tuple[Path, str, str]], workers: int | None = None) -> tuple[ProcessPoolExecutor, list[dict[str, Future]]]:
-    """Read each (path, host name, libvirt URI) in worker processes, one per core, in STAGES; per
-    job, in the order of jobs, the future of each fact kind. The pool is shut down (without
-    waiting) once all are queued."""
+def start_pool(jobs: list[tuple[Path, str, str]], workers: int | None = None,
+               stages: tuple[tuple[str, ...], ...] = STAGES) -> tuple[ProcessPoolExecutor, list[dict[str, Future]]]:
+    """Read each (path, host name, libvirt URI) in worker processes, one per core, in stages; per
+    job, in the order of jobs, the future of each fact kind the stages name. The pool is shut
+    down (without waiting) once all are queued."""
     # fork: the workers start in milliseconds with virtnat already imported, and nothing of the
     # program that runs the audit is imported again (forkserver and spawn re-run a __main__ script).
     # They are forked at the first submit, before the pool's own thread starts, and run nothing
@@ -71,7 +72,7 @@ def start_pool(jobs: list[tuple[Path, str, str]], workers: int | None = None) ->
     pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=context,
                                initializer=os.nice, initargs=(WORKER_NICE,))
     futures: list[dict[str, Future]] = [{} for _ in jobs]
-    for kinds in STAGES:
+    for kinds in stages:
         for job, found in zip(jobs, futures):
             future = pool.submit(read_facts, *job, kinds)
             found.update(dict.fromkeys(kinds, future))

@@ -1,0 +1,216 @@
+"""An audit of bundles split among processes: the plan (how many, which hosts, when not), and real
+split audits, run as a user runs them, that report exactly what one process reports, even when
+a forked process dies or fails."""
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from selftests.unit.checkrun import DATA
+from virtnat import shards
+from virtnat.collectors.bundle import bundle_bytes
+from virtnat.plugin import _plan_split
+from virtnat.shards import SHARD_FROM, blocks, every_phase, items_by_block, run_split, shard_count, why_not
+from virtnat.targets import BundleTarget
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDINGS = sorted(DATA.glob("*/*.txt"))
+VIRTNAT = str(Path(sys.executable).parent / "virtnat")
+
+
+# -- the plan --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("hosts, cores, asked, count", [
+    (SHARD_FROM - 1, 2, None, 1), (SHARD_FROM, 2, None, 2), (1000, 8, None, 8), (SHARD_FROM, 64, None, SHARD_FROM),
+    (5, 2, 3, 3), (2, 2, 5, 2), (1000, 2, 1, 1), (SHARD_FROM, 1, None, 1),
+])
+def test_one_process_per_core_from_enough_hosts_or_as_asked(hosts, cores, asked, count):
+    assert shard_count(hosts, cores, asked) == count
+
+
+@pytest.mark.parametrize("n, count, sizes", [(10, 3, [4, 3, 3]), (9, 3, [3, 3, 3]), (2, 2, [1, 1]), (5, 1, [5])])
+def test_blocks_are_contiguous_in_order_and_even(n, count, sizes):
+    parts = blocks(list(range(n)), count)
+    assert [len(p) for p in parts] == sizes
+    assert sum(parts, []) == list(range(n))
+
+
+def _item(target):
+    return SimpleNamespace(callspec=SimpleNamespace(params={"target": target}))
+
+
+def test_each_item_goes_with_its_host_and_one_without_a_host_to_the_first_block():
+    hv = [SimpleNamespace(name=f"hv{n}") for n in range(4)]
+    items = [_item(hv[3]), _item(hv[0]), SimpleNamespace(name="no callspec"), _item(hv[2]), _item(hv[1]), _item(None)]
+    found = items_by_block(items, [hv[:2], hv[2:]])
+    assert found == [[items[1], items[2], items[4], items[5]], [items[0], items[3]]]
+
+
+def _config(**option):
+    return SimpleNamespace(option=SimpleNamespace(**option), getoption=lambda name: option.get(name))
+
+
+@pytest.fixture
+def one_thread(monkeypatch):
+    """As in `virtnat audit`: no thread but the main one (the selftests' xdist worker has more)."""
+    monkeypatch.setattr(shards.threading, "active_count", lambda: 1)
+
+
+def bundles(folder: Path, n: int) -> Path:
+    """n bundles, hv0000..., cycling through the recordings (both generations, healthy and faulty)."""
+    folder.mkdir(exist_ok=True)
+    for i in range(n):
+        host = f"hv{i:04}"
+        (folder / f"{host}.facts").write_bytes(bundle_bytes(host, "2026-11-28T00:00:00+00:00", RECORDINGS[i % len(RECORDINGS)].read_text()))
+    return folder
+
+
+@pytest.mark.parametrize("option, reason", [
+    ({}, None), ({"numprocesses": 2}, "not with -n"), ({"collectonly": True}, "not with --collect-only"),
+    ({"maxfail": 1}, "not with --maxfail or -x"), ({"usepdb": True}, "not with --pdb"),
+    ({"setuponly": True}, "not with --setup-only"), ({"setupplan": True}, "not with --setup-plan"),
+    ({"stepwise": True}, "not with --stepwise"), ({"maxfail": 0, "numprocesses": None}, None),
+])
+def test_what_pytest_does_across_checks_is_not_split(tmp_path, one_thread, option, reason):
+    targets = [BundleTarget(p, "qemu:///system") for p in sorted(bundles(tmp_path, 2).iterdir())]
+    assert why_not(_config(**option), targets) == reason
+
+
+def test_only_bundles_are_split_and_not_in_a_process_with_other_threads(tmp_path, one_thread, monkeypatch):
+    targets = [BundleTarget(p, "qemu:///system") for p in sorted(bundles(tmp_path, 2).iterdir())]
+    assert why_not(_config(), []) == why_not(_config(), [*targets, SimpleNamespace(name="live")]) == \
+        "only an audit of bundles (--facts) is split"
+    monkeypatch.setattr(shards.threading, "active_count", lambda: 2)
+    assert why_not(_config(), targets) == "this process runs other threads (pytest started from a program that has them)"
+
+
+def _state(targets):
+    return SimpleNamespace(targets=targets, shards=1, error=None)
+
+
+@pytest.mark.parametrize("hosts, asked, count, error", [
+    (SHARD_FROM, None, 2, None), (SHARD_FROM - 1, None, 1, None), (3, 3, 3, None), (SHARD_FROM, 1, 1, None),
+])
+def test_the_plan_splits_a_fleet_of_bundles_one_process_per_core(tmp_path, one_thread, monkeypatch, hosts, asked, count, error):
+    monkeypatch.setattr("virtnat.plugin.cores", lambda: 2)
+    state = _state([BundleTarget(p, "qemu:///system") for p in sorted(bundles(tmp_path, hosts).iterdir())])
+    _plan_split(_config(shards=asked), state)
+    assert (state.shards, state.error) == (count, error)
+
+
+@pytest.mark.parametrize("asked, error", [(None, None), (1, None), (2, "--shards=2: only an audit of bundles (--facts) is split")])
+def test_a_split_asked_for_where_there_can_be_none_is_a_usage_error(asked, error):
+    state = _state([SimpleNamespace(name="live")])
+    _plan_split(_config(shards=asked), state)
+    assert (state.shards, state.error) == (1, error)
+
+
+def test_pytests_own_junit_and_html_reports_get_every_phase():
+    assert not every_phase(_config())
+    assert every_phase(_config(xmlpath="x.xml")) and every_phase(_config(htmlpath="x.html"))
+
+
+def test_a_thread_that_came_after_the_plan_keeps_the_run_in_one_process():
+    ran = []
+    hook = SimpleNamespace(pytest_runtest_protocol=lambda item, nextitem: ran.append((item, nextitem)))
+    session = SimpleNamespace(testsfailed=0, shouldfail=False, shouldstop=False, items=["a", "b", "c"],
+                              config=SimpleNamespace(hook=hook, option=SimpleNamespace(continue_on_collection_errors=False)))
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        run_split(session, SimpleNamespace(wait_for_facts=lambda: None, targets=[]), 2)
+    finally:
+        stop.set()
+        thread.join()
+    assert ran == [("a", "b"), ("b", "c"), ("c", None)]
+
+
+# -- split audits, as users run them ---------------------------------------------------------------
+
+class Audit:
+    """One `virtnat audit --facts=FOLDER` run and what it wrote, the parts that vary from run to
+    run (times, the file names' time stamp) taken out. pytest's own options go after "--"."""
+
+    def __init__(self, folder: Path, out: Path, *args: str, fault: str = "", env: dict | None = None):
+        out.mkdir()
+        command = [VIRTNAT, "audit", f"--facts={folder}", f"--report-dir={out}", f"--prometheus={out / 'virtnat.prom'}", *args,
+                   f"--stats-json={out.parent / 'stats.json'}", "-p", "selftests.unit.shard_faults", "-p", "no:cacheprovider"]
+        environ = {**os.environ, "PYTHONPATH": str(ROOT), "VIRTNAT_SHARD_FAULT": fault, **(env or {})}
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environ, timeout=300)
+        self.code, self.out, self.err = done.returncode, done.stdout, done.stderr
+        self.dir = out
+
+    def report(self, suffix: str) -> str:
+        [path] = [p for p in self.dir.iterdir() if p.suffix == suffix and not p.name.startswith("latest")]
+        return path.read_text()
+
+    def results(self) -> dict:
+        """Every report, as each would be the same for the same results."""
+        document = json.loads(self.report(".json"))
+        del document["started"], document["finished"]
+        page = re.sub(r'<p class="meta">.*?</p>', "", self.report(".html"))
+        junit = re.sub(r' (time|timestamp)="[^"]*"', "", self.report(".xml"))
+        metrics = [line for line in (self.dir / "virtnat.prom").read_text().splitlines()
+                   if not re.match(r"virtnat_audit_(duration|timestamp)_seconds ", line)]
+        pytests = self.dir.parent / "pytest.xml"  # pytest's own JUnit report, when asked for: its checks in the order
+        if pytests.exists():  # they were reported (a forked process's after the run's own), so sorted
+            pytests = sorted(re.sub(r' (time|timestamp|hostname)="[^"]*"', "", pytests.read_text()).split("<testcase "))
+        else:
+            pytests = None
+        return {"json": document, "html": page, "junit": junit, "prometheus": metrics, "code": self.code, "pytest_junit": pytests,
+                "counts": re.sub(r" in [\d.]+s.*", "", self.out.strip().splitlines()[-1]).strip("= "),
+                "stats": {host: s["collections"] for host, s in self.stats()["hosts"].items()}}
+
+    def stats(self) -> dict:
+        return json.loads((self.dir.parent / "stats.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    return bundles(tmp_path_factory.mktemp("fleet"), 6)
+
+
+@pytest.fixture(scope="module")
+def unsplit(fleet, tmp_path_factory):
+    out = tmp_path_factory.mktemp("unsplit")
+    run = Audit(fleet, out / "r", "--shards=1", "--", f"--junitxml={out / 'pytest.xml'}")
+    assert run.stats()["check_processes"] == 1
+    return run.results()
+
+
+def test_a_split_audit_reports_exactly_what_one_process_reports(fleet, unsplit, tmp_path):
+    run = Audit(fleet, tmp_path / "r", "--shards=3", "--", f"--junitxml={tmp_path / 'pytest.xml'}")
+    assert run.results() == unsplit  # pytest's own JUnit report too: it gets every phase of every check
+    assert run.stats()["check_processes"] == 3
+    assert unsplit["code"] == 1 and unsplit["counts"] == "27 failed, 183 passed, 6 skipped"  # faulty recordings fail
+    assert set(unsplit["stats"]) == {f"hv{n:04}" for n in range(6)}
+    assert all(kinds == {"libvirt": 1, "links": 1, "system": 1} for kinds in unsplit["stats"].values())
+    assert "run here again" not in run.out + run.err
+
+
+@pytest.mark.parametrize("fault, what", [
+    ("kill", "was killed by signal 9"),
+    ("raise", "failed: RuntimeError: the hand-back broke"),
+    ("unpicklable", "exited 0 without its results"),
+])
+def test_a_forked_process_that_dies_or_fails_has_its_checks_run_here_again(fleet, unsplit, tmp_path, fault, what):
+    run = Audit(fleet, tmp_path / "r", "--shards=2", "--", fault=fault)
+    assert f"virtnat: the process checking hosts hv0003..hv0005 {what}; their checks run here again" in run.out
+    assert run.results() == {**unsplit, "pytest_junit": None}
+
+
+def test_an_interrupted_split_audit_leaves_no_process_behind(fleet, tmp_path):
+    pids = tmp_path / "pids"
+    pids.write_text("")
+    run = Audit(fleet, tmp_path / "r", "--shards=2", "--", fault="interrupt", env={"VIRTNAT_SHARD_PIDS": str(pids)})
+    assert run.code == 2 and "KeyboardInterrupt" in run.out
+    [pid] = [int(line) for line in pids.read_text().split()]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped: not even a zombie
