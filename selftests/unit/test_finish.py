@@ -1,9 +1,14 @@
 """The one finish of a run: every report written from the document in memory, the latest copies,
 the metrics and the retention; a report that cannot be written is a line, and the rest are written."""
 import json
+import os
+import signal
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from virtnat.report.finish import Outputs, write_reports
+from virtnat.report.page import html_parts as page_of
 
 DOCUMENT = {"tool": "virtnat", "version": "0", "started": "2026-11-28T10:00:00+00:00", "finished": "2026-11-28T10:00:02+00:00",
             "profile": {"network": "default"}, "hosts": [{"host": "hv1", "summary": {"passed": 0, "failed": 1, "skipped": 0, "error": 0, "waived": 0},
@@ -83,3 +88,62 @@ def test_the_page_shows_the_evidence_it_is_given_and_its_latest_copy_is_not_list
     assert "net-info: Active: no" in page and "libvirt 9.0.0 · default inactive" in page
     assert (tmp_path / "latest.html").read_text() == page
     assert (written.reports, written.problems) == ([f"HTML {out.html}"], [])
+
+
+@pytest.fixture
+def one_thread(monkeypatch):
+    """As at the end of a split audit: no thread but the main one (the selftests' xdist worker has more)."""
+    monkeypatch.setattr("virtnat.report.finish.threading.active_count", lambda: 1)
+
+
+def _everything(tmp_path):
+    return Outputs(json=tmp_path / "a.json", html=tmp_path / "a.html", junit=tmp_path / "a.xml", latest_json=tmp_path / "latest.json",
+                   latest_html=tmp_path / "latest.html", prometheus=tmp_path / "virtnat.prom")
+
+
+EVIDENCE = {"hosts": {"hv1": {"pieces": {"libvirt": "libvirt 9.0.0 · default inactive"}, "facts": {}, "checks": {}}}}
+
+
+def test_a_page_made_apart_is_the_page_made_here_and_listed_in_its_place(tmp_path, one_thread, monkeypatch):
+    here = write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path / "here"))
+    pids = []
+    monkeypatch.setattr("virtnat.report.finish._html", lambda *args: pids.append(os.getpid()) or page_of(*args))
+    apart = write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path / "apart"), apart=True)
+    assert pids == []  # made in the other process
+    assert [line.split()[0] for line in apart.reports] == ["JSON", "HTML", "JUnit", "Prometheus"] == [line.split()[0] for line in here.reports]
+    assert apart.problems == here.problems == []
+    for name in ("a.json", "a.html", "a.xml", "latest.json", "latest.html", "virtnat.prom"):
+        assert (tmp_path / "apart" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
+
+
+def test_a_page_that_cannot_be_made_apart_is_the_same_one_line(tmp_path, one_thread):
+    document = {**DOCUMENT, "hosts": [{"host": "hv1", "checks": ["not a check"]}]}
+    written = write_reports(document, {}, Outputs(json=tmp_path / "a.json", html=tmp_path / "a.html",
+                                                  latest_html=tmp_path / "latest.html"), apart=True)
+    assert written.reports == [f"JSON {tmp_path / 'a.json'}"]
+    assert written.problems == [f"cannot write {tmp_path / 'a.html'}: AttributeError: 'str' object has no attribute 'get'"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+
+
+def test_a_page_whose_process_dies_is_made_here(tmp_path, one_thread, monkeypatch):
+    me = os.getpid()
+    made = []
+
+    def page(*args):
+        if os.getpid() != me:
+            os.kill(os.getpid(), signal.SIGKILL)
+        made.append(me)
+        return page_of(*args)
+
+    monkeypatch.setattr("virtnat.report.finish._html", page)
+    written = write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path), apart=True)
+    assert made == [me] and written.problems == []
+    assert "libvirt 9.0.0 · default inactive" in (tmp_path / "latest.html").read_text()
+
+
+def test_a_process_with_other_threads_makes_its_page_itself(tmp_path, monkeypatch):
+    monkeypatch.setattr("virtnat.report.finish.threading.active_count", lambda: 2)
+    made = []
+    monkeypatch.setattr("virtnat.report.finish._html", lambda *args: made.append(os.getpid()) or page_of(*args))
+    write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path), apart=True)
+    assert made == [os.getpid()]

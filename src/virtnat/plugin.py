@@ -304,7 +304,7 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED if _fails(state, session.config.getoption("fail_on")) else pytest.ExitCode.OK
     expected = None if state.error else state.profile_dict
     document = audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error)
-    state.written = write_reports(document, state.evidence_dict(), state.outputs())
+    state.written = write_reports(document, state.evidence_dict(), state.outputs(), apart=state.shards > 1)
     if state.written.problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a report asked for is missing: never a clean exit
     if session.config.getoption("stats_json"):

@@ -15,14 +15,13 @@ process, which runs them again itself: a split audit never loses a check."""
 from __future__ import annotations
 
 import os
-import pickle
-import signal
 import sys
 import threading
 from dataclasses import asdict
 
 from .collectors import Stats
 from .evidence import host_evidence
+from .forked import Forked
 from .targets import BundleTarget
 
 # Below this many hosts one process is about as fast (a fork and the hand-back cost ~0.1 s).
@@ -118,63 +117,21 @@ class Shipper:
         self.events.append(("finish", nodeid, location))
 
 
-def _child(session, state, part: list, items: list, fd: int) -> None:
-    """The forked process: its hosts' checks, handed back through fd; it never returns."""
-    status = 0
-    try:
-        quiet = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(quiet, 1)  # the run's process shows these checks' progress as it reports them
-        manager = session.config.pluginmanager
-        for name in ("terminalreporter", "virtnat-recorder"):  # the run's process does both for them
-            plugin = manager.get_plugin(name)
-            if plugin is not None:
-                manager.unregister(plugin)
-        shipper = Shipper(session.config)
-        manager.register(shipper, "virtnat-shipper")
-        run_items(session, items)
-        payload = {"events": shipper.events,
-                   "evidence": {t.name: host_evidence(t.facts.collected(), state.profile, {}) for t in part},
-                   "stats": {t.name: asdict(t.stats) for t in part}}
-    except BaseException as exc:  # noqa: B036 (even an interrupt: the run's process decides)
-        payload, status = {"error": f"{type(exc).__name__}: {exc}"}, 1
-    try:
-        with os.fdopen(fd, "wb") as pipe:
-            pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-    finally:
-        os._exit(status)
-
-
-def _fork(session, state, part: list, items: list) -> tuple[int, int] | None:
-    """(pid, the pipe to read) of a process checking this block; None if none could be started."""
-    sys.stdout.flush()
-    sys.stderr.flush()  # nothing buffered here is written twice
-    read, write = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read)
-        os.close(write)
-        return None
-    if pid == 0:
-        os.close(read)
-        _child(session, state, part, items, write)
-    os.close(write)
-    return pid, read
-
-
-def _receive(pid: int, fd: int) -> tuple[dict | None, str]:
-    """What the process handed back, or None and what happened to it."""
-    try:
-        with os.fdopen(fd, "rb") as pipe:
-            payload = pickle.load(pipe)
-    except Exception:  # noqa: BLE001 (it died while writing, or wrote nothing)
-        payload = None
-    _, status = os.waitpid(pid, 0)
-    if payload is not None and "error" not in payload:
-        return payload, ""
-    if os.WIFSIGNALED(status):
-        return None, f"was killed by signal {os.WTERMSIG(status)}"
-    return None, f"failed: {payload['error']}" if payload else f"exited {os.waitstatus_to_exitcode(status)} without its results"
+def _check_block(session, state, part: list, items: list) -> dict:
+    """In a forked process: its hosts' checks, as pytest reports them, their evidence and stats."""
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)  # the run's process shows these checks' progress as it reports them
+    manager = session.config.pluginmanager
+    for name in ("terminalreporter", "virtnat-recorder"):  # the run's process does both for them
+        plugin = manager.get_plugin(name)
+        if plugin is not None:
+            manager.unregister(plugin)
+    shipper = Shipper(session.config)
+    manager.register(shipper, "virtnat-shipper")
+    run_items(session, items)
+    return {"events": shipper.events,
+            "evidence": {t.name: host_evidence(t.facts.collected(), state.profile, {}) for t in part},
+            "stats": {t.name: asdict(t.stats) for t in part}}
 
 
 def _replay(config, events: list[tuple]) -> None:
@@ -207,24 +164,21 @@ def run_split(session, state, count: int) -> None:
         return
     parts = blocks(state.targets, count)
     items = items_by_block(session.items, parts)
-    children = [_fork(session, state, part, block) for part, block in zip(parts[1:], items[1:])]
+    children = [Forked(lambda part=part, block=block: _check_block(session, state, part, block))
+                for part, block in zip(parts[1:], items[1:])]
     try:
         run_items(session, items[0])
-        for k, child in enumerate(children, start=1):
-            payload, what = _receive(*child) if child else (None, "could not be started")
-            children[k - 1] = None
+        for part, block, child in zip(parts[1:], items[1:], children):
+            payload, what = child.result()
             if payload is None:
-                names = f"{parts[k][0].name}..{parts[k][-1].name}" if len(parts[k]) > 1 else parts[k][0].name
+                names = f"{part[0].name}..{part[-1].name}" if len(part) > 1 else part[0].name
                 _say(session.config, f"virtnat: the process checking hosts {names} {what}; their checks run here again")
-                run_items(session, items[k])
+                run_items(session, block)
                 continue
             _replay(session.config, payload["events"])
             state.evidence_elsewhere.update(payload["evidence"])
-            for target in parts[k]:
+            for target in part:
                 target.stats = Stats(**payload["stats"][target.name])
     finally:
         for child in children:  # interrupted: the others stop too
-            if child:
-                os.kill(child[0], signal.SIGKILL)
-                os.waitpid(child[0], 0)
-                os.close(child[1])
+            child.kill()
