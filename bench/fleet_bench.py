@@ -3,8 +3,10 @@
 The bundles are made from the probe output recorded on the labs (libvirt 9, libvirt 11 with each
 backend; healthy and with each packet-path fault), each under a bundle header with its own host
 name. Each audit is a whole `virtnat audit --facts=DIR` run, as a user starts it, with every report
-written. Printed per N: wall time, the run's peak memory (resident set), the size of each report,
-and the cost per host. Goals (issue 10): 1000 hosts in at most 30 s and 1 GiB, and the per-host
+written. Printed per N: wall time, the run's peak memory, the size of each report, and the cost
+per host. The memory is that of the audit's process and every process it started (the processes
+a split audit forks, the workers reading bundles), each counted by its proportional set size
+(a page shared by n processes counts 1/n in each), summed, sampled every 0.2 s. Goals (issue 10): 1000 hosts in at most 30 s and 1 GiB, and the per-host
 cost at 1000 within 1.5x of that at 100.
 """
 from __future__ import annotations
@@ -22,10 +24,10 @@ from virtnat.collectors.bundle import bundle_bytes  # noqa: E402
 
 RECORDINGS = sorted((ROOT / "selftests" / "data" / "path").glob("*/*.txt"))
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_FLEET", "10,100,1000").split(","))
+# BENCH_SHARDS=1: the audit in one process, as before audits were split (default: virtnat's own choice).
+SHARDS = [f"--shards={os.environ['BENCH_SHARDS']}"] if os.environ.get("BENCH_SHARDS") else []
 GOAL_SECONDS, GOAL_BYTES, GOAL_RATIO = 30.0, 1 << 30, 1.5
-# The audit's own process: its peak resident set, as the kernel counts it, once pytest is done.
-MEASURED = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024); sys.exit(code)")
+SAMPLE_SECONDS = 0.2
 
 
 def make_bundles(folder: Path, n: int) -> None:
@@ -37,17 +39,43 @@ def make_bundles(folder: Path, n: int) -> None:
         (folder / f"{host}.facts").write_bytes(bundle_bytes(host, "2026-11-28T00:00:00+00:00", recording.read_text()))
 
 
+def tree_pss(root: int) -> int:
+    """Bytes: the proportional set sizes of root and of every process under it, summed."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                total += sum(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
+        except OSError:
+            pass
+    return total
+
+
 def audit(folder: Path, reports: Path) -> tuple[float, int]:
     """(wall seconds, peak bytes) of one audit of every bundle in folder."""
     virtnat = str(Path(sys.executable).parent / "virtnat")
-    command = [sys.executable, "-c", MEASURED, virtnat, "audit", f"--facts={folder}", f"--report-dir={reports}",
-               f"--prometheus={reports / 'virtnat.prom'}", "--", "-q"]
+    command = [virtnat, "audit", f"--facts={folder}", f"--report-dir={reports}", f"--prometheus={reports / 'virtnat.prom'}", *SHARDS, "--", "-q"]
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if done.returncode not in (0, 1):
-        sys.exit(f"bench: the audit of {folder} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return elapsed, int(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryFile("w+") as out:
+        run = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
+        peak = 0
+        while run.poll() is None:
+            peak = max(peak, tree_pss(run.pid))
+            time.sleep(SAMPLE_SECONDS)
+        elapsed = time.perf_counter() - start
+        if run.returncode not in (0, 1):
+            out.seek(0)
+            sys.exit(f"bench: the audit of {folder} exited {run.returncode}:\n{out.read()[-4000:]}")
+    return elapsed, peak
 
 
 def sizes(reports: Path) -> str:
