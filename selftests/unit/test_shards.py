@@ -17,6 +17,7 @@ from virtnat import shards
 from virtnat.collectors.bundle import bundle_bytes
 from virtnat.plugin import _plan_split
 from virtnat.shards import SHARD_FROM, blocks, every_phase, items_by_block, run_split, shard_count, why_not
+from virtnat.state import CHECKS_DIR
 from virtnat.targets import BundleTarget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,3 +215,72 @@ def test_an_interrupted_split_audit_leaves_no_process_behind(fleet, tmp_path):
     [pid] = [int(line) for line in pids.read_text().split()]
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # killed and reaped: not even a zombie
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("flag", ["shouldfail", "shouldstop"])
+def test_the_loop_stops_where_pytests_own_would(flag):
+    ran = []
+    session = SimpleNamespace(shouldfail=False, shouldstop=False, Failed=_Stop, Interrupted=_Stop)
+
+    def protocol(item, nextitem):
+        ran.append(item)
+        setattr(session, flag, f"{flag} at {item}")
+
+    session.config = SimpleNamespace(hook=SimpleNamespace(pytest_runtest_protocol=protocol))
+    with pytest.raises(_Stop, match=f"^{flag} at a$"):
+        shards.run_items(session, ["a", "b"])
+    assert ran == ["a"]
+
+
+def test_a_line_without_a_terminal_goes_to_stderr(capsys):
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+    shards._say(config, "virtnat: the process checking hosts hv1..hv2 was killed by signal 9")
+    assert capsys.readouterr() == ("", "virtnat: the process checking hosts hv1..hv2 was killed by signal 9\n")
+
+
+# -- split audits in this process (pytester), as the unit tests' coverage and mutants see them -----
+
+@pytest.fixture
+def inprocess(pytester, one_thread, tmp_path):
+    """An in-process audit of four bundles: a function of its extra arguments, giving the run and
+    its JSON document (the start and end times taken out)."""
+    folder = bundles(tmp_path / "four", 4)
+
+    def run(*args):
+        out = pytester.path / f"r{len(list(pytester.path.glob('r*')))}"
+        result = pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider", f"--facts={folder}", f"--report-dir={out}", *args)
+        [path] = [p for p in out.glob("*.json") if p.name != "latest.json"]
+        document = json.loads(path.read_text())
+        del document["started"], document["finished"]
+        return result, document
+    return run
+
+
+def test_a_split_audit_in_process_reports_what_one_process_reports(inprocess):
+    one, expected = inprocess("--shards=1")
+    split, found = inprocess("--shards=2")
+    assert found == expected and split.ret == one.ret == 1
+    assert split.parseoutcomes() == one.parseoutcomes()
+    assert {k: one.parseoutcomes()[k] for k in ("failed", "passed", "skipped")} == {"failed": 7, "passed": 133, "skipped": 4}
+
+
+def test_a_forked_process_killed_in_process_has_its_checks_run_again(inprocess, monkeypatch):
+    _, expected = inprocess("--shards=1")
+    monkeypatch.setattr("selftests.unit.shard_faults.FAULT", "kill")
+    monkeypatch.setattr("selftests.unit.shard_faults.FIRST", os.getpid())
+    result, found = inprocess("--shards=2", "-p", "selftests.unit.shard_faults")
+    assert found == expected
+    result.stdout.fnmatch_lines(["virtnat: the process checking hosts hv0002..hv0003 was killed by signal 9; their checks run here again"])
+
+
+def test_a_collection_error_stops_a_split_audit_as_it_stops_pytest(inprocess, pytester):
+    broken = pytester.makepyfile(test_broken="import no_such_module_here")
+    for shards_asked in ("--shards=1", "--shards=2"):
+        result = pytester.runpytest_inprocess(str(CHECKS_DIR), str(broken), "-p", "no:cacheprovider", shards_asked,
+                                              f"--facts={bundles(pytester.path / 'b', 4)}", f"--report-dir={pytester.path / 'r'}")
+        assert result.ret == 2
+        result.stdout.fnmatch_lines(["*Interrupted: 1 error during collection*"])
