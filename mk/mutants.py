@@ -35,6 +35,7 @@ from mutmut.mutation.trampoline_templates import trampoline_imports
 from mutmut.runners.harness import PytestRunner
 from mutmut.stats import status_by_exit_code
 from mutmut.utils.file_utils import walk_mutatable_files
+from mutmut.workers import isolation
 from mutmut.workers.isolation import ForkServerRunner
 
 assert mutmut.__version__ == "3.8.1", f"mk/mutants.py adjusts mutmut 3.8.1, not {mutmut.__version__}"
@@ -227,6 +228,16 @@ def sync_package_data() -> None:
                 copy.write_bytes(path.read_bytes())
 
 
+_set_mutant = isolation.set_mutant_under_test
+
+
+def _set_mutant_alone(name):
+    """In the process that runs one mutant's tests, first: a process group of its own. A mutant of
+    virtnat.forked that signals process 0 (its group) then stops its own tests, not mutmut."""
+    os.setpgid(0, 0)
+    _set_mutant(name)
+
+
 if __name__ == "__main__":
     tmp = Path("mutants/tmp").resolve()
     tmp.mkdir(parents=True, exist_ok=True)
@@ -238,6 +249,7 @@ if __name__ == "__main__":
     PytestRunner.warm_up = _warm_up_frozen
     ForkServerRunner.submit = _submit_fast_first
     ForkServerRunner.wait_for_result = _wait_timed
+    isolation.set_mutant_under_test = _set_mutant_alone
     try:
         main._run(sys.argv[1:], WORKERS)
     except SystemExit as exc:

@@ -76,6 +76,7 @@ def test_usage_errors_are_one_line_exit_4(capsys, argv):
     ("--connect-timeout=0", "virtnat audit: error: argument --connect-timeout: '0' must be at least 1\n"),
     ("--command-timeout=1.5", "virtnat audit: error: argument --command-timeout: '1.5' is not a whole number\n"),
     ("--keep=-2", "virtnat audit: error: argument --keep: '-2' must be at least 1\n"),
+    ("--shards=0", "virtnat audit: error: argument --shards: '0' must be at least 1\n"),
     ("--fail-on=severe", "virtnat audit: error: argument --fail-on: invalid choice: 'severe' (choose from "),
     ("--bogus", "virtnat: error: unrecognized arguments: --bogus\n"),
 ])

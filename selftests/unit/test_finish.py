@@ -147,3 +147,20 @@ def test_a_process_with_other_threads_makes_its_page_itself(tmp_path, monkeypatc
     monkeypatch.setattr("virtnat.report.finish._html", lambda *args: made.append(os.getpid()) or page_of(*args))
     write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path), apart=True)
     assert made == [os.getpid()]
+
+
+def test_by_default_the_page_is_made_here(tmp_path, one_thread, monkeypatch):
+    made = []
+    monkeypatch.setattr("virtnat.report.finish._html", lambda *args: made.append(os.getpid()) or page_of(*args))
+    write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path))
+    assert made == [os.getpid()]
+
+
+def test_a_page_made_apart_keeps_the_other_reports_problems_and_order(tmp_path, one_thread):
+    folder = tmp_path / "my reports"  # a space in the paths the lines name
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    out = Outputs(json=blocker / "a.json", html=folder / "a.html", junit=folder / "a.xml", prometheus=folder / "virtnat.prom")
+    written = write_reports(DOCUMENT, EVIDENCE, out, apart=True)
+    assert written.problems == [f"cannot write {blocker / 'a.json'}: File exists"]
+    assert written.reports == [f"HTML {out.html}", f"JUnit {out.junit}", f"Prometheus {out.prometheus}"]

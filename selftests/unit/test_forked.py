@@ -14,7 +14,7 @@ def test_what_the_function_returns_comes_back():
     forked = Forked(lambda: {**data, "pid": os.getpid()})
     found, what = forked.result()
     assert what == "" and found["hosts"] == data["hosts"] and found["pid"] not in (None, os.getpid())
-    assert forked.pid is None  # reaped
+    assert forked.pid is None and not os.path.exists(f"/proc/{found['pid']}")  # waited for and reaped
 
 
 def _raise():

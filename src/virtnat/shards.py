@@ -145,11 +145,16 @@ def _replay(config, events: list[tuple]) -> None:
             hook.pytest_runtest_logfinish(nodeid=event[1], location=event[2])
 
 
+def hosts_line(part: list) -> str:
+    """A block of hosts as a line names it: hv0001, or hv0002..hv0005."""
+    return f"{part[0].name}..{part[-1].name}" if len(part) > 1 else part[0].name
+
+
 def _say(config, line: str) -> None:
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
         terminal.ensure_newline()
-        terminal.write_line(line, yellow=True)
+        terminal.write_line(line)
     else:
         print(line, file=sys.stderr)
 
@@ -171,8 +176,7 @@ def run_split(session, state, count: int) -> None:
         for part, block, child in zip(parts[1:], items[1:], children):
             payload, what = child.result()
             if payload is None:
-                names = f"{part[0].name}..{part[-1].name}" if len(part) > 1 else part[0].name
-                _say(session.config, f"virtnat: the process checking hosts {names} {what}; their checks run here again")
+                _say(session.config, f"virtnat: the process checking hosts {hosts_line(part)} {what}; their checks run here again")
                 run_items(session, block)
                 continue
             _replay(session.config, payload["events"])

@@ -81,14 +81,14 @@ def write_reports(document: dict, evidence: dict, outputs: Outputs, apart: bool 
     wrote_json = _write(written, "JSON", outputs.json, lambda: json_text(document))
     _write(written, "JUnit", outputs.junit, lambda: junit_xml(document))
     _write(written, "Prometheus", outputs.prometheus, lambda: document, write_prometheus)
-    found, _ = page.result() if page else (None, "")
+    found = page.result()[0] if page else None
     if found is None:
         wrote_html = _write(written, "HTML", outputs.html, render_page)
     else:
         written.reports += found[0]
         written.problems += found[1]
         wrote_html = not found[1]
-    written.reports.sort(key=lambda line: ORDER.index(line.split(" ", 1)[0]))
+    written.reports.sort(key=lambda line: ORDER.index(line.partition(" ")[0]))
     for latest, source, wrote in ((outputs.latest_json, outputs.json, wrote_json), (outputs.latest_html, outputs.html, wrote_html)):
         if wrote:  # a copy's problem is said; the copy is not listed among the reports
             _write(written, None, latest, lambda source=source: file_parts(source))
