@@ -181,4 +181,4 @@ class Collection:
         """Until every fact of the stages is in, and the pool's workers and threads are gone."""
         self._thread.join()
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.results_thread.join()  # it ends once the workers have, and joins them

@@ -76,5 +76,9 @@ def start_pool(jobs: list[tuple[Path, str, str]], workers: int | None = None,
         for job, found in zip(jobs, futures):
             future = pool.submit(read_facts, *job, kinds)
             found.update(dict.fromkeys(kinds, future))
+    # The pool's thread that hands the workers' results over, started by the first submit: its
+    # shutdown without waiting forgets it, and Collection.wait joins it (a split audit forks
+    # with no thread left).
+    pool.results_thread = pool._executor_manager_thread
     pool.shutdown(wait=False)
     return pool, futures
