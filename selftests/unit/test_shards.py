@@ -278,6 +278,7 @@ def test_a_split_audit_in_process_reports_what_one_process_reports(inprocess):
     assert found == expected and split.ret == one.ret == 1
     assert split.parseoutcomes() == one.parseoutcomes()
     assert {k: one.parseoutcomes()[k] for k in ("failed", "passed")} == {"failed": 21, "passed": 107}
+    assert "run here again" not in split.stdout.str()  # the forked process handed its checks back
     assert (one_stats["check_processes"], stats["check_processes"]) == (1, 2)
     assert {h: s["collections"] for h, s in stats["hosts"].items()} == {h: s["collections"] for h, s in one_stats["hosts"].items()}
     assert all(s["collections"] == {"libvirt": 1, "links": 1, "system": 1} for s in stats["hosts"].values())
