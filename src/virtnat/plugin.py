@@ -141,7 +141,7 @@ def _start_collection(config, state: AuditState) -> None:
         return
     _plan_split(config, state)
     if not state.error:
-        state.collection = Collection(state.targets, (("libvirt",),) if state.shards > 1 else STAGES)
+        state.collection = Collection(state.targets, STAGES[:1] if state.shards > 1 else STAGES)  # [:1]: libvirt's
 
 
 def _plan_split(config, state: AuditState) -> None:

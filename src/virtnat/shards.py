@@ -121,6 +121,7 @@ def _check_block(session, state, part: list, items: list) -> dict:
     """In a forked process: its hosts' checks, as pytest reports them, their evidence and stats."""
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # the run's process shows these checks' progress as it reports them
+    os.close(quiet)
     manager = session.config.pluginmanager
     for name in ("terminalreporter", "virtnat-recorder"):  # the run's process does both for them
         plugin = manager.get_plugin(name)
