@@ -14,11 +14,11 @@ STAMP := $(VENV)/.installed
 # The virtualenv's tools (ansible-inventory for ansible:// hosts) come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: audit test unit mutants e2e bench lab-up lab-down lab-status deps lab-deps clean .apt-build
+.PHONY: audit test unit mutants e2e bench dist lab-up lab-down lab-status deps lab-deps clean .apt-build
 
 ## audit: install what the suite needs, then audit this host; prints where the report is
 audit: $(STAMP)
-	@$(PY) -m pytest -p no:cacheprovider $(ARGS); rc=$$?; \
+	@$(PY) -m pytest -p no:cacheprovider --report-dir=$(CURDIR)/reports $(ARGS); rc=$$?; \
 	  echo "report: $(CURDIR)/reports/latest.html (JSON: reports/latest.json)"; exit $$rc
 
 ## test: install everything the tests need (the lab's packages too) and run all selftests
@@ -43,6 +43,12 @@ mutants: $(VENV)/.installed-mutants
 $(VENV)/.installed-mutants: $(STAMP)
 	$(PY) -m pip install -q -e '.[mutants]'
 	touch $@
+
+## dist: the sdist and the wheel built from it, into dist/, checked with twine
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 
 e2e: lab-deps $(STAMP)
 	$(PY) -m pytest selftests/e2e -p no:cacheprovider -v
@@ -87,6 +93,6 @@ $(STAMP): pyproject.toml | .apt-build
 	touch $@
 
 clean:
-	rm -rf $(VENV) src/*.egg-info mutants
+	rm -rf $(VENV) src/*.egg-info mutants dist build
 
 include mk/vagrant.mk

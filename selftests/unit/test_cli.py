@@ -1,5 +1,6 @@
 """The virtnat command: diff and argument parsing; `audit` only translates its options for pytest. No audit runs here."""
 import json
+import re
 
 import pytest
 
@@ -94,8 +95,8 @@ def test_audit_arguments_use_the_equals_form():
     assert (args.keep, args.prometheus) == (30, "/tmp/virtnat.prom")
     assert cli.pytest_args(args) == [
         "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", "--hosts=ansible://hypervisors",
-        "--ansible-inventory=/etc/virtnat/inventory.ini", "--profile=/etc/virtnat/site.toml", "--waivers=w.toml", "--prometheus=/tmp/virtnat.prom",
-        "--keep=30", "--report-dir=/var/lib/virtnat/reports", "--numprocesses=4", str(CHECKS_DIR), "-k", "NET", "-x"]
+        "--ansible-inventory=/etc/virtnat/inventory.ini", "--profile=/etc/virtnat/site.toml", "--report-dir=/var/lib/virtnat/reports",
+        "--waivers=w.toml", "--prometheus=/tmp/virtnat.prom", "--keep=30", "--numprocesses=4", str(CHECKS_DIR), "-k", "NET", "-x"]
 
 
 def test_audit_defaults_add_nothing():
@@ -114,8 +115,8 @@ def test_every_connection_option_reaches_pytest_in_the_equals_form():
         "audit", "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--sudo",
         "--connect-timeout", "5", "--command-timeout", "30", "--libvirt-uri=qemu+ssh://{host}/system", "--shards", "3"])
     assert cli.pytest_args(args)[4:] == [
-        "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--connect-timeout=5",
-        "--command-timeout=30", "--libvirt-uri=qemu+ssh://{host}/system", "--shards=3", "--sudo", *LEAN, str(CHECKS_DIR)]
+        "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--sudo", "--libvirt-uri=qemu+ssh://{host}/system",
+        "--connect-timeout=5", "--command-timeout=30", "--facts=saved/", "--shards=3", *LEAN, str(CHECKS_DIR)]
 
 
 LEAN = ["-p", "no:logging", "-p", "no:warnings", "--capture=no", "-p", "no:threadexception", "-p", "no:unraisableexception",
@@ -139,8 +140,8 @@ def test_audit_only_runs_pytest_and_gives_its_exit_code(tmp_path, monkeypatch, c
     seen = []
     monkeypatch.setattr(pytest, "main", lambda argv: seen.append(argv) or code)
     assert cli.main(["audit", f"--report-dir={tmp_path}", "--keep=1", f"--prometheus={tmp_path / 'v.prom'}"]) == code
-    assert seen == [["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", f"--prometheus={tmp_path / 'v.prom'}",
-                     "--keep=1", f"--report-dir={tmp_path}", str(CHECKS_DIR)]]
+    assert seen == [["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", f"--report-dir={tmp_path}",
+                     f"--prometheus={tmp_path / 'v.prom'}", "--keep=1", str(CHECKS_DIR)]]
     assert list(tmp_path.iterdir()) == []  # the plugin writes the reports, prunes and writes the metrics
 
 
@@ -198,24 +199,50 @@ def test_help_exits_0(capsys):
     assert capsys.readouterr().out.startswith("usage: virtnat [-h] [--version] COMMAND ...")
 
 
-def test_the_readme_shows_the_help_virtnat_prints(monkeypatch, capsys):
-    """The README's copy of `virtnat --help` and each command's `--help`
-    is what the command prints at 100 columns, option for option and word for word."""
-    readme = (CHECKS_DIR.parent / "README.md").read_text().splitlines()
-    start = readme.index("    $ virtnat --help")
-    block = []
-    for line in readme[start:]:
-        if line and not line.startswith("    "):
-            break
-        block.append(line[4:])
-    shown = "\n".join(block).strip().split("\n\n$ ")
-    monkeypatch.setenv("COLUMNS", "100")
-    printed = []
-    for args in (["--help"], ["audit", "--help"], ["collect", "--help"], ["diff", "--help"]):
-        assert cli.main(args) == 0
-        printed.append(f"virtnat {' '.join(args)}\n{capsys.readouterr().out.rstrip()}")
-    assert shown[0].startswith("$ ")
-    assert [shown[0][2:], *shown[1:]] == printed
+class _Recorder:
+    """pytest's parser as a plugin's pytest_addoption uses it: records each option's names."""
+
+    def __init__(self):
+        self.flags = []
+
+    def getgroup(self, *_args, **_kwargs):
+        return self
+
+    def addini(self, *_args, **_kwargs):
+        pass
+
+    def addoption(self, *names, **_kwargs):
+        self.flags.append(names)
+
+
+def test_audit_help_lists_every_option_the_plugins_declare(monkeypatch, capsys):
+    """One command line: each option virtnat's plugin and pytest-html declare is an option of
+    `virtnat audit`, listed in its --help and taken directly (no `--` needed)."""
+    from pytest_html.plugin import pytest_addoption as html_options
+
+    from virtnat.plugin import pytest_addoption
+
+    declared = _Recorder()
+    pytest_addoption(declared)
+    html_options(declared)
+    assert len(declared.flags) >= 16 and ("--audit-json",) in declared.flags and ("--html",) in declared.flags
+    monkeypatch.setenv("COLUMNS", "200")
+    assert cli.main(["audit", "--help"]) == 0
+    shown = capsys.readouterr().out
+    for names in declared.flags:
+        for name in names:
+            assert re.search(rf"^  {re.escape(name)}\b", shown, re.M), f"{name} is not in `virtnat audit --help`"
+    parsed = cli.build_parser().parse_args(["audit", "--audit-json=a.json", "--stats-json=s.json", "--html=p.html",
+                                            "--self-contained-html", "--css=a.css", "--css=b.css"])
+    assert cli.pytest_args(parsed)[4:-1] == ["--audit-json=a.json", "--stats-json=s.json", "--html=p.html",
+                                             "--self-contained-html", "--css=a.css", "--css=b.css"]
+
+
+def test_collect_takes_the_plugins_host_options_only(capsys):
+    assert cli.main(["collect", "--help"]) == 0
+    shown = capsys.readouterr().out
+    assert all(f"  {flag} " in shown for flag in ("--profile", "--connect-timeout", "--command-timeout", "--out"))
+    assert "--audit-json" not in shown and "--html" not in shown
 
 
 def test_the_script_ends_the_process_at_once_with_mains_code(monkeypatch, capsys):

@@ -18,7 +18,9 @@ from virtnat import plugin
 from virtnat.report.finish import Outputs
 from virtnat.fixtures import FINDINGS, FIX, Unavailable
 from virtnat.report.results import CheckResult
-from virtnat.state import CHECKS_DIR, PROJECT
+from virtnat.state import CHECKS_DIR
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 HEALTHY = DATA / "libvirt9" / "healthy.txt"
 DOCKER_NFT = DATA / "libvirt11-nftables" / "docker-forward-drop.txt"
@@ -254,10 +256,18 @@ def test_tests_that_take_no_host_and_runs_that_are_no_audit_are_left_alone(confi
 
 
 class Item:
+    made = 0
+
     def __init__(self, target=None, callspec=True):
         if callspec:
             self.callspec = SimpleNamespace(params={"target": target} if target else {})
         self.markers = []
+        Item.made += 1
+        self.path, self.originalname = CHECKS_DIR / "host" / "test_x.py", f"test_{Item.made}"
+        self.control = {"id": f"X-{Item.made}", "title": "t", "impact": "low", "remediation": "r"}
+
+    def get_closest_marker(self, name):
+        return SimpleNamespace(kwargs=self.control) if name == "control" else None
 
     def add_marker(self, marker):
         self.markers.append(marker)
@@ -279,6 +289,16 @@ def test_one_process_groups_nothing(configured, workers):
     items = [Item(plugin.state_of(config).targets[0])]
     plugin.pytest_collection_modifyitems(None, config, items)
     assert items[0].markers == []
+
+
+def test_a_check_without_a_control_is_a_usage_error_before_any_runs(configured):
+    config = configured(f"--facts={HEALTHY}")
+    config.hook.pytest_deselected = lambda items: None
+    items = [Item(), Item()]
+    items[1].control = None
+    items[1].get_closest_marker = lambda name: None
+    plugin.pytest_collection_modifyitems(None, config, items)
+    assert items == [] and plugin.state_of(config).error.startswith("virtnat's host/test_x.py::test_")
 
 
 def test_a_usage_error_deselects_every_check(configured):

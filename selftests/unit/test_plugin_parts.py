@@ -18,8 +18,8 @@ class Options:
         return self.values.get(name, default)
 
 
-def config(args, cwd=CHECKS_DIR.parent):
-    return SimpleNamespace(args=args, invocation_params=SimpleNamespace(dir=cwd))
+def config(args, cwd=CHECKS_DIR.parent, pyargs=False):
+    return SimpleNamespace(args=args, invocation_params=SimpleNamespace(dir=cwd), option=SimpleNamespace(pyargs=pyargs))
 
 
 @pytest.mark.parametrize("args, cwd, audit", [
@@ -38,6 +38,23 @@ def config(args, cwd=CHECKS_DIR.parent):
 ])
 def test_a_run_is_an_audit_when_it_collects_the_checks(args, cwd, audit):
     assert plugin._is_audit(config(args, cwd)) is audit
+
+
+@pytest.mark.parametrize("args, audit", [
+    (["virtnat.catalog"], True),                # pytest --pyargs virtnat.catalog: the built-in checks, wherever installed
+    (["virtnat"], True),                        # the package above them
+    (["virtnat.report"], False),
+    (["virtnat.report.junit"], False),          # a module
+    (["no.such.module"], False),
+    (["selftests.unit", "virtnat.catalog"], True),
+    (["tests"], True),                          # a path still works with --pyargs
+])
+def test_with_pyargs_a_module_name_names_the_checks(args, audit):
+    assert plugin._is_audit(config(args, CHECKS_DIR.parent, pyargs=True)) is audit
+
+
+def test_without_pyargs_a_module_name_is_a_path():
+    assert plugin._is_audit(config(["virtnat.catalog"], CHECKS_DIR.parent)) is False
 
 
 def test_only_a_configured_audit_has_state_and_only_xdist_workers_have_workerinput():
@@ -115,6 +132,15 @@ def test_an_unwritable_report_dir_stops_the_default_json_too(tmp_path):
     state = paths_state(tmp_path)
     plugin._check_report_paths(None, state)
     assert (state.reports_written, state.json_written) == (False, False)
+
+
+def test_an_unwritable_default_report_dir_says_how_to_choose_another(tmp_path, monkeypatch):
+    (tmp_path / "state").write_text("a file")
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
+    state = AuditState(Options(facts=__file__))
+    plugin._check_report_paths(None, state)
+    assert state.error == (f"the default report directory {tmp_path}/state/reports (--report-dir=DIR for another): "
+                           "cannot write reports there: Not a directory")
 
 
 def test_an_unwritable_audit_json_is_named(tmp_path):

@@ -1,10 +1,14 @@
 """One run's state (AuditState), built from the run's options: which hosts, which report paths,
 and the one-line usage errors that stop a run before any host is contacted."""
+import os
 import socket
+from pathlib import Path
 
 import pytest
 
-from virtnat.state import CHECKS_DIR, PROJECT, AuditState, report_stem
+from virtnat.state import CHECKS_DIR, INSTALLED, AuditState, default_report_dir, report_stem
+
+PROJECT = Path(__file__).resolve().parents[2]
 from virtnat.state import utc_now as real_utc_now
 from virtnat.targets import BundleTarget
 
@@ -34,7 +38,23 @@ def fixed_time(monkeypatch):
 
 
 def test_the_checkout_holds_the_checks():
-    assert CHECKS_DIR == PROJECT / "tests" and (CHECKS_DIR / "network").is_dir()
+    """In a checkout the package's catalog is a link to tests/, the checks' one source."""
+    assert CHECKS_DIR == PROJECT / "tests" and (CHECKS_DIR / "network").is_dir() and not INSTALLED
+
+
+@pytest.mark.parametrize("env, where", [
+    ({"STATE_DIRECTORY": "/var/lib/virtnat:/var/lib/other", "HOME": "/root"}, "/var/lib/virtnat/reports"),  # a unit's StateDirectory=
+    ({"XDG_STATE_HOME": "/home/op/state", "HOME": "/home/op"}, "/home/op/state/virtnat/reports"),
+    ({"XDG_STATE_HOME": "relative", "HOME": "/home/op"}, "/home/op/.local/state/virtnat/reports"),  # XDG: relative paths are ignored
+    ({"HOME": "/home/op"}, "/home/op/.local/state/virtnat/reports"),
+])
+def test_the_default_report_directory(env, where):
+    assert default_report_dir(env) == Path(where)
+
+
+def test_without_home_the_passwd_entry_decides(monkeypatch):
+    monkeypatch.setattr(os.path, "expanduser", lambda path: "/var/op" if path == "~" else path)
+    assert default_report_dir({}) == Path("/var/op/.local/state/virtnat/reports")
 
 
 def test_this_host_by_default_with_reports_named_for_it():
@@ -42,9 +62,9 @@ def test_this_host_by_default_with_reports_named_for_it():
     [target] = run.targets
     assert (target.name, target.is_local, run.error) == (socket.gethostname(), True, None)
     stem = f"{socket.gethostname()}-{STARTED}"
-    assert run.report_dir == PROJECT / "reports"
-    assert (run.json_path, run.html_path, run.xml_path) == (
-        PROJECT / "reports" / f"{stem}.json", PROJECT / "reports" / f"{stem}.html", PROJECT / "reports" / f"{stem}.xml")
+    reports = default_report_dir()
+    assert run.report_dir == reports
+    assert (run.json_path, run.html_path, run.xml_path) == (reports / f"{stem}.json", reports / f"{stem}.html", reports / f"{stem}.xml")
     assert run.json_is_default and run.reports_written and run.json_written
     assert run.collection is None and run.spawned == 0 and run.results.checks == {}
     assert run.started.isoformat() == "2026-11-28T10:15:00+00:00"

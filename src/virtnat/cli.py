@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .collectors.deadline import DEFAULT
-from .report.results import IMPACTS
+from .options import declare
+from .state import CHECKS_DIR
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (no usage block) and exit code 4, the
@@ -19,27 +19,64 @@ class _Parser(argparse.ArgumentParser):
         self.exit(4, f"{self.prog}: error: {message}\n")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+class _Declared:
+    """pytest's parser as a plugin's pytest_addoption sees it (getgroup, addoption, addini), adding
+    each option it declares to an argparse parser: what the plugins declare, `virtnat audit`
+    takes as it is, and hands on to pytest only when it was given (pytest applies the defaults)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, only: set[str] | None = None):
+        self.parser, self.only = parser, only
+        self.groups: dict[str, argparse._ArgumentGroup] = {}
+        self.flags: dict[str, tuple[str, str]] = {}  # dest -> (its long option, its action)
+
+    def getgroup(self, name: str, description: str = "") -> "_Group":
+        if name not in self.groups:
+            self.groups[name] = self.parser.add_argument_group(description or name)
+        return _Group(self, self.groups[name])
+
+    def addini(self, *_args, **_kwargs) -> None:
+        pass  # ini values are pytest's business
+
+    def addoption(self, *names: str, **kwargs) -> None:
+        self.getgroup("options").addoption(*names, **kwargs)
+
+
+class _Group:
+    def __init__(self, declared: _Declared, group):
+        self.declared, self.group = declared, group
+
+    def addoption(self, *names: str, **kwargs) -> None:
+        flag = next(n for n in names if n.startswith("--"))
+        dest = kwargs.pop("dest", None) or flag[2:].replace("-", "_")
+        if self.declared.only is not None and dest not in self.declared.only:
+            return
+        kwargs["default"] = argparse.SUPPRESS
+        self.group.add_argument(*names, dest=dest, **kwargs)
+        self.declared.flags[dest] = (flag, kwargs.get("action", "store"))
+
+
+def _declare_plugins(command: argparse.ArgumentParser, only: set[str] | None = None) -> _Declared:
+    """virtnat's options, and for an audit pytest-html's (--html...): declared by their plugins."""
+    declared = _Declared(command, only)
+    declare(declared)
+    if only is None:
+        from pytest_html.plugin import pytest_addoption as html_options
+
+        html_options(declared)
+    return declared
 
 
 def _host_options(command: argparse.ArgumentParser) -> None:
-    """Which hosts, how to reach them, what to expect: the options audit and collect share."""
+    """Which hosts and how to reach them (testinfra's options): what audit and collect share."""
     command.add_argument("--hosts", metavar="SPEC", help="testinfra host spec(s), comma separated (default: this host)")
     command.add_argument("--ansible-inventory", metavar="FILE", help="Ansible inventory for --hosts=ansible://GROUP")
     command.add_argument("--ssh-config", metavar="FILE", help="ssh config for the hosts (e.g. from `vagrant ssh-config`)")
     command.add_argument("--ssh-identity-file", metavar="FILE", help="SSH private key")
     command.add_argument("--sudo", action="store_true", help="run the host's commands with sudo (firewall rules need root)")
-    command.add_argument("--connect-timeout", type=_positive, metavar="SECONDS", help=f"SSH connect timeout per host (default {DEFAULT.connect})")
-    command.add_argument("--command-timeout", type=_positive, metavar="SECONDS",
-                         help=f"deadline of each host's probe and libvirt reads, on top of the connect timeout (default {DEFAULT.command})")
-    command.add_argument("--profile", metavar="FILE", help="TOML profile of expected values")
+
+
+HOST_OPTIONS = ("hosts", "ansible_inventory", "ssh_config", "ssh_identity_file")
+COLLECT_OPTIONS = {"profile", "connect_timeout", "command_timeout"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,23 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"virtnat {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")  # of the parser's class
 
-    audit = commands.add_parser("audit", help="audit hosts (extra pytest options after --)")
+    audit = commands.add_parser("audit", help="audit hosts (pytest's own options after --)")
     _host_options(audit)
-    audit.add_argument("--facts", metavar="PATH", help="audit saved probe output or bundles (files or directories, comma separated)")
-    audit.add_argument("--fail-on", choices=IMPACTS, metavar="IMPACT",
-                       help=f"exit 1 only for failures at this impact or above (default {IMPACTS[0]}: any)")
-    audit.add_argument("--libvirt-uri", metavar="URI", help="read libvirt with libvirt-python at URI ({host}: each host)")
-    audit.add_argument("--report-dir", metavar="DIR", help="where reports go (default: reports/ in the project)")
-    audit.add_argument("--waivers", metavar="FILE", help="TOML file of [[waiver]] tables: failures the site accepts, until a date")
-    audit.add_argument("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")
-    audit.add_argument("--keep", type=_positive, metavar="N", help="afterwards keep only the newest N runs' reports")
-    audit.add_argument("--shards", type=_positive, metavar="N",
-                       help="split an audit of bundles among N processes (default: one per core from 16 hosts on; 1: no split)")
+    audit.add_argument("--checks", metavar="DIR", action="append", default=[],
+                       help="also run the site's own checks, the test_*.py files in DIR (repeatable)")
     audit.add_argument("-n", dest="workers", metavar="N", help="run checks in N processes (pytest-xdist; 'auto' works)")
+    audit.set_defaults(declared=_declare_plugins(audit))
     audit.add_argument("pytest_args", nargs="*", metavar="-- PYTEST-ARGS", help="passed to pytest unchanged")
 
     collect = commands.add_parser("collect", help="save each host's facts as a bundle, to audit later with --facts")
     _host_options(collect)
+    _declare_plugins(collect, COLLECT_OPTIONS)
     collect.add_argument("--out", metavar="DIR", required=True, help="where the bundles go (HOST.facts, one per host)")
 
     diff = commands.add_parser("diff", help="what changed between two JSON reports (exit 1 if anything got worse)")
@@ -77,22 +108,29 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     """pytest's arguments for an audit: `virtnat audit` only translates, the plugin does the rest.
     Options are written `--opt=value`: pytest picks its rootdir before plugins declare their
     options, so it would take a separate value for a path."""
-    from .plugin import CHECKS_DIR
-
     # virtnat is imported before pytest starts, so pytest cannot rewrite it: that is expected.
     argv = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    for option in ("hosts", "facts", "ansible_inventory", "ssh_config", "ssh_identity_file", "connect_timeout", "command_timeout", "fail_on",
-                   "libvirt_uri", "profile", "waivers", "prometheus", "keep", "shards"):
+    for option in HOST_OPTIONS:
         value = getattr(args, option)
         if value:
             argv.append(f"--{option.replace('_', '-')}={value}")
     if args.sudo:
         argv.append("--sudo")
-    if args.report_dir:
-        argv.append(f"--report-dir={Path(args.report_dir).resolve()}")
+    for dest, (flag, action) in args.declared.flags.items():
+        if not hasattr(args, dest):
+            continue
+        value = getattr(args, dest)
+        if dest == "report_dir":
+            value = Path(value).resolve()
+        if action == "store_true":
+            argv.append(flag)
+        elif action == "append":
+            argv += [f"{flag}={v}" for v in value]
+        else:
+            argv.append(f"{flag}={value}")
     if args.workers:
         argv.append(f"--numprocesses={args.workers}")  # xdist's -n, in the = form too
-    if args.facts and not (args.hosts or args.ansible_inventory):
+    if getattr(args, "facts", None) and not (args.hosts or args.ansible_inventory):
         # An audit of bundles alone opens no connection and starts no process: pytest's capture,
         # logging and warnings plugins have nothing to catch, and their hooks around each check
         # were a sixth of the checks' time in a 1000-host audit.
@@ -101,12 +139,29 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         # directories to give: those plugins' hooks cost another 7% of a fleet's checks.
         argv += ["-p", "no:threadexception", "-p", "no:unraisableexception", "-p", "no:unittest", "-p", "no:tmpdir",
                  "-p", "no:subtests"]
-    return argv + [str(CHECKS_DIR), *args.pytest_args]
+    return argv + [str(CHECKS_DIR), *args.checks, *args.pytest_args]
+
+
+def _site_checks_problem(dirs: list[str]) -> str | None:
+    """Why --checks cannot be used: a folder that is not there, or a file named as a built-in
+    one (pytest imports each check file by its name)."""
+    builtin = {p.name for p in CHECKS_DIR.rglob("test_*.py")}
+    for folder in dirs:
+        if not Path(folder).is_dir():
+            return f"--checks={folder}: not a directory"
+        clash = sorted(p.name for p in Path(folder).rglob("test_*.py") if p.name in builtin)
+        if clash:
+            return f"--checks={folder}: {clash[0]} is the name of a built-in check file: rename it (e.g. test_site_{clash[0][5:]})"
+    return None
 
 
 def _audit(args: argparse.Namespace) -> int:
     import pytest
 
+    problem = _site_checks_problem(args.checks)
+    if problem:
+        return _usage("audit", problem)
+    sys.dont_write_bytecode = True  # nothing is written where virtnat is installed (pytest's rewritten checks)
     return int(pytest.main(pytest_args(args)))
 
 
@@ -120,7 +175,7 @@ def _collect(args: argparse.Namespace) -> int:
     from .targets import live_targets
 
     try:
-        profile = load_profile(args.profile)
+        profile = load_profile(getattr(args, "profile", None))
     except ProfileError as exc:
         return _usage("collect", str(exc))
     out = Path(args.out)

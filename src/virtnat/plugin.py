@@ -9,21 +9,22 @@ from __future__ import annotations
 import atexit
 import base64
 import gc
+import importlib.util
 import pickle
 import sys
 from pathlib import Path
 
 import pytest
 
-from .cli import _positive
 from .collectors.bundle_pool import STAGES
-from .collectors.deadline import DEFAULT
+from .controls import control_problem
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
     EVIDENCE, FINDINGS, FIX, RunFixtures, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt,
     libvirt_or_none, links, note, packet_path, routes, system, units,
 )
 from .evidence import fact_kinds
 from .failures import ShortFailures
+from .options import declare
 from .profile import Profile
 from .report import html_columns
 from .report.files import restrict, unwritable
@@ -31,8 +32,8 @@ from .report.finish import write_reports
 from .report.json_report import audit_document, write_json
 from .report.results import IMPACTS, CheckResult, one_line, phase_outcome
 from .report.terminal import write_summary
-from .state import CHECKS_DIR, PROJECT, STATE, AuditState, state_of, utc_now  # noqa: F401  (PROJECT: the CLI's)
-from .shards import SHARD_FROM, cores, run_split, shard_count, why_not
+from .state import CATALOG, CHECKS_DIR, INSTALLED, STATE, AuditState, state_of, utc_now
+from .shards import cores, run_split, shard_count, why_not
 from .targets import Collection
 from .waivers import judge
 
@@ -40,41 +41,40 @@ FACTS_KEY = "virtnat_facts"
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("virtnat", "virtnat compliance audit")
-    group.addoption("--profile", metavar="FILE", help="TOML profile of expected values (default: the document's values)")
-    group.addoption("--audit-json", metavar="PATH", help="write the JSON results to PATH instead of the report directory")
-    group.addoption("--report-dir", metavar="DIR", help="where reports go (default: reports/ in the project)")
-    group.addoption("--libvirt-uri", metavar="URI",
-                    help="read libvirt with libvirt-python at URI instead; {host} is where each host is reached "
-                         "(an ansible:// host's ansible_host, else its name)")
-    group.addoption("--connect-timeout", default=DEFAULT.connect, type=_positive, metavar="SECONDS",
-                    help=f"SSH connect timeout per host (default {DEFAULT.connect})")
-    group.addoption("--fail-on", default=IMPACTS[0], choices=IMPACTS, metavar="IMPACT",
-                    help=f"exit 1 only when a check at this impact or above ({', '.join(IMPACTS)}) failed or could not be "
-                         f"carried out; default {IMPACTS[0]}: any")
-    group.addoption("--command-timeout", default=DEFAULT.command, type=_positive, metavar="SECONDS",
-                    help=f"deadline of each host's probe and libvirt reads, on top of the connect timeout (default {DEFAULT.command})")
-    group.addoption("--facts", metavar="PATH[,PATH...]",
-                    help="audit bundles (virtnat collect) or probe output saved from hosts instead (files, or directories "
-                         "of them; each file is a host, named by its bundle's header, else by the file, .txt/.facts dropped), "
-                         "with no connection")
-    group.addoption("--waivers", metavar="FILE",
-                    help="TOML file of [[waiver]] tables: a failing check it covers is reported as waived")
-    group.addoption("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")
-    group.addoption("--keep", type=_positive, metavar="N", help="afterwards keep only the newest N runs' reports")
-    group.addoption("--shards", type=_positive, metavar="N",
-                    help=f"split an audit of bundles among N processes (default: one per core from {SHARD_FROM} hosts on; 1: no split)")
-    group.addoption("--stats-json", metavar="PATH",
-                    help="write what fact collection cost (times, subprocesses, libvirt calls) to PATH")
+    declare(parser)
 
 
 def _is_audit(config) -> bool:
-    """True when the run collects the compliance checks (tests/, a part of it, or a folder above it)."""
+    """True when the run collects the compliance checks (the catalog, a part of it, or a folder
+    above it), named by path or, with --pyargs, by module (virtnat.catalog)."""
     for arg in config.args or [str(CHECKS_DIR)]:
-        path = Path(config.invocation_params.dir, str(arg).split("::")[0]).resolve()
-        if path == CHECKS_DIR or CHECKS_DIR in path.parents or path in CHECKS_DIR.parents:
+        name = str(arg).split("::")[0]
+        path = Path(config.invocation_params.dir, name).resolve()
+        if getattr(config.option, "pyargs", False) and not path.exists():
+            path = _module_path(name) or path
+        if path == CHECKS_DIR or CHECKS_DIR in path.parents or path in CHECKS_DIR.parents or path in CATALOG.parents:
             return True
     return False
+
+
+def _module_path(name: str) -> Path | None:
+    """Where a module or package named on the command line (--pyargs) lives, if it is importable."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or spec.origin == "namespace":
+        return None
+    origin = Path(spec.origin).resolve()
+    return origin.parent if spec.submodule_search_locations else origin
+
+
+def _no_bytecode(config) -> None:
+    """pytest writes each check file's rewritten bytecode beside it: an installed virtnat's audit
+    writes nothing where it is installed (the setting is given back when the run ends)."""
+    before = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    config.add_cleanup(lambda: setattr(sys, "dont_write_bytecode", before))
 
 
 def _is_worker(config) -> bool:
@@ -89,6 +89,8 @@ def pytest_configure(config):
         return
     state = AuditState(config)
     config.stash[STATE] = state
+    if INSTALLED:
+        _no_bytecode(config)
     config.pluginmanager.register(RunFixtures(state.profile), "virtnat-run-fixtures")
     config.add_cleanup(_collector_back)  # registered before pytest's own cleanups, so run after them: see pytest_collection_finish
     if config.option.tbstyle == "auto":
@@ -119,7 +121,9 @@ def _check_report_paths(config, state: AuditState) -> None:
     host is contacted; the reports that can still be written are."""
     problem = unwritable(state.report_dir)
     if problem:
-        state.error = state.error or f"--report-dir={state.report_dir}: {problem}"
+        where = f"--report-dir={state.report_dir}" if state.report_dir_given else \
+            f"the default report directory {state.report_dir} (--report-dir=DIR for another)"
+        state.error = state.error or f"{where}: {problem}"
         state.reports_written = False
         state.json_written = not state.json_is_default
     if not state.json_is_default:
@@ -189,7 +193,9 @@ def pytest_collection_modifyitems(session, config, items):
     state = state_of(config)
     if state is None:
         return
-    if state.error:  # a broken profile or host list stops the run before any check
+    if not state.error:
+        state.error = control_problem(_controls(items), CHECKS_DIR)
+    if state.error:  # a broken profile, host list or check stops the run before any check
         config.hook.pytest_deselected(items=list(items))
         items[:] = []
         return
@@ -199,6 +205,12 @@ def pytest_collection_modifyitems(session, config, items):
         target = item.callspec.params.get("target") if hasattr(item, "callspec") else None
         if target is not None:
             item.add_marker(pytest.mark.xdist_group(target.name))
+
+
+def _controls(items):
+    for item in items:
+        marker = item.get_closest_marker("control")
+        yield item.path, getattr(item, "originalname", None) or item.name, None if marker is None else marker.kwargs
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,11 +17,25 @@ from .report.results import Results
 from .targets import BundleTarget, Target, live_targets, unique_names
 from .waivers import load_waivers
 
-# The project's checkout: the checks live in tests/, audit reports go to reports/. Found from
-# this file, not from pytest's rootdir, which an option value like `--profile /etc/x.toml`
-# can mislead (pytest picks the rootdir before plugins declare their options).
-PROJECT = Path(__file__).resolve().parents[2]
-CHECKS_DIR = PROJECT / "tests"
+# The built-in checks: the package's catalog (in a checkout, a link to tests/). Found from this
+# file, not from pytest's rootdir, which an option value like `--profile /etc/x.toml` can
+# mislead (pytest picks the rootdir before plugins declare their options).
+CATALOG = Path(__file__).resolve().parent / "catalog"
+CHECKS_DIR = CATALOG.resolve()
+# Installed, the catalog is the package's own folder; in a checkout, a link to tests/ (where
+# pytest keeps the checks' rewritten bytecode, as it does in any project's tests).
+INSTALLED = not CATALOG.is_symlink()
+
+
+def default_report_dir(env=os.environ) -> Path:
+    """Where reports go without --report-dir: a systemd unit's StateDirectory= (its first), else
+    the user's XDG state directory ($XDG_STATE_HOME, or ~/.local/state), in virtnat/reports."""
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0]) / "reports"
+    if env.get("XDG_STATE_HOME", "").startswith("/"):
+        return Path(env["XDG_STATE_HOME"]) / "virtnat" / "reports"
+    home = env.get("HOME", "").startswith("/") and env["HOME"] or os.path.expanduser("~")  # else the user's passwd entry
+    return Path(home) / ".local" / "state" / "virtnat" / "reports"
 
 
 def state_of(config) -> "AuditState | None":
@@ -62,7 +77,8 @@ class AuditState:
             self.profile = Profile()
             self.waivers = ()
         self.targets = [] if self.error else self._targets(config)
-        self.report_dir = Path(_opt(config, "report_dir") or PROJECT / "reports")
+        self.report_dir_given = bool(_opt(config, "report_dir"))
+        self.report_dir = Path(_opt(config, "report_dir") or default_report_dir())
         stem = report_stem(self.targets[0].name if len(self.targets) == 1 else f"{len(self.targets)}-hosts", self.started)
         self.json_path = Path(_opt(config, "audit_json") or self.report_dir / f"{stem}.json")
         self.json_is_default = not _opt(config, "audit_json")

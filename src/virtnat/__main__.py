@@ -1,0 +1,4 @@
+"""`python -m virtnat`: the `virtnat` command."""
+from .cli import run
+
+run()
