@@ -13,6 +13,7 @@ def test_healthy_bridge_and_tap(data):
     assert (tap.kind, tap.master, tap.operstate, tap.admin_up) == ("tun", "virbr0", "UNKNOWN", True)
     assert tap.mac.startswith("fe:54:00:")
     assert tap.stp_enabled is None
+    assert bridge.mtu == tap.mtu == 1500
 
 
 def test_idle_bridge_is_admin_up_without_carrier(data):
@@ -75,7 +76,7 @@ def test_ip_json_fields_exactly():
 
     from virtnat.facts.model import LinkFacts
     links_json = json.dumps([
-        {"ifindex": 3, "ifname": "virbr0", "flags": ["BROADCAST", "UP"], "operstate": "DOWN", "address": "52:54:00:aa:bb:cc",
+        {"ifindex": 3, "ifname": "virbr0", "flags": ["BROADCAST", "UP"], "operstate": "DOWN", "address": "52:54:00:aa:bb:cc", "mtu": 9000,
          "linkinfo": {"info_kind": "bridge", "info_data": {"stp_state": 0}}},
         {"ifindex": 4, "ifname": "vnet0", "master": "virbr0", "linkinfo": {"info_kind": "tun", "info_data": {"stp_state": 1}}},
         {"ifindex": 5, "ifname": "br1", "linkinfo": {"info_kind": "bridge"}},
@@ -87,7 +88,7 @@ def test_ip_json_fields_exactly():
     ])
     assert parse_ip_json(links_json, addr_json) == {
         "virbr0": LinkFacts("virbr0", 3, "bridge", True, "DOWN", "52:54:00:aa:bb:cc", None, False,
-                            ("10.0.0.9/8", "192.168.122.1/24", "fe80::1/64")),
+                            ("10.0.0.9/8", "192.168.122.1/24", "fe80::1/64"), 9000),
         "vnet0": LinkFacts("vnet0", 4, "tun", False, "UNKNOWN", "", "virbr0", None, ()),
         "br1": LinkFacts("br1", 5, "bridge", False, "UNKNOWN", "", None, False, ()),
     }
@@ -117,8 +118,8 @@ def test_netlink_fields_and_defaults_exactly():
     from virtnat.facts.links import links_from_netlink
     from virtnat.facts.model import LinkFacts
     info = _Msg({"IFLA_INFO_KIND": "bridge", "IFLA_INFO_DATA": _Msg({"IFLA_BR_STP_STATE": 0})})
-    bridge = _Msg({"IFLA_IFNAME": "virbr0", "IFLA_LINKINFO": info, "IFLA_OPERSTATE": "UP", "IFLA_ADDRESS": "52:54:00:aa:bb:cc"},
-                  index=3, flags=0x1)
+    bridge = _Msg({"IFLA_IFNAME": "virbr0", "IFLA_LINKINFO": info, "IFLA_OPERSTATE": "UP", "IFLA_ADDRESS": "52:54:00:aa:bb:cc",
+                   "IFLA_MTU": 1400}, index=3, flags=0x1)
     nodata = _Msg({"IFLA_IFNAME": "br1", "IFLA_LINKINFO": _Msg({"IFLA_INFO_KIND": "bridge"})}, index=5, flags=0x2)
     tun = _Msg({"IFLA_IFNAME": "vnet0", "IFLA_MASTER": 9, "IFLA_LINKINFO": _Msg({"IFLA_INFO_KIND": "tun",
                 "IFLA_INFO_DATA": _Msg({"IFLA_BR_STP_STATE": 1})})}, index=4, flags=0x1003)
@@ -128,7 +129,7 @@ def test_netlink_fields_and_defaults_exactly():
              _Msg({"IFA_ADDRESS": "10.0.0.1"}, index=3, prefixlen=8), _Msg({}, index=2, prefixlen=8)]
     assert links_from_netlink([bridge, nodata, tun, eth], addrs) == {
         "virbr0": LinkFacts("virbr0", 3, "bridge", True, "UP", "52:54:00:aa:bb:cc", None, False,
-                            ("10.0.0.1/8", "192.168.122.1/24", "fe80::1/64")),
+                            ("10.0.0.1/8", "192.168.122.1/24", "fe80::1/64"), 1400),
         "br1": LinkFacts("br1", 5, "bridge", False, "UNKNOWN", "", None, None, ()),
         "vnet0": LinkFacts("vnet0", 4, "tun", True, "UNKNOWN", "", None, None, ()),
         "eth0": LinkFacts("eth0", 2, None, False, "UNKNOWN", "", None, None, ()),

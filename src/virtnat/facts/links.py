@@ -50,6 +50,7 @@ def _links(link_json: str, addr_json: str) -> dict[str, LinkFacts]:
             master=entry.get("master"),
             stp_enabled=bool(data.get("stp_state")) if kind == "bridge" else None,
             addresses=tuple(sorted(addrs.get(name, ()))),
+            mtu=entry.get("mtu"),
         )
     return links
 
@@ -86,5 +87,6 @@ def links_from_netlink(link_msgs, addr_msgs) -> dict[str, LinkFacts]:
             master=names.get(msg.get_attr("IFLA_MASTER")),  # None or 0 (no master) is no link's index
             stp_enabled=stp,
             addresses=tuple(sorted(addrs.get(msg["index"], ()))),
+            mtu=msg.get_attr("IFLA_MTU"),
         )
     return links

@@ -19,6 +19,7 @@ class LinkFacts:
     master: str | None = None
     stp_enabled: bool | None = None  # bridges only
     addresses: tuple[str, ...] = ()  # "192.168.122.1/24", IPv4 and IPv6
+    mtu: int | None = None  # None: not read (a bundle from an older probe)
 
 
 @dataclass(frozen=True)
