@@ -237,4 +237,6 @@ def test_the_built_in_checks_run_in_a_pytest_session_of_their_own(lab, installed
                           f"--audit-json={out / 'a.json'}", inside=True, program="python")
     assert there.rc == 0, there.stdout
     assert _verdicts(there.doc) == _verdicts(here.doc)
-    assert installed.written_inside() == []
+    # pytest itself caches the plugins it rewrote (pytest-html's, testinfra's) as it does in any
+    # virtualenv; the plugin keeps the checks' own out of virtnat's package.
+    assert [f for f in installed.written_inside() if "/virtnat/" in f] == []
