@@ -32,7 +32,7 @@ from .report.finish import write_reports
 from .report.json_report import audit_document, write_json
 from .report.results import IMPACTS, CheckResult, one_line, phase_outcome
 from .report.terminal import write_summary
-from .state import CATALOG, CHECKS_DIR, INSTALLED, STATE, AuditState, state_of, utc_now
+from .state import CATALOG, CHECKS_DIR, STATE, AuditState, state_of, utc_now
 from .shards import cores, run_split, shard_count, why_not
 from .targets import Collection
 from .waivers import judge
@@ -69,14 +69,6 @@ def _module_path(name: str) -> Path | None:
     return origin.parent if spec.submodule_search_locations else origin
 
 
-def _no_bytecode(config) -> None:
-    """pytest writes each check file's rewritten bytecode beside it: an installed virtnat's audit
-    writes nothing where it is installed (the setting is given back when the run ends)."""
-    before = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True
-    config.add_cleanup(lambda: setattr(sys, "dont_write_bytecode", before))
-
-
 def _is_worker(config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -89,8 +81,6 @@ def pytest_configure(config):
         return
     state = AuditState(config)
     config.stash[STATE] = state
-    if INSTALLED:
-        _no_bytecode(config)
     config.pluginmanager.register(RunFixtures(state.profile), "virtnat-run-fixtures")
     config.add_cleanup(_collector_back)  # registered before pytest's own cleanups, so run after them: see pytest_collection_finish
     if config.option.tbstyle == "auto":

@@ -21,10 +21,7 @@ from .waivers import load_waivers
 # file, not from pytest's rootdir, which an option value like `--profile /etc/x.toml` can
 # mislead (pytest picks the rootdir before plugins declare their options).
 CATALOG = Path(__file__).resolve().parent / "catalog"
-CHECKS_DIR = CATALOG.resolve()
-# Installed, the catalog is the package's own folder; in a checkout, a link to tests/ (where
-# pytest keeps the checks' rewritten bytecode, as it does in any project's tests).
-INSTALLED = not CATALOG.is_symlink()
+CHECKS_DIR = CATALOG.resolve()  # in a checkout, CATALOG is a link to tests/
 
 
 def default_report_dir(env=os.environ) -> Path:
