@@ -19,6 +19,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+from virtnat.collectors.libvirt_api import NO_LIBVIRT_PYTHON
+
 from .labhost import ADDRS, NS, ROOT, AuditRun
 
 SITE_CHECKS = ROOT / "examples" / "site-checks"
@@ -34,11 +36,11 @@ class Installed:
     """A fresh virtualenv holding the wheel, in a folder every user can read, and a place to work
     outside the checkout."""
 
-    def __init__(self, base: Path, wheel: Path):
+    def __init__(self, base: Path, wheel: Path, extras: str = "[libvirt]"):
         self.base = base
         self.venv = base / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True, timeout=120)
-        subprocess.run([str(self.venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, timeout=900,
+        subprocess.run([str(self.venv / "bin" / "pip"), "install", "-q", f"{wheel}{extras}"], check=True, timeout=900,
                        capture_output=True)
         self.work = base / "work"
         self.work.mkdir()
@@ -89,6 +91,14 @@ def installed(dist):
     base = Path(tempfile.mkdtemp(prefix="virtnat-installed-"))
     base.chmod(0o755)  # another user runs the installed tool too
     yield Installed(base, next((dist / "direct").glob("virtnat-*.whl")))
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def bare(dist):
+    """The wheel alone, without its libvirt extra: what installs where there is no C compiler."""
+    base = Path(tempfile.mkdtemp(prefix="virtnat-bare-"))
+    yield Installed(base, next((dist / "direct").glob("virtnat-*.whl")), extras="")
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -238,3 +248,24 @@ def test_the_built_in_checks_run_in_a_pytest_session_of_their_own(lab, installed
                           f"--audit-json={out / 'a.json'}", inside=True, program="python")
     assert there.rc == 0, there.stdout
     assert _verdicts(there.doc) == _verdicts(here.doc)
+
+
+def test_without_libvirt_python_remote_hosts_work_and_a_local_audit_says_what_to_install(lab, bare, dist):
+    """libvirt-python builds from source; it is the `libvirt` extra. Without it a remote host is
+    audited as the checkout does, and a local audit's libvirt checks say in one line what to install."""
+    [wheel] = (dist / "direct").glob("virtnat-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read("virtnat-0.1.0.dist-info/METADATA").decode()
+    assert 'Requires-Dist: libvirt-python>=9; extra == "libvirt"' in metadata
+    assert subprocess.run([str(bare.venv / "bin" / "pip"), "show", "-q", "libvirt-python"], capture_output=True).returncode == 1
+    cfg = lab.ssh_config(bare.base / "ssh-config")
+    here = lab.audit(f"--hosts=ssh://{ADDRS[0]}", f"--ssh-config={cfg}", inside=False)
+    out = bare.base / "out"
+    remote = bare.run("audit", f"--hosts=ssh://{ADDRS[0]}", f"--ssh-config={cfg}", f"--report-dir={out}", f"--audit-json={out / 'r.json'}")
+    assert remote.rc == 0, remote.stdout
+    assert _verdicts(remote.doc) == _verdicts(here.doc)
+    local = bare.run("audit", f"--report-dir={out}", f"--audit-json={out / 'l.json'}", inside=True)
+    assert local.rc == 1
+    host01 = next(c for c in local.doc["hosts"][0]["checks"] if c["id"] == "HOST-01")
+    assert host01["message"] == NO_LIBVIRT_PYTHON
+    assert host01["outcome"] in ("failed", "error") and NO_LIBVIRT_PYTHON in local.stdout

@@ -46,7 +46,10 @@ def test_libvirt_python_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "libvirt", None)  # what `import libvirt` sees when it is not installed
     with pytest.raises(FactError) as error:
         LibvirtApiSource("qemu:///system", Stats()).collect()
-    assert str(error.value) == "libvirt-python is not installed: pip install libvirt-python (needs libvirt-dev)"
+    assert str(error.value) == (
+        "libvirt-python is not installed (a local audit and --libvirt-uri read libvirt with it): pipx inject virtnat "
+        "libvirt-python, or pip install 'virtnat[libvirt]'; it builds against libvirt's headers: apt install libvirt-dev "
+        "pkg-config gcc python3-dev (dnf install libvirt-devel pkgconf gcc python3-devel)")
 
 
 class Boom:

@@ -15,6 +15,9 @@ from .deadline import Deadline, DeadlineMissed, within
 # libvirt's facts read without its daemon, when a connection would make systemd start it (None:
 # connect), asked before connecting.
 Fallback = Callable[[], "LibvirtFacts | None"]
+NO_LIBVIRT_PYTHON = ("libvirt-python is not installed (a local audit and --libvirt-uri read libvirt with it): "
+                     "pipx inject virtnat libvirt-python, or pip install 'virtnat[libvirt]'; it builds against libvirt's "
+                     "headers: apt install libvirt-dev pkg-config gcc python3-dev (dnf install libvirt-devel pkgconf gcc python3-devel)")
 Sections = Callable[[], dict]
 
 
@@ -106,7 +109,7 @@ class LibvirtApiSource:
         try:
             import libvirt
         except ImportError:
-            raise FactError("libvirt-python is not installed: pip install libvirt-python (needs libvirt-dev)") from None
+            raise FactError(NO_LIBVIRT_PYTHON) from None
         libvirt.registerErrorHandler(lambda *_: None, None)  # errors come back as exceptions
         without_daemon = self.fallback()
         if without_daemon is not None:
