@@ -122,7 +122,7 @@ audit() {
     up
     ssh_config
     t0=$SECONDS
-    (cd "$ROOT" && in_ns "$PY" -m pytest -p no:cacheprovider --hosts=ssh://default \
+    (cd "$ROOT" && in_ns "$PY" -m pytest -p no:cacheprovider --report-dir="$ROOT/reports" --hosts=ssh://default \
         --ssh-config=.vagrant/ssh-config --sudo "$@") || rc=$?
     echo "$((SECONDS - t0))" >"$RUN/audit.seconds"
     log "vagrant: audit exit $rc in $((SECONDS - t0)) s"

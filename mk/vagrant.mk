@@ -22,7 +22,7 @@ else
 vagrant-audit: $(STAMP)
 	vagrant up --provider=libvirt
 	vagrant ssh-config > .vagrant/ssh-config
-	@$(PY) -m pytest -p no:cacheprovider --hosts=ssh://default --ssh-config=.vagrant/ssh-config --sudo $(ARGS); \
+	@$(PY) -m pytest -p no:cacheprovider --report-dir=$(CURDIR)/reports --hosts=ssh://default --ssh-config=.vagrant/ssh-config --sudo $(ARGS); \
 	  rc=$$?; vagrant destroy -f; echo "report: $(CURDIR)/reports/latest.html (JSON: reports/latest.json)"; exit $$rc
 
 vagrant-down:
