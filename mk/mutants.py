@@ -228,6 +228,17 @@ def sync_package_data() -> None:
                 copy.write_bytes(path.read_bytes())
 
 
+def link_package_dirs() -> None:
+    """src/virtnat's links (catalog -> tests/, profiles -> profiles/): mutmut walks src/ without
+    following links, so its copy would have no catalog. The copy's links lead to the copy's
+    tests/, where the checks' mutants are."""
+    for link in Path("src/virtnat").iterdir():
+        copy = Path("mutants") / link
+        if link.is_symlink() and not copy.is_symlink():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.symlink_to(os.readlink(link))
+
+
 _set_mutant = isolation.set_mutant_under_test
 
 
@@ -243,6 +254,7 @@ if __name__ == "__main__":
     tmp.mkdir(parents=True, exist_ok=True)
     os.environ["TMPDIR"] = str(tmp)
     tempfile.tempdir = None
+    link_package_dirs()
     sync_package_data()
     file_mutation.MutationVisitor._skip_node_and_children = _skip_unless_marked
     main.mutate_file_contents = _mutate_named
