@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from dataclasses import asdict, dataclass, fields
 
 from .errors import ProfileError
@@ -34,9 +35,12 @@ class Profile:
         return data
 
     def substitute(self, text: str, **extra: str) -> str:
-        """Fill {network}, {bridge}, {gateway}... (and extra, e.g. {guest}, {tap}) in a remediation."""
+        """Fill {network}, {bridge}, {gateway}... (and extra, e.g. {guest}, {tap}) in a remediation.
+        The extra values come from hosts and are quoted for the shell: a guest named `vm1;touch X`
+        is the one word 'vm1;touch X' of the command. A plain name stays as it is; the profile's
+        own names are plain (load_profile refuses others)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}  # as_dict() copies the waivers deeply
-        return text.format(subnet=self.subnet, **values, **extra)
+        return text.format(subnet=self.subnet, **values, **{k: shlex.quote(str(v)) for k, v in extra.items()})
 
 
 # TOML layout: [network] name, bridge, gateway, dhcp_start, dhcp_end; [host] ...
@@ -47,6 +51,7 @@ SECTIONS = {
 }
 TYPES = {f.name: f.type for f in fields(Profile)}
 # driver[+transport]://[user@][host][:port]/path[?params]: nothing a shell or virsh would split or expand
+_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 _URI = re.compile(r"[a-z][a-z0-9]*(\+[a-z0-9]+)?://[\w.@:\[\]%-]*/[\w./%=&?,:@-]*")
 
 
@@ -69,10 +74,11 @@ def _validate(values: dict, where) -> None:
     if not _URI.fullmatch(values["libvirt_uri"]):
         raise ProfileError(where("libvirt.uri", f"{values['libvirt_uri']!r} is not a libvirt URI like qemu:///system "
                                                "(a scheme, ://, and no spaces or shell characters)"))
-    for key in ("network", "bridge"):
-        if not values[key] or any(c.isspace() or c == "/" for c in values[key]):
+    for key in ("network", "bridge"):  # they go into the fixes' commands as they are: plain words only
+        if not _NAME.fullmatch(values[key]) or (key == "bridge" and len(values[key]) > 15):
             name = "network.name" if key == "network" else "network.bridge"
-            raise ProfileError(where(name, f"{values[key]!r} is not a valid name"))
+            raise ProfileError(where(name, f"{values[key]!r} is not a valid name (letters, digits, _ . + -"
+                                           f"{'; at most 15' if key == 'bridge' else ''})"))
 
 
 def load_profile(path: str | None) -> Profile:

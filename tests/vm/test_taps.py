@@ -17,10 +17,11 @@ def _tap(links, nic):
     id="VM-01",
     title="Every running guest's interface on the network has its host tap device",
     impact="high",
-    remediation="virsh domif-setlink {guest} {tap} down; virsh domif-setlink {guest} {tap} up   (or restart the guest)",
+    remediation="virsh domif-setlink {guest} {tap} down; virsh domif-setlink {guest} {tap} up",
 )
 def test_tap_exists(guest_nic, links):
-    """The tap is the guest's cable into the bridge; without it the guest's NIC leads nowhere."""
+    """The tap is the guest's cable into the bridge; without it the guest's NIC leads nowhere.
+    Taking the link down and up again makes libvirt recreate it; so does restarting the guest."""
     assert guest_nic.tap, f"guest {guest_nic.guest}: interface {guest_nic.mac} declares no host device"
     assert guest_nic.tap in links, f"tap {guest_nic.tap} of guest {guest_nic.guest} does not exist"
 
@@ -56,10 +57,10 @@ def test_tap_is_up(guest_nic, links, note):
     id="VM-04",
     title="That tap's MAC matches the guest's (fe:54:00:.. for 52:54:00:..)",
     impact="low",
-    remediation="virsh destroy {guest} && virsh start {guest}   (libvirt recreates the tap with the matching MAC)",
+    remediation="virsh destroy {guest} && virsh start {guest}",
 )
 def test_tap_mac_matches_guest(guest_nic, links):
     """libvirt derives the tap's MAC from the guest's; a mismatch means the tap belongs to
-    another guest or was recreated by hand."""
+    another guest or was recreated by hand. Restarted, the guest gets a tap with the matching MAC."""
     tap = _tap(links, guest_nic)
     assert tap.mac.lower() == guest_nic.expected_tap_mac, f"{tap.name} has MAC {tap.mac}, expected {guest_nic.expected_tap_mac} for guest MAC {guest_nic.mac}"

@@ -1,0 +1,86 @@
+"""A name a host gives (a guest's, a tap's) goes into a fix as one quoted word: pasted into a shell,
+the fix runs what it says and nothing the name says. Proven two ways for every check whose fix
+names the guest or its tap: the shell's words of the fix are those of the fix for a plain name,
+and the fix run by bash with stand-ins for its commands runs them with the name as one argument."""
+import os
+import shlex
+import subprocess
+
+import pytest
+
+from virtnat.facts.model import GuestNic
+from virtnat.plugin import _subject_values
+from virtnat.profile import Profile
+
+from .checkrun import CONTROLS
+
+HOSTILE = [
+    "vm1;touch PWNED;#",
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "vm1' ; touch PWNED ; '",
+    'vm1" ; touch PWNED ; "',
+    "vm1 && touch PWNED",
+    "vm1|touch PWNED",
+    "vm1>PWNED",
+    "vm1\ntouch PWNED",
+    "vm1$IFS;touch${IFS}PWNED",
+    "*",
+]
+NAMED = [(check_id, fn.pytestmark[0].kwargs["remediation"]) for check_id, fn in CONTROLS
+         if any(f"{{{key}}}" in [m.kwargs for m in fn.pytestmark if m.name == "control"][0]["remediation"]
+                for key in ("guest", "tap"))]
+
+
+def _fix(template: str, guest: str, tap: str) -> str:
+    nic = GuestNic(guest=guest, mac="52:54:00:12:34:56", tap=tap, network="default", bridge=None)
+    return Profile().substitute(template, **_subject_values(nic))
+
+
+def _words(command: str) -> list[str]:
+    """The shell's words and operators (; && | > ( ...) of a command, as bash splits them."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    return list(lexer)
+
+
+def test_the_checks_whose_fix_names_a_guest_or_tap():
+    assert sorted(check_id for check_id, _ in NAMED) == ["VM-01", "VM-02", "VM-03", "VM-04"]
+
+
+@pytest.mark.parametrize("check_id, template", NAMED, ids=[i for i, _ in NAMED])
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_hostile_name_is_one_word_where_a_plain_one_is(check_id, template, name):
+    plain = _words(_fix(template, "GUESTNAME", "TAPNAME"))
+    hostile = _words(_fix(template, name, name + "-tap"))
+    assert hostile == [w.replace("GUESTNAME", name).replace("TAPNAME", name + "-tap") for w in plain]
+
+
+def test_a_plain_name_is_written_as_it_is():
+    assert _fix("virsh destroy {guest} && ip link set {tap} up", "vm-1.lab_2", "vnet0") == (
+        "virsh destroy vm-1.lab_2 && ip link set vnet0 up")
+
+
+@pytest.mark.parametrize("check_id, template", NAMED, ids=[i for i, _ in NAMED])
+def test_bash_runs_the_fix_and_nothing_the_names_say(tmp_path, check_id, template):
+    """Each hostile name in turn: bash runs the fix with stand-ins for virsh and ip (nothing else
+    is on its PATH), in a folder of its own; no PWNED file appears, and each stand-in got the
+    guest's and the tap's names as whole arguments."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    for command in ("virsh", "ip"):
+        (bin_dir / command).write_text(f"#!/bin/sh\nprintf '%s\\036' \"$(basename \"$0\")\" \"$@\" >> {log}\nprintf '\\035' >> {log}\n")
+        (bin_dir / command).chmod(0o755)
+    for name in HOSTILE:
+        work = tmp_path / "work"
+        work.mkdir()
+        log.write_text("")
+        fix = _fix(template, name, name + "-tap")
+        subprocess.run(["/bin/bash", "-c", fix], cwd=work, env={"PATH": str(bin_dir), "HOME": str(work)},
+                       capture_output=True, timeout=10)
+        assert list(work.iterdir()) == [], f"{check_id}: {fix!r} made {list(work.iterdir())}"
+        calls = [call.split("\x1e")[:-1] for call in log.read_text().split("\x1d")[:-1]]
+        assert calls, f"{check_id}: {fix!r} ran no command"
+        for call in calls:
+            assert set(call[1:]) & {name, name + "-tap"}, f"{check_id}: {call} lacks the whole name {name!r}"
+        os.rmdir(work)
