@@ -227,7 +227,10 @@ def test_the_sites_own_checks_run_beside_the_built_in_ones(lab, installed):
     ("import pytest\n\n@pytest.mark.control(id='HOST-01', title='t', impact='low', remediation='r')\n"
      "def test_mine(links):\n    assert links\n",
      "test_site_bad.py::test_mine: id HOST-01 is already a built-in check's: give this check an id of its own"),
-], ids=["no control", "a built-in id"])
+    ("import pytest\n\n@pytest.mark.control(title='t', impact='low', remediation='r')\n"
+     "def test_anonymous(links):\n    assert links\n",
+     "test_site_bad.py::test_anonymous: its control marker lacks id (every check has id, title, impact, remediation)"),
+], ids=["no control", "a built-in id", "no id"])
 def test_a_bad_site_check_is_a_usage_error_of_one_line(lab, installed, source, says):
     folder = installed.base / "bad"
     folder.mkdir(exist_ok=True)
