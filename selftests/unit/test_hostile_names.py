@@ -26,7 +26,11 @@ HOSTILE = [
     "vm1\ntouch PWNED",
     "vm1$IFS;touch${IFS}PWNED",
     "*",
+    "-rf",
+    "--help",
 ]
+# The options a name follows in the fixes: a name that starts with a dash is still the name.
+TAKES_NAME = ("--domain", "--interface", "dev")
 NAMED = [(check_id, fn.pytestmark[0].kwargs["remediation"]) for check_id, fn in CONTROLS
          if any(f"{{{key}}}" in [m.kwargs for m in fn.pytestmark if m.name == "control"][0]["remediation"]
                 for key in ("guest", "tap"))]
@@ -57,8 +61,8 @@ def test_a_hostile_name_is_one_word_where_a_plain_one_is(check_id, template, nam
 
 
 def test_a_plain_name_is_written_as_it_is():
-    assert _fix("virsh destroy {guest} && ip link set {tap} up", "vm-1.lab_2", "vnet0") == (
-        "virsh destroy vm-1.lab_2 && ip link set vnet0 up")
+    assert _fix("virsh destroy --domain {guest} && ip link set dev {tap} up", "vm-1.lab_2", "vnet0") == (
+        "virsh destroy --domain vm-1.lab_2 && ip link set dev vnet0 up")
 
 
 @pytest.mark.parametrize("check_id, template", NAMED, ids=[i for i, _ in NAMED])
@@ -82,5 +86,7 @@ def test_bash_runs_the_fix_and_nothing_the_names_say(tmp_path, check_id, templat
         calls = [call.split("\x1e")[:-1] for call in log.read_text().split("\x1d")[:-1]]
         assert calls, f"{check_id}: {fix!r} ran no command"
         for call in calls:
-            assert set(call[1:]) & {name, name + "-tap"}, f"{check_id}: {call} lacks the whole name {name!r}"
+            named = [i for i, arg in enumerate(call) if arg in (name, name + "-tap")]
+            assert named, f"{check_id}: {call} lacks the whole name {name!r}"
+            assert all(call[i - 1] in TAKES_NAME for i in named), f"{check_id}: {call}: a name is not an option's value"
         os.rmdir(work)

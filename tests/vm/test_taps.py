@@ -17,7 +17,8 @@ def _tap(links, nic):
     id="VM-01",
     title="Every running guest's interface on the network has its host tap device",
     impact="high",
-    remediation="virsh domif-setlink {guest} {tap} down; virsh domif-setlink {guest} {tap} up",
+    remediation="virsh domif-setlink --domain {guest} --interface {tap} --state down; "
+                "virsh domif-setlink --domain {guest} --interface {tap} --state up",
 )
 def test_tap_exists(guest_nic, links):
     """The tap is the guest's cable into the bridge; without it the guest's NIC leads nowhere.
@@ -30,7 +31,7 @@ def test_tap_exists(guest_nic, links):
     id="VM-02",
     title="That tap is attached to virbr0",
     impact="critical",
-    remediation="ip link set {tap} master {bridge}",
+    remediation="ip link set dev {tap} master {bridge}",
 )
 def test_tap_is_on_bridge(guest_nic, links, libvirt_or_none, profile):
     """A tap that is not a port of virbr0 carries the guest's packets nowhere: no DHCP, no gateway."""
@@ -43,7 +44,7 @@ def test_tap_is_on_bridge(guest_nic, links, libvirt_or_none, profile):
     id="VM-03",
     title="That tap is administratively UP",
     impact="high",
-    remediation="ip link set {tap} up",
+    remediation="ip link set dev {tap} up",
 )
 def test_tap_is_up(guest_nic, links, note):
     """A DOWN tap drops every frame; operstate UNKNOWN is how taps report a working link."""
@@ -57,7 +58,7 @@ def test_tap_is_up(guest_nic, links, note):
     id="VM-04",
     title="That tap's MAC matches the guest's (fe:54:00:.. for 52:54:00:..)",
     impact="low",
-    remediation="virsh destroy {guest} && virsh start {guest}",
+    remediation="virsh destroy --domain {guest} && virsh start --domain {guest}",
 )
 def test_tap_mac_matches_guest(guest_nic, links):
     """libvirt derives the tap's MAC from the guest's; a mismatch means the tap belongs to
