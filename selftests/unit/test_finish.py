@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,29 @@ def test_a_report_that_cannot_be_written_is_one_line_and_the_others_are_written(
     assert written.problems == [f"cannot write {blocker / 'a.json'}: File exists", f"cannot write {blocker / 'virtnat.prom'}: File exists"]
     assert written.reports == [f"JUnit {tmp_path / 'a.xml'}"]
     assert not (tmp_path / "latest.json").exists()  # no copy of a JSON that was not written
+
+
+def test_a_report_that_cannot_be_written_takes_the_earlier_runs_latest_copy_with_it(tmp_path):
+    """A host name no file system takes, a full disk: latest.* must not go on showing the
+    previous run (which may have passed) as if it were this one."""
+    (tmp_path / "latest.json").write_text('{"earlier": "run"}')
+    (tmp_path / "latest.html").write_text("<p>earlier run: all passed</p>")
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    out = Outputs(json=blocker / "a.json", html=blocker / "a.html", junit=tmp_path / "a.xml",
+                  latest_json=tmp_path / "latest.json", latest_html=tmp_path / "latest.html")
+    written = write_reports(DOCUMENT, {}, out)
+    assert written.problems == [f"cannot write {blocker / 'a.json'}: File exists", f"cannot write {blocker / 'a.html'}: File exists",
+                                f"removed {tmp_path / 'latest.json'}: it showed an earlier run",
+                                f"removed {tmp_path / 'latest.html'}: it showed an earlier run"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xml", "not-a-dir"]
+
+
+def test_an_earlier_latest_copy_that_cannot_be_removed_is_said(tmp_path, monkeypatch):
+    (tmp_path / "latest.json").write_text("{}")
+    monkeypatch.setattr(Path, "unlink", lambda self, *a, **k: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    written = write_reports(DOCUMENT, {}, Outputs(json=tmp_path / "latest.json" / "a.json", latest_json=tmp_path / "latest.json"))
+    assert written.problems[-1] == f"cannot remove {tmp_path / 'latest.json'} (an earlier run's): Permission denied"
 
 
 def test_a_latest_copy_that_cannot_be_written_is_a_problem_not_a_report(tmp_path):

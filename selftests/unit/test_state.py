@@ -1,6 +1,7 @@
 """One run's state (AuditState), built from the run's options: which hosts, which report paths,
 and the one-line usage errors that stop a run before any host is contacted."""
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -104,6 +105,23 @@ def test_a_stem_is_the_label_and_the_start_with_no_slash_or_colon():
     started = dt.datetime(2026, 11, 28, 10, 15, tzinfo=dt.timezone.utc)
     assert report_stem("dc1/hv:7", started) == "dc1_hv_7-20261128T101500Z"
     assert report_stem("3-hosts", started) == "3-hosts-20261128T101500Z"
+    assert report_stem("hv1.example.org", started) == "hv1.example.org-20261128T101500Z"
+
+
+@pytest.mark.parametrize("label", [
+    "hv1\x00evil", "hv1\nHOST-01 PASSED", "\x1b]0;pwned\x07", "a" * 300, "..", ".hidden", "", "hv 1", "hv*", "é" * 100,
+    "hv1/../../etc/passwd", "\udcff", "%2F", "hv1;rm -rf",
+])
+def test_any_host_name_makes_a_short_safe_stem_of_its_own(label, tmp_path):
+    import datetime as dt
+
+    started = dt.datetime(2026, 11, 28, 10, 15, tzinfo=dt.timezone.utc)
+    stem = report_stem(label, started)
+    assert len(stem) <= 64 + 1 + 16 and stem.endswith("-20261128T101500Z")
+    assert re.fullmatch(r"[A-Za-z0-9._+@~-]+", stem) and not stem.startswith(".")
+    (tmp_path / f"{stem}.json").write_text("{}")  # a file name the file system takes
+    others = {report_stem(other, started) for other in (label + "x", label.upper() + "y", "hv1")}
+    assert stem not in others
 
 
 def test_audit_json_elsewhere_is_not_the_default(tmp_path):

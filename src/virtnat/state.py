@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -50,8 +52,18 @@ def _opt(config, name):
 
 def report_stem(label: str, started: dt.datetime) -> str:
     """The reports' common name: the host (or N-hosts) and the start time, safe as a file name
-    (an IPv6 address's colons, a slash in an inventory name)."""
-    return f"{label}-{started.strftime('%Y%m%dT%H%M%SZ')}".replace("/", "_").replace(":", "_")
+    whatever the host is called. An IPv6 address's colons and an inventory name's slash become
+    `_`; a name with any other character beyond letters, digits and `._+@-`, one that starts
+    with a dot, or one longer than 64 characters is cut to 48 safe characters and a hash of
+    the whole name (no two names share a file, no name is too long for one)."""
+    plain = label.replace("/", "_").replace(":", "_")
+    safe = _UNSAFE.sub("_", plain)
+    if safe != plain or len(safe) > 64 or safe.startswith(".") or not safe:
+        safe = f"{safe.lstrip('.')[:48]}~{hashlib.sha256(label.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
+    return f"{safe}-{started.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+@-]")
 
 
 class AuditState:

@@ -59,6 +59,19 @@ def _write(written: Written, label: str | None, path: Path | None, render, write
     return True
 
 
+def _drop_stale(written: Written, latest: Path) -> None:
+    """This run's report could not be written: its latest copy, an earlier run's, goes, so that
+    nothing shows that run as this one."""
+    try:
+        latest.unlink()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        written.problems.append(f"cannot remove {latest} (an earlier run's): {exc.strerror or exc}")
+        return
+    written.problems.append(f"removed {latest}: it showed an earlier run")
+
+
 def _alone(label: str, path: Path, render) -> tuple[list[str], list[str]]:
     """In a forked process: one report written, as (reports, problems) of a Written."""
     written = Written()
@@ -92,6 +105,8 @@ def write_reports(document: dict, evidence: dict, outputs: Outputs, apart: bool 
     for latest, source, wrote in ((outputs.latest_json, outputs.json, wrote_json), (outputs.latest_html, outputs.html, wrote_html)):
         if wrote:  # a copy's problem is said; the copy is not listed among the reports
             _write(written, None, latest, lambda source=source: file_parts(source))
+        elif latest is not None and source is not None:
+            _drop_stale(written, latest)
     if outputs.keep and outputs.prune_dir is not None and outputs.prune_dir.is_dir():
         try:
             prune_reports(outputs.prune_dir, outputs.keep)
