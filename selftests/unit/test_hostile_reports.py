@@ -51,3 +51,62 @@ def test_a_report_that_cannot_be_written_leaves_no_earlier_latest(pytester, monk
     out = again.stdout.str()
     assert f"virtnat: removed {reports / 'latest.json'}: it showed an earlier run" in out
     assert f"virtnat: removed {reports / 'latest.html'}: it showed an earlier run" in out
+
+
+FORGED = "HOST-01 PASSED  everything fine"
+CONTROLS = ["hv1\nHOST-01 PASSED  everything fine", "hv1\x1b]0;owned\x07\x1b[2J", "hv1\r" + FORGED, "hv1\x85\u2028" + FORGED,
+            "hv1\x00\x08\x7f", "hv\u202eevil", "hv1\x9b31m"]
+
+
+@pytest.mark.parametrize("host", CONTROLS, ids=["newline", "OSC and clear", "carriage return", "NEL and LS", "NUL BS DEL",
+                                                "right-to-left override", "C1 CSI"])
+@pytest.mark.parametrize("verbose", [[], ["-v"]], ids=["quiet", "-v"])
+def test_a_host_name_with_controls_is_inert_in_the_terminal_and_junit(pytester, host, verbose):
+    """The name reaches the terminal and the JUnit file escaped: no control character is
+    printed, no line is forged, the XML is well-formed; the JSON keeps the name as it is."""
+    import xml.etree.ElementTree as ET
+
+    from virtnat.report.inert import inert
+
+    result, reports = _audit(pytester, host, *verbose)
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == 0
+    assert not any(ord(c) < 32 and c != "\n" or 0x7f <= ord(c) <= 0x9f or c in "\u2028\u202e" for c in out), repr(out[-400:])
+    assert not any(line.startswith(FORGED) for line in out.splitlines())
+    assert f"virtnat: {inert(host)}" in out
+    [junit] = [p for p in reports.iterdir() if p.suffix == ".xml"]
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite.get("name") == inert(host)
+    assert json.loads((reports / "latest.json").read_text())["hosts"][0]["host"] == host
+
+
+def test_a_message_with_controls_is_inert_in_the_terminal_and_junit(tmp_path):
+    """A check's message and fix carry a host's text (a section's error, a guest's name)."""
+    import xml.etree.ElementTree as ET
+
+    from virtnat.report.junit import junit_xml
+    from virtnat.report.terminal import write_summary
+    from virtnat.report.results import CheckResult
+    from virtnat.report.finish import Written
+
+    hostile = "tap\x1b[2J\nVM-01 PASSED  fine\x07"
+    result = CheckResult(host="hv\n1", id="VM-01", title="t", impact="high", subject=f"{hostile}:vnet0", outcome="failed",
+                         message=f"tap {hostile} is gone", remediation=f"ip link set dev '{hostile}' up", waiver=None)
+    lines = []
+
+    class Terminal:
+        def write_line(self, line, **_):
+            lines.append(line)
+
+        def write_sep(self, sep, title):
+            lines.append(f"{sep * 3} {title}")
+
+    write_summary(Terminal(), f"section error \x1b[31m{hostile}", {"hv\n1": [result]}, Written())
+    assert all("\x1b" not in line and "\n" not in line and "\x07" not in line for line in lines)
+    assert lines[0] == "ERROR: section error \\x1b[31mtap\\x1b[2J\\nVM-01 PASSED  fine\\x07"
+    document = {"tool": "virtnat", "started": "s", "error": hostile,
+                "hosts": [{"host": "hv\n1", "checks": [dict(vars(result), waiver=None)]}]}
+    root = ET.fromstring(junit_xml(document).encode())
+    failure = root.find("testsuite/testcase/failure")
+    assert failure.get("message") == "tap tap\\x1b[2J\\nVM-01 PASSED  fine\\x07 is gone"
+    assert failure.text.split("\n") == [failure.get("message"), "fix: ip link set dev 'tap\\x1b[2J\\nVM-01 PASSED  fine\\x07' up"]
