@@ -506,6 +506,15 @@ def test_state_files_a_transient_network_is_its_own_next_definition_and_a_namele
     assert files_facts(root).running_guests == ("vm1",)
 
 
+def test_state_files_two_guests_of_one_name_are_two_guests(tmp_path):
+    root = _state_root(tmp_path)
+    first = (root / "run/libvirt/qemu/vm1.xml").read_text()
+    (root / "run/libvirt/qemu/vm1-copy.xml").write_text(first.replace("vnet0", "vnet9"))
+    facts = files_facts(root)
+    assert facts.running_guests == ("vm1", "vm1")
+    assert sorted(n.tap for n in facts.guest_nics) == ["vnet0", "vnet9"]
+
+
 def test_state_files_a_bare_network_status_and_lines_outside_any_file(tmp_path):
     root = _state_root(tmp_path / "a")
     text = state_files_text(root).replace("|<networkstatus><floor sum='0'/>", "|").replace("</networkstatus>", "")

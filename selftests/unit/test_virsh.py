@@ -47,6 +47,15 @@ def test_networks_by_name_with_their_flags_and_guests_by_name():
                                 GuestNic("zed", "52:54:00:00:00:00", "vnet2", "default", None))
 
 
+def test_two_guests_of_one_name_are_two_guests_each_checked():
+    """A guest is its UUID: two domains named alike (a hostile or broken host) both count, in UUID
+    order, so the failing tap of one is not hidden behind the other."""
+    facts = read(**{"virsh-networks": (0, ""), "virsh-domains": (0, "uuid-b uuid-a"),
+                    "dom-xml:uuid-b": (0, domain("vm1", "vnet7")), "dom-xml:uuid-a": (0, domain("vm1", "vnet0"))})
+    assert facts.running_guests == ("vm1", "vm1")
+    assert [n.tap for n in facts.guest_nics] == ["vnet0", "vnet7"]
+
+
 def test_no_networks_no_guests_unknown_version():
     facts = read(**{"virsh-networks": (0, ""), "libvirt-version": (0, "virsh version 9.0.0 beta")})
     assert (facts.version, facts.networks, facts.guest_nics, facts.running_guests) == ("unknown", {}, (), ())

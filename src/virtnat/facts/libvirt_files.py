@@ -57,13 +57,13 @@ def libvirt_from_files(text: str, uri: str, version: str, stopped) -> LibvirtFac
         network = parse_network(live or defined[key], active=live is not None, persistent=key in defined,
                                 autostart=key in defined and key in autostart, inactive_xml=defined.get(key, live))
         networks[network.name] = network
-    running = {}
+    running = []  # (name, its status file, interfaces): two files of one name are two guests
     for path, xml in files.items():
         if path.startswith(GUESTS):
             domain = _inner(xml, path, "domain")
             name = ET.fromstring(domain).findtext("name")
             if name:  # libvirt names every domain it runs; a status without one is no guest of it
-                running[name] = parse_domain_nics(domain)
-    guests = sorted(running)
-    return LibvirtFacts(uri=uri, version=version, networks=networks, guest_nics=tuple(n for g in guests for n in running[g]),
-                        running_guests=tuple(guests), stopped=tuple(stopped))
+                running.append((name, path, parse_domain_nics(domain)))
+    running.sort(key=lambda guest: guest[:2])
+    return LibvirtFacts(uri=uri, version=version, networks=networks, guest_nics=tuple(n for *_, nics in running for n in nics),
+                        running_guests=tuple(name for name, *_ in running), stopped=tuple(stopped))

@@ -47,16 +47,16 @@ def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connec
                                 autostart=flags.get("autostart", False),
                                 inactive_xml=inactive if not inactive_rc and inactive.strip() else None)
         networks[network.name] = network
-    running = {}  # guest name (unique in libvirt) -> its interfaces
+    running = []  # (name, UUID, interfaces): a guest is its UUID; two of one name are two guests
     for key in sections["virsh-domains"][1].split() if "virsh-domains" in sections else ():
         dom = sections.get(f"dom-xml:{key}")
         if dom is None or dom[0] or not dom[1].strip():  # the guest stopped between listing and reading: it no longer runs
             continue
-        running[domain_name(dom[1])] = parse_domain_nics(dom[1])
-    guests = sorted(running)
-    nics = [nic for name in guests for nic in running[name]]
+        running.append((domain_name(dom[1]), key, parse_domain_nics(dom[1])))
+    running.sort(key=lambda guest: guest[:2])
     return LibvirtFacts(uri=uri, version=match.group(1) if match else "unknown", networks=networks,
-                        guest_nics=tuple(nics), running_guests=tuple(guests))
+                        guest_nics=tuple(nic for *_, nics in running for nic in nics),
+                        running_guests=tuple(name for name, *_ in running))
 
 
 def _version(sections):
