@@ -1,9 +1,10 @@
 """Comparing two audits: what changed, and whether it got worse."""
 import dataclasses
+import json
 
 import pytest
 
-from virtnat.report.diff import Change, diff_documents, format_changes
+from virtnat.report.diff import JSON_DEPTH, Change, check_document, diff_documents, format_changes, load_document
 
 
 def check(id_, outcome, subject=None, message=""):
@@ -128,3 +129,59 @@ def test_changes_are_in_check_id_order_across_areas_then_by_subject():
                             check("NET-3", "failed"), check("AB-1", "failed")]})
     assert [c.name for c in diff_documents(HEALTHY, new)] == [
         "HOST-09", "NET-x", "NET-3", "PATH-02", "VM-01[a:vnet0]", "VM-01[b:vnet1]", "AB-1", "ZZ-1"]
+
+
+def test_load_document_reads_what_virtnat_writes():
+    text = json.dumps(HEALTHY, indent=2).encode()
+    assert load_document(text) == HEALTHY
+    assert load_document(b"\xef\xbb\xbf" + text) == HEALTHY  # a byte order mark, as some editors save
+
+
+def nested(levels):
+    return {**HEALTHY, "profile": json.loads("[" * (levels - 1) + "]" * (levels - 1))}  # the document is the first
+
+
+@pytest.mark.parametrize("data", [json.dumps(nested(JSON_DEPTH + 1)).encode(), b"[" * 100000, b'{"a":' * 100000,
+                                  json.dumps(nested(JSON_DEPTH + 1)).encode().replace(b'"hosts"', b'"a"')])
+def test_load_document_refuses_nesting_past_the_limit(data):
+    with pytest.raises(ValueError, match=rf"^nested too deeply \(more than {JSON_DEPTH} levels of lists and objects\)"):
+        load_document(data)
+
+
+def test_load_document_takes_nesting_up_to_the_limit():
+    assert load_document(json.dumps(nested(JSON_DEPTH)).encode()) == nested(JSON_DEPTH)
+
+
+@pytest.mark.parametrize("data, says", [
+    (b"{", "not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    (b"[" + b"1" * 5000 + b"]", "not JSON: Exceeds the limit (4300 digits) for integer string conversion"),
+    (b'"\xff"', "not JSON: 'utf-8' codec can't decode byte 0xff in position 1: invalid start byte"),
+])
+def test_load_document_says_why_the_bytes_are_not_json(data, says):
+    with pytest.raises(ValueError) as raised:
+        load_document(data)
+    assert str(raised.value) == says
+
+
+def test_a_host_listed_twice_is_refused_by_its_name_and_both_places():
+    twice = document({"hv1": [], "hv2": []})
+    twice["hosts"].append({"host": "hv1", "summary": {}, "checks": [check("NET-07", "failed")]})
+    with pytest.raises(ValueError) as raised:
+        check_document(twice)
+    assert str(raised.value) == "hosts[2]: host 'hv1' is listed twice (also hosts[0]): an audit report lists each host once"
+
+
+def test_values_in_refusals_are_cut_short_and_inert():
+    doc = document({"hv1": [{**check("NET-07", "passed"), "id": ["\x1b[2J" * 1000] * 1000}]})
+    with pytest.raises(ValueError) as raised:
+        check_document(doc)
+    item = r"'\x1b[2J\x1b[...x1b[2J\x1b[2J'"
+    assert str(raised.value) == f"hosts[0].checks[0].id: [{', '.join([item] * 6)}, ...] is not a string"
+
+
+def test_format_shows_hostile_names_and_messages_inert():
+    changes = [Change("hv1\nhv2 PASSED", "VM-02", "g\x1b]0;x\x07:vnet0", "passed", "failed", "tap\x9b2J\x85gone\u2028!", True)]
+    assert format_changes(changes).splitlines() == [
+        "hv1\\nhv2 PASSED: 1 change, 1 worse",
+        "  VM-02[g\\x1b]0;x\\x07:vnet0] passed -> failed   tap\\x9b2J gone !",
+    ]

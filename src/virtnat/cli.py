@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -201,27 +200,29 @@ def _usage(command: str, problem: str) -> int:
 
 
 def _load(path: str) -> dict:
-    from .report.diff import check_document
+    """The audit document in the JSON report at path; ValueError with the one line of why not."""
+    from .inputs import Refused, read_regular
+    from .report.diff import JSON_LIMIT, load_document
 
     try:
-        document = json.loads(Path(path).read_text())
+        data = read_regular(path, JSON_LIMIT, "a JSON report")
     except OSError as exc:
         raise ValueError(exc.strerror or str(exc)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    check_document(document)
-    return document
+    except Refused as exc:
+        raise ValueError(str(exc)) from None
+    return load_document(data)
 
 
 def _diff(args: argparse.Namespace) -> int:
     from .report.diff import diff_documents, format_changes
+    from .report.inert import inert
 
     documents = []
     for path in (args.old, args.new):
         try:
             documents.append(_load(path))
         except ValueError as exc:
-            print(f"virtnat diff: cannot read {path}: {exc}", file=sys.stderr)
+            print(f"virtnat diff: cannot read {inert(path)}: {exc}", file=sys.stderr)
             return 2
     changes = diff_documents(*documents)
     print(format_changes(changes) if changes else "no changes")

@@ -38,10 +38,11 @@ AREAS = ("HOST", "NET", "PATH", "VM")
 
 def id_order(check_id: str, subject: str | None = None) -> tuple:
     """Check-id order, as the reports list checks: HOST, NET, PATH, VM (other areas after them),
-    numerically within an area, then by subject."""
+    numerically within an area, then by subject. A number int() cannot read (superscript digits,
+    thousands of digits) counts as none."""
     area, _, number = check_id.partition("-")
     rank = AREAS.index(area) if area in AREAS else len(AREAS)
-    return (rank, area, int(number) if number.isdigit() else 0, check_id, subject or "")
+    return (rank, area, int(number) if number.isdecimal() and len(number) < 100 else 0, check_id, subject or "")
 
 
 def one_line(excinfo) -> str:
