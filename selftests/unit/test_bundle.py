@@ -26,14 +26,15 @@ def site(tmp_path):
     return site
 
 
-def test_a_directory_is_its_visible_files_sorted(site):
-    assert bundle_files(str(site)) == [site / "hv1.txt", site / "hv2.facts"]
+def test_a_directory_is_its_visible_files_sorted_and_a_line_for_its_subdirectory(site):
+    assert bundle_files(str(site)) == ([site / "hv1.txt", site / "hv2.facts"], [f"--facts: {site}/old is not audited: a directory, not a regular file"])
 
 
 def test_files_and_directories_comma_separated_keep_their_order(site, tmp_path):
     single = tmp_path / "hv3"
     single.write_text(frame(SECTIONS))
-    assert bundle_files(f" {single} ,,{site}/old, {site}/hv2.facts") == [single, site / "old/hv9.facts", site / "hv2.facts"]
+    files, _ = bundle_files(f" {single} ,,{site}/old, {site}/hv2.facts")
+    assert files == [single, site / "old/hv9.facts", site / "hv2.facts"]
 
 
 def test_a_missing_path_is_named(site):
@@ -206,3 +207,142 @@ def test_a_bundles_body_of_bytes_that_are_not_utf8_is_read_with_replacements(tmp
     body = frame(SECTIONS).replace("9.0.0", "9.0.0@@", 1).encode().replace(b"@@", b"\xff\xfe")
     data = f"@@virtnat-bundle 1 host=hv1 time=t version=0 sha256={hashlib.sha256(body).hexdigest()}\n".encode() + body
     assert read_bundle(data)[1] == body.decode("utf-8", "replace") and "9.0.0\ufffd\ufffd" in read_bundle(data)[1]
+
+
+# -- hostile files: what is not a regular file, what is too large, a header out of place ------
+
+def test_a_directory_names_each_entry_it_does_not_audit(tmp_path, no_hang):
+    """Links to nothing, to a directory or to a special file, a FIFO, a socket and a
+    subdirectory are each one line; hidden entries are left out without one; a link to a
+    regular file is audited."""
+    import socket
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "hv1.facts").write_text(frame(SECTIONS))
+    (site / "hv2.facts").symlink_to(site / "hv1.facts")
+    (site / "gone.facts").symlink_to(site / "nowhere")
+    (site / "sub").mkdir()
+    (site / "to-dir").symlink_to(site / "sub")
+    (site / "to-zero").symlink_to("/dev/zero")
+    os.mkfifo(site / "fifo.facts")
+    os.mkfifo(site / ".hidden-fifo")
+    (site / ".hv0.swp").write_text("x")
+    (site / "loop").symlink_to(site / "loop")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(site / "sock"))
+    try:
+        files, skipped = bundle_files(str(site))
+    finally:
+        server.close()
+    assert files == [site / "hv1.facts", site / "hv2.facts"]
+    assert skipped == [f"--facts: {site}/{name} is not audited: {why}" for name, why in [
+        ("fifo.facts", "a FIFO, not a regular file"),
+        ("gone.facts", "a symbolic link to nothing"),
+        ("loop", "cannot be read: Too many levels of symbolic links"),
+        ("sock", "a socket, not a regular file"),
+        ("sub", "a directory, not a regular file"),
+        ("to-dir", "a symbolic link to a directory, not a regular file"),
+        ("to-zero", "a symbolic link to a character device, not a regular file")]]
+
+
+def test_a_special_file_given_by_name_is_refused_at_once(specials, no_hang):
+    for path, what in specials.items():
+        if what == "a directory":
+            continue  # a directory given is read as one
+        with pytest.raises(FactError) as error:
+            bundle_files(f"{path}")
+        link = "a symbolic link to " if os.path.islink(path) else ""
+        assert str(error.value) == f"{path}: {link}{what}, not a regular file: give a bundle or a directory of them"
+
+
+def test_a_link_to_nothing_given_by_name_says_so(tmp_path):
+    (tmp_path / "hv1.facts").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(FactError) as error:
+        bundle_files(f"{tmp_path}/hv1.facts")
+    assert str(error.value) == f"{tmp_path}/hv1.facts: a symbolic link to nothing"
+
+
+def test_a_file_that_became_special_after_the_listing_is_one_line_for_its_host(specials, no_hang):
+    for path, what in specials.items():
+        with pytest.raises(FactError) as error:
+            BundleRun(path, "hv1").sections()
+        assert str(error.value) == f"{path}: {what}, not a regular file"
+        assert bundle_host(path) is None  # its name is read without blocking too
+
+
+def test_a_bundle_larger_than_64_mib_is_refused_unread(tmp_path):
+    path = tmp_path / "hv1.facts"
+    path.write_bytes(bundle_bytes("hv1", "t", frame(SECTIONS)))
+    with open(path, "r+b") as handle:
+        handle.truncate(64 * 1024 * 1024 + 1)  # sparse: the size alone refuses it
+    with pytest.raises(FactError) as error:
+        BundleRun(path, "hv1").sections()
+    assert str(error.value) == f"{path}: larger than 64 MiB, the limit of a fact file (one host's probe output)"
+    assert bundle_host(path) == "hv1"  # its host is named: the error is that host's
+
+
+def test_the_fact_file_limit_is_exact(tmp_path, monkeypatch):
+    import virtnat.inputs as inputs
+    path = tmp_path / "hv1.facts"
+    path.write_text(frame(SECTIONS))
+    monkeypatch.setattr(inputs, "FACTS_LIMIT", path.stat().st_size)
+    assert BundleRun(path, "hv1").sections() == SECTIONS
+    monkeypatch.setattr(inputs, "FACTS_LIMIT", path.stat().st_size - 1)
+    with pytest.raises(FactError, match=f"larger than {path.stat().st_size - 1} bytes, the limit of a fact file"):
+        BundleRun(path, "hv1").sections()
+
+
+def test_a_section_larger_than_16_mib_is_refused(tmp_path):
+    huge = "x" * (16 * 1024 * 1024 - 9) + "\n12345678"  # 16 MiB + 1 with its line end
+    path = bundle(tmp_path, output=frame({**SECTIONS, "processes": (0, huge)}))
+    with pytest.raises(FactError) as error:
+        BundleRun(path, "hv1").sections()
+    assert str(error.value) == (f"{path}: the probe's output holds section processes of more than 16 MiB, the limit of one"
+                                " section: not a host's facts")
+    path = bundle(tmp_path, output=frame({**SECTIONS, "processes": (0, huge[:-1])}))
+    assert BundleRun(path, "hv1").sections()["processes"] == (0, huge[:-1])  # 16 MiB exactly is read
+
+
+STRAY = "@@virtnat-bundle 1 host=hv9 time=t version=0 sha256=" + "0" * 64
+
+
+@pytest.mark.parametrize("data", [
+    " " + STRAY + "\n" + frame(SECTIONS),                     # indented
+    "\t" + STRAY + "\n" + frame(SECTIONS),
+    "\ufeff" + STRAY + "\n" + frame(SECTIONS),                # behind a byte order mark
+    "\n" + STRAY + "\n" + frame(SECTIONS),                    # on the second line
+    frame(SECTIONS) + STRAY + "\n",                           # after the probe's output
+    frame(SECTIONS).replace("9.0.0", "9.0.0\n  " + STRAY),   # inside a section
+    frame(SECTIONS).replace("9.0.0", "9.0.0\r" + STRAY),     # after a line end Python splits at
+    frame(SECTIONS).replace("9.0.0", "9.0.0\u2028" + STRAY),
+    "@@virtnat-bundle",                                       # no more than the word
+])
+def test_a_bundle_header_anywhere_but_the_start_is_refused(tmp_path, data):
+    path = tmp_path / "hv1.facts"
+    path.write_bytes(data.encode())
+    with pytest.raises(FactError) as error:
+        BundleRun(path, "hv1").sections()
+    assert str(error.value) in (
+        f"{path}: a bundle header that is not at the start of the file: neither a bundle nor the probe's output",
+        f"{path}: a bundle header this virtnat cannot read: '@@virtnat-bundle'")
+
+
+def test_a_bundle_whose_body_holds_a_header_line_is_refused(tmp_path):
+    path = bundle(tmp_path, output=frame(SECTIONS).replace("9.0.0", "9.0.0\n" + STRAY))  # its checksum matches
+    with pytest.raises(FactError, match="a bundle header that is not at the start of the file"):
+        BundleRun(path, "hv1").sections()
+
+
+def test_the_word_inside_a_line_is_data(tmp_path):
+    sections = {**SECTIONS, "processes": (0, "self 1\n42 4026531840 ansible echo @@virtnat-bundle 1 host=x")}
+    path = bundle(tmp_path, output=frame(sections))
+    assert BundleRun(path, "hv1").sections() == sections
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"hello\n", b"@@recorded begin runtime\nx\n@@recorded end runtime rc=0\n"])
+def test_a_file_that_is_neither_a_bundle_nor_probe_output_is_one_line(tmp_path, data):
+    path = tmp_path / "hv1.facts"
+    path.write_bytes(data)
+    with pytest.raises(FactError) as error:
+        BundleRun(path, "hv1").sections()
+    assert str(error.value) == f"{path}: not the output of virtnat's probe (no @@virtnat-probe header line)"

@@ -81,9 +81,10 @@ def test_a_bundle_is_read_once_for_all_its_kinds(tmp_path, monkeypatch):
     path = tmp_path / "hv1.facts"
     path.write_text(frame({"ip-link": (0, "[]"), "ip-addr": (0, "[]")}))
     run = BundleRun(path, "hv1")
+    import virtnat.collectors.bundle as bundle
     reads = []
-    read_bytes = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or read_bytes(self))
+    read_regular = bundle.read_regular
+    monkeypatch.setattr(bundle, "read_regular", lambda path, *args: reads.append(path) or read_regular(path, *args))
     assert ProbeLinkSource(run).collect() == {} and run.sections() == run.sections()
     assert reads == [path]
     gone = BundleRun(tmp_path / "gone.facts", "hv2")
@@ -165,3 +166,20 @@ def test_a_split_audits_collection_reads_libvirts_facts_only_and_leaves_no_threa
         for kind in KINDS:
             target.facts.collect(kind)
         assert same(target.facts.collected(), in_process(path, target.name)), target.name
+
+
+def test_worker_processes_refuse_special_and_oversized_files_as_the_audits_process_does(tmp_path, monkeypatch, no_hang):
+    import os
+
+    import virtnat.inputs as inputs
+    monkeypatch.setattr(inputs, "FACTS_LIMIT", 50_000)  # the workers are forked: they keep it
+    os.mkfifo(tmp_path / "fifo.facts")
+    jobs = [(tmp_path / "fifo.facts", "hv1", URI), (HEALTHY, "hv2", URI), (Path("/dev/zero"), "hv3", URI)]
+    _pool, futures = start_pool(jobs, workers=2)
+    says = [f"{tmp_path}/fifo.facts: a FIFO, not a regular file",
+            f"{HEALTHY}: larger than 50000 bytes, the limit of a fact file (one host's probe output)",
+            "/dev/zero: a character device, not a regular file"]
+    for (path, name, _), kinds, message in zip(jobs, futures, says):
+        result = {kind: future.result(timeout=60)[kind] for kind, future in kinds.items()}
+        assert {str(result[k]) for k in KINDS} == {message}
+        assert same(result, read_facts(path, name, URI))

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from virtnat import __version__, cli
-from virtnat.collect import bundle_name, collect_bundles
+from virtnat.collect import bundle_name, collect_bundles, taken_names
 from virtnat.collectors.bundle import BundleRun, Header, read_bundle
 from virtnat.collectors.deadline import Deadline
 from virtnat.connections import open_hosts
@@ -23,6 +23,29 @@ REFUSED = "cannot reach 127.0.0.1: Unable to connect to port 1 on 127.0.0.1; no 
                                         ("Xen-1", "Xen-1.facts")])
 def test_a_bundle_is_named_for_its_host_safely(host, name):
     assert bundle_name(host) == name
+
+
+def test_two_hosts_never_share_a_bundle_the_first_keeps_its_name():
+    names = ["a/b", "hv1", "a_b", "a:b", "HV1", "hv2", "hv1#2", "hv1_2"]
+    assert taken_names(names) == {
+        2: "a_b: not collected: its bundle's file name a_b.facts is a/b's too (collect it into another --out)",
+        3: "a:b: not collected: its bundle's file name a_b.facts is a/b's too (collect it into another --out)",
+        4: "HV1: not collected: its bundle's file name HV1.facts is hv1's too (collect it into another --out)",
+        7: "hv1_2: not collected: its bundle's file name hv1_2.facts is hv1#2's too (collect it into another --out)",
+    }
+    assert taken_names(["hv1", "hv2", "10.0.0.1"]) == {}
+
+
+def test_a_host_whose_bundle_name_is_taken_is_a_line_and_is_not_contacted(tmp_path, monkeypatch):
+    import virtnat.collect as collect
+    contacted = []
+    monkeypatch.setattr(collect, "collect_one", lambda target, out, time: contacted.append(target.name) or out / bundle_name(target.name))
+    hosts = [SimpleNamespace(name=name) for name in ("a/b", "a_b", "hv1")]
+    assert collect_bundles(hosts, tmp_path, "t") == [
+        ("a/b", tmp_path / "a_b.facts"),
+        ("a_b", "a_b: not collected: its bundle's file name a_b.facts is a/b's too (collect it into another --out)"),
+        ("hv1", tmp_path / "hv1.facts")]
+    assert sorted(contacted) == ["a/b", "hv1"]
 
 
 def test_this_host_is_collected_into_one_bundle_that_audits_as_it(tmp_path):

@@ -1,37 +1,10 @@
 """Files someone else gave: only regular files are read, never more than a limit, and nothing
 blocks (a FIFO, /dev/zero, a socket or a directory is refused before a byte is read)."""
 import os
-import signal
-import socket
 
 import pytest
 
 from virtnat.inputs import MIB, Refused, kind, read_bounded, read_head, read_regular, size_text
-
-
-@pytest.fixture
-def no_hang():
-    """A read that blocks fails the test after 10 s instead of hanging the suite."""
-    def hung(*_):
-        raise TimeoutError("blocked")
-    old = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
-
-
-@pytest.fixture
-def specials(tmp_path):
-    """Every kind of file that is not a regular one, by the line that refuses it."""
-    os.mkfifo(tmp_path / "fifo")
-    (tmp_path / "dir").mkdir()
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(tmp_path / "sock"))
-    (tmp_path / "link-to-fifo").symlink_to(tmp_path / "fifo")
-    yield {tmp_path / "fifo": "a FIFO", "/dev/zero": "a character device", "/dev/null": "a character device",
-           tmp_path / "dir": "a directory", tmp_path / "sock": "a socket", tmp_path / "link-to-fifo": "a FIFO"}
-    server.close()
 
 
 def test_a_regular_file_is_read_whole(tmp_path):

@@ -228,10 +228,10 @@ def test_guest_checks_run_once_per_guest_interface_named_by_host_when_there_are_
     assert kwargs == {"ids": ["virtnat-guest:vnet0"], "indirect": ["guest_nic"], "scope": "module"}
     assert [(t.name, n.label) for t, n in pairs] == [("healthy", "virtnat-guest:vnet0")]
 
-    two = configured(f"--facts={HEALTHY},{HEALTHY}")
+    two = configured(f"--facts={HEALTHY},{DOCKER_NFT}")
     metafunc = Metafunc(two, "target", "guest_nic")
     plugin.pytest_generate_tests(metafunc)
-    assert metafunc.calls[0][1]["ids"] == ["healthy-virtnat-guest:vnet0", "healthy#2-virtnat-guest:vnet0"]
+    assert metafunc.calls[0][1]["ids"] == ["healthy-virtnat-guest:vnet0", "docker-forward-drop-virtnat-guest:vnet0"]
 
 
 def test_without_hosts_each_check_still_runs_once_to_say_why(configured):

@@ -127,9 +127,10 @@ def test_two_hosts_get_one_report_each_entry(audit):
     assert run.by_suffix[".json"].name.startswith("2-hosts-")
 
 
-def test_the_same_file_twice_is_two_hosts(audit):
+def test_the_same_file_twice_is_a_usage_error(audit):
     run = audit(f"--facts={HEALTHY},{HEALTHY}")
-    assert [h["host"] for h in run.document["hosts"]] == ["healthy", "healthy#2"]
+    assert run.ret == 4 and run.document["hosts"] == []
+    assert run.document["error"] == f"--facts: {HEALTHY} is given twice: audit each host from one file (move or remove the other)"
 
 
 def test_facts_that_cannot_be_read_are_setup_errors_not_failures(audit, tmp_path):

@@ -102,7 +102,7 @@ def test_profile_that_is_not_utf8_cannot_be_read(tmp_path):
 def test_profile_that_is_a_directory_cannot_be_read(tmp_path):
     with pytest.raises(ProfileError) as err:
         load_profile(str(tmp_path))
-    assert str(err.value) == f"profile {tmp_path}: cannot read: [Errno 21] Is a directory: '{tmp_path}'"
+    assert str(err.value) == f"profile {tmp_path}: a directory, not a regular file: give the profile file itself"
 
 
 def test_missing_profile_points_at_the_example(tmp_path):

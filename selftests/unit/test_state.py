@@ -138,9 +138,38 @@ def test_saved_facts_are_bundle_targets_named_by_their_files(tmp_path):
     assert run.error is None
 
 
-def test_the_same_bundle_twice_is_two_hosts(tmp_path):
+def test_the_same_bundle_twice_is_a_usage_error(tmp_path):
     (tmp_path / "hv1.facts").write_text("")
-    assert [t.name for t in state(facts=f"{tmp_path}/hv1.facts,{tmp_path}/hv1.facts").targets] == ["hv1", "hv1#2"]
+    run = state(facts=f"{tmp_path}/hv1.facts,{tmp_path}")
+    assert run.targets == []
+    assert run.error == f"--facts: {tmp_path}/hv1.facts is given twice: audit each host from one file (move or remove the other)"
+
+
+def test_two_bundles_of_one_host_are_a_usage_error_naming_both(tmp_path):
+    """A forged file that claims a host's name (by its header, or by its file name) is never
+    renamed into the audit: both files are named and nothing runs."""
+    from virtnat.collectors.bundle import bundle_bytes
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a/hv1.facts").write_bytes(bundle_bytes("hv1", "t", "x"))
+    (tmp_path / "a/zz.facts").write_bytes(bundle_bytes("hv1", "t", "x"))
+    (tmp_path / "hv2.facts").write_text("")
+    (tmp_path / "a/hv2.txt").write_text("")
+    run = state(facts=f"{tmp_path}/a")
+    assert run.error == (f"--facts: {tmp_path}/a/hv1.facts and {tmp_path}/a/zz.facts both hold host 'hv1': audit each host"
+                         " from one file (move or remove the other)")
+    run = state(facts=f"{tmp_path}/a/hv2.txt,{tmp_path}/hv2.facts")
+    assert run.error.startswith(f"--facts: {tmp_path}/a/hv2.txt and {tmp_path}/hv2.facts both hold host 'hv2': ")
+    assert state(facts=f"{tmp_path}/a/hv1.facts,{tmp_path}/hv2.facts").error is None
+
+
+def test_a_facts_directory_keeps_a_line_per_entry_it_does_not_audit(tmp_path):
+    (tmp_path / "hv1.facts").write_text("")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "hv2.facts").symlink_to(tmp_path / "gone")
+    run = state(facts=str(tmp_path))
+    assert [t.name for t in run.targets] == ["hv1"] and run.error is None
+    assert run.not_audited == [f"--facts: {tmp_path}/hv2.facts is not audited: a symbolic link to nothing",
+                               f"--facts: {tmp_path}/old is not audited: a directory, not a regular file"]
 
 
 def test_the_evidence_holds_each_host_its_pieces_facts_and_checks_and_the_default_profile(tmp_path):

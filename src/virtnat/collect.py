@@ -32,15 +32,34 @@ def collect_one(target: Target, out: Path, time: str) -> Path:
     return path
 
 
-def collect_bundles(targets: list[Target], out: Path, time: str, workers: int = 32) -> list[tuple[str, Path | str]]:
-    """Every host at once (up to `workers`): (host, its bundle's path, or the one line of why not)."""
-    out.mkdir(parents=True, exist_ok=True)
+def taken_names(names: list[str]) -> dict[int, str]:
+    """index -> the one line of why that host gets no bundle: its file name is an earlier
+    host's (two names made safe alike, "a/b" and "a_b", or alike but for case, which some file
+    systems do not tell apart). The first host in the list keeps the name; none is renamed, so
+    no host's bundle can be written over or taken by another's."""
+    first: dict[str, int] = {}
+    taken = {}
+    for i, name in enumerate(names):
+        file = bundle_name(name)
+        owner = first.setdefault(file.casefold(), i)
+        if owner != i:
+            taken[i] = f"{name}: not collected: its bundle's file name {file} is {names[owner]}'s too (collect it into another --out)"
+    return taken
 
-    def one(target: Target) -> tuple[str, Path | str]:
+
+def collect_bundles(targets: list[Target], out: Path, time: str, workers: int = 32) -> list[tuple[str, Path | str]]:
+    """Every host at once (up to `workers`): (host, its bundle's path, or the one line of why not).
+    A host whose bundle would have an earlier host's file name is not contacted (taken_names)."""
+    out.mkdir(parents=True, exist_ok=True)
+    taken = taken_names([t.name for t in targets])
+
+    def one(i: int, target: Target) -> tuple[str, Path | str]:
+        if i in taken:
+            return target.name, taken[i]
         try:
             return target.name, collect_one(target, out, time)
         except FactError as exc:
             return target.name, str(exc)
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets)))) as pool:
-        return list(pool.map(one, targets))
+        return list(pool.map(one, range(len(targets)), targets))

@@ -305,7 +305,8 @@ def pytest_sessionfinish(session, exitstatus):
     elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED if _fails(state, session.config.getoption("fail_on")) else pytest.ExitCode.OK
     expected = None if state.error else state.profile_dict
-    document = audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error)
+    document = audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error,
+                              state.not_audited)
     state.written = write_reports(document, state.evidence_dict(), state.outputs(), apart=state.shards > 1)
     if state.written.problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a report asked for is missing: never a clean exit
@@ -324,7 +325,7 @@ def _fails(state: AuditState, threshold: str) -> bool:
 def pytest_terminal_summary(terminalreporter, config):
     state = state_of(config)
     if state is not None and not _is_worker(config):
-        write_summary(terminalreporter, state.error, state.results.by_host(), state.written)
+        write_summary(terminalreporter, state.error, state.results.by_host(), state.written, state.not_audited)
 
 
 @pytest.hookimpl(trylast=True)

@@ -16,7 +16,7 @@ from .evidence import host_evidence
 from .profile import Profile, load_profile
 from .report.finish import Outputs, Written
 from .report.results import Results
-from .targets import BundleTarget, Target, live_targets, unique_names
+from .targets import BundleTarget, Target, claimed_twice, live_targets
 from .waivers import load_waivers
 
 # The built-in checks: the package's catalog (in a checkout, a link to tests/). Found from this
@@ -78,6 +78,7 @@ class AuditState:
         self.collection = None  # the background fact collection, once started
         self.shards = 1  # processes that run the checks (shards.py)
         self.evidence_elsewhere: dict[str, dict] = {}  # host -> the evidence its own process made (a split audit)
+        self.not_audited: list[str] = []  # a line per entry of a --facts directory that is not audited
         try:
             self.profile = load_profile(_opt(config, "profile"))
             self.waivers = self.profile.waivers + (load_waivers(_opt(config, "waivers")) if _opt(config, "waivers") else ())
@@ -111,11 +112,13 @@ class AuditState:
             self.error = "--facts audits saved probe output, --hosts live hosts: give one of them"
             return []
         try:
-            files = bundle_files(spec)
+            files, self.not_audited = bundle_files(spec)
         except FactError as exc:
             self.error = f"--facts: {exc}"
             return []
-        return unique_names([BundleTarget(path, self.profile.libvirt_uri) for path in files])
+        targets = [BundleTarget(path, self.profile.libvirt_uri) for path in files]
+        self.error = claimed_twice(targets)
+        return [] if self.error else targets
 
     def wait_for_facts(self) -> None:
         if self.collection is not None:

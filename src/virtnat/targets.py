@@ -130,7 +130,8 @@ def live_targets(option, libvirt_uri: str) -> tuple[list[Target], str | None]:
 
 
 def unique_names(targets: list[Target]) -> list[Target]:
-    """The same host named twice stays two entries: the second is NAME#2."""
+    """The same live host named twice stays two entries: the second is NAME#2. (Bundles are not
+    renamed: two that claim one host are refused, see claimed_twice.)"""
     names: set[str] = set()
     for target in targets:
         base, n = target.name, 1
@@ -139,6 +140,20 @@ def unique_names(targets: list[Target]) -> list[Target]:
             target.name = f"{base}#{n}"
         names.add(target.name)
     return targets
+
+
+def claimed_twice(targets: list[BundleTarget]) -> str | None:
+    """The one line naming the first two files that claim one host (by their headers or their
+    names), None when every host is claimed once: renaming one would let a forged file take the
+    real one's name, by the order of the files."""
+    seen: dict[str, BundleTarget] = {}
+    for target in targets:
+        first = seen.setdefault(target.name, target)
+        if first is not target:
+            both = f"{first.path} is given twice" if first.path == target.path else \
+                f"{first.path} and {target.path} both hold host {target.name!r}"
+            return f"--facts: {both}: audit each host from one file (move or remove the other)"
+    return None
 
 
 def collect_all(targets: list[Target], workers: int = 32, kinds: tuple[str, ...] = KINDS) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+from .. import inputs
 from ..errors import FactError
 from . import sysctl
 from .firewall import firewall_facts
@@ -32,8 +33,9 @@ def split_sections(output: str, mark: str | None = None) -> dict[str, tuple[int,
 
     The run's random marker comes from its header line (and must be `mark`, when the caller
     chose it); a section not framed by that marker is the host's data, not a section. Output
-    that is cut off (no done marker), a section opened twice or never closed, or one the probe
-    does not print is refused with a FactError naming the problem."""
+    that is cut off (no done marker), a section opened twice or never closed, one the probe
+    does not print, or one larger than inputs.SECTION_LIMIT is refused with a FactError naming
+    the problem."""
     lines = output.splitlines()
     start = next((i for i, line in enumerate(lines) if _HEADER.match(line)), None)
     if start is None:
@@ -55,6 +57,9 @@ def split_sections(output: str, mark: str | None = None) -> dict[str, tuple[int,
                 raise FactError(f"the probe's output closes a section it did not open: {line[len(end):][:80]!r}")
             if body and body[-1] == "":
                 body.pop()  # the newline the probe prints before each end marker
+            if sum(map(len, body)) + len(body) > inputs.SECTION_LIMIT:
+                raise FactError(f"the probe's output holds section {name[:80]} of more than {inputs.size_text(inputs.SECTION_LIMIT)},"
+                                " the limit of one section: not a host's facts")
             sections[name], name = (int(closed.group(2)), "\n".join(body)), None
         elif line == done:
             if name is not None:

@@ -9,7 +9,8 @@ from .files import write_atomic
 from .results import Results
 
 
-def audit_document(results: Results, profile: dict | None, started: str, finished: str, error: str | None = None) -> dict:
+def audit_document(results: Results, profile: dict | None, started: str, finished: str, error: str | None = None,
+                   not_audited: list[str] = ()) -> dict:
     doc = {
         "tool": "virtnat",
         "version": __version__,
@@ -27,6 +28,8 @@ def audit_document(results: Results, profile: dict | None, started: str, finishe
     }
     if error:
         doc["error"] = error
+    if not_audited:  # the files of a facts directory left out, a line each
+        doc["not_audited"] = list(not_audited)
     return doc
 
 

@@ -5,12 +5,15 @@ from .inert import inert
 from .results import Results
 
 
-def write_summary(tr, error: str | None, by_host: dict, written) -> None:
+def write_summary(tr, error: str | None, by_host: dict, written, not_audited=()) -> None:
     """error: why the audit did not run; by_host: host -> its CheckResults; written: the
-    finish's reports and problems. What hosts said (names, messages) is shown inert: a control
-    character in it neither starts a line nor reaches the terminal."""
+    finish's reports and problems; not_audited: a line per file of a facts directory left out.
+    What hosts said (names, messages) is shown inert: a control character in it neither starts
+    a line nor reaches the terminal."""
     if error:
         tr.write_line(f"ERROR: {inert(error)}", red=True, bold=True)
+    for line in not_audited:
+        tr.write_line(f"virtnat: {inert(line)}", yellow=True)
     for host, checks in by_host.items():
         tr.write_sep("-", f"virtnat: {inert(host)}")
         errors: dict[str, list[str]] = {}
