@@ -112,6 +112,8 @@ def run_checks(system, links, libvirt, record: dict | None = None) -> dict[str, 
             values[name] = value
     if "firewall" in missing or "routes" in missing:
         missing["packet_path"] = missing.get("firewall") or missing["routes"]
+    elif system.route_rules is None:
+        missing["packet_path"] = f"policy routing rules could not be read: {'; '.join(system.path_problems)}"
     else:
         values["packet_path"] = path_model(system, links, PROFILE)
     nics = guest_params(target, PROFILE)

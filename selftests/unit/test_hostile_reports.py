@@ -80,33 +80,23 @@ def test_a_host_name_with_controls_is_inert_in_the_terminal_and_junit(pytester, 
     assert json.loads((reports / "latest.json").read_text())["hosts"][0]["host"] == host
 
 
-def test_a_message_with_controls_is_inert_in_the_terminal_and_junit(tmp_path):
-    """A check's message and fix carry a host's text (a section's error, a guest's name)."""
-    import xml.etree.ElementTree as ET
+@pytest.mark.parametrize("rules, says", [
+    ('{"rules": []}', "ip -j rule: not what iproute2 prints: a JSON dict, not a list"),
+    ('["0: from all lookup local"]', "ip -j rule: not a rule as iproute2 prints it: 0: from all lookup local"),
+    ("[" * 5000, "ip -j rule: not JSON: "),
+], ids=["a dict", "a list of text", "nested deeply"])
+def test_a_rules_section_of_the_wrong_shape_leaves_the_packet_path_unchecked(pytester, rules, says):
+    """Policy rules that are not iproute2's list are no "no rules": the checks that walk the
+    packet path, which follows them, are not checked and say why; the others run."""
+    from selftests.unit import probe_edits
 
-    from virtnat.report.junit import junit_xml
-    from virtnat.report.terminal import write_summary
-    from virtnat.report.results import CheckResult
-    from virtnat.report.finish import Written
-
-    hostile = "tap\x1b[2J\nVM-01 PASSED  fine\x07"
-    result = CheckResult(host="hv\n1", id="VM-01", title="t", impact="high", subject=f"{hostile}:vnet0", outcome="failed",
-                         message=f"tap {hostile} is gone", remediation=f"ip link set dev '{hostile}' up", waiver=None)
-    lines = []
-
-    class Terminal:
-        def write_line(self, line, **_):
-            lines.append(line)
-
-        def write_sep(self, sep, title):
-            lines.append(f"{sep * 3} {title}")
-
-    write_summary(Terminal(), f"section error \x1b[31m{hostile}", {"hv\n1": [result]}, Written())
-    assert all("\x1b" not in line and "\n" not in line and "\x07" not in line for line in lines)
-    assert lines[0] == "ERROR: section error \\x1b[31mtap\\x1b[2J\\nVM-01 PASSED  fine\\x07"
-    document = {"tool": "virtnat", "started": "s", "error": hostile,
-                "hosts": [{"host": "hv\n1", "checks": [dict(vars(result), waiver=None)]}]}
-    root = ET.fromstring(junit_xml(document).encode())
-    failure = root.find("testsuite/testcase/failure")
-    assert failure.get("message") == "tap tap\\x1b[2J\\nVM-01 PASSED  fine\\x07 is gone"
-    assert failure.text.split("\n") == [failure.get("message"), "fix: ip link set dev 'tap\\x1b[2J\\nVM-01 PASSED  fine\\x07' up"]
+    bundle = pytester.path / "hv.facts"
+    bundle.write_text(probe_edits.with_body(HEALTHY, "route-rules", rules))
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider", f"--report-dir={reports}", f"--facts={bundle}")
+    assert result.ret == 1
+    checks = {c["id"]: c for c in json.loads((reports / "latest.json").read_text())["hosts"][0]["checks"]}
+    walked = {"HOST-09", "NET-16", "PATH-01", "PATH-02", "PATH-03", "PATH-04"}  # the checks that take the packet path
+    assert {i for i, c in checks.items() if c["outcome"] == "error"} == walked
+    assert all(checks[i]["message"].startswith(f"policy routing rules could not be read: {says}") for i in walked)
+    assert {c["outcome"] for i, c in checks.items() if i not in walked} <= {"passed", "skipped"}

@@ -81,3 +81,35 @@ def test_a_document_without_times_or_messages_still_gives_every_attribute():
 def test_a_run_error_beside_hosts_adds_one_errored_case_to_the_totals():
     root = parse({"error": "profile site.toml: no such file", "hosts": [{"host": "hv1", "checks": [check("NET-02", "error"), check("NET-03", "passed")]}]})
     assert {k: root.get(k) for k in ("tests", "failures", "errors", "skipped")} == {"tests": "3", "failures": "0", "errors": "2", "skipped": "0"}
+
+
+def test_a_message_with_controls_is_inert_in_the_terminal_and_junit(tmp_path):
+    """A check's message and fix carry a host's text (a section's error, a guest's name)."""
+    import xml.etree.ElementTree as ET
+
+    from virtnat.report.junit import junit_xml
+    from virtnat.report.terminal import write_summary
+    from virtnat.report.results import CheckResult
+    from virtnat.report.finish import Written
+
+    hostile = "tap\x1b[2J\nVM-01 PASSED  fine\x07"
+    result = CheckResult(host="hv\n1", id="VM-01", title="t", impact="high", subject=f"{hostile}:vnet0", outcome="failed",
+                         message=f"tap {hostile} is gone", remediation=f"ip link set dev '{hostile}' up", waiver=None)
+    lines = []
+
+    class Terminal:
+        def write_line(self, line, **_):
+            lines.append(line)
+
+        def write_sep(self, sep, title):
+            lines.append(f"{sep * 3} {title}")
+
+    write_summary(Terminal(), f"section error \x1b[31m{hostile}", {"hv\n1": [result]}, Written())
+    assert all("\x1b" not in line and "\n" not in line and "\x07" not in line for line in lines)
+    assert lines[0] == "ERROR: section error \\x1b[31mtap\\x1b[2J\\nVM-01 PASSED  fine\\x07"
+    document = {"tool": "virtnat", "started": "s", "error": hostile,
+                "hosts": [{"host": "hv\n1", "checks": [dict(vars(result), waiver=None)]}]}
+    root = ET.fromstring(junit_xml(document).encode())
+    failure = root.find("testsuite/testcase/failure")
+    assert failure.get("message") == "tap tap\\x1b[2J\\nVM-01 PASSED  fine\\x07 is gone"
+    assert failure.text.split("\n") == [failure.get("message"), "fix: ip link set dev 'tap\\x1b[2J\\nVM-01 PASSED  fine\\x07' up"]

@@ -222,12 +222,17 @@ def test_path_facts_read_all_three():
 
 def test_path_facts_say_what_could_not_be_read():
     found = path_facts({"routes": (1, "Error: x\nError: Permission denied\n"), "route-rules": (0, "{")})
-    assert list(found) == ["path_problems"] and len(found["path_problems"]) == 3
+    assert (found["routes"], found["route_rules"], found["sockets"]) == (None, None, None) and len(found["path_problems"]) == 3
     assert found["path_problems"][0] == "routes: Error: Permission denied"
     assert found["path_problems"][1].startswith("ip -j rule: not JSON: ")
     assert found["path_problems"][2] == "sockets: the probe returned no sockets section"
     assert path_facts({"routes": (5, " "), "route-rules": (0, "[]"), "sockets": (0, "")}) == {
-        "route_rules": (), "sockets": (), "path_problems": ("routes: exit 5",)}
+        "routes": None, "route_rules": (), "sockets": (), "path_problems": ("routes: exit 5",)}
+    failed = path_facts({"routes": (0, "[]"), "route-rules": (2, "Error: rule dump failed"), "sockets": (0, "")})
+    assert failed["route_rules"] is None and failed["path_problems"] == ("route-rules: Error: rule dump failed",)
+    wrong = path_facts({"routes": (0, "[]"), "route-rules": (0, '{"rules": []}'), "sockets": (0, "")})
+    assert wrong["route_rules"] is None
+    assert wrong["path_problems"] == ("ip -j rule: not what iproute2 prints: a JSON dict, not a list",)
 
 
 def test_system_carries_the_path_facts():

@@ -25,11 +25,26 @@ def test_routes_of_main_and_local_in_the_kernels_order():
     )
 
 
-def test_empty_and_odd_outputs():
+def test_empty_outputs_are_none():
     assert parse_routes("") == ()
-    assert parse_routes('{"dst": "default"}') == ()
     assert parse_rules("") == ()
-    assert parse_rules("{}") == ()
+
+
+@pytest.mark.parametrize("parse, what, text, says", [
+    (parse_routes, "ip -j route", '{"dst": "default"}', "not what iproute2 prints: a JSON dict, not a list"),
+    (parse_rules, "ip -j rule", "{}", "not what iproute2 prints: a JSON dict, not a list"),
+    (parse_rules, "ip -j rule", '"no rules"', "not what iproute2 prints: a JSON str, not a list"),
+    (parse_rules, "ip -j rule", "7", "not what iproute2 prints: a JSON int, not a list"),
+    (parse_rules, "ip -j rule", '["0: from all lookup local"]', "not a rule as iproute2 prints it: 0: from all lookup local"),
+    (parse_rules, "ip -j rule", "[[{}]]", "not a rule as iproute2 prints it: [{}]"),
+    (parse_rules, "ip -j rule", "[" * 100000, "not JSON: maximum recursion depth exceeded"),
+], ids=["routes dict", "rules dict", "rules string", "rules number", "rules of text", "rules nested", "rules nested deeply"])
+def test_a_section_of_the_wrong_shape_is_one_line_never_none(parse, what, text, says):
+    """A rules section that is not iproute2's list is no "no rules": the checks that need it
+    are not checked (the packet path's fixture says why)."""
+    with pytest.raises(FactError) as err:
+        parse(text)
+    assert str(err.value).startswith(f"{what}: {says}")
 
 
 def test_not_json_is_one_line():

@@ -170,6 +170,8 @@ def routes(system):
 @pytest.fixture(scope="module")
 def packet_path(system, firewall, routes, links, profile) -> PathModel:
     """The model of the guests' packet path on this host, from its rulesets, routes and links."""
+    if system.route_rules is None:
+        pytest.fail(f"policy routing rules could not be read: {'; '.join(system.path_problems)}", pytrace=False)
     return path_model(system, links, profile)
 
 

@@ -178,7 +178,7 @@ class SystemFacts:
     firewall_error: str | None = None
     notes: tuple[str, ...] = field(default=())
     routes: tuple[RouteFacts, ...] | None = None  # None: could not be read
-    route_rules: tuple[str, ...] = ()  # policy routing rules beyond the defaults
+    route_rules: tuple[str, ...] | None = ()  # policy routing rules beyond the defaults; None: could not be read
     sockets: tuple[SocketFacts, ...] | None = None  # None: could not be read
     path_problems: tuple[str, ...] = ()  # what of routes and sockets could not be read, one line each
     units: UnitsFacts | None = None  # None: the facts hold no units section (an older probe)

@@ -208,7 +208,8 @@ def enablement(text: str) -> str:
 
 
 def path_facts(sections: dict[str, tuple[int, str]]) -> dict:
-    """Routes, policy rules and listening sockets, or why they could not be read."""
+    """Routes, policy rules and listening sockets, or why they could not be read (None, and a
+    line in path_problems). Policy rules an older probe did not read are none, as before."""
     problems = []
     found: dict = {}
     for name, key, parse in (("routes", "routes", parse_routes), ("route-rules", "route_rules", parse_rules),
@@ -216,9 +217,11 @@ def path_facts(sections: dict[str, tuple[int, str]]) -> dict:
         rc, text = sections.get(name, (None, f"the probe returned no {name} section"))
         if rc != 0:
             problems.append(f"{name}: {(text.strip().splitlines() or ['exit ' + str(rc)])[-1]}")
+            found[key] = () if name == "route-rules" and rc is None else None
             continue
         try:
             found[key] = parse(text)
         except FactError as exc:
             problems.append(str(exc))
+            found[key] = None
     return dict(found, path_problems=tuple(problems))

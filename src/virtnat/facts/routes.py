@@ -13,11 +13,14 @@ DEFAULT_RULES = {(0, "local"), (32766, "main"), (32767, "default")}
 
 
 def _load(text: str, what: str) -> list:
+    """The JSON list iproute2 prints; anything else is a FactError (never "no routes" or "no rules")."""
     try:
         data = json.loads(text or "[]")
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise FactError(f"{what}: not JSON: {exc}") from None
-    return data if isinstance(data, list) else []
+    if not isinstance(data, list):
+        raise FactError(f"{what}: not what iproute2 prints: a JSON {type(data).__name__}, not a list")
+    return data
 
 
 def parse_routes(text: str) -> tuple[RouteFacts, ...]:
@@ -45,6 +48,8 @@ def parse_rules(text: str) -> tuple[str, ...]:
     """Policy routing rules beyond the defaults, one line each as `ip rule` prints them."""
     extra = []
     for rule in _load(text, "ip -j rule"):
+        if not isinstance(rule, dict):
+            raise FactError(f"ip -j rule: not a rule as iproute2 prints it: {str(rule)[:80]}")
         if (rule.get("priority"), str(rule.get("table"))) in DEFAULT_RULES and rule.get("src", "all") == "all" \
                 and len(set(rule) - {"priority", "src", "table"}) == 0:
             continue
