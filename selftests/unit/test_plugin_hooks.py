@@ -124,7 +124,11 @@ def test_paths_and_styles_given_by_the_user_stay(configured, tmp_path):
     html, xml = tmp_path / "mine.html", tmp_path / "mine.xml"
     config = configured(f"--facts={HEALTHY}", f"--html={html}", f"--junitxml={xml}", "--tb=short", "-rA")
     state = plugin.state_of(config)  # pytest-html and junitxml write theirs; virtnat's own are in the report dir
-    assert (config.option.htmlpath, config.option.xmlpath) == (str(html), str(xml))
+    for given, asked in ((config.option.htmlpath, html), (config.option.xmlpath, xml)):
+        staged = Path(given)  # moved onto the path asked for at the end (test_passthrough.py)
+        assert staged.name == asked.name and staged.parent.parent == tmp_path
+        assert staged.parent.name.startswith(f".{asked.name}.") and stat.S_IMODE(staged.parent.stat().st_mode) == 0o700
+    assert config.pluginmanager.get_plugin("virtnat-passthrough").staged[0].target == html
     assert state.html_path.parent == state.xml_path.parent == tmp_path / "reports"
     assert (config.option.tbstyle, config.option.reportchars) == ("short", "A")
 
@@ -579,31 +583,6 @@ def test_a_report_that_cannot_be_written_at_the_end_never_exits_0(configured, tm
     plugin.pytest_sessionfinish(session, 0)
     assert session.exitstatus == 1
     assert plugin.state_of(config).written.problems == [f"cannot write {tmp_path / 'virtnat.prom'}: Is a directory"]
-
-
-def test_reports_written_elsewhere_are_private_too_and_not_the_latest(configured, tmp_path):
-    html, xml = tmp_path / "mine.html", tmp_path / "mine.xml"
-    config = configured(f"--facts={HEALTHY}", f"--html={html}", f"--junitxml={xml}")
-    for path in (html, xml):
-        path.write_text("mine")
-        path.chmod(0o644)
-    plugin.pytest_unconfigure(config)
-    assert private(html) and private(xml)
-    assert not (tmp_path / "reports" / "latest.html").exists()
-
-
-def test_without_html_or_junitxml_options_nothing_is_restricted(configured, tmp_path):
-    config = configured(f"--facts={HEALTHY}")
-    state = plugin.state_of(config)
-    state.html_path.write_text("old")
-    state.html_path.chmod(0o644)
-    plugin.pytest_unconfigure(config)
-    worker = configured(f"--facts={HEALTHY}", f"--html={state.html_path}")
-    worker.workerinput = {}
-    plugin.pytest_unconfigure(worker)
-    plugin.pytest_unconfigure(configured(f"--html={state.html_path}", checks=str(Path(__file__).parent)))  # no audit
-    plugin.pytest_unconfigure(configured(f"--facts={HEALTHY}", "-p", "no:html", "-p", "no:junitxml"))  # no such options
-    assert stat.S_IMODE(state.html_path.stat().st_mode) == 0o644
 
 
 def test_an_audits_objects_are_frozen_from_its_collection_to_its_configs_cleanup(configured, monkeypatch):

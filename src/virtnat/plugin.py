@@ -27,9 +27,10 @@ from .failures import ShortFailures
 from .options import declare
 from .profile import Profile
 from .report import html_columns
-from .report.files import restrict, unwritable
+from .report.files import unwritable
 from .report.finish import write_reports
 from .report.json_report import audit_document, write_json
+from .report.passthrough import stage_passthrough
 from .report.results import IMPACTS, CheckResult, one_line, phase_outcome
 from .report.terminal import write_summary
 from .state import CATALOG, CHECKS_DIR, STATE, AuditState, state_of, utc_now
@@ -96,6 +97,7 @@ def pytest_configure(config):
     if config.getoption("stats_json"):
         sys.addaudithook(state.count_spawn)
     _check_report_paths(config, state)
+    stage_passthrough(config, state)  # before pytest-html and junitxml read their paths
     _start_collection(config, state)
     if config.option.reportchars == "fE":
         config.option.reportchars = "N"  # virtnat's own summary replaces pytest's short one
@@ -352,13 +354,3 @@ def _freeze_at_exit() -> None:
     if not getattr(_freeze_at_exit, "registered", False):
         atexit.register(gc.freeze)
         _freeze_at_exit.registered = True
-
-
-def pytest_unconfigure(config):
-    """pytest-html's and junitxml's own reports, when --html or --junitxml asked for them, are
-    made as private as virtnat's."""
-    if state_of(config) is None or _is_worker(config):
-        return
-    for path in (getattr(config.option, "htmlpath", None), getattr(config.option, "xmlpath", None)):
-        if path:
-            restrict(path)

@@ -1,0 +1,223 @@
+"""pytest's --junitxml and pytest-html's --html, passed through by an audit, are written like
+virtnat's own reports: at the path asked for, whole, private, and never through a symlink
+planted there, at pytest-html's assets/ or at a file in it."""
+import os
+import stat
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from selftests.unit.checkrun import DATA
+from virtnat import plugin
+from virtnat.report.passthrough import Staged, asked_path, place, stage
+from virtnat.state import CHECKS_DIR
+
+HEALTHY = DATA / "libvirt9" / "healthy.txt"
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def private(path) -> bool:
+    return mode(path) & ~0o640 == 0
+
+
+# -- the pieces -------------------------------------------------------------------------------
+
+def test_the_path_asked_for_is_the_one_each_plugin_would_write(monkeypatch):
+    monkeypatch.setenv("OUT", "/srv/out")
+    monkeypatch.setenv("HOME", "/home/auditor")
+    assert asked_path("htmlpath", "$OUT/a.html", "/work") == Path("/srv/out/a.html")
+    assert asked_path("xmlpath", "~/r/../a.xml", "/work") == Path("/home/auditor/a.xml")  # junitxml normalises
+    assert asked_path("htmlpath", "r/a.html", "/work") == Path("/work/r/a.html")
+    assert asked_path("xmlpath", "/abs/a.xml", "/work") == Path("/abs/a.xml")
+
+
+def options(**given):
+    return SimpleNamespace(option=SimpleNamespace(**given))
+
+
+def test_each_report_is_staged_in_a_private_directory_beside_it(tmp_path):
+    config = options(htmlpath="new/page.html", xmlpath=str(tmp_path / "j.xml"))
+    staged, problem = stage(config, str(tmp_path))
+    assert problem is None
+    assert [(s.flag, s.value, s.target) for s in staged] == [
+        ("--html", "new/page.html", tmp_path / "new" / "page.html"), ("--junitxml", str(tmp_path / "j.xml"), tmp_path / "j.xml")]
+    for report in staged:
+        assert report.staging.parent == report.target.parent and mode(report.staging) == 0o700
+        assert report.staging.name.startswith(f".{report.target.name}.") and list(report.staging.iterdir()) == []
+    assert (config.option.htmlpath, config.option.xmlpath) == (str(staged[0].written), str(staged[1].written))
+    assert stage(options(htmlpath=None, xmlpath=""), str(tmp_path)) == ([], None)
+
+
+def test_a_report_that_cannot_be_written_there_is_one_line_and_dropped(tmp_path):
+    (tmp_path / "file").write_text("")
+    config = options(htmlpath=str(tmp_path), xmlpath="file/j.xml")
+    staged, problem = stage(config, str(tmp_path))
+    assert staged == [] and (config.option.htmlpath, config.option.xmlpath) == (None, None)
+    assert problem == f"--html={tmp_path}: cannot write a report there: Is a directory"
+    assert stage(options(xmlpath="file/j.xml"), str(tmp_path))[1] == "--junitxml=file/j.xml: cannot write a report there: File exists"
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """A file and a directory outside the reports, which a planted link points at."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "style.css").write_text("theirs")
+    return victim, folder
+
+
+def staged_report(tmp_path, name="page.html", assets=("style.css",)) -> Staged:
+    (tmp_path / "out").mkdir(exist_ok=True)
+    staging = tmp_path / "out" / f".{name}.x.tmp"
+    staging.mkdir(mode=0o700)
+    (staging / name).write_text("the report")
+    if assets:
+        (staging / "assets").mkdir()
+        for asset in assets:
+            (staging / "assets" / asset).write_text(f"new {asset}")
+    return Staged("htmlpath", "--html", name, tmp_path / "out" / name, staging)
+
+
+def test_place_replaces_planted_links_at_the_report_and_its_assets(tmp_path, outside):
+    victim, folder = outside
+    report = staged_report(tmp_path, assets=("style.css", "x_0_0.txt"))
+    report.target.symlink_to(victim)
+    (report.target.parent / "assets").symlink_to(folder)
+    place(report)
+    assert victim.read_text() == "keep me" and [p.name for p in folder.iterdir()] == ["style.css"]
+    assert (folder / "style.css").read_text() == "theirs"
+    assert not report.target.is_symlink() and report.target.read_text() == "the report" and private(report.target)
+    assets = report.target.parent / "assets"
+    assert not assets.is_symlink() and sorted(p.name for p in assets.iterdir()) == ["style.css", "x_0_0.txt"]
+    assert all(private(p) for p in assets.iterdir()) and list(report.staging.iterdir()) == [Path(report.staging / "assets")]
+
+
+def test_place_keeps_other_assets_and_replaces_a_planted_one(tmp_path, outside):
+    victim, _ = outside
+    report = staged_report(tmp_path)
+    assets = report.target.parent / "assets"
+    assets.mkdir()
+    (assets / "old_0_0.png").write_text("an older run's")
+    (assets / "style.css").symlink_to(victim)
+    place(report)
+    assert victim.read_text() == "keep me"
+    assert (assets / "old_0_0.png").read_text() == "an older run's"
+    assert not (assets / "style.css").is_symlink() and (assets / "style.css").read_text() == "new style.css"
+
+
+def test_place_replaces_a_planted_file_named_assets(tmp_path):
+    report = staged_report(tmp_path)
+    (report.target.parent / "assets").write_text("not a directory")
+    place(report)
+    assert (report.target.parent / "assets" / "style.css").read_text() == "new style.css"
+
+
+def test_place_says_when_there_is_nothing_to_move(tmp_path):
+    report = staged_report(tmp_path, assets=())
+    (report.staging / report.target.name).unlink()
+    with pytest.raises(FileNotFoundError, match="--html wrote nothing"):
+        place(report)
+    assert not report.target.exists()
+
+
+@pytest.mark.parametrize("run", ["no audit", "xdist worker"])
+def test_only_an_audits_own_process_stages(pytester, tmp_path, run):
+    html = tmp_path / "mine.html"
+    if run == "no audit":
+        config = pytester.parseconfig(str(Path(__file__).parent), f"--html={html}")
+    else:
+        config = pytester.parseconfig(str(CHECKS_DIR), f"--facts={HEALTHY}", f"--report-dir={tmp_path}", f"--html={html}")
+        config.workerinput = {}
+    plugin.pytest_configure(config)
+    assert config.option.htmlpath == str(html) and config.pluginmanager.get_plugin("virtnat-passthrough") is None
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- whole audits -----------------------------------------------------------------------------
+
+class Run:
+    def __init__(self, pytester, *args):
+        self.result = pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider",
+                                                   f"--report-dir={pytester.path / 'reports'}", f"--facts={HEALTHY}", *args)
+        self.out = self.result.stdout.str()
+
+
+@pytest.fixture
+def planted(pytester):
+    """Where the reports are asked for, each a symlink planted to a file outside; and that file."""
+    out = pytester.path / "out"
+    out.mkdir()
+    victim = pytester.path / "victim.txt"
+    victim.write_text("keep me")
+    for name in ("page.html", "junit.xml"):
+        (out / name).symlink_to(victim)
+    return out, victim
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_an_audit_writes_junit_and_html_at_the_paths_asked_and_never_through_a_link(pytester, planted, workers):
+    out, victim = planted
+    elsewhere = pytester.path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "assets").symlink_to(elsewhere)
+    run = Run(pytester, *workers, f"--html={out / 'page.html'}", f"--junitxml={out / 'junit.xml'}")
+    assert run.result.ret == 0
+    assert victim.read_text() == "keep me" and list(elsewhere.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == ["assets", "junit.xml", "page.html"]  # no staging directory left
+    for name in ("page.html", "junit.xml"):
+        assert not (out / name).is_symlink() and private(out / name)
+    suites = ET.parse(out / "junit.xml").getroot()
+    assert suites.find("testsuite").get("tests") == "36"
+    page = (out / "page.html").read_text()
+    assert 'href="assets/style.css"' in page and "VM-04" in page
+    assert not (out / "assets").is_symlink() and [p.name for p in (out / "assets").iterdir()] == ["style.css"]
+    assert f"generated xml file: {out / 'junit.xml'}" in run.out
+    assert f"Generated html report: {(out / 'page.html').as_uri()}" in run.out
+    assert (pytester.path / "reports" / "latest.html").read_text() != page  # virtnat's own page stays the latest
+
+
+def test_a_self_contained_page_has_no_assets(pytester, planted):
+    out, victim = planted
+    run = Run(pytester, "--self-contained-html", f"--html={out / 'page.html'}")
+    assert run.result.ret == 0 and victim.read_text() == "keep me"
+    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "page.html"] and (out / "junit.xml").is_symlink()
+    assert not (out / "page.html").is_symlink() and "<style" in (out / "page.html").read_text()
+
+
+def test_relative_paths_are_written_where_pytest_would(pytester, planted):
+    out, victim = planted
+    run = Run(pytester, "--html=out/page.html", "--junitxml=out/new/junit.xml")
+    assert run.result.ret == 0 and victim.read_text() == "keep me"
+    assert ET.parse(out / "new" / "junit.xml").getroot().tag == "testsuites"
+    assert not (out / "page.html").is_symlink() and (out / "junit.xml").is_symlink()
+
+
+@pytest.mark.parametrize("option, says", [("--html={dir}", "Is a directory"), ("--junitxml={dir}/file/j.xml", "File exists")])
+def test_a_report_that_cannot_be_written_there_is_a_usage_error(pytester, option, says):
+    (pytester.path / "file").write_text("")
+    option = option.format(dir=pytester.path)
+    run = Run(pytester, option)
+    assert run.result.ret == 4
+    assert f"ERROR: {option}: cannot write a report there: {says}" in run.out.splitlines()
+    assert "Traceback" not in run.out + run.result.stderr.str()
+
+
+def test_a_report_that_cannot_be_moved_into_place_is_one_line_and_never_exit_0(pytester, monkeypatch):
+    from virtnat.report import passthrough
+
+    def refused(report):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(passthrough, "place", refused)
+    target = pytester.path / "junit.xml"
+    run = Run(pytester, f"--junitxml={target}")
+    assert run.result.ret == 1 and not target.exists()
+    assert f"virtnat: cannot write {target}: Permission denied" in run.out
+    assert [p.name for p in pytester.path.iterdir() if p.name.startswith(".junit.xml.")] == []  # the staging is removed
