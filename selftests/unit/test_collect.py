@@ -73,6 +73,18 @@ def test_collect_prints_each_bundle_and_exits_0(tmp_path, capsys):
     assert capsys.readouterr().out == f"{HOSTNAME}: {tmp_path / 'b' / bundle_name(HOSTNAME)}\n"
 
 
+def test_collects_lines_show_a_hosts_controls_escaped(tmp_path, capsys, monkeypatch):
+    """A host named with a newline or an escape sequence neither forges a line nor reaches the terminal."""
+    import virtnat.collect
+
+    monkeypatch.setattr(virtnat.collect, "collect_bundles", lambda targets, out, time: iter([
+        ("hv1\nhv2: /tmp/forged.facts", tmp_path / "hv1~1.facts"), ("hv\x1b]0;x\x07", "hv\x1b]0;x\x07: not collected: refused")]))
+    assert cli.main(["collect", f"--out={tmp_path}"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == f"hv1\\nhv2: /tmp/forged.facts: {tmp_path / 'hv1~1.facts'}\n"
+    assert captured.err == "virtnat collect: hv\\x1b]0;x\\x07: not collected: refused\n"
+
+
 def test_collect_says_which_host_failed_and_exits_1(tmp_path, capsys):
     assert cli.main(["collect", f"--out={tmp_path}", "--hosts=local://,paramiko://127.0.0.1:1", "--connect-timeout=2"]) == 1
     captured = capsys.readouterr()

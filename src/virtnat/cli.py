@@ -170,6 +170,7 @@ def _collect(args: argparse.Namespace) -> int:
     from .errors import ProfileError
     from .profile import load_profile
     from .report.files import unwritable
+    from .report.inert import inert
     from .state import utc_now
     from .targets import live_targets
 
@@ -187,9 +188,9 @@ def _collect(args: argparse.Namespace) -> int:
     code = 0
     for host, where in collect_bundles(targets, out, utc_now().isoformat()):
         if isinstance(where, Path):
-            print(f"{host}: {where}")
+            print(f"{inert(host)}: {inert(str(where))}")
         else:
-            print(f"virtnat collect: {where if host in where else f'{host}: {where}'}", file=sys.stderr)
+            print(f"virtnat collect: {inert(where if host in where else f'{host}: {where}')}", file=sys.stderr)
             code = 1
     return code
 
