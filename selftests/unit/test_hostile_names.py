@@ -73,7 +73,7 @@ def test_bash_runs_the_fix_and_nothing_the_names_say(tmp_path, check_id, templat
     bin_dir, log = tmp_path / "bin", tmp_path / "calls"
     bin_dir.mkdir()
     for command in ("virsh", "ip"):
-        (bin_dir / command).write_text(f"#!/bin/sh\nprintf '%s\\036' \"$(basename \"$0\")\" \"$@\" >> {log}\nprintf '\\035' >> {log}\n")
+        (bin_dir / command).write_text(f"#!/bin/sh\nprintf '%s\\036' \"${{0##*/}}\" \"$@\" >> {log}\nprintf '\\035' >> {log}\n")
         (bin_dir / command).chmod(0o755)
     for name in HOSTILE:
         work = tmp_path / "work"
@@ -86,7 +86,50 @@ def test_bash_runs_the_fix_and_nothing_the_names_say(tmp_path, check_id, templat
         calls = [call.split("\x1e")[:-1] for call in log.read_text().split("\x1d")[:-1]]
         assert calls, f"{check_id}: {fix!r} ran no command"
         for call in calls:
+            assert call[0] in ("virsh", "ip"), call
             named = [i for i, arg in enumerate(call) if arg in (name, name + "-tap")]
             assert named, f"{check_id}: {call} lacks the whole name {name!r}"
             assert all(call[i - 1] in TAKES_NAME for i in named), f"{check_id}: {call}: a name is not an option's value"
         os.rmdir(work)
+
+
+def _path_fixes(name: str) -> dict[str, str]:
+    """The packet path's fixes (the accept to add, the rule to delete) where a host named the
+    table, the chain and the interface: nftables and iptables."""
+    from virtnat.facts.ruleset import Rule, Table, Verdict
+    from virtnat.path.owners import accept_rule, delete_rule
+
+    accept = (("iif", name + "-if"), ("l4proto", "udp"), ("dport", 67))
+    rule = Rule(position=2, matches=(), verdict=Verdict("accept"), text="", handle=10)
+    nft, ipt = Table("inet", name, "nftables"), Table("ip", name, "iptables-nft")
+    return {"nft insert": accept_rule(nft, name + "-chain", accept), "nft delete": delete_rule(nft, name + "-chain", rule),
+            "iptables insert": accept_rule(ipt, name + "-chain", accept), "iptables delete": delete_rule(ipt, name + "-chain", rule)}
+
+
+@pytest.mark.parametrize("name", [n for n in HOSTILE if "\n" not in n and '"' not in n])
+def test_the_packet_paths_fixes_keep_a_hosts_names_whole(tmp_path, name):
+    """bash runs each fix with stand-ins for nft and iptables: nothing else runs, and each name
+    the host gave reaches them as one argument (nft's in its own double quotes when not plain)."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    for command in ("nft", "iptables"):
+        (bin_dir / command).write_text(f"#!/bin/sh\nprintf '%s\\036' \"${{0##*/}}\" \"$@\" >> {log}\nprintf '\\035' >> {log}\n")
+        (bin_dir / command).chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    for what, fix in _path_fixes(name).items():
+        log.write_text("")
+        subprocess.run(["/bin/bash", "-c", fix], cwd=work, env={"PATH": str(bin_dir), "HOME": str(work)}, capture_output=True, timeout=10)
+        assert list(work.iterdir()) == [], f"{what}: {fix!r} made {list(work.iterdir())}"
+        [call] = [c.split("\x1e")[:-1] for c in log.read_text().split("\x1d")[:-1]]
+        assert call[0] == what.split()[0], call
+        for whole in (name, name + "-chain") + ((name + "-if",) if "insert" in what else ()):
+            assert (f'"{whole}"' if call[0] == "nft" else whole) in call, f"{what}: {call} lacks {whole!r} as one argument"
+
+
+def test_plain_names_in_the_packet_paths_fixes_read_as_before():
+    fixes = _path_fixes("filter")
+    assert fixes["nft insert"] == 'nft insert rule inet filter filter-chain iifname "filter-if" udp dport 67 accept'
+    assert fixes["nft delete"] == "nft delete rule inet filter filter-chain handle 10"
+    assert fixes["iptables insert"] == "iptables -I filter-chain -i filter-if -p udp --dport 67 -j ACCEPT"
+    assert fixes["iptables delete"] == "iptables -D filter-chain 2"

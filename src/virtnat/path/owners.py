@@ -1,6 +1,9 @@
 """Whose a table or rule looks like, and the accept to add there (pure)."""
 from __future__ import annotations
 
+import re
+import shlex
+
 from ..facts.ruleset import Table
 
 # Chain name prefixes of the tools that write iptables rules.
@@ -43,13 +46,36 @@ def owner(table: Table, chain: str | None = None, policy: bool = True) -> str:
     return f"host {table.source} rules"
 
 
+# A name a host gave (a table, a chain, an interface) goes into a fix as it is only when it is
+# plain; any other is quoted for the shell (and, for nft, as nft's own string): a fix runs what
+# it says and nothing a name says.
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _sh(value) -> str:
+    """A word of an iptables command: the shell hands it to iptables as it is."""
+    return shlex.quote(str(value))
+
+
+def _nft(value, quoted: bool = False) -> str:
+    """A name in an nft command: nft parses its arguments as one line, so a name that is not
+    plain goes in nft's double quotes, inside the shell's single ones (a name with a double
+    quote or a line break in it has no nft spelling: it stays shell-quoted, and nft refuses it)."""
+    text = str(value)
+    if _PLAIN.fullmatch(text):
+        return f'"{text}"' if quoted else text
+    if '"' in text or "\n" in text:
+        return shlex.quote(text)
+    return shlex.quote(f'"{text}"')
+
+
 def _nft_words(accept) -> str:
     words = []
     for key, value in accept:
         if key == "iif":
-            words.append(f'iifname "{value}"')
+            words.append(f"iifname {_nft(value, quoted=True)}")
         elif key == "oif":
-            words.append(f'oifname "{value}"')
+            words.append(f"oifname {_nft(value, quoted=True)}")
         elif key == "l4proto":  # with the dport, if any
             port = dict(accept).get("dport")
             words.append(f"{value} dport {port}" if port else f"meta l4proto {value}")
@@ -62,7 +88,7 @@ def _ipt_words(accept) -> str:
     words = []
     for key, value in accept:
         if key in IPT_OPTIONS:
-            words += [IPT_OPTIONS[key], str(value)]
+            words += [IPT_OPTIONS[key], _sh(value)]
         elif key == "ct_state":
             words += ["-m", "conntrack", "--ctstate", str(value).upper()]
     return " ".join(words + ["-j", "ACCEPT"])
@@ -71,18 +97,18 @@ def _ipt_words(accept) -> str:
 def accept_rule(table: Table, chain: str, accept) -> str:
     """The command that puts an accept for the packet at the top of that base chain."""
     if table.source == "nftables":
-        return f"nft insert rule {table.family} {table.name} {chain} {_nft_words(accept)}"
+        return f"nft insert rule {_nft(table.family)} {_nft(table.name)} {_nft(chain)} {_nft_words(accept)}"
     tool = "iptables-legacy" if table.source == "iptables-legacy" else "iptables"
     if table.name == "filter" and chain == "FORWARD" and "DOCKER-USER" in table.chains:
         chain = "DOCKER-USER"  # Docker's place for the host's own forward rules
-    flag = "" if table.name == "filter" else f" -t {table.name}"
-    return f"{tool}{flag} -I {chain} {_ipt_words(accept)}"
+    flag = "" if table.name == "filter" else f" -t {_sh(table.name)}"
+    return f"{tool}{flag} -I {_sh(chain)} {_ipt_words(accept)}"
 
 
 def delete_rule(table: Table, chain: str, rule) -> str:
     """The command that removes one rule."""
     if table.source == "nftables":
-        return f"nft delete rule {table.family} {table.name} {chain} handle {rule.handle}"
+        return f"nft delete rule {_nft(table.family)} {_nft(table.name)} {_nft(chain)} handle {_nft(rule.handle)}"
     tool = "iptables-legacy" if table.source == "iptables-legacy" else "iptables"
-    flag = "" if table.name == "filter" else f" -t {table.name}"
-    return f"{tool}{flag} -D {chain} {rule.position}"
+    flag = "" if table.name == "filter" else f" -t {_sh(table.name)}"
+    return f"{tool}{flag} -D {_sh(chain)} {_sh(rule.position)}"
