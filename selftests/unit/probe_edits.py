@@ -91,3 +91,32 @@ def add_section(text: str, name: str, new: str, rc: int = 0) -> str:
 def net_xml_key(text: str, network: str = "default") -> str:
     """The key (UUID) of the network's sections."""
     return _span(text, f"net-xml:{network}")[1].partition(":")[2]
+
+
+def rename_nft_table(text: str, old: str, new: str) -> str:
+    """The nft table `old` (any family) called `new`, in its table, chain and rule objects."""
+    def change(items):
+        for item in items:
+            for kind, value in item.items():
+                if kind == "table" and value.get("name") == old:
+                    value["name"] = new
+                elif isinstance(value, dict) and value.get("table") == old:
+                    value["table"] = new
+    return edit_nft(text, change)
+
+
+def rename_guest(text: str, old: str, new: str) -> str:
+    """The running guest `old` called `new` in its domain XML (escaped as XML text)."""
+    from xml.sax.saxutils import escape
+    return sub(text, f"dom-xml:{old}", f"<name>{old}</name>", f"<name>{escape(new)}</name>")
+
+
+def rename_link(text: str, old: str, new: str) -> str:
+    """The interface `old` called `new` in the links and addresses, and in the guests' XML."""
+    from xml.sax.saxutils import quoteattr
+    for section in ("ip-link", "ip-addr"):
+        text = edit_links(text, section, lambda entries: [e.update(ifname=new) for e in entries if e.get("ifname") == old])
+    for name in re.findall(r"^@@\w+ begin (dom-xml:\S+)$", text, re.M):
+        part = body(text, name)
+        text = with_body(text, name, part.replace(f"dev='{old}'", f"dev={quoteattr(new)}"))
+    return text

@@ -133,3 +133,33 @@ def test_plain_names_in_the_packet_paths_fixes_read_as_before():
     assert fixes["nft delete"] == "nft delete rule inet filter filter-chain handle 10"
     assert fixes["iptables insert"] == "iptables -I filter-chain -i filter-if -p udp --dport 67 -j ACCEPT"
     assert fixes["iptables delete"] == "iptables -D filter-chain 2"
+
+
+RECORDED_DROPS = [(generation, fault) for generation in ("libvirt9", "libvirt11-iptables", "libvirt11-nftables")
+                  for fault in ("host-forward-drop", "host-input-drop")]
+
+
+@pytest.mark.parametrize("generation, fault", RECORDED_DROPS, ids=[f"{g}-{f}" for g, f in RECORDED_DROPS])
+def test_a_recorded_hosts_table_named_to_harm_stays_one_word_in_its_fix(tmp_path, generation, fault):
+    """The lab's recordings of a host table that drops the guests' packets, with that table
+    renamed to each hostile name: the PATH checks' fixes, run by bash with stand-ins, pass the
+    name to nft whole, in nft's quotes, and run nothing else."""
+    from selftests.unit import probe_edits
+    from selftests.unit.checkrun import DATA, findings
+
+    bin_dir, log, work = tmp_path / "bin", tmp_path / "calls", tmp_path / "work"
+    bin_dir.mkdir()
+    work.mkdir()
+    (bin_dir / "nft").write_text(f"#!/bin/sh\nprintf '%s\\036' \"${{0##*/}}\" \"$@\" >> {log}\nprintf '\\035' >> {log}\n")
+    (bin_dir / "nft").chmod(0o755)
+    recording = (DATA / generation / f"{fault}.txt").read_text()
+    for name in [n for n in HOSTILE if "\n" not in n and '"' not in n]:
+        fixes = {check: found["fix"] for check, found in findings(probe_edits.rename_nft_table(recording, "filter", name)).items()
+                 if check.startswith("PATH") and "fix" in found}
+        assert fixes, f"{name!r}: no PATH check gave a fix"
+        for check, fix in fixes.items():
+            log.write_text("")
+            subprocess.run(["/bin/bash", "-c", fix], cwd=work, env={"PATH": str(bin_dir)}, capture_output=True, timeout=10)
+            assert list(work.iterdir()) == [], f"{check}: {fix!r}"
+            calls = [c.split("\x1e")[:-1] for c in log.read_text().split("\x1d")[:-1]]
+            assert calls and all(c[0] == "nft" and f'"{name}"' in c for c in calls), (check, fix, calls)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from selftests.unit import probe_edits as e
 from selftests.unit.checkrun import DATA, GENERATIONS, run_checks
 from virtnat.collectors.bundle import BundleRun
 from virtnat.collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeSystemSource
@@ -17,10 +18,33 @@ RECORDINGS = sorted(p for g in GENERATIONS for p in (DATA / g).glob("*.txt"))
 CASES = int(os.environ.get("VIRTNAT_FUZZ_CASES", 100))  # more, to search: VIRTNAT_FUZZ_CASES=5000
 
 
+# Names a hostile host gives its guest, its tap or a firewall table: shell metacharacters, a
+# leading dash, control characters (an escape sequence, a newline that forges a line), a quote.
+HOSTILE_NAMES = ["x;touch PWNED;#", "$(touch PWNED)", "`id`", "a'b", "-rf", "n\x1b[2Jm", "n\nHOST-01 PASSED", "é\u202eq",
+                 'q"uote', "*"]
+
+
+def _rename(text: str, rng: random.Random) -> str:
+    """The lab guest, its tap or the host's nft table `filter` (where the recording has them)
+    renamed to a hostile name: every fact kind still parses or fails in one line."""
+    name = rng.choice(HOSTILE_NAMES)
+    if "<name>virtnat-guest</name>" in text and rng.random() < 0.4:
+        return e.rename_guest(text, "virtnat-guest", name)
+    if rng.random() < 0.5:
+        try:
+            return e.rename_nft_table(text, "filter", name)
+        except (AssertionError, ValueError, KeyError):  # no nft section, or none of that name
+            pass
+    return e.rename_link(text, "vnet0", name) if '"vnet0"' in text else text
+
+
 def _corrupt(text: str, rng: random.Random) -> str:
     """One of: a cut at any byte, flipped bytes in section bodies, lines dropped or repeated
-    inside sections, a section's body swapped for another's (the framing kept intact)."""
-    how = rng.choice(["cut", "flip", "drop", "repeat", "swap", "cut-body"])
+    inside sections, a section's body swapped for another's (the framing kept intact), or a name
+    a host gave made hostile."""
+    how = rng.choice(["cut", "flip", "drop", "repeat", "swap", "cut-body", "rename"])
+    if how == "rename":
+        return _rename(text, rng)
     if how == "cut":
         return text[:rng.randrange(len(text))]
     sections = split_sections(text)
@@ -78,6 +102,20 @@ def test_corrupted_output_is_one_line_or_checked(tmp_path, seed):
     path = tmp_path / "hv.txt"
     path.write_text(_corrupt(recording.read_text(), rng))
     _run_checks(_facts(path))
+
+
+def test_hostile_names_reach_the_checks(tmp_path):
+    """The rename corruption is no framing error: the checks run on the renamed facts."""
+    reached = renamed = 0
+    for seed in range(60):
+        rng = random.Random(seed)
+        recording = rng.choice(RECORDINGS).read_text()
+        text = _rename(recording, rng)
+        renamed += text != recording
+        path = tmp_path / f"hv{seed}.txt"
+        path.write_text(text)
+        reached += _run_checks(_facts(path)) > 0
+    assert renamed >= 30 and reached >= 30
 
 
 def test_the_fuzz_reaches_the_checks(tmp_path):
