@@ -168,10 +168,16 @@ def addr(field, value, op="=="):
 PREFIX = {"prefix": {"addr": "192.168.122.0", "len": 24}}
 
 
+@pytest.mark.parametrize("text", ["[]", '{"other": 1}', '{"nftables": "x"}', '{"nftables": [1, 2]}', '"nftables"', "[" * 5000])
+def test_a_ruleset_of_the_wrong_shape_is_one_line_never_no_rules(text):
+    with pytest.raises(FactError) as err:
+        nft.load_ruleset(text)
+    assert str(err.value).startswith("nft -j list ruleset: not ") and "\n" not in str(err.value)
+
+
 def test_load_ruleset():
-    assert nft.load_ruleset("") == nft.load_ruleset(None) == []
-    assert nft.load_ruleset("[]") == []
-    assert nft.load_ruleset('{"other": 1}') == []
+    assert nft.load_ruleset("") == nft.load_ruleset(None) == nft.load_ruleset(" \n") == []
+    assert nft.load_ruleset('{"nftables": []}') == []
     assert nft.load_ruleset(nft_json({"table": {"family": "ip", "name": "t"}}))[1] == {"table": {"family": "ip", "name": "t"}}
     with pytest.raises(FactError) as err:
         nft.load_ruleset("{nope")

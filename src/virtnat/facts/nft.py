@@ -12,12 +12,19 @@ VERDICTS = ("accept", "drop", "reject", "return", "masquerade", "snat")
 
 
 def load_ruleset(text: str | None) -> list[dict]:
-    """The objects of `nft -j list ruleset`; none for no output (None: nft could not be run)."""
+    """The objects of `nft -j list ruleset`; none for no output (None: nft could not be run).
+    Anything but nft's {"nftables": [objects]} is a FactError: never "no rules"."""
+    if not (text or "").strip():
+        return []
     try:
-        data = json.loads(text or "{}")
-    except json.JSONDecodeError as exc:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise FactError(f"nft -j list ruleset: not JSON: {exc}") from None
-    return data.get("nftables", []) if isinstance(data, dict) else []
+    items = data.get("nftables") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise FactError(f"nft -j list ruleset: not what nft prints (an object whose \"nftables\" is a list of objects): "
+                        f"{text.strip()[:80]}")
+    return items
 
 
 def tables(ruleset: list[dict]) -> set[tuple[str, str]]:
