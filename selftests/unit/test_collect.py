@@ -25,6 +25,14 @@ def test_a_bundle_is_named_for_its_host_safely(host, name):
     assert bundle_name(host) == name
 
 
+@pytest.mark.parametrize("host", ["h" * 300, "é" * 120, "hv1." + "x" * 250])
+def test_a_long_host_name_gets_a_short_bundle_name_of_its_own(host, tmp_path):
+    name = bundle_name(host)
+    assert len(name.encode()) <= 150 and name.endswith(".facts") and "~" in name
+    assert name != bundle_name(host + "y") and name == bundle_name(host)
+    (tmp_path / name).write_text("")  # a name the file system takes
+
+
 def test_two_hosts_never_share_a_bundle_the_first_keeps_its_name():
     names = ["a/b", "hv1", "a_b", "a:b", "HV1", "hv2", "hv1#2", "hv1_2"]
     assert taken_names(names) == {

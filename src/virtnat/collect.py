@@ -3,6 +3,7 @@ libvirt included, under a header with the host, the time, virtnat's version and 
 audit later with `--facts`, with no connection."""
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,8 +15,12 @@ from .targets import Target
 
 
 def bundle_name(host: str) -> str:
-    """The bundle's file name: the host's name made safe as one (the header keeps the real one)."""
+    """The bundle's file name: the host's name made safe as one (the header keeps the real one);
+    a name longer than 100 bytes is cut to 64 characters and a hash of the whole name, so that
+    any host name can be written."""
     safe = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in host).lstrip(".")
+    if len(safe.encode()) > 100:
+        safe = f"{safe[:64]}~{hashlib.sha256(host.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
     return f"{safe or 'host'}.facts"
 
 
