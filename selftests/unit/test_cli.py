@@ -95,8 +95,9 @@ def test_audit_arguments_use_the_equals_form():
     assert (args.keep, args.prometheus) == (30, "/tmp/virtnat.prom")
     assert cli.pytest_args(args) == [
         "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", "--hosts=ansible://hypervisors",
-        "--ansible-inventory=/etc/virtnat/inventory.ini", "--profile=/etc/virtnat/site.toml", "--report-dir=/var/lib/virtnat/reports",
-        "--waivers=w.toml", "--prometheus=/tmp/virtnat.prom", "--keep=30", "--numprocesses=4", str(CHECKS_DIR), "-k", "NET", "-x"]
+        "--ansible-inventory=/etc/virtnat/inventory.ini", "--numprocesses=4", "--profile=/etc/virtnat/site.toml",
+        "--report-dir=/var/lib/virtnat/reports", "--waivers=w.toml", "--prometheus=/tmp/virtnat.prom", "--keep=30", str(CHECKS_DIR),
+        "-k", "NET", "-x"]
 
 
 def test_audit_defaults_add_nothing():
@@ -236,6 +237,30 @@ def test_audit_help_lists_every_option_the_plugins_declare(monkeypatch, capsys):
                                             "--self-contained-html", "--css=a.css", "--css=b.css"])
     assert cli.pytest_args(parsed)[4:-1] == ["--audit-json=a.json", "--stats-json=s.json", "--html=p.html",
                                              "--self-contained-html", "--css=a.css", "--css=b.css"]
+
+
+def test_every_option_is_declared_once_and_the_cli_and_plugin_offer_the_same():
+    """options.OPTIONS is the one table: no flag twice; pytest gets virtnat's own from it (and
+    testinfra's and pytest-html's from them), and `virtnat audit` takes each of them directly."""
+    from pytest_html.plugin import pytest_addoption as html_options
+    from testinfra.plugin import pytest_addoption as testinfra_options
+
+    from virtnat.options import OPTIONS
+    from virtnat.plugin import pytest_addoption
+
+    flags = [flag for option in OPTIONS for flag in option.flags]
+    assert len(flags) == len(set(flags))
+    plugin, testinfra, html = _Recorder(), _Recorder(), _Recorder()
+    pytest_addoption(plugin)
+    testinfra_options(testinfra)
+    html_options(html)
+    pytest_side = {n for names in plugin.flags + html.flags for n in names}
+    pytest_side |= {n for names in testinfra.flags for n in names if n in flags}  # the testinfra options virtnat takes
+    parser = cli.build_parser()
+    audit_parser = parser._subparsers._group_actions[0].choices["audit"]
+    cli_side = {flag for action in audit_parser._actions for flag in action.option_strings if flag not in ("-h", "--help")}
+    assert cli_side == pytest_side | {"--checks", "-n"}
+    assert {o.flags[0] for o in OPTIONS if o.owner == "testinfra"} <= {n for names in testinfra.flags for n in names}
 
 
 def test_collect_takes_the_plugins_host_options_only(capsys):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .options import declare
+from .options import add_to
 from .state import CHECKS_DIR
 
 class _Parser(argparse.ArgumentParser):
@@ -19,12 +19,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Declared:
-    """pytest's parser as a plugin's pytest_addoption sees it (getgroup, addoption, addini), adding
-    each option it declares to an argparse parser: what the plugins declare, `virtnat audit`
-    takes as it is, and hands on to pytest only when it was given (pytest applies the defaults)."""
+    """pytest's parser as pytest-html's pytest_addoption sees it (getgroup, addoption, addini),
+    adding each option it declares to an argparse parser: `virtnat audit` takes pytest-html's
+    options as they are, and hands them on only when they were given."""
 
-    def __init__(self, parser: argparse.ArgumentParser, only: set[str] | None = None):
-        self.parser, self.only = parser, only
+    def __init__(self, parser: argparse.ArgumentParser):
+        self.parser = parser
         self.groups: dict[str, argparse._ArgumentGroup] = {}
         self.flags: dict[str, tuple[str, str]] = {}  # dest -> (its long option, its action)
 
@@ -47,35 +47,17 @@ class _Group:
     def addoption(self, *names: str, **kwargs) -> None:
         flag = next(n for n in names if n.startswith("--"))
         dest = kwargs.pop("dest", None) or flag[2:].replace("-", "_")
-        if self.declared.only is not None and dest not in self.declared.only:
-            return
         kwargs["default"] = argparse.SUPPRESS
         self.group.add_argument(*names, dest=dest, **kwargs)
         self.declared.flags[dest] = (flag, kwargs.get("action", "store"))
 
 
-def _declare_plugins(command: argparse.ArgumentParser, only: set[str] | None = None) -> _Declared:
-    """virtnat's options, and for an audit pytest-html's (--html...): declared by their plugins."""
-    declared = _Declared(command, only)
-    declare(declared)
-    if only is None:
-        from pytest_html.plugin import pytest_addoption as html_options
+def _html_options(command: argparse.ArgumentParser) -> _Declared:
+    from pytest_html.plugin import pytest_addoption
 
-        html_options(declared)
+    declared = _Declared(command)
+    pytest_addoption(declared)
     return declared
-
-
-def _host_options(command: argparse.ArgumentParser) -> None:
-    """Which hosts and how to reach them (testinfra's options): what audit and collect share."""
-    command.add_argument("--hosts", metavar="SPEC", help="testinfra host spec(s), comma separated (default: this host)")
-    command.add_argument("--ansible-inventory", metavar="FILE", help="Ansible inventory for --hosts=ansible://GROUP")
-    command.add_argument("--ssh-config", metavar="FILE", help="ssh config for the hosts (e.g. from `vagrant ssh-config`)")
-    command.add_argument("--ssh-identity-file", metavar="FILE", help="SSH private key")
-    command.add_argument("--sudo", action="store_true", help="run the host's commands with sudo (firewall rules need root)")
-
-
-HOST_OPTIONS = ("hosts", "ansible_inventory", "ssh_config", "ssh_identity_file")
-COLLECT_OPTIONS = {"profile", "connect_timeout", "command_timeout"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,16 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")  # of the parser's class
 
     audit = commands.add_parser("audit", help="audit hosts (pytest's own options after --)")
-    _host_options(audit)
-    audit.add_argument("--checks", metavar="DIR", action="append", default=[],
-                       help="also run the site's own checks, the test_*.py files in DIR (repeatable)")
-    audit.add_argument("-n", dest="workers", metavar="N", help="run checks in N processes (pytest-xdist; 'auto' works)")
-    audit.set_defaults(declared=_declare_plugins(audit))
+    audit.set_defaults(options=add_to(audit, "audit"), html=_html_options(audit))
     audit.add_argument("pytest_args", nargs="*", metavar="-- PYTEST-ARGS", help="passed to pytest unchanged")
 
     collect = commands.add_parser("collect", help="save each host's facts as a bundle, to audit later with --facts")
-    _host_options(collect)
-    _declare_plugins(collect, COLLECT_OPTIONS)
+    add_to(collect, "collect")
     collect.add_argument("--out", metavar="DIR", required=True, help="where the bundles go (HOST.facts, one per host)")
 
     diff = commands.add_parser("diff", help="what changed between two JSON reports (exit 1 if anything got worse)")
@@ -105,31 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """pytest's arguments for an audit: `virtnat audit` only translates, the plugin does the rest.
-    Options are written `--opt=value`: pytest picks its rootdir before plugins declare their
-    options, so it would take a separate value for a path."""
+    Only options given are handed on, each `--opt=value` (options.Option.argv)."""
     # virtnat is imported before pytest starts, so pytest cannot rewrite it: that is expected.
     argv = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    for option in HOST_OPTIONS:
-        value = getattr(args, option)
-        if value:
-            argv.append(f"--{option.replace('_', '-')}={value}")
-    if args.sudo:
-        argv.append("--sudo")
-    for dest, (flag, action) in args.declared.flags.items():
-        if not hasattr(args, dest):
-            continue
-        value = getattr(args, dest)
-        if dest == "report_dir":
-            value = Path(value).resolve()
-        if action == "store_true":
-            argv.append(flag)
-        elif action == "append":
-            argv += [f"{flag}={v}" for v in value]
-        else:
-            argv.append(f"{flag}={value}")
-    if args.workers:
-        argv.append(f"--numprocesses={args.workers}")  # xdist's -n, in the = form too
-    if getattr(args, "facts", None) and not (args.hosts or args.ansible_inventory):
+    for option in args.options:
+        if hasattr(args, option.name) and option.name != "checks":
+            value = getattr(args, option.name)
+            argv += option.argv(Path(value).resolve() if option.name == "report_dir" else value)
+    for dest, (flag, action) in args.html.flags.items():
+        if hasattr(args, dest):
+            value = getattr(args, dest)
+            argv += [flag] if action == "store_true" else [f"{flag}={v}" for v in (value if action == "append" else [value])]
+    if getattr(args, "facts", None) and not (getattr(args, "hosts", None) or getattr(args, "ansible_inventory", None)):
         # An audit of bundles alone opens no connection and starts no process: pytest's capture,
         # logging and warnings plugins have nothing to catch, and their hooks around each check
         # were a sixth of the checks' time in a 1000-host audit.
@@ -138,7 +102,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         # directories to give: those plugins' hooks cost another 7% of a fleet's checks.
         argv += ["-p", "no:threadexception", "-p", "no:unraisableexception", "-p", "no:unittest", "-p", "no:tmpdir",
                  "-p", "no:subtests"]
-    return argv + [str(CHECKS_DIR), *args.checks, *args.pytest_args]
+    return argv + [str(CHECKS_DIR), *getattr(args, "checks", []), *args.pytest_args]
 
 
 def _site_checks_problem(dirs: list[str]) -> str | None:
@@ -157,7 +121,7 @@ def _site_checks_problem(dirs: list[str]) -> str | None:
 def _audit(args: argparse.Namespace) -> int:
     import pytest
 
-    problem = _site_checks_problem(args.checks)
+    problem = _site_checks_problem(getattr(args, "checks", []))
     if problem:
         return _usage("audit", problem)
     sys.dont_write_bytecode = True  # nothing is written where virtnat is installed (pytest's rewritten checks)

@@ -1,8 +1,12 @@
-"""The audit's options, declared once: pytest takes them through the plugin's pytest_addoption,
-`virtnat audit` and `virtnat collect` through the same calls (cli.py)."""
+"""Every option of an audit, in one table: its flags, help, type and default, which `virtnat`
+commands take it, and who declares it to pytest (virtnat's plugin, testinfra's, or nobody: the
+command's own). The plugin's pytest_addoption, `virtnat audit`, `virtnat collect` and their
+help are all made from it (cli.py); each default is written here once."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+from typing import Callable
 
 from .collectors.deadline import DEFAULT
 from .report.results import IMPACTS
@@ -19,32 +23,97 @@ def positive(text: str) -> int:
     return value
 
 
-def declare(parser) -> None:
-    """The plugin's options, as pytest_addoption declares them; `virtnat audit` reads the same calls."""
-    group = parser.getgroup("virtnat", "virtnat compliance audit")
-    group.addoption("--profile", metavar="FILE", help="TOML profile of expected values (default: the document's values)")
-    group.addoption("--audit-json", metavar="PATH", help="write the JSON results to PATH instead of the report directory")
-    group.addoption("--report-dir", metavar="DIR",
-                    help="where reports go (default: $STATE_DIRECTORY/reports in a systemd unit, else ~/.local/state/virtnat/reports)")
-    group.addoption("--libvirt-uri", metavar="URI",
-                    help="read libvirt with libvirt-python at URI instead; {host} is where each host is reached "
-                         "(an ansible:// host's ansible_host, else its name)")
-    group.addoption("--connect-timeout", default=DEFAULT.connect, type=positive, metavar="SECONDS",
-                    help=f"SSH connect timeout per host (default {DEFAULT.connect})")
-    group.addoption("--fail-on", default=IMPACTS[0], choices=IMPACTS, metavar="IMPACT",
-                    help=f"exit 1 only when a check at this impact or above ({', '.join(IMPACTS)}) failed or could not be "
-                         f"carried out; default {IMPACTS[0]}: any")
-    group.addoption("--command-timeout", default=DEFAULT.command, type=positive, metavar="SECONDS",
-                    help=f"deadline of each host's probe and libvirt reads, on top of the connect timeout (default {DEFAULT.command})")
-    group.addoption("--facts", metavar="PATH[,PATH...]",
-                    help="audit bundles (virtnat collect) or probe output saved from hosts instead (files, or directories "
+@dataclass(frozen=True)
+class Option:
+    flags: tuple[str, ...]
+    help: str
+    metavar: str | None = None
+    type: Callable | None = None
+    default: object = None  # pytest's; `virtnat` hands an option on only when it was given
+    choices: tuple[str, ...] | None = None
+    action: str | None = None  # argparse's: store_true, append; None: a value
+    commands: tuple[str, ...] = ("audit",)  # the `virtnat` commands that take it
+    owner: str = "virtnat"  # who declares it to pytest: "virtnat" (this plugin), "testinfra", or "cli" (nobody)
+    dest: str | None = None
+    to_pytest: str | None = None  # the pytest option a "cli" option becomes (-n: xdist's --numprocesses)
+
+    @property
+    def name(self) -> str:
+        """Its attribute: dest, else its long flag's words (--report-dir: report_dir)."""
+        return self.dest or next(f for f in self.flags if f.startswith("--"))[2:].replace("-", "_")
+
+    def argparse_kwargs(self) -> dict:
+        """How argparse (and pytest, whose addoption takes the same) reads it, without a default."""
+        kwargs = {"help": self.help, "metavar": self.metavar, "type": self.type, "choices": self.choices, "action": self.action}
+        if self.action == "store_true":
+            del kwargs["metavar"], kwargs["type"], kwargs["choices"]
+        return {key: value for key, value in kwargs.items() if value is not None}
+
+    def argv(self, value) -> list[str]:
+        """pytest's arguments for a value given to `virtnat`: `--opt=value` (pytest picks its
+        rootdir before plugins declare their options, so it would take a separate value for a path)."""
+        flag = self.to_pytest or next((f for f in self.flags if f.startswith("--")), self.flags[0])
+        if self.action == "store_true":
+            return [flag] if value else []
+        values = value if self.action == "append" else [value]
+        return [f"{flag}={v}" for v in values]
+
+
+HOSTS = ("audit", "collect")
+OPTIONS: tuple[Option, ...] = (
+    # Which hosts and how to reach them: testinfra's options, which testinfra declares to pytest.
+    Option(("--hosts",), "testinfra host spec(s), comma separated (default: this host)", "SPEC", commands=HOSTS, owner="testinfra"),
+    Option(("--ansible-inventory",), "Ansible inventory for --hosts=ansible://GROUP", "FILE", commands=HOSTS, owner="testinfra"),
+    Option(("--ssh-config",), "ssh config for the hosts (e.g. from `vagrant ssh-config`)", "FILE", commands=HOSTS, owner="testinfra"),
+    Option(("--ssh-identity-file",), "SSH private key", "FILE", commands=HOSTS, owner="testinfra"),
+    Option(("--sudo",), "run the host's commands with sudo (firewall rules need root)", action="store_true", commands=HOSTS,
+           owner="testinfra"),
+    # The command's own.
+    Option(("--checks",), "also run the site's own checks, the test_*.py files in DIR (repeatable)", "DIR", action="append",
+           owner="cli"),
+    Option(("-n",), "run checks in N processes (pytest-xdist; 'auto' works)", "N", owner="cli", dest="workers",
+           to_pytest="--numprocesses"),
+    # virtnat's plugin.
+    Option(("--profile",), "TOML profile of expected values (default: the document's values)", "FILE", commands=HOSTS),
+    Option(("--audit-json",), "write the JSON results to PATH instead of the report directory", "PATH"),
+    Option(("--report-dir",), "where reports go (default: $STATE_DIRECTORY/reports in a systemd unit, else "
+                              "~/.local/state/virtnat/reports)", "DIR"),
+    Option(("--libvirt-uri",), "read libvirt with libvirt-python at URI instead; {host} is where each host is reached "
+                               "(an ansible:// host's ansible_host, else its name)", "URI"),
+    Option(("--connect-timeout",), f"SSH connect timeout per host (default {DEFAULT.connect})", "SECONDS", positive,
+           DEFAULT.connect, commands=HOSTS),
+    Option(("--fail-on",), f"exit 1 only when a check at this impact or above ({', '.join(IMPACTS)}) failed or could not be "
+                           f"carried out; default {IMPACTS[0]}: any", "IMPACT", default=IMPACTS[0], choices=IMPACTS),
+    Option(("--command-timeout",), f"deadline of each host's probe and libvirt reads, on top of the connect timeout "
+                                   f"(default {DEFAULT.command})", "SECONDS", positive, DEFAULT.command, commands=HOSTS),
+    Option(("--facts",), "audit bundles (virtnat collect) or probe output saved from hosts instead (files, or directories "
                          "of them; each file is a host, named by its bundle's header, else by the file, .txt/.facts dropped), "
-                         "with no connection")
-    group.addoption("--waivers", metavar="FILE",
-                    help="TOML file of [[waiver]] tables: a failing check it covers is reported as waived")
-    group.addoption("--prometheus", metavar="FILE", help="also write the results as a node-exporter textfile")
-    group.addoption("--keep", type=positive, metavar="N", help="afterwards keep only the newest N runs' reports")
-    group.addoption("--shards", type=positive, metavar="N",
-                    help=f"split an audit of bundles among N processes (default: one per core from {SHARD_FROM} hosts on; 1: no split)")
-    group.addoption("--stats-json", metavar="PATH",
-                    help="write what fact collection cost (times, subprocesses, libvirt calls) to PATH")
+                         "with no connection", "PATH[,PATH...]"),
+    Option(("--waivers",), "TOML file of [[waiver]] tables: a failing check it covers is reported as waived", "FILE"),
+    Option(("--prometheus",), "also write the results as a node-exporter textfile", "FILE"),
+    Option(("--keep",), "afterwards keep only the newest N runs' reports", "N", positive),
+    Option(("--shards",), f"split an audit of bundles among N processes (default: one per core from {SHARD_FROM} hosts on; "
+                          f"1: no split)", "N", positive),
+    Option(("--stats-json",), "write what fact collection cost (times, subprocesses, libvirt calls) to PATH", "PATH"),
+)
+GROUPS = {"testinfra": "which hosts, and how to reach them", "cli": "this command's own", "virtnat": "virtnat compliance audit"}
+
+
+def declare(parser) -> None:
+    """The plugin's options, as pytest_addoption declares them (with their defaults)."""
+    group = parser.getgroup("virtnat", GROUPS["virtnat"])
+    for option in OPTIONS:
+        if option.owner == "virtnat":
+            default = {} if option.default is None else {"default": option.default}
+            group.addoption(*option.flags, **option.argparse_kwargs(), **default)
+
+
+def add_to(command: argparse.ArgumentParser, name: str) -> list[Option]:
+    """The options of `virtnat NAME` added to its argparse parser, grouped by who declares them;
+    an option not given is not set (pytest applies the defaults)."""
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    taken = [option for option in OPTIONS if name in option.commands]
+    for option in taken:
+        group = groups.get(option.owner) or groups.setdefault(option.owner, command.add_argument_group(GROUPS[option.owner]))
+        group.add_argument(*option.flags, dest=option.name, default=argparse.SUPPRESS, **option.argparse_kwargs())
+    return taken
