@@ -1,6 +1,7 @@
 """Whatever a host is called, its audit's reports are written (under a safe, short file name of
 its own), and a report that cannot be written leaves no earlier run's latest copy behind."""
 import json
+import re
 
 import pytest
 
@@ -100,3 +101,23 @@ def test_a_rules_section_of_the_wrong_shape_leaves_the_packet_path_unchecked(pyt
     assert {i for i, c in checks.items() if c["outcome"] == "error"} == walked
     assert all(checks[i]["message"].startswith(f"policy routing rules could not be read: {says}") for i in walked)
     assert {c["outcome"] for i, c in checks.items() if i not in walked} <= {"passed", "skipped"}
+
+
+def test_titles_and_fixes_name_the_profiles_network_not_the_defaults(pytester):
+    """A site whose network is nat0 on virbr7 at 10.7.0.1/16: no check's title or fix in the
+    report names libvirt's stock virbr0, 192.168.122.x or network default."""
+    profile = pytester.path / "site.toml"
+    profile.write_text('[network]\nname = "nat0"\nbridge = "virbr7"\ngateway = "10.7.0.1/16"\n'
+                       'dhcp_start = "10.7.0.10"\ndhcp_end = "10.7.0.200"\n')
+    result, reports = _audit(pytester, "hv1", f"--profile={profile}")
+    assert result.ret == 1
+    checks = json.loads((reports / "latest.json").read_text())["hosts"][0]["checks"]
+    assert len(checks) >= 36
+    for check in checks:
+        for field in ("title", "remediation"):
+            text = check[field] or ""
+            assert "virbr0" not in text and "192.168.122" not in text, (check["id"], field, text)
+            assert "'default'" not in text and not re.search(r"net-[a-z]+ default\b", text), (check["id"], field, text)
+    titles = {c["id"]: c["title"] for c in checks}
+    assert titles["NET-07"] == "virbr7 is administratively UP, and carries traffic when ports are attached"
+    assert titles["NET-11"] == "NAT masquerade for 10.7.0.0/16 is in place"

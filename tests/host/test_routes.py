@@ -6,7 +6,7 @@ from virtnat.path.routing import addresses_inside, describe, overlapping
 
 @pytest.mark.control(
     id="HOST-08",
-    title="No other interface holds an address or route inside 192.168.122.0/24",
+    title="No other interface holds an address or route inside {subnet}",
     impact="high",
     remediation="ip addr del <address> dev <interface>   (or give the libvirt network another subnet: virsh net-edit {network})",
 )
@@ -21,7 +21,7 @@ def test_subnet_is_only_on_the_bridge(routes, links, profile):
 
 @pytest.mark.control(
     id="HOST-09",
-    title="The host has a route out for guest traffic that does not lead back into virbr0",
+    title="The host has a route out for guest traffic that does not lead back into {bridge}",
     impact="critical",
     remediation="ip route add default via <your gateway> dev <uplink>",
 )

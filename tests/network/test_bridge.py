@@ -19,7 +19,7 @@ def _carrier_ports(links, bridge):
 
 @pytest.mark.control(
     id="NET-06",
-    title="virbr0 exists in the kernel and is a bridge",
+    title="{bridge} exists in the kernel and is a bridge",
     impact="critical",
     remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
@@ -31,7 +31,7 @@ def test_bridge_exists(links, libvirt_or_none, profile):
 
 @pytest.mark.control(
     id="NET-07",
-    title="virbr0 is administratively UP, and carries traffic when ports are attached",
+    title="{bridge} is administratively UP, and carries traffic when ports are attached",
     impact="critical",
     remediation="ip link set {bridge} up",
 )
@@ -54,7 +54,7 @@ def test_bridge_is_up(links, libvirt_or_none, profile, note):
 
 @pytest.mark.control(
     id="NET-08",
-    title="virbr0 carries 192.168.122.1/24",
+    title="{bridge} carries {gateway}",
     impact="critical",
     remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
@@ -67,7 +67,7 @@ def test_bridge_has_gateway_address(links, libvirt_or_none, profile):
 
 @pytest.mark.control(
     id="NET-09",
-    title="STP is enabled on virbr0",
+    title="STP is enabled on {bridge}",
     impact="low",
     remediation="ip link set {bridge} type bridge stp_state 1   (and stp='on' in virsh net-edit {network})",
 )
@@ -79,7 +79,7 @@ def test_bridge_has_stp(links, libvirt_or_none, profile):
 
 @pytest.mark.control(
     id="NET-10",
-    title="No physical interface is enslaved to virbr0",
+    title="No physical interface is enslaved to {bridge}",
     impact="high",
     remediation="ip link set <interface> nomaster   (a NAT bridge takes guest taps only)",
 )

@@ -66,7 +66,7 @@ def _inside(subnet, *addresses) -> bool:
 
 @pytest.mark.control(
     id="NET-05",
-    title="The network's XML declares bridge virbr0 with STP, 192.168.122.1/24 and its DHCP range",
+    title="The network's XML declares bridge {bridge} with STP, {gateway} and its DHCP range",
     impact="medium",
     remediation="virsh net-edit {network}   (<bridge name='{bridge}' stp='on'/>, <ip address/netmask> for {gateway}, <range start='{dhcp_start}' end='{dhcp_end}'/>)",
 )

@@ -26,7 +26,7 @@ def _where(firewall, system, profile):
 
 @pytest.mark.control(
     id="NET-11",
-    title="NAT masquerade for 192.168.122.0/24 is in place",
+    title="NAT masquerade for {subnet} is in place",
     impact="critical",
     remediation="virsh net-destroy {network} && virsh net-start {network}   (libvirt reinstalls its rules; check firewalld and libvirtd logs)",
 )
@@ -43,7 +43,7 @@ def test_masquerade_is_in_place(firewall, system, libvirt_or_none, profile, note
 
 @pytest.mark.control(
     id="NET-12",
-    title="libvirt's filter rules for virbr0 are in place",
+    title="libvirt's filter rules for {bridge} are in place",
     impact="high",
     remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
@@ -60,7 +60,7 @@ def test_filter_rules_are_in_place(firewall, system, libvirt_or_none, profile, n
 
 @pytest.mark.control(
     id="NET-14",
-    title='With firewalld, virbr0 is in firewalld\'s "libvirt" zone',
+    title='With firewalld, {bridge} is in firewalld\'s "libvirt" zone',
     impact="high",
     remediation="firewall-cmd --zone=libvirt --change-interface={bridge}   (libvirt does this itself at net-start: virsh net-destroy {network} && virsh net-start {network})",
 )

@@ -14,7 +14,7 @@ def judge(verdict, links, libvirt_or_none, profile, note, fix, evidence):
 
 @pytest.mark.control(
     id="PATH-01",
-    title="DHCP from guests (udp 67 in on virbr0) is accepted by every table's input path",
+    title="DHCP from guests (udp 67 in on {bridge}) is accepted by every table's input path",
     impact="critical",
     remediation="nft insert rule <family> <table> <chain> iifname \"{bridge}\" udp dport 67 accept   (in the table that drops it)",
 )
@@ -39,7 +39,7 @@ def test_dns_reaches_dnsmasq(packet_path, links, libvirt_or_none, profile, note,
 
 @pytest.mark.control(
     id="PATH-03",
-    title="Guest traffic to the outside is forwarded (virbr0 in, uplink out), and so are the replies",
+    title="Guest traffic to the outside is forwarded ({bridge} in, uplink out), and so are the replies",
     impact="critical",
     remediation="iptables -I DOCKER-USER -i {bridge} -j ACCEPT   (or the accept for {bridge} in the table that drops it)",
 )

@@ -29,7 +29,7 @@ def test_tap_exists(guest_nic, links):
 
 @pytest.mark.control(
     id="VM-02",
-    title="That tap is attached to virbr0",
+    title="That tap is attached to {bridge}",
     impact="critical",
     remediation="ip link set dev {tap} master {bridge}",
 )
