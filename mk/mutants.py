@@ -150,8 +150,8 @@ def _wait_timed(self, timeout=None):
     return result
 
 
-def explained_in_readme(text: str) -> set[str]:
-    """The mutants the README names: NAME__mutmut_7, or several of one function as NAME__mutmut_{7,9,12}."""
+def explained_in_docs(text: str) -> set[str]:
+    """The mutants docs/mutation.md names: NAME__mutmut_7, or several of one function as NAME__mutmut_{7,9,12}."""
     names = set()
     for function, numbers in re.findall(r"\b((?:virtnat|tests)\.[\w.ǁ]+__mutmut_)(\{[\d, ]+\}|\d+)", text):
         names.update(function + n.strip() for n in numbers.strip("{}").split(","))
@@ -204,13 +204,13 @@ def report():
         print(f"{label}: {killed[part]} killed / {total[part]} = {100 * killed[part] / max(total[part], 1):.1f}%")
     all_killed, everything = sum(killed.values()), sum(total.values())
     print(f"score: {all_killed} killed / {everything} mutants = {100 * all_killed / max(everything, 1):.1f}%")
-    explained = explained_in_readme(Path("README.md").read_text())
+    explained = explained_in_docs(Path("docs/mutation.md").read_text())
     not_killed = {line.split(": ", 1)[1] for line in unkilled if not line.startswith("not checked")}
     if not_killed - explained:
-        print(f"\n{len(not_killed - explained)} not killed and not explained in the README:")
+        print(f"\n{len(not_killed - explained)} not killed and not explained in docs/mutation.md:")
         print("\n".join(f"  {name}" for name in sorted(not_killed - explained)))
     else:
-        print("every mutant not killed is explained in the README")
+        print("every mutant not killed is explained in docs/mutation.md")
 
 
 # One worker more than cores: the tests wait part of the time (on the probe's subprocesses, loopback

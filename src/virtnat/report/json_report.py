@@ -1,4 +1,4 @@
-"""The machine-readable audit result (shape documented in the README)."""
+"""The machine-readable audit result (shape documented in docs/report.md)."""
 from __future__ import annotations
 
 import json
