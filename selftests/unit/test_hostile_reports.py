@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from selftests.unit import probe_edits
 from selftests.unit.checkrun import DATA
 from virtnat.collectors.bundle import bundle_bytes
 from virtnat.state import CHECKS_DIR
@@ -89,8 +90,6 @@ def test_a_host_name_with_controls_is_inert_in_the_terminal_and_junit(pytester, 
 def test_a_rules_section_of_the_wrong_shape_leaves_the_packet_path_unchecked(pytester, rules, says):
     """Policy rules that are not iproute2's list are no "no rules": the checks that walk the
     packet path, which follows them, are not checked and say why; the others run."""
-    from selftests.unit import probe_edits
-
     bundle = pytester.path / "hv.facts"
     bundle.write_text(probe_edits.with_body(HEALTHY, "route-rules", rules))
     reports = pytester.path / "reports"
@@ -121,3 +120,19 @@ def test_titles_and_fixes_name_the_profiles_network_not_the_defaults(pytester):
     titles = {c["id"]: c["title"] for c in checks}
     assert titles["NET-07"] == "virbr7 is administratively UP, and carries traffic when ports are attached"
     assert titles["NET-11"] == "NAT masquerade for 10.7.0.0/16 is in place"
+
+
+@pytest.mark.parametrize("edit, says", [
+    (lambda text: probe_edits.with_body(text, "sockets", "sh: 1: ss: not found", rc=127),
+     "listening sockets could not be read: sockets: sh: 1: ss: not found"),
+    (lambda text: text.replace('users:(("dnsmasq",pid=', 'users:(("dnsmasq",pod='),
+     "the socket's process is not visible: needs root: run with --sudo, or audit as root"),
+], ids=["sockets unreadable", "processes hidden"])
+def test_sockets_that_could_not_be_read_leave_net15_not_checked(pytester, edit, says):
+    """NET-15 cannot tell who holds the ports: ERROR (not checked), never FAILED."""
+    bundle = pytester.path / "hv.facts"
+    bundle.write_text(edit(HEALTHY))
+    reports = pytester.path / "reports"
+    pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider", f"--report-dir={reports}", f"--facts={bundle}")
+    net15 = next(c for c in json.loads((reports / "latest.json").read_text())["hosts"][0]["checks"] if c["id"] == "NET-15")
+    assert net15["outcome"] == "error" and says in net15["message"]

@@ -7,6 +7,16 @@ from .facts.model import LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, Sy
 from .profile import Profile
 
 
+class NotChecked(pytest.fail.Exception):
+    """The check could not be carried out: a fact it needs could not be read. Reported as ERROR
+    (not checked) with its one line, never as a failure."""
+
+
+def not_checked(reason: str) -> None:
+    """End the check as not carried out (ERROR), saying why in one line."""
+    raise NotChecked(reason, pytrace=False)
+
+
 def defined_network(libvirt: LibvirtFacts, profile: Profile) -> NetworkFacts:
     """The profile's network, or fail: every network check depends on it (NET-01)."""
     network = libvirt.networks.get(profile.network)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from .collectors.bundle_pool import STAGES
+from .checks import NotChecked
 from .controls import control_problem
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
     EVIDENCE, FINDINGS, FIX, RunFixtures, Unavailable, evidence, firewall, fix, guest_nic, guest_params, libvirt,
@@ -249,6 +250,8 @@ def _attach_result(item, call, report) -> None:
     decided = phase_outcome(call.when, report)  # first: most phases decide nothing (a passed setup or teardown)
     if decided is None:
         return
+    if decided == "failed" and call.excinfo is not None and isinstance(call.excinfo.value, NotChecked):
+        decided = "error"  # a fact it needs could not be read: not checked, never a false failure
     state = state_of(item.config)
     marker = item.get_closest_marker("control")
     if state is None or marker is None:
