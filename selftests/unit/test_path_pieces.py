@@ -1,6 +1,8 @@
 """The packet-path model's pieces, each with the case that breaks a careless version of it:
 nft sets, verdict maps, gotos, returns, wildcards; routes and policy rules; sockets and which
 one gets a packet; whose a table is and the command that fixes it."""
+import pytest
+
 from virtnat.facts.model import LinkFacts, RouteFacts, SocketFacts
 from virtnat.facts.routes import parse_routes, parse_rules
 from virtnat.facts.ruleset import Table
@@ -237,3 +239,19 @@ def test_routes_and_addresses_of_other_interfaces_inside_the_subnet():
                  ("wg0", ("192.168.122.9/32",)), ("virbr0", ("192.168.122.1/24",)),
                  ("eth1", ("10.0.0.2/24", "192.168.122.50/24", "fe80::1/64")), ("eth2", ("192.168.123.1/24",))])}
     assert addresses_inside(links, "192.168.122.0/24", "virbr0") == [("eth1", "192.168.122.50/24"), ("wg0", "192.168.122.9/32")]
+
+
+def test_the_gateways_ports_and_who_holds_them():
+    from virtnat.path.ports import HiddenHolder, gateway_claims
+
+    own = SocketFacts("udp", "192.168.122.1", 53, "virbr0", (("dnsmasq", 10),))
+    other = SocketFacts("tcp", "0.0.0.0", 53, None, (("named", 20), ("dnsmasq", 10)))
+    claims = gateway_claims((own, other), "192.168.122.1", "virbr0", {10})
+    assert [(c.proto, c.port, c.target, c.others) for c in claims] == [
+        ("udp", 53, "192.168.122.1", ()), ("tcp", 53, "192.168.122.1", (("named", 20),)), ("udp", 67, "255.255.255.255", ())]
+    problems = [c.problem("192.168.122.1", {20: "/usr/sbin/named -u bind"}, "default") for c in claims]
+    assert problems == [None, "tcp 53 (DNS) to 192.168.122.1 is held by named pid 20 (/usr/sbin/named -u bind) on tcp 0.0.0.0:53, "
+                              "not by the dnsmasq of network 'default'", "nothing listens on udp 192.168.122.1:67 (DHCP)"]
+    with pytest.raises(HiddenHolder) as hidden:
+        gateway_claims((SocketFacts("udp", "0.0.0.0", 53),), "192.168.122.1", "virbr0", {10})
+    assert str(hidden.value) == "udp 53: the socket's process is not visible: needs root: run with --sudo, or audit as root"

@@ -4,9 +4,7 @@ import ipaddress
 import pytest
 
 from virtnat.checks import network_dnsmasq, not_checked
-from virtnat.path.ports import listen_text, receivers
-
-PORTS = (("udp", 53, "DNS"), ("tcp", 53, "DNS"), ("udp", 67, "DHCP"))
+from virtnat.path.ports import HiddenHolder, gateway_claims
 
 
 @pytest.mark.control(
@@ -23,26 +21,15 @@ def test_gateway_ports_belong_to_dnsmasq(system, libvirt_or_none, profile, note)
         not_checked(f"listening sockets could not be read: {'; '.join(system.path_problems)}")
     gateway = str(ipaddress.ip_interface(profile.gateway).ip)
     own = {p.pid for p in network_dnsmasq(system, profile)[0]}
+    try:
+        claims = gateway_claims(system.sockets, gateway, profile.bridge, own)
+    except HiddenHolder as exc:
+        not_checked(str(exc))
     commands = {p.pid: p.cmdline for p in system.processes}
-    problems = []
-    for proto, port, what in PORTS:
-        target = "255.255.255.255" if port == 67 else gateway
-        holders = receivers(system.sockets, proto, target, port, profile.bridge)
-        if not holders:
-            problems.append(f"nothing listens on {proto} {gateway}:{port} ({what})")
-            continue
-        pids = {pid for s in holders for _, pid in s.processes}
-        if not pids:
-            not_checked(f"{proto} {port}: the socket's process is not visible: needs root: run with --sudo, or audit as root")
-        others = pids - own
-        if others:
-            who = ", ".join(dict.fromkeys(f"{name} pid {pid} ({commands.get(pid, '?')[:60]})"
-                                          for s in holders for name, pid in s.processes if pid in others))
-            problems.append(f"{proto} {port} ({what}) to {target} is held by {who} on {', '.join(listen_text(s) for s in holders)}, "
-                            f"not by the dnsmasq of network {profile.network!r}")
+    problems = [p for p in (c.problem(gateway, commands, profile.network) for c in claims) if p]
     if not own:
         network = libvirt_or_none.networks.get(profile.network) if libvirt_or_none else None
-        if not any("is held by" in p for p in problems) and network is not None and not network.active:
+        if not any(c.others for c in claims) and network is not None and not network.active:
             pytest.fail(f"network {profile.network!r} is inactive (NET-02), so nothing of it runs", pytrace=False)
         problems.append(f"the dnsmasq of network {profile.network!r} is not running (NET-13)")
     assert not problems, "; ".join(dict.fromkeys(problems))
