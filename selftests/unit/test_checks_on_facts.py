@@ -46,11 +46,11 @@ def test_idle_libvirt55_host_passes_with_a_note():
     seen, note = notes()
     bridge_checks.test_bridge_is_up(document_links(), LIBVIRT, PROFILE, note)
     assert "NO-CARRIER" in seen[0]
-    bridge_checks.test_bridge_has_no_uplink(document_links(), LIBVIRT, PROFILE)
+    bridge_checks.test_bridge_has_no_uplink(document_links(), LIBVIRT, PROFILE, pytest.fail)
 
 
 def test_virbr0_nic_never_fails_the_uplink_check_even_with_a_guest():
-    bridge_checks.test_bridge_has_no_uplink(document_links(bridge_oper="UP", with_guest=True), LIBVIRT, PROFILE)
+    bridge_checks.test_bridge_has_no_uplink(document_links(bridge_oper="UP", with_guest=True), LIBVIRT, PROFILE, pytest.fail)
 
 
 def test_document_incident_admin_down_fails():
@@ -67,8 +67,11 @@ def test_guest_port_without_carrier_fails():
 def test_physical_port_fails_the_uplink_check(data):
     links = parse_ip_json(data("libvirt9/ip-link.json"), data("libvirt9/ip-addr.json"))
     links["eth1"] = link("eth1", master="virbr0")
-    with pytest.raises(AssertionError, match=r"eth1 \(physical\)"):
-        bridge_checks.test_bridge_has_no_uplink(links, LIBVIRT, PROFILE)
+    links["br-;x"] = link("br-;x", master="virbr0")
+    fixes = []
+    with pytest.raises(AssertionError, match=r"br-;x \(physical\), eth1 \(physical\)"):
+        bridge_checks.test_bridge_has_no_uplink(links, LIBVIRT, PROFILE, fixes.append)
+    assert fixes == ["ip link set dev 'br-;x' nomaster && ip link set dev eth1 nomaster"]
 
 
 def test_missing_bridge_names_the_inactive_network():

@@ -200,13 +200,18 @@ bridge = load_checks("network/test_bridge.py")
 UP_BRIDGE = replace(BRIDGE, stp_enabled=True, addresses=("192.168.122.1/24", "fe80::1/64"))
 
 
+def _fix_of(check):
+    """The extra argument a check that gives its own fix takes: a recorder of it."""
+    return [lambda _: None] if check is bridge.test_bridge_has_no_uplink else []
+
+
 def test_bridge_checks_pass_on_a_healthy_bridge():
     links = {"virbr0": UP_BRIDGE, "vnet0": TAP, "virbr0-nic": LinkFacts("virbr0-nic", 5, "tun", False, "DOWN", "", "virbr0"),
              "veth1": LinkFacts("veth1", 6, "veth", True, "UP", "", "virbr0"), "eth0": LinkFacts("eth0", 2, None, True, "UP", "")}
     seen = []
     for check in (bridge.test_bridge_exists, bridge.test_bridge_has_gateway_address, bridge.test_bridge_has_stp,
                   bridge.test_bridge_has_no_uplink):
-        assert outcome(check, links, None, PROFILE) == ("passed", "")
+        assert outcome(check, links, None, PROFILE, *_fix_of(check)) == ("passed", "")
     assert outcome(bridge.test_bridge_is_up, links, None, PROFILE, seen.append) == ("passed", "")
     assert seen == []
 
@@ -224,21 +229,23 @@ def test_bridge_failures():
         ("failed", "virbr0 has no IPv4 address, expected 192.168.122.1/24")
     ports = dict(eth1=LinkFacts("eth1", 7, None, True, "UP", "", "virbr0"), dummy0=LinkFacts("dummy0", 8, "dummy", True, "UP", "", "virbr0"),
                  vnet0=TAP, eth2=LinkFacts("eth2", 9, None, True, "UP", "", "br0"))
-    assert one(bridge.test_bridge_has_no_uplink, UP_BRIDGE, **ports) == \
+    fixes = []
+    assert one(bridge.test_bridge_has_no_uplink, UP_BRIDGE, fixes.append, **ports) == \
         ("failed", "virbr0 has non-guest port(s): dummy0 (dummy), eth1 (physical)")
+    assert fixes == ["ip link set dev dummy0 nomaster && ip link set dev eth1 nomaster"]
     gone = ("error", "virbr0 does not exist: network 'default' is active but its bridge is gone")
     for check in (bridge.test_bridge_exists, bridge.test_bridge_has_gateway_address, bridge.test_bridge_has_stp,
                   bridge.test_bridge_has_no_uplink):
-        assert outcome(check, {"vnet0": TAP}, libvirt(), PROFILE) == gone
+        assert outcome(check, {"vnet0": TAP}, libvirt(), PROFILE, *_fix_of(check)) == gone
     assert outcome(bridge.test_bridge_is_up, {"vnet0": TAP}, libvirt(), PROFILE, lambda _: None) == gone
     assert outcome(taps.test_tap_is_on_bridge, NIC, {"vnet0": TAP}, libvirt(), PROFILE) == gone
 
 
 def test_the_legacy_nic_is_no_uplink_whatever_its_kind():
     nic = LinkFacts("virbr0-nic", 5, "dummy", False, "DOWN", "", "virbr0")
-    assert outcome(bridge.test_bridge_has_no_uplink, {"virbr0": UP_BRIDGE, "virbr0-nic": nic}, None, PROFILE) == ("passed", "")
+    assert outcome(bridge.test_bridge_has_no_uplink, {"virbr0": UP_BRIDGE, "virbr0-nic": nic}, None, PROFILE, pytest.fail) == ("passed", "")
     other = replace(nic, name="virbr1-nic")
-    assert outcome(bridge.test_bridge_has_no_uplink, {"virbr0": UP_BRIDGE, "virbr1-nic": other}, None, PROFILE) == \
+    assert outcome(bridge.test_bridge_has_no_uplink, {"virbr0": UP_BRIDGE, "virbr1-nic": other}, None, PROFILE, lambda _: None) == \
         ("failed", "virbr0 has non-guest port(s): virbr1-nic (dummy)")
 
 

@@ -158,11 +158,26 @@ def test_host08_subnet_elsewhere_is_named_once_each():
              "eth1": LinkFacts("eth1", 4, None, True, "UP", "", addresses=("192.168.122.7/24", "10.0.0.1/8"))}
     routes = (RouteFacts("192.168.122.0/24", "virbr0"), RouteFacts("192.168.122.0/24", "eth1"),
               RouteFacts("192.168.122.0/24", "eth1"), RouteFacts("0.0.0.0/0", "eth0", "10.0.0.1"))
+    fixes = []
     with pytest.raises(AssertionError) as err:
-        routes_checks.test_subnet_is_only_on_the_bridge(routes, links, PROFILE)
+        routes_checks.test_subnet_is_only_on_the_bridge(routes, links, PROFILE, fixes.append)
     assert str(err.value).splitlines()[0] == \
         "192.168.122.0/24 is also on another interface: eth1 has 192.168.122.7/24; route `192.168.122.0/24 dev eth1`"
-    routes_checks.test_subnet_is_only_on_the_bridge(routes[:1] + routes[3:], {"virbr0": links["virbr0"]}, PROFILE)
+    assert fixes == ["ip addr del 192.168.122.7/24 dev eth1"]  # the address's route goes with it
+    routes_checks.test_subnet_is_only_on_the_bridge(routes[:1] + routes[3:], {"virbr0": links["virbr0"]}, PROFILE, fixes.append)
+    assert len(fixes) == 1
+
+
+def test_host08_a_route_without_an_address_is_deleted_by_its_own_selector():
+    from virtnat.facts.model import LinkFacts
+    links = {"virbr0": LinkFacts("virbr0", 3, "bridge", True, "UP", "", addresses=("192.168.122.1/24",)),
+             "wg;x": LinkFacts("wg;x", 5, "wireguard", True, "UP", "", addresses=("192.168.122.9/32",))}
+    routes = (RouteFacts("192.168.122.0/25", "eth1", "10.0.0.254", metric=100), RouteFacts("192.168.122.128/25", None, type="blackhole"))
+    fixes = []
+    with pytest.raises(AssertionError):
+        routes_checks.test_subnet_is_only_on_the_bridge(routes, links, PROFILE, fixes.append)
+    assert fixes == ["ip addr del 192.168.122.9/32 dev 'wg;x' && ip route del 192.168.122.0/25 via 10.0.0.254 dev eth1 metric 100 "
+                     "&& ip route del blackhole 192.168.122.128/25"]
 
 
 def test_host09_route_out_with_notes():

@@ -1,4 +1,6 @@
 """NET-06..10: virbr0 in the kernel: a bridge, UP, with the gateway address, STP, and no uplink."""
+import shlex
+
 import pytest
 
 from virtnat.checks import bridge_link
@@ -81,16 +83,16 @@ def test_bridge_has_stp(links, libvirt_or_none, profile):
     id="NET-10",
     title="No physical interface is enslaved to {bridge}",
     impact="high",
-    remediation="ip link set <interface> nomaster   (a NAT bridge takes guest taps only)",
+    remediation="ip link set dev <interface> nomaster",
 )
-def test_bridge_has_no_uplink(links, libvirt_or_none, profile):
+def test_bridge_has_no_uplink(links, libvirt_or_none, profile, fix):
     """The NAT bridge is isolated on purpose and reaches out through NAT and forwarding;
-    a physical port bridges the guests' DHCP server onto the LAN (the document: never add one)."""
+    a physical port bridges the guests' DHCP server onto the LAN (the document: never add one).
+    A NAT bridge takes guest taps only: the fix takes each other port off it."""
     link = bridge_link(links, libvirt_or_none, profile)
     legacy = f"{link.name}-nic"
-    foreign = [
-        f"{p.name} ({p.kind or 'physical'})"
-        for p in _ports(links, link.name)
-        if p.kind not in GUEST_PORT_KINDS and p.name != legacy
-    ]
-    assert not foreign, f"{link.name} has non-guest port(s): {', '.join(foreign)}"
+    foreign = [p for p in _ports(links, link.name) if p.kind not in GUEST_PORT_KINDS and p.name != legacy]
+    if foreign:
+        fix(" && ".join(f"ip link set dev {shlex.quote(p.name)} nomaster" for p in foreign))
+    named = [f"{p.name} ({p.kind or 'physical'})" for p in foreign]
+    assert not foreign, f"{link.name} has non-guest port(s): {', '.join(named)}"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import shlex
 
 from ..facts.model import LinkFacts, RouteFacts
 
@@ -34,6 +35,19 @@ def describe(route: RouteFacts) -> str:
         parts.append(f"dev {route.dev}")
     if route.metric:
         parts.append(f"metric {route.metric}")
+    return " ".join(parts)
+
+
+def route_selector(route: RouteFacts) -> str:
+    """The route as `ip route del` selects it, each word from the host quoted for the shell."""
+    dst = "default" if route.dst == "0.0.0.0/0" else shlex.quote(route.dst)
+    parts = [dst] if route.type == "unicast" else [shlex.quote(route.type), dst]
+    if route.gateway:
+        parts.append(f"via {shlex.quote(route.gateway)}")
+    if route.dev:
+        parts.append(f"dev {shlex.quote(route.dev)}")
+    if route.metric:
+        parts.append(f"metric {int(route.metric)}")
     return " ".join(parts)
 
 
