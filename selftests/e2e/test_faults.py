@@ -111,3 +111,19 @@ def test_vm_checks_skip_when_no_guest_runs(lab):
     assert all("no running guest" in c["message"] for c in vm)
     assert run.check("NET-07")["outcome"] == "passed" and "NO-CARRIER" in run.check("NET-07")["message"]
     assert lab.wait_healthy(timeout=120).rc == 0
+
+
+def test_host08s_fix_as_printed_takes_the_subnet_off_the_other_interface(lab):
+    """The subnet on the lab's uplink too: HOST-08 names the address and its fix; run as printed
+    on the host, the fix (and only it) makes HOST-08 pass again."""
+    lab.sh("ip addr add 192.168.122.250/24 dev uplink0")
+    try:
+        run = lab.audit()
+        host08 = run.check("HOST-08")
+        assert host08["outcome"] == "failed" and "uplink0 has 192.168.122.250/24" in host08["message"]
+        assert host08["remediation"] == "ip addr del 192.168.122.250/24 dev uplink0"
+        lab.sh(host08["remediation"])
+        assert lab.audit().check("HOST-08")["outcome"] == "passed"
+    finally:
+        lab.sh("ip addr del 192.168.122.250/24 dev uplink0 2>/dev/null || true")
+    assert lab.wait_healthy().rc == 0
