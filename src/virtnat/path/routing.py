@@ -26,29 +26,27 @@ def lookup(routes: tuple[RouteFacts, ...], address: str) -> RouteFacts | None:
     return best
 
 
-def describe(route: RouteFacts) -> str:
-    dst = "default" if route.dst == "0.0.0.0/0" else route.dst
-    parts = [dst] if route.type == "unicast" else [route.type, dst]
+def _route_words(route: RouteFacts, word) -> str:
+    """The route as `ip route` writes it, each value from the host passed through word."""
+    dst = "default" if route.dst == "0.0.0.0/0" else word(route.dst)
+    parts = [dst] if route.type == "unicast" else [word(route.type), dst]
     if route.gateway:
-        parts.append(f"via {route.gateway}")
+        parts.append(f"via {word(route.gateway)}")
     if route.dev:
-        parts.append(f"dev {route.dev}")
+        parts.append(f"dev {word(route.dev)}")
     if route.metric:
-        parts.append(f"metric {route.metric}")
+        parts.append(f"metric {word(str(route.metric))}")
     return " ".join(parts)
+
+
+def describe(route: RouteFacts) -> str:
+    """The route as `ip route` lists it, for messages."""
+    return _route_words(route, str)
 
 
 def route_selector(route: RouteFacts) -> str:
     """The route as `ip route del` selects it, each word from the host quoted for the shell."""
-    dst = "default" if route.dst == "0.0.0.0/0" else shlex.quote(route.dst)
-    parts = [dst] if route.type == "unicast" else [shlex.quote(route.type), dst]
-    if route.gateway:
-        parts.append(f"via {shlex.quote(route.gateway)}")
-    if route.dev:
-        parts.append(f"dev {shlex.quote(route.dev)}")
-    if route.metric:
-        parts.append(f"metric {int(route.metric)}")
-    return " ".join(parts)
+    return _route_words(route, shlex.quote)
 
 
 def overlapping(routes: tuple[RouteFacts, ...], subnet: str, bridge: str) -> list[RouteFacts]:
