@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .options import add_to
+from .options import add_to, declared_by
 from .state import CHECKS_DIR
 
 class _Parser(argparse.ArgumentParser):
@@ -18,46 +18,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(4, f"{self.prog}: error: {message}\n")
 
 
-class _Declared:
-    """pytest's parser as pytest-html's pytest_addoption sees it (getgroup, addoption, addini),
-    adding each option it declares to an argparse parser: `virtnat audit` takes pytest-html's
-    options as they are, and hands them on only when they were given."""
-
-    def __init__(self, parser: argparse.ArgumentParser):
-        self.parser = parser
-        self.groups: dict[str, argparse._ArgumentGroup] = {}
-        self.flags: dict[str, tuple[str, str]] = {}  # dest -> (its long option, its action)
-
-    def getgroup(self, name: str, description: str = "") -> "_Group":
-        if name not in self.groups:
-            self.groups[name] = self.parser.add_argument_group(description or name)
-        return _Group(self, self.groups[name])
-
-    def addini(self, *_args, **_kwargs) -> None:
-        pass  # ini values are pytest's business
-
-    def addoption(self, *names: str, **kwargs) -> None:
-        self.getgroup("options").addoption(*names, **kwargs)
-
-
-class _Group:
-    def __init__(self, declared: _Declared, group):
-        self.declared, self.group = declared, group
-
-    def addoption(self, *names: str, **kwargs) -> None:
-        flag = next(n for n in names if n.startswith("--"))
-        dest = kwargs.pop("dest", None) or flag[2:].replace("-", "_")
-        kwargs["default"] = argparse.SUPPRESS
-        self.group.add_argument(*names, dest=dest, **kwargs)
-        self.declared.flags[dest] = (flag, kwargs.get("action", "store"))
-
-
-def _html_options(command: argparse.ArgumentParser) -> _Declared:
+def _html_options() -> tuple:
     from pytest_html.plugin import pytest_addoption
 
-    declared = _Declared(command)
-    pytest_addoption(declared)
-    return declared
+    return declared_by("pytest-html", pytest_addoption)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")  # of the parser's class
 
     audit = commands.add_parser("audit", help="audit hosts (pytest's own options after --)")
-    audit.set_defaults(options=add_to(audit, "audit"), html=_html_options(audit))
+    audit.set_defaults(options=add_to(audit, "audit", _html_options()))
     audit.add_argument("pytest_args", nargs="*", metavar="-- PYTEST-ARGS", help="passed to pytest unchanged")
 
     collect = commands.add_parser("collect", help="save each host's facts as a bundle, to audit later with --facts")
@@ -89,10 +53,6 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         if hasattr(args, option.name) and option.name != "checks":
             value = getattr(args, option.name)
             argv += option.argv(Path(value).resolve() if option.name == "report_dir" else value)
-    for dest, (flag, action) in args.html.flags.items():
-        if hasattr(args, dest):
-            value = getattr(args, dest)
-            argv += [flag] if action == "store_true" else [f"{flag}={v}" for v in (value if action == "append" else [value])]
     if getattr(args, "facts", None) and not (getattr(args, "hosts", None) or getattr(args, "ansible_inventory", None)):
         # An audit of bundles alone opens no connection and starts no process: pytest's capture,
         # logging and warnings plugins have nothing to catch, and their hooks around each check

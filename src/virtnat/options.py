@@ -96,7 +96,34 @@ OPTIONS: tuple[Option, ...] = (
                           f"1: no split)", "N", positive),
     Option(("--stats-json",), "write what fact collection cost (times, subprocesses, libvirt calls) to PATH", "PATH"),
 )
-GROUPS = {"testinfra": "which hosts, and how to reach them", "cli": "this command's own", "virtnat": "virtnat compliance audit"}
+GROUPS = {"testinfra": "which hosts, and how to reach them", "cli": "this command's own", "virtnat": "virtnat compliance audit",
+          "pytest-html": "pytest-html's report"}
+
+
+class _Recorder:
+    """pytest's parser as another plugin's pytest_addoption sees it (getgroup, addoption, addini):
+    each option it declares becomes an Option of that plugin."""
+
+    def __init__(self, owner: str):
+        self.owner, self.options = owner, []
+
+    def getgroup(self, *_args, **_kwargs) -> "_Recorder":
+        return self
+
+    def addini(self, *_args, **_kwargs) -> None:
+        pass  # ini values are pytest's business
+
+    def addoption(self, *flags: str, **kwargs) -> None:
+        self.options.append(Option(flags, kwargs.get("help", ""), kwargs.get("metavar"), kwargs.get("type"),
+                                   choices=kwargs.get("choices"), action=kwargs.get("action"), owner=self.owner,
+                                   dest=kwargs.get("dest")))
+
+
+def declared_by(owner: str, pytest_addoption) -> tuple[Option, ...]:
+    """The options another plugin's pytest_addoption declares, as `virtnat audit` takes them."""
+    recorder = _Recorder(owner)
+    pytest_addoption(recorder)
+    return tuple(recorder.options)
 
 
 def declare(parser) -> None:
@@ -108,11 +135,11 @@ def declare(parser) -> None:
             group.addoption(*option.flags, **option.argparse_kwargs(), **default)
 
 
-def add_to(command: argparse.ArgumentParser, name: str) -> list[Option]:
-    """The options of `virtnat NAME` added to its argparse parser, grouped by who declares them;
-    an option not given is not set (pytest applies the defaults)."""
+def add_to(command: argparse.ArgumentParser, name: str, others: tuple[Option, ...] = ()) -> list[Option]:
+    """The options of `virtnat NAME` (and others, another plugin's) added to its argparse parser,
+    grouped by who declares them; an option not given is not set (pytest applies the defaults)."""
     groups: dict[str, argparse._ArgumentGroup] = {}
-    taken = [option for option in OPTIONS if name in option.commands]
+    taken = [option for option in OPTIONS if name in option.commands] + list(others)
     for option in taken:
         group = groups.get(option.owner) or groups.setdefault(option.owner, command.add_argument_group(GROUPS[option.owner]))
         group.add_argument(*option.flags, dest=option.name, default=argparse.SUPPRESS, **option.argparse_kwargs())
