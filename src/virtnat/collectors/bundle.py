@@ -100,18 +100,19 @@ def bundle_files(spec: str) -> tuple[list[Path], list[str]]:
             continue
         path = Path(part)
         if path.is_dir():
-            for entry in sorted(path.iterdir()):
-                why = None if entry.name.startswith(".") else not_audited(entry)
+            for entry in sorted(e for e in path.iterdir() if not e.name.startswith(".")):
+                why = not_audited(entry)
                 if why:
                     skipped.append(f"--facts: {entry} is not audited: {why}")
-                elif not entry.name.startswith("."):
+                else:
                     files.append(entry)
-        elif not path.exists():
-            raise FactError(f"{part}: {not_audited(path) if path.is_symlink() else 'no such file or directory'}")
-        elif not_audited(path):
-            raise FactError(f"{part}: {not_audited(path)}: give a bundle or a directory of them")
-        else:
-            files.append(path)
+            continue
+        why = not_audited(path)
+        if not path.exists():
+            raise FactError(f"{part}: {why if path.is_symlink() else 'no such file or directory'}")
+        if why:
+            raise FactError(f"{part}: {why}: give a bundle or a directory of them")
+        files.append(path)
     if not files:
         raise FactError(f"{spec!r} holds no fact file")
     return files, skipped
