@@ -2,7 +2,6 @@
 the fix runs what it says and nothing the name says. Proven two ways for every check whose fix
 names the guest or its tap: the shell's words of the fix are those of the fix for a plain name,
 and the fix run by bash with stand-ins for its commands runs them with the name as one argument."""
-import os
 import shlex
 import subprocess
 
@@ -65,32 +64,42 @@ def test_a_plain_name_is_written_as_it_is():
         "virsh destroy --domain vm-1.lab_2 && ip link set dev vnet0 up")
 
 
+class StandIns:
+    """Stand-ins for commands (nothing else on bash's PATH) that record each call's arguments;
+    run(fix) runs a fix in bash in an empty folder and gives the calls it made."""
+
+    def __init__(self, tmp_path, *commands: str):
+        self.bin, self.log, self.work = tmp_path / "bin", tmp_path / "calls", tmp_path / "work"
+        self.bin.mkdir()
+        self.work.mkdir()
+        for command in commands:
+            (self.bin / command).write_text(f"#!/bin/sh\nprintf '%s\\036' \"${{0##*/}}\" \"$@\" >> {self.log}\nprintf '\\035' >> {self.log}\n")
+            (self.bin / command).chmod(0o755)
+
+    def run(self, fix: str) -> list[list[str]]:
+        """The calls bash made running fix (command name first); asserts it wrote nothing."""
+        self.log.write_text("")
+        subprocess.run(["/bin/bash", "-c", fix], cwd=self.work, env={"PATH": str(self.bin), "HOME": str(self.work)},
+                       capture_output=True, timeout=10)
+        assert list(self.work.iterdir()) == [], f"{fix!r} made {list(self.work.iterdir())}"
+        return [call.split("\x1e")[:-1] for call in self.log.read_text().split("\x1d")[:-1]]
+
+
 @pytest.mark.parametrize("check_id, template", NAMED, ids=[i for i, _ in NAMED])
 def test_bash_runs_the_fix_and_nothing_the_names_say(tmp_path, check_id, template):
     """Each hostile name in turn: bash runs the fix with stand-ins for virsh and ip (nothing else
     is on its PATH), in a folder of its own; no PWNED file appears, and each stand-in got the
     guest's and the tap's names as whole arguments."""
-    bin_dir, log = tmp_path / "bin", tmp_path / "calls"
-    bin_dir.mkdir()
-    for command in ("virsh", "ip"):
-        (bin_dir / command).write_text(f"#!/bin/sh\nprintf '%s\\036' \"${{0##*/}}\" \"$@\" >> {log}\nprintf '\\035' >> {log}\n")
-        (bin_dir / command).chmod(0o755)
+    stand_ins = StandIns(tmp_path, "virsh", "ip")
     for name in HOSTILE:
-        work = tmp_path / "work"
-        work.mkdir()
-        log.write_text("")
         fix = _fix(template, name, name + "-tap")
-        subprocess.run(["/bin/bash", "-c", fix], cwd=work, env={"PATH": str(bin_dir), "HOME": str(work)},
-                       capture_output=True, timeout=10)
-        assert list(work.iterdir()) == [], f"{check_id}: {fix!r} made {list(work.iterdir())}"
-        calls = [call.split("\x1e")[:-1] for call in log.read_text().split("\x1d")[:-1]]
+        calls = stand_ins.run(fix)
         assert calls, f"{check_id}: {fix!r} ran no command"
         for call in calls:
             assert call[0] in ("virsh", "ip"), call
             named = [i for i, arg in enumerate(call) if arg in (name, name + "-tap")]
             assert named, f"{check_id}: {call} lacks the whole name {name!r}"
             assert all(call[i - 1] in TAKES_NAME for i in named), f"{check_id}: {call}: a name is not an option's value"
-        os.rmdir(work)
 
 
 def _path_fixes(name: str) -> dict[str, str]:
@@ -110,18 +119,9 @@ def _path_fixes(name: str) -> dict[str, str]:
 def test_the_packet_paths_fixes_keep_a_hosts_names_whole(tmp_path, name):
     """bash runs each fix with stand-ins for nft and iptables: nothing else runs, and each name
     the host gave reaches them as one argument (nft's in its own double quotes when not plain)."""
-    bin_dir, log = tmp_path / "bin", tmp_path / "calls"
-    bin_dir.mkdir()
-    for command in ("nft", "iptables"):
-        (bin_dir / command).write_text(f"#!/bin/sh\nprintf '%s\\036' \"${{0##*/}}\" \"$@\" >> {log}\nprintf '\\035' >> {log}\n")
-        (bin_dir / command).chmod(0o755)
-    work = tmp_path / "work"
-    work.mkdir()
+    stand_ins = StandIns(tmp_path, "nft", "iptables")
     for what, fix in _path_fixes(name).items():
-        log.write_text("")
-        subprocess.run(["/bin/bash", "-c", fix], cwd=work, env={"PATH": str(bin_dir), "HOME": str(work)}, capture_output=True, timeout=10)
-        assert list(work.iterdir()) == [], f"{what}: {fix!r} made {list(work.iterdir())}"
-        [call] = [c.split("\x1e")[:-1] for c in log.read_text().split("\x1d")[:-1]]
+        [call] = stand_ins.run(fix)
         assert call[0] == what.split()[0], call
         for whole in (name, name + "-chain") + ((name + "-if",) if "insert" in what else ()):
             assert (f'"{whole}"' if call[0] == "nft" else whole) in call, f"{what}: {call} lacks {whole!r} as one argument"
@@ -147,19 +147,12 @@ def test_a_recorded_hosts_table_named_to_harm_stays_one_word_in_its_fix(tmp_path
     from selftests.unit import probe_edits
     from selftests.unit.checkrun import DATA, findings
 
-    bin_dir, log, work = tmp_path / "bin", tmp_path / "calls", tmp_path / "work"
-    bin_dir.mkdir()
-    work.mkdir()
-    (bin_dir / "nft").write_text(f"#!/bin/sh\nprintf '%s\\036' \"${{0##*/}}\" \"$@\" >> {log}\nprintf '\\035' >> {log}\n")
-    (bin_dir / "nft").chmod(0o755)
+    stand_ins = StandIns(tmp_path, "nft")
     recording = (DATA / generation / f"{fault}.txt").read_text()
     for name in [n for n in HOSTILE if "\n" not in n and '"' not in n]:
         fixes = {check: found["fix"] for check, found in findings(probe_edits.rename_nft_table(recording, "filter", name)).items()
                  if check.startswith("PATH") and "fix" in found}
         assert fixes, f"{name!r}: no PATH check gave a fix"
         for check, fix in fixes.items():
-            log.write_text("")
-            subprocess.run(["/bin/bash", "-c", fix], cwd=work, env={"PATH": str(bin_dir)}, capture_output=True, timeout=10)
-            assert list(work.iterdir()) == [], f"{check}: {fix!r}"
-            calls = [c.split("\x1e")[:-1] for c in log.read_text().split("\x1d")[:-1]]
+            calls = stand_ins.run(fix)
             assert calls and all(c[0] == "nft" and f'"{name}"' in c for c in calls), (check, fix, calls)
