@@ -386,3 +386,15 @@ def test_the_background_collection_never_holds_up_the_exit_and_times_itself(tmp_
     collection.wait()
     assert 0 < collection.seconds < 5
     assert set(targets[0].stats.collections) == {"libvirt", "links", "system"}
+
+
+def test_a_title_is_filled_from_the_profile_once(monkeypatch):
+    from virtnat.profile import Profile
+
+    run = state()
+    calls = []
+    real = Profile.substitute
+    monkeypatch.setattr(Profile, "substitute", lambda self, text, **extra: calls.append(text) or real(self, text, **extra))
+    assert run.title("{bridge} is UP") == run.title("{bridge} is UP") == "virbr0 is UP"
+    assert run.title("{subnet}") == "192.168.122.0/24"
+    assert calls == ["{bridge} is UP", "{subnet}"]

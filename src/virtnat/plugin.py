@@ -269,7 +269,7 @@ def _attach_result(item, call, report) -> None:
     result = CheckResult(
         host=host,
         id=check_id,
-        title=state.profile.substitute(control.get("title", "")),
+        title=state.title(control.get("title", "")),
         impact=control.get("impact", ""),
         subject=None if nic is None or isinstance(nic, Unavailable) else nic.label,
         outcome=decided,

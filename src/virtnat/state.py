@@ -79,6 +79,7 @@ class AuditState:
         self.shards = 1  # processes that run the checks (shards.py)
         self.evidence_elsewhere: dict[str, dict] = {}  # host -> the evidence its own process made (a split audit)
         self.not_audited: list[str] = []  # a line per entry of a --facts directory that is not audited
+        self._titles: dict[str, str] = {}  # a check's title template -> the title filled from the profile
         try:
             self.profile = load_profile(_opt(config, "profile"))
             self.waivers = self.profile.waivers + (load_waivers(_opt(config, "waivers")) if _opt(config, "waivers") else ())
@@ -119,6 +120,14 @@ class AuditState:
         targets = [BundleTarget(path, self.profile.libvirt_uri) for path in files]
         self.error = claimed_twice(targets)
         return [] if self.error else targets
+
+    def title(self, template: str) -> str:
+        """A check's title filled from the profile, once per check: a fleet asks for each title on
+        every host (0.28 s of 36,000 substitutions at 1000 hosts)."""
+        found = self._titles.get(template)
+        if found is None:
+            found = self._titles[template] = self.profile.substitute(template)
+        return found
 
     def wait_for_facts(self) -> None:
         if self.collection is not None:
