@@ -1,14 +1,16 @@
 """Firewall facts from rulesets recorded on the lab host (iptables backend, firewalld's
 nftables table) and from the table libvirt 10+'s nftables backend installs."""
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from virtnat.errors import FactError
-from virtnat.facts import iptables, nft
-from virtnat.facts.firewall import firewall_facts
-from virtnat.facts.iptables import Rule
+from virtnat.facts.firewall import firewall_facts, firewalld_zones, hooked_rules, reachable, value
 from virtnat.facts.model import FirewallFacts
+from virtnat.facts.ruleset_iptables import tables_from_iptables_save
+from virtnat.facts.ruleset_nft import load_ruleset, tables_from_nft
 
 SUBNET = "192.168.122.0/24"
 ALL_ROLES = {"input", "output", "forward_in", "forward_out"}
@@ -90,57 +92,59 @@ def filter_save(*rules, chains=("INPUT", "FORWARD", "OUTPUT")):
     return "*filter\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in chains) + "".join(r + "\n" for r in rules) + "COMMIT\n"
 
 
+def hooked(tables, fields=()):
+    """(table, hook, chain, verdict[, field values]) of every rule a base chain reaches."""
+    return [(t.name, base.hook, chain.name, rule.verdict.target or rule.verdict.kind, *(value(rule, f) for f in fields))
+            for t in tables for base, chain, rule in hooked_rules(t)]
+
+
 def test_rules_keep_the_hook_they_hang_off_and_their_fields():
     text = filter_save("-A INPUT -j A", "-A A -j B", "-A B -g A", "-A C -j ACCEPT",
                        "-A FORWARD --in-interface virbr0 --source 10.0.0.0/8 --destination 10.1.0.0/16 --out-interface eth0 -j ACCEPT",
                        chains=("INPUT", "FORWARD", "OUTPUT", "A", "B", "C")) \
-        + "*mangle\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n" \
         + "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -s 10.0.0.0/8 ! -d 10.0.0.0/8 -j MASQUERADE\nCOMMIT\n"
-    assert iptables.rules_from_iptables_save(text) == [
-        Rule("filter", "INPUT", "INPUT", verdict="A"),
-        Rule("filter", "INPUT", "A", verdict="B"),
-        Rule("filter", "INPUT", "B", verdict="A"),
-        Rule("filter", "FORWARD", "FORWARD", iif="virbr0", oif="eth0", saddr="10.0.0.0/8", daddr="10.1.0.0/16",
-             verdict="ACCEPT"),
-        Rule("nat", "POSTROUTING", "POSTROUTING", saddr="10.0.0.0/8", daddr="10.0.0.0/8", daddr_negated=True,
-             verdict="MASQUERADE"),
+    assert hooked(tables_from_iptables_save(text), ("iif", "oif", "saddr", "daddr")) == [
+        ("filter", "input", "INPUT", "A", None, None, None, None),
+        ("filter", "input", "A", "B", None, None, None, None),
+        ("filter", "input", "B", "A", None, None, None, None),
+        ("filter", "forward", "FORWARD", "accept", "virbr0", "eth0", "10.0.0.0/8", "10.1.0.0/16"),
+        ("nat", "postrouting", "POSTROUTING", "masquerade", None, None, "10.0.0.0/8", None),  # daddr negated: no value
     ]
 
 
-def test_a_negated_destination_first_in_the_rule_and_a_chain_reached_by_goto_only():
-    text = filter_save("-A INPUT -g A", "-A A ! -d 10.0.0.1 -j ACCEPT", chains=("INPUT", "A"))
-    assert iptables.rules_from_iptables_save(text) == [
-        Rule("filter", "INPUT", "INPUT", verdict="A"),
-        Rule("filter", "INPUT", "A", daddr="10.0.0.1", daddr_negated=True, verdict="ACCEPT")]
-
-
-def test_a_jump_to_a_chain_that_does_not_exist_reaches_nothing():
-    text = filter_save("-A INPUT -j GONE", "-A INPUT -i x -j ACCEPT")
-    assert [r.verdict for r in iptables.rules_from_iptables_save(text)] == ["GONE", "ACCEPT"]
+def test_a_chain_reached_by_goto_only_and_a_jump_to_a_chain_that_does_not_exist():
+    text = filter_save("-A INPUT -g A", "-A A ! -d 10.0.0.1 -j ACCEPT", "-A FORWARD -j GONE", "-A FORWARD -i x -j ACCEPT",
+                       chains=("INPUT", "FORWARD", "A"))
+    assert hooked(tables_from_iptables_save(text)) == [
+        ("filter", "input", "INPUT", "A"), ("filter", "input", "A", "accept"),
+        ("filter", "forward", "FORWARD", "GONE"), ("filter", "forward", "FORWARD", "accept")]
 
 
 def test_a_negation_before_another_option_does_not_negate_the_destination():
-    text = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING ! -o lo -d 10.0.0.1 -j MASQUERADE\nCOMMIT\n"
-    [rule] = iptables.rules_from_iptables_save(text)
-    assert (rule.daddr, rule.daddr_negated) == ("10.0.0.1", False)
-    text = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -s 10.0.0.0/8 -d\nCOMMIT\n"
-    [rule] = iptables.rules_from_iptables_save(text)
-    assert (rule.saddr, rule.daddr, rule.daddr_negated) == ("10.0.0.0/8", None, False)
+    assert masquerade_of("-A POSTROUTING -s 10.0.0.0/8 ! -o lo -d 10.0.0.0/8 -j MASQUERADE") == frozenset()
+    assert masquerade_of("-A POSTROUTING ! -s 10.0.0.0/8 ! -d 10.0.0.0/8 -j MASQUERADE") == frozenset()
+
+
+def test_a_value_is_the_one_value_of_the_first_plain_match():
+    [table] = tables_from_iptables_save(filter_save("-A INPUT ! -i a -i b,c -s 10.0.0.1,10.0.0.2 -d 10.0.0.3 -j ACCEPT"))
+    [(_, _, rule)] = hooked_rules(table)
+    assert [value(rule, f) for f in ("iif", "saddr", "daddr", "oif")] == ["b,c", None, "10.0.0.3", None]
 
 
 def test_reachable_lists_each_chain_once_through_loops():
     graph = {"start": ["a", "b"], "a": ["b", "start"], "b": ["missing", "a"]}
-    assert sorted(iptables.reachable("start", graph.get)) == ["a", "b", "start"]
-    assert iptables.reachable("missing", graph.get) == []
-    assert sorted(iptables.reachable("start", {"start": ["c", "missing", "start"], "c": []}.get)) == ["c", "start"]
+    assert sorted(reachable("start", graph.get)) == ["a", "b", "start"]
+    assert reachable("missing", graph.get) == []
+    assert sorted(reachable("start", {"start": ["c", "missing", "start"], "c": []}.get)) == ["c", "start"]
 
 
 def test_firewalld_iptables_zones_first_wins_and_needs_an_interface_and_a_zone_chain():
     text = filter_save("-A INPUT_ZONES -i virbr0 -j IN_libvirt", "-A INPUT_ZONES -i virbr0 -g IN_public",
                        "-A INPUT_ZONES -i eth0 -g FWD_public", "-A INPUT_ZONES -g IN_public", "-A INPUT_ZONES -i eth1",
-                       chains=("INPUT", "INPUT_ZONES"))
-    assert iptables.firewalld_zones_iptables(text) == {"virbr0": "libvirt"}
-    assert iptables.firewalld_zones_iptables("*nat\n:INPUT_ZONES - [0:0]\n-A INPUT_ZONES -i x -g IN_a\nCOMMIT\n") == {}
+                       "-A INPUT_ZONES ! -i eth2 -g IN_public", "-A OTHER -i eth3 -g IN_public",
+                       chains=("INPUT", "INPUT_ZONES", "OTHER"))
+    assert firewall_facts(text, None).zones == {"virbr0": "libvirt"}
+    assert firewall_facts("*nat\n:INPUT_ZONES - [0:0]\n-A INPUT_ZONES -i x -g IN_a\nCOMMIT\n", None).zones == {}
 
 
 # nft -j list ruleset
@@ -149,10 +153,13 @@ def nft_json(*objects):
     return json.dumps({"nftables": [{"metainfo": {"version": "1.0.6"}}, *objects]})
 
 
+BASE_TYPE = {"prerouting": "nat", "postrouting": "nat"}  # as libvirt's table has them
+
+
 def libvirt_table(*chains_and_rules, family="ip", table="libvirt_network"):
     out = [{"table": {"family": family, "name": table}}]
     for name, hook, exprs in chains_and_rules:
-        out.append({"chain": {"family": family, "table": table, "name": name, **({"hook": hook} if hook else {})}})
+        out.append({"chain": {"family": family, "table": table, "name": name, **({"hook": hook, "type": BASE_TYPE.get(hook, "filter")} if hook else {})}})
         out += [{"rule": {"family": family, "table": table, "chain": name, "expr": e}} for e in exprs]
     return out
 
@@ -171,16 +178,16 @@ PREFIX = {"prefix": {"addr": "192.168.122.0", "len": 24}}
 @pytest.mark.parametrize("text", ["[]", '{"other": 1}', '{"nftables": "x"}', '{"nftables": [1, 2]}', '"nftables"', "[" * 5000])
 def test_a_ruleset_of_the_wrong_shape_is_one_line_never_no_rules(text):
     with pytest.raises(FactError) as err:
-        nft.load_ruleset(text)
+        load_ruleset(text)
     assert str(err.value).startswith("nft -j list ruleset: not ") and "\n" not in str(err.value)
 
 
 def test_load_ruleset():
-    assert nft.load_ruleset("") == nft.load_ruleset(None) == nft.load_ruleset(" \n") == []
-    assert nft.load_ruleset('{"nftables": []}') == []
-    assert nft.load_ruleset(nft_json({"table": {"family": "ip", "name": "t"}}))[1] == {"table": {"family": "ip", "name": "t"}}
+    assert load_ruleset("") == load_ruleset(None) == load_ruleset(" \n") == []
+    assert load_ruleset('{"nftables": []}') == []
+    assert load_ruleset(nft_json({"table": {"family": "ip", "name": "t"}}))[1] == {"table": {"family": "ip", "name": "t"}}
     with pytest.raises(FactError) as err:
-        nft.load_ruleset("{nope")
+        load_ruleset("{nope")
     assert str(err.value) == "nft -j list ruleset: not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
 
 
@@ -203,40 +210,43 @@ def test_libvirt_nft_rules_by_hook_with_their_fields():
     ruleset.insert(2, {"rule": {"family": "ip", "table": "libvirt_network", "chain": "listed_by_no_chain",
                                 "expr": [meta("iif", "lo"), {"accept": None}]}})
     ruleset.append({"rule": {"family": "ip", "table": "libvirt_network", "chain": "prerouting"}})
-    assert nft.libvirt_rules(ruleset) == [
-        Rule("filter", "FORWARD", "forward", verdict="guest_output"),
-        Rule("filter", "FORWARD", "guest_output", iif="virbr0", saddr="192.168.122.0/24", verdict="ACCEPT"),
-        Rule("filter", "FORWARD", "guest_output", iif="virbr0", verdict="REJECT"),
-        Rule("filter", "INPUT", "input", verdict="listed_by_no_chain"),
-        Rule("filter", "INPUT", "input", oif="virbr0", verdict="gone"),
-        Rule("filter", "INPUT", "listed_by_no_chain", iif="lo", verdict="ACCEPT"),
-        Rule("filter", "OUTPUT", "output", oif="virbr0", verdict="DROP"),
-        Rule("nat", "PREROUTING", "prerouting"),
-        Rule("nat", "PREROUTING", "pre", daddr="10.0.0.1", verdict="SNAT"),
-        Rule("nat", "POSTROUTING", "guest_nat", saddr="192.168.122.0/24", daddr="192.168.122.0/24",
-             daddr_negated=True, verdict="MASQUERADE"),
-        Rule("nat", "POSTROUTING", "guest_nat", saddr=None, daddr=None, verdict="RETURN"),
+    assert hooked(tables_from_nft(ruleset), ("iif", "oif", "saddr", "daddr")) == [
+        ("libvirt_network", "forward", "forward", "guest_output", None, None, None, None),
+        ("libvirt_network", "forward", "guest_output", "accept", "virbr0", None, "192.168.122.0/24", None),
+        ("libvirt_network", "forward", "guest_output", "reject", "virbr0", None, None, None),
+        ("libvirt_network", "input", "input", "listed_by_no_chain", None, None, None, None),
+        ("libvirt_network", "input", "input", "gone", None, "virbr0", None, None),
+        ("libvirt_network", "input", "listed_by_no_chain", "accept", "lo", None, None, None),
+        ("libvirt_network", "output", "output", "drop", None, "virbr0", None, None),
+        ("libvirt_network", "prerouting", "prerouting", "continue", None, None, None, None),
+        ("libvirt_network", "prerouting", "pre", "snat", None, None, None, "10.0.0.1"),
+        ("libvirt_network", "postrouting", "guest_nat", "masquerade", None, None, "192.168.122.0/24", None),
+        ("libvirt_network", "postrouting", "guest_nat", "return", None, None, "10.0.0.1", "10.0.0.1"),  # a set of one
+        ("other", "forward", "forward", "drop", None, None, None, None),
     ]
-    assert nft.tables(ruleset) == {("ip", "libvirt_network"), ("ip", "other")}
 
 
 def firewalld(chain, *rules):
     return libvirt_table((chain, None, list(rules)), family="inet", table="firewalld")
 
 
+def zones_of(objects):
+    return firewalld_zones(tuple(tables_from_nft(json.loads(nft_json(*objects))["nftables"])))
+
+
 def test_firewalld_nft_zones_of_firewalld_1_and_2():
     v1 = firewalld("filter_INPUT_ZONES", [meta("iifname", "virbr0"), {"goto": {"target": "filter_IN_libvirt"}}],
                    [meta("iifname", "virbr0"), {"goto": {"target": "filter_IN_public"}}],
                    [{"goto": {"target": "filter_IN_public"}}])
-    assert nft.firewalld_zones(json.loads(nft_json(*v1))["nftables"]) == {"virbr0": "libvirt"}
+    assert zones_of(v1) == {"virbr0": "libvirt"}
     v2 = firewalld("filter_INPUT_POLICIES", [meta("iifname", "eth0"), {"jump": {"target": "filter_IN_policy_allow-host-ipv6"}}],
                    [meta("iifname", "eth0"), {"jump": {"target": "filter_IN_public"}}],
                    [meta("iifname", "eth1"), {"accept": None}],
                    [meta("iifname", "eth1"), {"counter": None}],
                    [meta("iifname", "virbr0"), {"jump": {"target": "filter_IN_libvirt"}}])
-    assert nft.firewalld_zones(json.loads(nft_json(*v2))["nftables"]) == {"eth0": "public", "virbr0": "libvirt"}
+    assert zones_of(v2) == {"eth0": "public", "virbr0": "libvirt"}
     other = firewalld("filter_FWD_ZONES", [meta("iifname", "virbr0"), {"goto": {"target": "filter_IN_libvirt"}}])
-    assert nft.firewalld_zones(json.loads(nft_json(*other))["nftables"]) == {}
+    assert zones_of(other) == {}
 
 
 # FirewallFacts: which rules make a role and a masquerade, which backend
@@ -309,3 +319,15 @@ def test_every_netfilters_tables_are_kept():
     fw = firewall_facts("# (nf_tables)\n" + filter_save(), ruleset, legacy_save=legacy)
     assert [t.label for t in fw.tables] == [
         "iptables-nft table filter", "table ip libvirt_network", "iptables-legacy table filter"]
+
+
+def test_one_parser_per_format():
+    """iptables-save's rule lines and nft's JSON are read in one module each: the packet path
+    and NET-11/12/14 judge the same parse (issue 24)."""
+    src = Path(__file__).resolve().parents[2] / "src" / "virtnat"
+    readers = {"iptables-save": re.compile(r"""startswith\(["']-A|["']\*filter|shlex\.split"""),
+               "nft -j": re.compile(r"""["']nftables["']\]|get\(["']nftables["']\)""")}
+    found = {fmt: sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if pattern.search(p.read_text()))
+             for fmt, pattern in readers.items()}
+    assert found == {"iptables-save": ["facts/ruleset_iptables.py"], "nft -j": ["facts/ruleset_nft.py"]}
+

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shlex
 
-from .iptables import parse_tables
+from ..errors import FactError
 from .ruleset import IPTABLES_PRIORITY, NAT_SRC_PRIORITY, Chain, Match, Rule, Table, Verdict
 
 HOOKS = {"PREROUTING": "prerouting", "INPUT": "input", "FORWARD": "forward", "OUTPUT": "output", "POSTROUTING": "postrouting"}
@@ -28,6 +28,24 @@ MODULE_OPTIONS = {
     "comment": {"--comment": None},  # says nothing about the packet
 }
 PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "all": None, "0": None}
+
+
+def parse_tables(text: str) -> dict[str, dict[str, list[list[str]]]]:
+    """table -> chain -> list of rules, each the tokens after `-A CHAIN`."""
+    tables: dict[str, dict[str, list[list[str]]]] = {}
+    chains: dict[str, list[list[str]]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            if line.startswith("*"):
+                chains = tables.setdefault(line[1:].strip(), {})
+            elif line.startswith(":"):
+                chains.setdefault(line[1:].split()[0], [])
+            elif line.startswith("-A "):
+                tokens = shlex.split(line)
+                chains.setdefault(tokens[1], []).append(tokens[2:])
+        except (IndexError, ValueError):
+            raise FactError(f"iptables-save line {number} is not iptables-save's: {line[:80]!r}") from None
+    return tables
 
 
 def variant(text: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from ..errors import FactError
 from .ruleset import Chain, Match, Rule, Table, Verdict
 
 META = {"iifname": "iif", "iif": "iif", "oifname": "oif", "oif": "oif", "l4proto": "l4proto",
@@ -12,6 +13,22 @@ PASSIVE = {"counter", "log", "limit", "quota", "ct helper", "ct timeout", "ct ex
            "notrack", "meta", "dup", "synproxy", "ct count", "secmark", "connlimit", "tproxy_mark", "flow"}
 NAT = ("masquerade", "snat", "dnat", "redirect")
 VERDICTS = ("accept", "drop", "reject", "return", "continue")
+
+
+def load_ruleset(text: str | None) -> list[dict]:
+    """The objects of `nft -j list ruleset`; none for no output (None: nft could not be run).
+    Anything but nft's {"nftables": [objects]} is a FactError: never "no rules"."""
+    if not (text or "").strip():
+        return []
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise FactError(f"nft -j list ruleset: not JSON: {exc}") from None
+    items = data.get("nftables") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise FactError(f"nft -j list ruleset: not what nft prints (an object whose \"nftables\" is a list of objects): "
+                        f"{text.strip()[:80]}")
+    return items
 
 
 def _text(value) -> str:
