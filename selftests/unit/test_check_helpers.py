@@ -4,16 +4,38 @@ from types import SimpleNamespace
 
 import pytest
 
-from virtnat.checks import bridge_link, defined_network, network_dnsmasq, report_outcome, running_network
+from selftests.unit.networks import network
+from virtnat.checks import (
+    bridge_link,
+    defined_network,
+    network_dnsmasq,
+    report_outcome,
+    running_network,
+)
 from virtnat.errors import FactError
-from virtnat.facts.model import GuestNic, LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, RouteFacts, SystemFacts
-from virtnat.fixtures import EVIDENCE, FIX, Findings, Unavailable, _facts_or_error, guest_params, path_model
+from virtnat.facts.model import (
+    GuestNic,
+    LibvirtFacts,
+    LinkFacts,
+    ProcessFacts,
+    RouteFacts,
+    SystemFacts,
+)
+from virtnat.fixtures import (
+    EVIDENCE,
+    FIX,
+    Findings,
+    Unavailable,
+    _facts_or_error,
+    guest_params,
+    path_model,
+)
 from virtnat.path.model import Outcome
 from virtnat.profile import Profile
 
 PROFILE = Profile()
-ACTIVE = NetworkFacts("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24")
-INACTIVE = NetworkFacts("default", False, True, True, "nat", "virbr0", True, "192.168.122.1/24")
+ACTIVE = network("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24")
+INACTIVE = network("default", False, True, True, "nat", "virbr0", True, "192.168.122.1/24")
 BRIDGE = LinkFacts("virbr0", 3, "bridge", True, "UP", "52:54:00:00:00:01")
 
 
@@ -32,8 +54,8 @@ def failure(fn, *args) -> str:
 
 def test_defined_network_or_the_networks_there_are():
     assert defined_network(libvirt(ACTIVE), PROFILE) is ACTIVE
-    other = NetworkFacts("zeta", True, True, True, "nat", "virbr1", True, None)
-    alpha = NetworkFacts("alpha", True, True, True, "nat", "virbr2", True, None)
+    other = network("zeta", True, True, True, "nat", "virbr1", True, None)
+    alpha = network("alpha", True, True, True, "nat", "virbr2", True, None)
     assert failure(defined_network, libvirt(other, alpha), PROFILE) == \
         "network 'default' is not defined (NET-01; defined networks: alpha, zeta)"
     assert failure(defined_network, libvirt(), PROFILE) == "network 'default' is not defined (NET-01; defined networks: none)"

@@ -4,19 +4,16 @@ the verdict, and the message or note a user reads."""
 import pytest
 
 from selftests.unit.checkrun import load_checks
-from virtnat.facts.model import FirewallFacts, LibvirtFacts, NetworkFacts, ProcessFacts, SystemFacts
+from selftests.unit.networks import network
+from virtnat.facts.model import FirewallFacts, LibvirtFacts, ProcessFacts, SystemFacts
 from virtnat.facts.ruleset import Chain, Rule, Table, Verdict
 from virtnat.profile import Profile
-
-
-
-
 
 checks = load_checks("network/test_firewall.py")
 one_netfilter = load_checks("network/test_one_netfilter.py")
 PROFILE = Profile()
 NO_FIREWALLD = Profile(require_firewalld=False)
-NETWORK = NetworkFacts("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24")
+NETWORK = network("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24")
 LIBVIRT = LibvirtFacts("qemu:///system", "11.0.0", {"default": NETWORK}, (), ())
 ALL_ROLES = frozenset({"input", "output", "forward_in", "forward_out"})
 
@@ -125,7 +122,7 @@ def test_libvirt_zone_wrong_or_none(zones, message):
     assert str(err.value).splitlines()[0] == message
 
 
-INACTIVE = LibvirtFacts("qemu:///system", "11.0.0", {"default": NetworkFacts(
+INACTIVE = LibvirtFacts("qemu:///system", "11.0.0", {"default": network(
     "default", False, True, True, "nat", "virbr0", True, "192.168.122.1/24")}, (), ())
 
 

@@ -4,17 +4,14 @@ document quotes (virbr0-nic on the bridge, always DOWN)."""
 import pytest
 
 from selftests.unit.checkrun import load_checks
+from selftests.unit.networks import network
 from virtnat.facts.links import parse_ip_json
-from virtnat.facts.model import LibvirtFacts, LinkFacts, NetworkFacts
+from virtnat.facts.model import LibvirtFacts, LinkFacts
 from virtnat.profile import Profile
-
-
-
-
 
 bridge_checks = load_checks("network/test_bridge.py")
 PROFILE = Profile()
-NETWORK = NetworkFacts("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24")
+NETWORK = network("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24")
 LIBVIRT = LibvirtFacts("qemu:///system", "5.5.0", {"default": NETWORK}, (), ())
 
 
@@ -75,6 +72,6 @@ def test_physical_port_fails_the_uplink_check(data):
 
 
 def test_missing_bridge_names_the_inactive_network():
-    inactive = LibvirtFacts("qemu:///system", "9.0.0", {"default": NetworkFacts("default", False, True, True, "nat", "virbr0", True, "192.168.122.1/24")}, (), ())
+    inactive = LibvirtFacts("qemu:///system", "9.0.0", {"default": network("default", False, True, True, "nat", "virbr0", True, "192.168.122.1/24")}, (), ())
     with pytest.raises(pytest.fail.Exception, match=r"virbr0 does not exist: network 'default' is inactive \(NET-02\)"):
         bridge_checks.test_bridge_exists({}, inactive, PROFILE)

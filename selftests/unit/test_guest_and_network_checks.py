@@ -4,7 +4,16 @@ from dataclasses import replace
 import pytest
 
 from selftests.unit.checkrun import load_checks
-from virtnat.facts.model import DhcpRange, GuestNic, LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, SocketFacts, SystemFacts
+from selftests.unit.networks import network
+from virtnat.facts.model import (
+    DhcpRange,
+    GuestNic,
+    LibvirtFacts,
+    LinkFacts,
+    ProcessFacts,
+    SocketFacts,
+    SystemFacts,
+)
 from virtnat.profile import Profile
 
 taps = load_checks("vm/test_taps.py")
@@ -14,7 +23,7 @@ PROFILE = Profile()
 NIC = GuestNic("win10", "52:54:00:9f:98:b9", "vnet0", "default", None)
 BRIDGE = LinkFacts("virbr0", 3, "bridge", True, "UP", "52:54:00:00:00:01")
 TAP = LinkFacts("vnet0", 4, "tun", True, "UNKNOWN", "FE:54:00:9f:98:b9", master="virbr0")
-NETWORK = NetworkFacts("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24",
+NETWORK = network("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24",
                        (DhcpRange("192.168.122.2", "192.168.122.254"),))
 
 
@@ -102,7 +111,7 @@ def test_definition_checks_pass_on_the_documents_network():
      "network 'default': DHCP ranges [('192.168.122.2', '192.168.122.100')], expected 192.168.122.2-192.168.122.254"),
 ])
 def test_definition_failures(check, change, message):
-    assert outcome(getattr(definition, check), libvirt(replace(NETWORK, **change)), PROFILE) == ("failed", message)
+    assert outcome(getattr(definition, check), libvirt(network(**{"dhcp_ranges": NETWORK.dhcp_ranges, **change})), PROFILE) == ("failed", message)
 
 
 def test_definition_checks_need_the_network():

@@ -33,9 +33,7 @@ NODE = """<node>
 </node>
 """
 
-DEFAULT_NETWORK = NetworkFacts(name="default", active=True, persistent=True, autostart=False, forward_mode="nat",
-                               bridge="virbr0", stp=True, gateway="192.168.122.1/24",
-                               dhcp_ranges=(DhcpRange("192.168.122.2", "192.168.122.254"),),
+DEFAULT_NETWORK = NetworkFacts(name="default", active=True, persistent=True, autostart=False, stp=True,
                                # the test driver has no inactive XML (VIR_NETWORK_XML_INACTIVE: unsupported flags)
                                definition=NetworkDefinition("nat", "virbr0", ("192.168.122.1/24",),
                                                             (DhcpRange("192.168.122.2", "192.168.122.254"),)))

@@ -65,9 +65,10 @@ def test_network_fields_exactly():
     every = NetworkDefinition("route", "virbr7", ("fd00::1/64", "10.1.2.3/16", "10.2.0.1/24"),
                               (DhcpRange("fd00::2", "fd00::9"), DhcpRange("10.1.0.2", "10.1.0.9"), DhcpRange("10.1.1.2", ""),
                                DhcpRange("10.2.0.2", "10.2.0.3")))
-    assert parse_network(xml, active=False, persistent=True, autostart=False) == NetworkFacts(
-        "lab", False, True, False, "route", "virbr7", False, "10.1.2.3/16",
-        (DhcpRange("10.1.0.2", "10.1.0.9"), DhcpRange("10.1.1.2", ""), DhcpRange("10.2.0.2", "10.2.0.3")), every, None)
+    net = parse_network(xml, active=False, persistent=True, autostart=False)
+    assert net == NetworkFacts("lab", False, True, False, False, every, None)
+    assert (net.forward_mode, net.bridge, net.gateway, net.dhcp_ranges) == ("route", "virbr7", "10.1.2.3/16", (
+        DhcpRange("10.1.0.2", "10.1.0.9"), DhcpRange("10.1.1.2", ""), DhcpRange("10.2.0.2", "10.2.0.3")))
     inactive = "<network><forward/><bridge name='virbr0'/><ip family='ipv6' address='fd00::1'/><ip address='192.168.122.1' netmask='255.255.255.0'/></network>"
     assert parse_network(xml, active=True, persistent=True, autostart=False, inactive_xml=inactive).persistent_definition == \
         NetworkDefinition("nat", "virbr0", ("fd00::1/64", "192.168.122.1/24"), ())
@@ -78,7 +79,7 @@ def test_network_fields_exactly():
 def test_network_without_bridge_ip_or_name():
     from virtnat.facts.model import NetworkDefinition, NetworkFacts
     assert parse_network("<network/>", active=True, persistent=False, autostart=True) == \
-        NetworkFacts("", True, False, True, None, None, False, None, (), NetworkDefinition(None, None, (), ()))
+        NetworkFacts("", True, False, True, False, NetworkDefinition(None, None, (), ()))
     net = parse_network("<network><bridge/><ip address='10.0.0.1'/></network>", **FLAGS)
     assert (net.bridge, net.stp, net.gateway) == (None, True, "10.0.0.1/24")
     net = parse_network("<network><bridge stp='yes'/><ip prefix='8'/></network>", **FLAGS)

@@ -3,7 +3,8 @@ its fix and its evidence, and say why when there is no running network or bridge
 import pytest
 
 from selftests.unit.checkrun import CONTROLS
-from virtnat.facts.model import LibvirtFacts, LinkFacts, NetworkFacts, RouteFacts
+from selftests.unit.networks import network
+from virtnat.facts.model import LibvirtFacts, LinkFacts, RouteFacts
 from virtnat.facts.ruleset_nft import tables_from_nft
 from virtnat.path.model import PathModel
 from virtnat.profile import Profile
@@ -16,8 +17,8 @@ RESTART = "virsh net-destroy default && virsh net-start default"
 
 
 def libvirt(active=True):
-    network = NetworkFacts("default", active, True, True, "nat", "virbr0", True, "192.168.122.1/24")
-    return LibvirtFacts("qemu:///system", "11.0.0", {"default": network}, (), ())
+    facts = network("default", active, True, True, "nat", "virbr0", True, "192.168.122.1/24")
+    return LibvirtFacts("qemu:///system", "11.0.0", {"default": facts}, (), ())
 
 
 def libvirt_drops_everything() -> PathModel:

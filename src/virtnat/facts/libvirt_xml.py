@@ -15,17 +15,6 @@ def _root(xml: str, what: str) -> ET.Element:
         raise FactError(f"{what}: XML does not parse: {exc}") from None
 
 
-def _gateway(ip: ET.Element) -> str | None:
-    address = ip.get("address")
-    if not address:
-        return None
-    prefix = ip.get("prefix") or ip.get("netmask") or "24"
-    try:
-        return str(ipaddress.ip_interface(f"{address}/{prefix}"))
-    except ValueError:
-        return f"{address}/{prefix}"
-
-
 def _address(ip: ET.Element) -> str:
     address = ip.attrib["address"]  # network_definition reads only the <ip>s that have one
     prefix = ip.get("prefix") or ip.get("netmask") or ("64" if ip.get("family") == "ipv6" else "24")
@@ -50,24 +39,13 @@ def parse_network(xml: str, *, active: bool, persistent: bool, autostart: bool, 
     """Network facts from `virsh net-dumpxml` / virNetworkGetXMLDesc plus its state flags;
     inactive_xml (`net-dumpxml --inactive`) is the definition its next start uses."""
     root = _root(xml, "network XML")
-    forward = root.find("forward")
     bridge = root.find("bridge")
-    ipv4 = [ip for ip in root.findall("ip") if ip.get("family", "ipv4") == "ipv4"]
-    ranges: list[DhcpRange] = []
-    for ip in ipv4:
-        for rng in ip.findall("dhcp/range"):
-            ranges.append(DhcpRange(rng.get("start", ""), rng.get("end", "")))
     return NetworkFacts(
         name=root.findtext("name", ""),
         active=active,
         persistent=persistent,
         autostart=autostart,
-        # <forward/> without a mode means nat
-        forward_mode=None if forward is None else forward.get("mode", "nat"),
-        bridge=None if bridge is None else bridge.get("name"),
         stp=bridge is not None and bridge.get("stp", "on") == "on",
-        gateway=_gateway(ipv4[0]) if ipv4 else None,
-        dhcp_ranges=tuple(ranges),
         definition=network_definition(root),
         persistent_definition=None if inactive_xml is None else network_definition(_root(inactive_xml, "persistent network XML")),
     )

@@ -41,19 +41,34 @@ class NetworkDefinition:
 
 @dataclass(frozen=True)
 class NetworkFacts:
-    """A libvirt network: its state flags and what its XML declares."""
+    """A libvirt network: its state flags and what its XML declares (once: its definition)."""
 
     name: str
     active: bool
     persistent: bool
     autostart: bool
-    forward_mode: str | None  # "nat", "route", ...; None for an isolated network
-    bridge: str | None
     stp: bool
-    gateway: str | None  # "192.168.122.1/24"
-    dhcp_ranges: tuple[DhcpRange, ...] = ()
-    definition: NetworkDefinition | None = None  # as it runs (the XML read; for an inactive network, its persistent one)
+    definition: NetworkDefinition  # as it runs (the XML read; for an inactive network, its persistent one)
     persistent_definition: NetworkDefinition | None = None  # what its next start uses; None: not read
+
+    @property
+    def forward_mode(self) -> str | None:
+        """"nat", "route", ...; None for an isolated network."""
+        return self.definition.forward_mode
+
+    @property
+    def bridge(self) -> str | None:
+        return self.definition.bridge
+
+    @property
+    def gateway(self) -> str | None:
+        """The host's address on the network, its first IPv4 one: "192.168.122.1/24"."""
+        return next((a for a in self.definition.addresses if ":" not in a), None)
+
+    @property
+    def dhcp_ranges(self) -> tuple[DhcpRange, ...]:
+        """The IPv4 DHCP ranges."""
+        return tuple(r for r in self.definition.dhcp_ranges if ":" not in r.start)
 
 
 @dataclass(frozen=True)
