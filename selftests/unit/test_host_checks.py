@@ -181,14 +181,19 @@ def test_host08_a_route_without_an_address_is_deleted_by_its_own_selector():
 
 
 def test_host09_route_out_with_notes():
-    seen = []
+    seen, fixes = [], []
     path = SimpleNamespace(route_out_problem=lambda: None, net=SimpleNamespace(uplink="eth0"), routing_note="",
                            route_out=RouteFacts("0.0.0.0/0", "eth0", "10.0.0.1"))
-    routes_checks.test_route_out_exists(path, seen.append)
+    routes_checks.test_route_out_exists(path, seen.append, fixes.append)
     assert seen == ["guest traffic leaves by eth0 (`default via 10.0.0.1 dev eth0`)"]
     path.routing_note = "policy rules: 100: x"
-    routes_checks.test_route_out_exists(path, seen.append)
+    routes_checks.test_route_out_exists(path, seen.append, fixes.append)
     assert seen[1:] == ["guest traffic leaves by eth0 (`default via 10.0.0.1 dev eth0`)", "policy rules: 100: x"]
+    assert fixes == []
     path.route_out_problem = lambda: "no route out"
-    assert fails(routes_checks.test_route_out_exists, path, seen.append) == "no route out"
-    assert len(seen) == 3
+    path.route_out_fix = lambda: ("ip route del blackhole default", None)
+    assert fails(routes_checks.test_route_out_exists, path, seen.append, fixes.append) == "no route out"
+    assert len(seen) == 3 and fixes == ["ip route del blackhole default"]
+    path.route_out_fix = lambda: ("ip -4 route show table all", "no gateway is known")
+    fails(routes_checks.test_route_out_exists, path, seen.append, fixes.append)
+    assert seen[3:] == ["no gateway is known"] and fixes[1:] == ["ip -4 route show table all"]

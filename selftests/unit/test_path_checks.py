@@ -95,3 +95,11 @@ def test_without_a_running_network_or_its_bridge_the_check_says_why(check):
     assert run(check, healthy, links={}, libvirt_or_none=libvirt())[0] == \
         "virbr0 does not exist: network 'default' is active but its bridge is gone"
     assert run(check, healthy, links={})[0] == "virbr0 does not exist: libvirt cannot be reached (HOST-01)"
+
+
+@pytest.mark.parametrize("check", ["PATH-01", "PATH-02", "PATH-03", "PATH-04"])
+def test_without_a_running_network_or_its_bridge_the_fix_is_the_causes(check):
+    healthy = masquerading()
+    assert run(check, healthy, libvirt_or_none=libvirt(active=False))[1]["fix"] == ["virsh net-start default"]  # NET-02's
+    assert run(check, healthy, links={}, libvirt_or_none=libvirt())[1]["fix"] == [RESTART]
+    assert run(check, healthy, links={})[1]["fix"] == []  # HOST-01's failure says why; the marker stays

@@ -6,7 +6,7 @@ from virtnat.facts.model import LinkFacts, RouteFacts
 from virtnat.facts.ruleset_iptables import tables_from_iptables_save
 from virtnat.facts.ruleset_nft import tables_from_nft
 from virtnat.path import packets as pk
-from virtnat.path.model import INTERNET, Outcome, PathModel
+from virtnat.path.model import INTERNET, SHOW_UPLINKS, Outcome, PathModel
 
 UP = RouteFacts("0.0.0.0/0", "uplink0", "10.213.2.1")
 BRIDGE = RouteFacts("192.168.122.0/24", "virbr0")
@@ -53,6 +53,22 @@ def test_route_out_problems_name_the_route():
     assert looping.route_out_problem() == "the route out (`default via 192.168.122.7 dev virbr0 metric 100`) leads back into virbr0"
 
 
+def test_route_out_fixes_take_away_what_keeps_guests_in():
+    assert model(routes=(RouteFacts("0.0.0.0/0", None, type="blackhole"), RouteFacts("0.0.0.0/0", "uplink0", "10.213.2.1", metric=100),
+                         BRIDGE)).route_out_fix() == ("ip route del blackhole default", None)
+    looping = RouteFacts("0.0.0.0/0", "virbr0", "192.168.122.7", metric=100)
+    assert model(routes=(looping, RouteFacts("0.0.0.0/0", "uplink0", "10.213.2.1", metric=200), BRIDGE)).route_out_fix() == (
+        "ip route del default via 192.168.122.7 dev virbr0 metric 100", None)
+
+
+def test_with_no_route_out_left_the_fix_lists_what_to_pick_the_gateway_from():
+    command, decide = model(routes=(BRIDGE,)).route_out_fix()
+    assert command == SHOW_UPLINKS == "ip -4 route show table all && ip -br -4 address show up"
+    assert decide.startswith("no gateway is known from the facts: pick the uplink and its gateway")
+    command, _ = model(routes=(RouteFacts("0.0.0.0/0", None, type="unreachable"), BRIDGE)).route_out_fix()
+    assert command == f"ip route del unreachable default && {SHOW_UPLINKS}"
+
+
 def test_no_route_out_leaves_dhcp_and_dns_alone():
     lost = model(routes=(BRIDGE,))
     assert lost.dhcp("default").ok and lost.dns("default").ok
@@ -68,25 +84,34 @@ def test_policy_rules_are_said_not_modelled():
 
 def test_replies_routed_away_from_the_bridge():
     answers = "the host's DNS answer (udp 53), the host's DNS answer (tcp 53)"
-    assert model(routes=(UP,)).dns("default").failure == (
+    no_route = model(routes=(UP,)).dns("default")
+    assert no_route.failure == (
         f"{answers}: to 192.168.122.2 would leave by uplink0 (the kernel picks `default via 10.213.2.1 dev uplink0`; "
         "virbr0 has no route to it)")
-    assert model(routes=(UP, RouteFacts("192.168.122.0/25", "eth1"), BRIDGE)).dns("default").failure == (
+    assert no_route.fix == RESTART  # libvirt gives the bridge its address and route back
+    elsewhere = model(routes=(UP, RouteFacts("192.168.122.0/25", "eth1"), BRIDGE)).dns("default")
+    assert elsewhere.failure == (
         f"{answers}: to 192.168.122.2 would leave by eth1 (the kernel picks `192.168.122.0/25 dev eth1` over "
         "virbr0's `192.168.122.0/24 dev virbr0`; HOST-08)")
-    assert model(routes=(UP, RouteFacts("192.168.122.0/24", "eth1", metric=5), RouteFacts("192.168.122.0/24", "virbr0", metric=10))
-                 ).dhcp("default").failure == (
+    assert elsewhere.fix == "ip route del 192.168.122.0/25 dev eth1"  # HOST-08's
+    metric = model(routes=(UP, RouteFacts("192.168.122.0/24", "eth1", metric=5), RouteFacts("192.168.122.0/24", "virbr0", metric=10))
+                   ).dhcp("default")
+    assert metric.failure == (
         "the host's DHCP reply (udp 68): to 192.168.122.2 would leave by eth1 (the kernel picks "
         "`192.168.122.0/24 dev eth1 metric 5` over virbr0's `192.168.122.0/24 dev virbr0 metric 10`; HOST-08)")
-    assert model(routes=()).forwarding("default").failure == (
+    assert metric.fix == "ip route del 192.168.122.0/24 dev eth1 metric 5"
+    nowhere = model(routes=()).forwarding("default")
+    assert nowhere.failure == (
         f"{OUT}: cannot leave: no route out: nothing in the main routing table leads to 203.0.113.10 (no default route); "
         f"{BACK}: to 192.168.122.2 would leave by nowhere (no route matches; virbr0 has no route to it)")
+    assert nowhere.fix == f"{SHOW_UPLINKS} && {RESTART}"
 
 
 def test_a_bridge_that_is_down_has_lost_its_route():
     down = {"virbr0": LinkFacts("virbr0", 6, "bridge", False, "DOWN", "52:54:00:73:1a:cf")}
     assert model(routes=(UP,), links=down).dhcp("default").failure == (
         "the host's DHCP reply (udp 68): cannot reach 192.168.122.2: virbr0 is administratively DOWN, so its route is gone (NET-07)")
+    assert model(routes=(UP,), links=down).dhcp("default").fix == "ip link set dev virbr0 up"  # NET-07's
     up = {"virbr0": LinkFacts("virbr0", 6, "bridge", True, "UP", "52:54:00:73:1a:cf")}
     assert "would leave by uplink0" in model(routes=(UP,), links=up).dhcp("default").failure
     assert model(links=down).dhcp("default").ok  # its route is still listed: the model goes by the routes
@@ -103,7 +128,7 @@ def test_ip_forward_off_forwards_nothing():
     for value, shown in (("0", "'0'"), (None, "None")):
         outcome = model(ip_forward=value).forwarding("default")
         assert outcome.failure == f"{OUT}, {BACK}: the kernel forwards nothing: net.ipv4.ip_forward is {shown} (HOST-05)"
-        assert outcome.fix == ""
+        assert outcome.fix == "sysctl -w net.ipv4.ip_forward=1"  # HOST-05's: no firewall rule forwards it
     assert model(ip_forward="0").dns("default").ok  # nothing forwarded there
 
 
@@ -210,7 +235,7 @@ def test_nat_that_is_not_a_masquerade():
     outcome = model(redirect).masquerade("default")
     assert outcome.failure == ("guest traffic to the outside (icmp): redirect by iptables-nft table nat chain POSTROUTING: "
                                "rule 1 (-A POSTROUTING -p icmp -j REDIRECT) instead of masquerading")
-    assert outcome.fix == RESTART  # for the other packets, which nothing masquerades
+    assert outcome.fix == f"iptables -t nat -D POSTROUTING 1 && {RESTART}"  # the redirect goes; nothing masquerades the rest
     dnat = ipt("*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
                "-A PREROUTING -i virbr0 -p tcp -m tcp --dport 443 -j DNAT --to-destination 10.0.0.8:3128\nCOMMIT\n")
     outcome = model(dnat).masquerade("default")

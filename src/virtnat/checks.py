@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from .facts.model import LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, SystemFacts
+from .path.model import restart
 from .profile import Profile
 
 
@@ -26,9 +27,10 @@ def defined_network(libvirt: LibvirtFacts, profile: Profile) -> NetworkFacts:
     return network
 
 
-def bridge_link(links: dict[str, LinkFacts], libvirt: LibvirtFacts | None, profile: Profile) -> LinkFacts:
+def bridge_link(links: dict[str, LinkFacts], libvirt: LibvirtFacts | None, profile: Profile, fix=None) -> LinkFacts:
     """The bridge's link, or fail saying why it is missing (network not defined or inactive).
-    libvirt is None when it could not be reached: the kernel's facts are checked all the same."""
+    libvirt is None when it could not be reached: the kernel's facts are checked all the same.
+    Given the check's fix, a missing bridge's fix is its cause's: the network's start or restart."""
     link = links.get(profile.bridge)
     if link is not None:
         return link
@@ -39,20 +41,34 @@ def bridge_link(links: dict[str, LinkFacts], libvirt: LibvirtFacts | None, profi
         why = f"network {profile.network!r} is not defined (NET-01)"
     elif not network.active:
         why = f"network {profile.network!r} is inactive (NET-02)"
+        _fix(fix, start(profile.network))
     else:
         why = f"network {profile.network!r} is active but its bridge is gone"
+        _fix(fix, restart(profile.network))
     pytest.fail(f"{profile.bridge} does not exist: {why}", pytrace=False)
 
 
-def running_network(libvirt: LibvirtFacts | None, profile: Profile) -> NetworkFacts | None:
+def running_network(libvirt: LibvirtFacts | None, profile: Profile, fix=None) -> NetworkFacts | None:
     """The network, or fail when it is not defined or not active: its runtime pieces need it.
-    With libvirt unreachable (None) there is nothing to say, and the runtime pieces are checked as they are."""
+    With libvirt unreachable (None) there is nothing to say, and the runtime pieces are checked as they are.
+    Given the check's fix, an inactive network's fix is NET-02's."""
     if libvirt is None:
         return None
     network = defined_network(libvirt, profile)
     if not network.active:
+        _fix(fix, start(profile.network))
         pytest.fail(f"network {profile.network!r} is inactive (NET-02), so nothing of it runs", pytrace=False)
     return network
+
+
+def _fix(fix, command: str) -> None:
+    if fix is not None:
+        fix(command)
+
+
+def start(network: str) -> str:
+    """NET-02's fix: the network's start (its bridge, dnsmasq and rules come with it)."""
+    return f"virsh net-start {network}"
 
 
 def network_dnsmasq(system: SystemFacts, profile: Profile) -> tuple[tuple[ProcessFacts, ...], str | None]:

@@ -1,9 +1,7 @@
 """HOST-08, HOST-09: the network's subnet is routed to the bridge, and guest traffic has a way out."""
-import shlex
-
 import pytest
 
-from virtnat.path.routing import addresses_inside, describe, overlapping, route_selector
+from virtnat.path.routing import addresses_inside, describe, overlapping, subnet_fix
 
 
 @pytest.mark.control(
@@ -23,10 +21,7 @@ def test_subnet_is_only_on_the_bridge(routes, links, profile, fix):
     found = [f"{iface} has {addr}" for iface, addr in addresses]
     found += [f"route `{describe(r)}`" for r in routes_elsewhere]
     if found:
-        holders = {iface for iface, _ in addresses}  # their addresses' routes go with the addresses
-        commands = [f"ip addr del {shlex.quote(addr)} dev {shlex.quote(iface)}" for iface, addr in addresses]
-        commands += [f"ip route del {route_selector(r)}" for r in routes_elsewhere if r.dev not in holders]
-        fix(" && ".join(dict.fromkeys(commands)))
+        fix(subnet_fix(routes, links, profile.subnet, profile.bridge))
     assert not found, f"{profile.subnet} is also on another interface: {'; '.join(dict.fromkeys(found))}"
 
 
@@ -34,12 +29,20 @@ def test_subnet_is_only_on_the_bridge(routes, links, profile, fix):
     id="HOST-09",
     title="The host has a route out for guest traffic that does not lead back into {bridge}",
     impact="critical",
-    remediation="ip route add default via <your gateway> dev <uplink>",
+    remediation="ip -4 route show table all && ip -br -4 address show up",
 )
-def test_route_out_exists(packet_path, note):
+def test_route_out_exists(packet_path, note, fix):
     """NAT only rewrites the source; without a route out the kernel has nowhere to send
-    the guests' packets, and with a route into the bridge they loop back to the guests."""
+    the guests' packets, and with a route into the bridge they loop back to the guests. The fix
+    deletes a blackhole or unreachable route out and one into the bridge; where no route out is
+    left, the facts know no gateway: it lists the routes and addresses to pick the uplink and its
+    gateway from (the marker's), and the note says what to add."""
     problem = packet_path.route_out_problem()
+    if problem is not None:
+        command, decide = packet_path.route_out_fix()
+        fix(command)
+        if decide:
+            note(decide)
     assert problem is None, problem
     note(f"guest traffic leaves by {packet_path.net.uplink} (`{describe(packet_path.route_out)}`)")
     if packet_path.routing_note:

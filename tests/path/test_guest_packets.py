@@ -7,8 +7,8 @@ from virtnat.checks import bridge_link, report_outcome, running_network
 
 def judge(verdict, links, libvirt_or_none, profile, note, fix, evidence):
     """Every PATH check needs the network running and its bridge there, then the model's verdict."""
-    running_network(libvirt_or_none, profile)
-    bridge_link(links, libvirt_or_none, profile)
+    running_network(libvirt_or_none, profile, fix)
+    bridge_link(links, libvirt_or_none, profile, fix)
     report_outcome(verdict(profile.network), note, fix, evidence)
 
 
@@ -16,12 +16,14 @@ def judge(verdict, links, libvirt_or_none, profile, note, fix, evidence):
     id="PATH-01",
     title="DHCP from guests (udp 67 in on {bridge}) is accepted by every table's input path",
     impact="critical",
-    remediation="nft insert rule <family> <table> <chain> iifname \"{bridge}\" udp dport 67 accept   (in the table that drops it)",
+    remediation="nft insert rule inet filter input iifname \"{bridge}\" udp dport 67 accept",
 )
 def test_dhcp_reaches_dnsmasq(packet_path, links, libvirt_or_none, profile, note, fix, evidence):
     """In nftables an accept in libvirt's table does not stop another table's drop: one host
     table with an input policy of drop and no accept for the bridge, and guests never get an
-    address, while every libvirt rule is in place."""
+    address, while every libvirt rule is in place. The fix is the accept in the table and chain
+    that drop it (the marker's is for Debian's /etc/nftables.conf, table inet filter); a drop by
+    libvirt's or firewalld's own table is fixed by them (the network's restart, the zone)."""
     judge(packet_path.dhcp, links, libvirt_or_none, profile, note, fix, evidence)
 
 
@@ -29,11 +31,13 @@ def test_dhcp_reaches_dnsmasq(packet_path, links, libvirt_or_none, profile, note
     id="PATH-02",
     title="DNS from guests (udp and tcp 53 to the gateway) is accepted by every table's input path",
     impact="high",
-    remediation="nft insert rule <family> <table> <chain> iifname \"{bridge}\" udp dport 53 accept   (in the table that drops it)",
+    remediation="nft insert rule inet filter input iifname \"{bridge}\" udp dport 53 accept && "
+                "nft insert rule inet filter input iifname \"{bridge}\" tcp dport 53 accept",
 )
 def test_dns_reaches_dnsmasq(packet_path, links, libvirt_or_none, profile, note, fix, evidence):
     """Guests resolve names through the gateway's dnsmasq; dropped there, every name lookup
-    in every guest times out."""
+    in every guest times out. The fix is the accepts in the table and chain that drop them, as
+    PATH-01's."""
     judge(packet_path.dns, links, libvirt_or_none, profile, note, fix, evidence)
 
 
@@ -41,12 +45,15 @@ def test_dns_reaches_dnsmasq(packet_path, links, libvirt_or_none, profile, note,
     id="PATH-03",
     title="Guest traffic to the outside is forwarded ({bridge} in, uplink out), and so are the replies",
     impact="critical",
-    remediation="iptables -I DOCKER-USER -i {bridge} -j ACCEPT   (or the accept for {bridge} in the table that drops it)",
+    remediation="iptables -I DOCKER-USER -i {bridge} -j ACCEPT && "
+                "iptables -I DOCKER-USER -o {bridge} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
 )
 def test_guest_traffic_is_forwarded(packet_path, links, libvirt_or_none, profile, note, fix, evidence):
     """Docker's FORWARD policy drop is harmless beside libvirt's iptables rules (same chain,
     libvirt's accepts first) and fatal beside its nftables rules (another table): the
-    most common reason guests on a libvirt 10+ host suddenly have no network."""
+    most common reason guests on a libvirt 10+ host suddenly have no network (the marker's fix).
+    The fix is the accept in the table and chain that drop the packets; with forwarding off
+    (HOST-05) it is the sysctl, with no route out (HOST-09) the route's."""
     judge(packet_path.forwarding, links, libvirt_or_none, profile, note, fix, evidence)
 
 
@@ -54,9 +61,11 @@ def test_guest_traffic_is_forwarded(packet_path, links, libvirt_or_none, profile
     id="PATH-04",
     title="Guest traffic to the outside is masqueraded: nothing in the nat path accepts or returns it first",
     impact="critical",
-    remediation="iptables -t nat -D POSTROUTING <the rule that accepts {subnet}>",
+    remediation="iptables -t nat -D POSTROUTING -s {subnet} -j ACCEPT",
 )
 def test_guest_traffic_is_masqueraded(packet_path, links, libvirt_or_none, profile, note, fix, evidence):
     """A nat rule that accepts the guests' subnet ahead of libvirt's masquerade sends their
-    packets out with 192.168.122.x sources: they leave, and no reply ever comes back."""
+    packets out with 192.168.122.x sources: they leave, and no reply ever comes back. The fix
+    deletes that rule by its place (the marker's, by its spec); with no masquerade at all
+    (NET-11) it is the network's restart."""
     judge(packet_path.masquerade, links, libvirt_or_none, profile, note, fix, evidence)

@@ -9,11 +9,20 @@ from ..facts.model import LinkFacts, RouteFacts
 from ..facts.ruleset import Table
 from . import packets as pk
 from .owners import accept_rule, delete_rule, owner
-from .routing import UNREACHABLE, describe, lookup
+from .routing import UNREACHABLE, describe, lookup, route_selector, subnet_fix
 from .walk import ChainVerdict, HookVerdict, Step, walk_hook
 
 # The placeholder for "an address on the internet" when the default route has no gateway.
 INTERNET = "203.0.113.10"
+# HOST-05's fix: what a forwarded packet needs first.
+FORWARD_ON = "sysctl -w net.ipv4.ip_forward=1"
+# With no route out left and no gateway known, what the operator picks the uplink and its gateway from.
+SHOW_UPLINKS = "ip -4 route show table all && ip -br -4 address show up"
+
+
+def restart(network: str) -> str:
+    """The network's restart: libvirt puts back its bridge, its address and route, and its rules."""
+    return f"virsh net-destroy {network} && virsh net-start {network}"
 
 
 @dataclass
@@ -45,6 +54,7 @@ class Trip:
     packet: pk.Packet
     hooks: list[HookVerdict]
     route_problem: str | None = None
+    route_fix: str | None = None  # the command for route_problem
 
     @property
     def dropped_by(self) -> ChainVerdict | None:
@@ -87,39 +97,62 @@ class PathModel:
             return f"the route out (`{describe(self.route_out)}`) leads back into {self.net.bridge}"
         return None
 
+    def route_out_fix(self) -> tuple[str, str | None]:
+        """The command for route_out_problem, and what the operator must decide (None: nothing).
+        Each route that keeps guest traffic in (unreachable, or into the bridge) goes; when no
+        route out is left, the facts know no gateway: the command lists the routes and addresses
+        to pick the uplink and its gateway from."""
+        routes, route, commands = self.routes, self.route_out, []
+        while route is not None and (route.type in UNREACHABLE or route.dev == self.net.bridge):
+            commands.append(f"ip route del {route_selector(route)}")
+            routes = tuple(r for r in routes if r is not route)
+            route = lookup(routes, INTERNET)
+        if route is not None:
+            return " && ".join(commands), None
+        commands.append(SHOW_UPLINKS)
+        return " && ".join(commands), ("no gateway is known from the facts: pick the uplink and its gateway from what the fix "
+                                       "lists, then `ip route add default via GATEWAY dev UPLINK`, or let the uplink's DHCP "
+                                       "client or network manager give the default route back")
+
     @property
     def routing_note(self) -> str | None:
         """What of the routing the model does not follow: policy rules beyond the defaults."""
         return f"policy routing rules are not modelled: {'; '.join(self.route_rules)}" if self.route_rules else None
 
-    def _reply_route_problem(self, packet: pk.Packet) -> str | None:
+    def _reply_route_problem(self, packet: pk.Packet) -> tuple[str, str | None] | None:
+        """Why a reply to a guest would not leave by the bridge, and its fix (None: the network's
+        restart, which gives the bridge its address and route back); None: it would."""
         route = lookup(self.routes, packet.daddr)
         if route is not None and route.dev == self.net.bridge:
             return None
         link = self.links.get(self.net.bridge)
         if link is not None and not link.admin_up:
-            return f"cannot reach {packet.daddr}: {self.net.bridge} is administratively DOWN, so its route is gone (NET-07)"
+            return (f"cannot reach {packet.daddr}: {self.net.bridge} is administratively DOWN, so its route is gone (NET-07)",
+                    f"ip link set dev {self.net.bridge} up")
         own = lookup(tuple(r for r in self.routes if r.dev == self.net.bridge), packet.daddr)
         chosen = f"the kernel picks `{describe(route)}`" if route else "no route matches"
         beside = f" over {self.net.bridge}'s `{describe(own)}`; HOST-08" if own else f"; {self.net.bridge} has no route to it"
-        return f"to {packet.daddr} would leave by {route.dev if route else 'nowhere'} ({chosen}{beside})"
+        fix = subnet_fix(self.routes, self.links, self.net.subnet, self.net.bridge) if own else None
+        return f"to {packet.daddr} would leave by {route.dev if route else 'nowhere'} ({chosen}{beside})", fix
 
     def trip(self, packet: pk.Packet) -> Trip:
-        route_problem = None
+        route_problem = route_fix = None
         if packet.oif == self.net.bridge and packet.daddr != "255.255.255.255":
-            route_problem = self._reply_route_problem(packet)
+            route_problem, route_fix = self._reply_route_problem(packet) or (None, None)
         elif packet.hooks == pk.FORWARD and packet.oif != self.net.bridge:
             route_problem = self.route_out_problem()
-            route_problem = f"cannot leave: {route_problem}" if route_problem else None
+            if route_problem:
+                route_problem, route_fix = f"cannot leave: {route_problem}", self.route_out_fix()[0]
         if packet.hooks == pk.FORWARD and self.ip_forward != "1":
             route_problem = f"the kernel forwards nothing: net.ipv4.ip_forward is {self.ip_forward!r} (HOST-05)"
+            route_fix = FORWARD_ON
         hooks = []
         for hook in packet.hooks:
             verdict = walk_hook(self.tables, hook, packet)
             hooks.append(verdict)
             if verdict.dropped_by:
                 break
-        return Trip(packet, hooks, route_problem)
+        return Trip(packet, hooks, route_problem, route_fix)
 
     # -- judging -------------------------------------------------------------------------------
 
@@ -152,7 +185,7 @@ class PathModel:
     def _fix(self, trip: Trip, who: str, network: str) -> str:
         verdict = trip.dropped_by
         if who == "libvirt":
-            return f"virsh net-destroy {network} && virsh net-start {network}"
+            return restart(network)
         if who == "firewalld":
             return f"firewall-cmd --zone=libvirt --change-interface={self.net.bridge}"
         return accept_rule(verdict.table, verdict.chain.name, trip.packet.accept)
@@ -171,6 +204,7 @@ class PathModel:
                 outcome.fixes.append(self._fix(trip, who, network))
             elif trip.route_problem:
                 failures.setdefault(trip.route_problem, []).append(trip.packet.what)
+                outcome.fixes.append(trip.route_fix or restart(network))
         outcome.notes = self._notes(trips)
         if failures:
             outcome.failure = "; ".join(f"{', '.join(whats)}: {why}" for why, whats in failures.items())
@@ -197,6 +231,7 @@ class PathModel:
                 continue
             if bound is not None:
                 outcome.failure = outcome.failure or f"{packet.what}: {bound.kind} by {bound.where} instead of masquerading"
+                outcome.fixes.append(delete_rule(bound.table, bound.rule_chain, bound.rule))
                 continue
             if trip.dropped_by is not None:
                 continue  # PATH-03 names what drops it
@@ -214,8 +249,7 @@ class PathModel:
                 who = owner(chain.table, stop.chain, policy=False)
                 return (f"{chain.table.label} chain {stop.chain}: {stop.rule.ref} ({who}) {stop.action}s it "
                         f"before libvirt's masquerade", delete_rule(chain.table, stop.chain, stop.rule))
-        return (f"nothing masquerades it: no NAT rule for {self.net.subnet} on the way out (NET-11)",
-                f"virsh net-destroy {network} && virsh net-start {network}")
+        return (f"nothing masquerades it: no NAT rule for {self.net.subnet} on the way out (NET-11)", restart(network))
 
     def _has_masquerade(self, table: Table) -> bool:
         return any(r.verdict.kind in ("masquerade", "snat") for c in table.chains.values() for r in c.rules)

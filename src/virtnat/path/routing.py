@@ -74,3 +74,13 @@ def addresses_inside(links: dict[str, LinkFacts], subnet: str, bridge: str) -> l
             if iface.version == 4 and iface.ip in net:
                 found.append((name, address))
     return found
+
+
+def subnet_fix(routes: tuple[RouteFacts, ...], links: dict[str, LinkFacts], subnet: str, bridge: str) -> str:
+    """The commands that take the subnet off every interface but the bridge (HOST-08): each
+    address inside it, and each route there that no such address brings; "" when none is found."""
+    addresses = addresses_inside(links, subnet, bridge)
+    holders = {iface for iface, _ in addresses}  # their addresses' routes go with the addresses
+    commands = [f"ip addr del {shlex.quote(addr)} dev {shlex.quote(iface)}" for iface, addr in addresses]
+    commands += [f"ip route del {route_selector(r)}" for r in overlapping(routes, subnet, bridge) if r.dev not in holders]
+    return " && ".join(dict.fromkeys(commands))
