@@ -11,7 +11,7 @@ import pytest
 
 from selftests.unit.checkrun import DATA
 from virtnat import plugin
-from virtnat.report.passthrough import Staged, asked_path, place, stage
+from virtnat.report.passthrough import Staged, asked_path, place, pointed, stage
 from virtnat.state import CHECKS_DIR
 
 HEALTHY = DATA / "libvirt9" / "healthy.txt"
@@ -49,15 +49,17 @@ def test_each_report_is_staged_in_a_private_directory_beside_it(tmp_path):
     for report in staged:
         assert report.staging.parent == report.target.parent and mode(report.staging) == 0o700
         assert report.staging.name.startswith(f".{report.target.name}.") and list(report.staging.iterdir()) == []
-    assert (config.option.htmlpath, config.option.xmlpath) == (str(staged[0].written), str(staged[1].written))
+    assert (config.option.htmlpath, config.option.xmlpath) == ("new/page.html", str(tmp_path / "j.xml"))  # as given
+    assert pointed(config, staged) == (("htmlpath", str(staged[0].written)), ("xmlpath", str(staged[1].written)))
     assert stage(options(htmlpath=None, xmlpath=""), str(tmp_path)) == ([], None)
+    assert pointed(options(htmlpath=None, xmlpath=""), []) == ()
 
 
 def test_a_report_that_cannot_be_written_there_is_one_line_and_dropped(tmp_path):
     (tmp_path / "file").write_text("")
     config = options(htmlpath=str(tmp_path), xmlpath="file/j.xml")
     staged, problem = stage(config, str(tmp_path))
-    assert staged == [] and (config.option.htmlpath, config.option.xmlpath) == (None, None)
+    assert staged == [] and pointed(config, staged) == (("htmlpath", None), ("xmlpath", None))
     assert problem == f"--html={tmp_path}: cannot write a report there: Is a directory"
     assert stage(options(xmlpath="file/j.xml"), str(tmp_path))[1] == "--junitxml=file/j.xml: cannot write a report there: File exists"
 

@@ -103,33 +103,33 @@ def test_a_run_of_other_tests_gets_the_marker_and_nothing_else(configured):
 
 def test_an_audit_writes_every_report_to_the_report_dir_by_default(configured, tmp_path):
     config = configured(f"--facts={HEALTHY}")
-    state = plugin.state_of(config)
-    assert state.error is None and [t.name for t in state.targets] == ["healthy"]
+    audit = plugin.state_of(config)
+    plan = audit.plan
+    assert audit.error is None and [t.name for t in plan.targets] == ["healthy"]
     assert not config.option.htmlpath and not config.option.xmlpath  # virtnat writes its own, not pytest-html and junitxml
-    assert state.html_path.parent == state.xml_path.parent == tmp_path / "reports"
-    assert state.outputs() == Outputs(json=state.json_path, html=state.html_path, junit=state.xml_path,
-                                      latest_json=tmp_path / "reports" / "latest.json",
-                                      latest_html=tmp_path / "reports" / "latest.html", prune_dir=tmp_path / "reports")
+    reports = tmp_path / "reports"
+    assert plan.outputs == Outputs(json=reports / f"{plan.outputs.json.stem}.json", html=reports / f"{plan.outputs.json.stem}.html",
+                                   junit=reports / f"{plan.outputs.json.stem}.xml", latest_json=reports / "latest.json",
+                                   latest_html=reports / "latest.html", prune_dir=reports)
     assert (config.option.tbstyle, config.option.reportchars) == ("no", "N")
-    recorder = config.pluginmanager.get_plugin("virtnat-recorder")
-    assert isinstance(recorder, plugin.Recorder) and recorder.state is state
+    assert config.pluginmanager.get_plugin("virtnat-recorder") is audit.record
     assert config.pluginmanager.get_plugin("virtnat-html") is plugin.html_columns
     assert config.audit_hooks == []  # processes are counted only for --stats-json
-    assert state.collection is not None and state.targets[0].facts_started  # collection started here
-    state.wait_for_facts()
-    assert "default" in state.targets[0].facts.libvirt().networks
+    assert audit.collection is not None and plan.targets[0].facts_started  # collection started here
+    audit.wait_for_facts()
+    assert "default" in plan.targets[0].facts.libvirt().networks
 
 
 def test_paths_and_styles_given_by_the_user_stay(configured, tmp_path):
     html, xml = tmp_path / "mine.html", tmp_path / "mine.xml"
     config = configured(f"--facts={HEALTHY}", f"--html={html}", f"--junitxml={xml}", "--tb=short", "-rA")
-    state = plugin.state_of(config)  # pytest-html and junitxml write theirs; virtnat's own are in the report dir
+    plan = plugin.state_of(config).plan  # pytest-html and junitxml write theirs; virtnat's own are in the report dir
     for given, asked in ((config.option.htmlpath, html), (config.option.xmlpath, xml)):
         staged = Path(given)  # moved onto the path asked for at the end (test_passthrough.py)
         assert staged.name == asked.name and staged.parent.parent == tmp_path
         assert staged.parent.name.startswith(f".{asked.name}.") and stat.S_IMODE(staged.parent.stat().st_mode) == 0o700
     assert config.pluginmanager.get_plugin("virtnat-passthrough").staged[0].target == html
-    assert state.html_path.parent == state.xml_path.parent == tmp_path / "reports"
+    assert plan.outputs.html.parent == plan.outputs.junit.parent == tmp_path / "reports"
     assert (config.option.tbstyle, config.option.reportchars) == ("short", "A")
 
 
@@ -154,29 +154,30 @@ def test_a_usage_error_collects_nothing_and_collect_only_contacts_no_host(config
     assert plugin.state_of(broken).error and plugin.state_of(broken).collection is None
     listing = configured(f"--facts={HEALTHY}", "--collect-only")
     assert plugin.state_of(listing).error is None and plugin.state_of(listing).collection is None
+    assert plugin.state_of(listing).plan.shards == 1
 
 
 def test_an_unwritable_report_dir_writes_no_html_or_junit(configured, tmp_path):
     (tmp_path / "reports").write_text("a file")
     config = configured(f"--facts={HEALTHY}")
-    state = plugin.state_of(config)
-    assert state.reports_written is False and state.error.startswith(f"--report-dir={tmp_path / 'reports'}: ")
-    assert state.outputs() == Outputs(json=None, html=None, junit=None)
+    audit = plugin.state_of(config)
+    assert audit.error.startswith(f"--report-dir={tmp_path / 'reports'}: ")
+    assert audit.plan.outputs == Outputs(json=None, html=None, junit=None)
 
 
 @pytest.mark.parametrize("given, keep", [([], None), (["--keep=3"], 3)])
 def test_prometheus_and_keep_reach_the_finish(configured, tmp_path, given, keep):
     config = configured(f"--facts={HEALTHY}", f"--prometheus={tmp_path / 'node' / 'virtnat.prom'}", *given)
-    outputs = plugin.state_of(config).outputs()
+    outputs = plugin.state_of(config).plan.outputs
     assert (outputs.prometheus, outputs.keep, outputs.prune_dir) == (tmp_path / "node" / "virtnat.prom", keep, tmp_path / "reports")
 
 
 def test_an_unwritable_prometheus_path_is_a_usage_error_and_the_other_reports_are_written(configured, tmp_path):
     (tmp_path / "node").write_text("a file")
     config = configured(f"--facts={HEALTHY}", f"--prometheus={tmp_path / 'node' / 'virtnat.prom'}")
-    state = plugin.state_of(config)
-    assert state.error == f"--prometheus={tmp_path / 'node' / 'virtnat.prom'}: cannot write reports there: Not a directory"
-    assert state.outputs().prometheus is None and state.outputs().json == state.json_path
+    audit = plugin.state_of(config)
+    assert audit.error == f"--prometheus={tmp_path / 'node' / 'virtnat.prom'}: cannot write reports there: Not a directory"
+    assert audit.plan.outputs.prometheus is None and audit.plan.outputs.json.parent == tmp_path / "reports"
 
 
 def test_workers_take_the_controllers_facts_and_nothing_else(configured, pytester, tmp_path):
@@ -184,15 +185,15 @@ def test_workers_take_the_controllers_facts_and_nothing_else(configured, pyteste
     node = SimpleNamespace(config=controller, workerinput={})
     plugin.pytest_configure_node(node)
     collected = pickle.loads(base64.b64decode(node.workerinput[plugin.FACTS_KEY]))
-    assert collected == [plugin.state_of(controller).targets[0].facts.collected()]
+    assert collected == [plugin.state_of(controller).plan.targets[0].facts.collected()]
 
     worker = pytester.parseconfig(str(CHECKS_DIR), f"--facts={DOCKER_NFT}", f"--report-dir={tmp_path / 'w'}")
     worker.workerinput = node.workerinput
     plugin.pytest_configure(worker)
-    state = plugin.state_of(worker)
-    assert state.collection is None and worker.pluginmanager.get_plugin("virtnat-recorder") is None
+    audit = plugin.state_of(worker)
+    assert audit.collection is None and worker.pluginmanager.get_plugin("virtnat-recorder") is None
     # the facts are the controller's (healthy), not those of the file named on the worker's command line
-    assert state.targets[0].facts.collected() == collected[0]
+    assert audit.plan.targets[0].facts.collected() == collected[0]
     assert not (tmp_path / "w").exists()
 
 
@@ -219,7 +220,7 @@ def test_host_checks_run_once_per_host(configured):
     config = configured(f"--facts={HEALTHY},{DOCKER_NFT}")
     metafunc = Metafunc(config, "target", "firewall")
     plugin.pytest_generate_tests(metafunc)
-    targets = plugin.state_of(config).targets
+    targets = plugin.state_of(config).plan.targets
     assert metafunc.calls == [(("target", targets), {"ids": ["healthy", "docker-forward-drop"], "scope": "module"})]
 
 
@@ -240,7 +241,7 @@ def test_guest_checks_run_once_per_guest_interface_named_by_host_when_there_are_
 
 def test_without_hosts_each_check_still_runs_once_to_say_why(configured):
     config = configured(f"--facts={HEALTHY}", "--profile=/nonexistent.toml")
-    state = plugin.state_of(config)
+    audit = plugin.state_of(config)
     host = Metafunc(config, "target")
     plugin.pytest_generate_tests(host)
     assert host.calls == [(("target", [None]), {"ids": ["no-host"], "scope": "module"})]
@@ -248,7 +249,7 @@ def test_without_hosts_each_check_still_runs_once_to_say_why(configured):
     plugin.pytest_generate_tests(guest)
     [((_, [(target, nic)]), kwargs)] = guest.calls
     assert target is None and kwargs["ids"] == ["no-facts"]
-    assert (nic.reason, nic.skip) == (state.error, False)
+    assert (nic.reason, nic.skip) == (audit.error, False)
 
 
 def test_tests_that_take_no_host_and_runs_that_are_no_audit_are_left_alone(configured):
@@ -279,7 +280,7 @@ class Item:
 
 def test_each_hosts_checks_are_grouped_for_one_xdist_worker(configured):
     config = configured(f"--facts={HEALTHY}", "-n", "2")
-    target = plugin.state_of(config).targets[0]
+    target = plugin.state_of(config).plan.targets[0]
     items = [Item(target), Item(), Item(callspec=False)]
     plugin.pytest_collection_modifyitems(None, config, items)
     assert len(items) == 3
@@ -290,7 +291,7 @@ def test_each_hosts_checks_are_grouped_for_one_xdist_worker(configured):
 @pytest.mark.parametrize("workers", [[], ["-n", "0"]], ids=["no -n", "-n 0"])
 def test_one_process_groups_nothing(configured, workers):
     config = configured(f"--facts={HEALTHY}", *workers)
-    items = [Item(plugin.state_of(config).targets[0])]
+    items = [Item(plugin.state_of(config).plan.targets[0])]
     plugin.pytest_collection_modifyitems(None, config, items)
     assert items[0].markers == []
 
@@ -302,7 +303,9 @@ def test_a_check_without_a_control_is_a_usage_error_before_any_runs(configured):
     items[1].control = None
     items[1].get_closest_marker = lambda name: None
     plugin.pytest_collection_modifyitems(None, config, items)
-    assert items == [] and plugin.state_of(config).error.startswith("virtnat's host/test_x.py::test_")
+    audit = plugin.state_of(config)
+    assert items == [] and audit.record.check_problem.startswith("virtnat's host/test_x.py::test_")
+    assert audit.error == audit.record.check_problem and audit.plan.error is None  # the plan stays as it was
 
 
 def test_a_usage_error_deselects_every_check(configured):
@@ -356,7 +359,7 @@ def make_report(item, when="call", report=None, excinfo=None):
 
 def test_a_passing_check_reports_its_notes_and_control(configured):
     config = configured(f"--facts={HEALTHY}")
-    target = plugin.state_of(config).targets[0]
+    target = plugin.state_of(config).plan.targets[0]
     item = CheckItem(config, target=target)
     FINDINGS.note("iptables backend")  # as the check's note and evidence fixtures record them
     FINDINGS.note("STP on")
@@ -372,9 +375,9 @@ def test_a_passing_check_reports_its_notes_and_control(configured):
 
 def test_a_failure_says_its_first_line_and_the_checks_own_fix(configured):
     config = configured(f"--facts={HEALTHY}")
-    nic = plugin.state_of(config).targets[0].facts.libvirt().guest_nics[0]
+    nic = plugin.state_of(config).plan.targets[0].facts.libvirt().guest_nics[0]
     item = CheckItem(config, pytest.mark.control(id="VM-04", remediation="virsh start {guest} # {tap}").mark,
-                     target=plugin.state_of(config).targets[0], guest_nic=nic)
+                     target=plugin.state_of(config).plan.targets[0], guest_nic=nic)
     excinfo = SimpleNamespace(value=AssertionError("vnet0 is not on virbr0\nassert False"))
     report = make_report(item, report=Report("failed"), excinfo=excinfo)
     assert report.virtnat["message"] == "vnet0 is not on virbr0"
@@ -412,11 +415,11 @@ def test_a_failure_a_waiver_covers_is_waived_until_it_expires(configured, tmp_pa
     waivers = tmp_path / "waivers.toml"
     waivers.write_text(WAIVERS.replace("heal*", hosts).format(reason="CHG-1", expires=expires))
     config = configured(f"--facts={HEALTHY}", f"--waivers={waivers}")
-    item = CheckItem(config, target=plugin.state_of(config).targets[0])
+    item = CheckItem(config, target=plugin.state_of(config).plan.targets[0])
     excinfo = SimpleNamespace(value=AssertionError("virbr0 is DOWN"))
     report = make_report(item, report=Report("failed"), excinfo=excinfo)
     assert (report.virtnat["outcome"], report.virtnat["message"], report.virtnat["waiver"]) == (outcome, message, waiver)
-    passed = make_report(CheckItem(config, target=plugin.state_of(config).targets[0]))
+    passed = make_report(CheckItem(config, target=plugin.state_of(config).plan.targets[0]))
     assert (passed.virtnat["outcome"], passed.virtnat["waiver"]) == ("passed", None)  # only failures are waived
 
 
@@ -459,9 +462,11 @@ def test_tests_that_are_no_check_and_runs_that_are_no_audit_get_nothing(configur
 
 # -- the end of the run -----------------------------------------------------------------------
 
-def record(state, *outcomes):
+def record(audit, *outcomes):
+    """Checks' results, as the recorder takes them from pytest's reports."""
     for n, (impact, outcome) in enumerate(outcomes):
-        state.results.record(str(n), CheckResult("healthy", f"NET-{n:02}", "t", impact, None, outcome, "m", "fix"))
+        data = vars(CheckResult("healthy", f"NET-{n:02}", "t", impact, None, outcome, "m", "fix"))
+        audit.record.pytest_runtest_logreport(SimpleNamespace(nodeid=str(n), virtnat=data, virtnat_evidence={}))
 
 
 @pytest.mark.parametrize("outcomes, fail_on, status, code", [
@@ -482,16 +487,17 @@ def test_the_exit_code_is_decided_by_the_checks_at_or_above_fail_on(configured, 
 
 def test_the_json_document_and_its_latest_copy_are_written_at_the_end(configured, tmp_path):
     config = configured(f"--facts={HEALTHY}", f"--stats-json={tmp_path / 'stats.json'}")
-    state = plugin.state_of(config)
-    record(state, ("high", "failed"))
+    audit = plugin.state_of(config)
+    record(audit, ("high", "failed"))
     plugin.pytest_sessionfinish(SimpleNamespace(config=config, exitstatus=1), 1)
     import gc
     assert gc.get_freeze_count() > 0  # what the checks made, frozen for pytest's last collections (the cleanup gives it back)
-    document = json.loads(state.json_path.read_text())
-    assert state.json_path.parent == tmp_path / "reports"
-    assert document["profile"] == state.profile_dict and "error" not in document
+    json_path = audit.plan.outputs.json
+    document = json.loads(json_path.read_text())
+    assert json_path.parent == tmp_path / "reports"
+    assert document["profile"] == audit.plan.profile.as_dict() and "error" not in document
     assert [(h["host"], h["summary"]["failed"]) for h in document["hosts"]] == [("healthy", 1)]
-    assert (tmp_path / "reports" / "latest.json").read_text() == state.json_path.read_text()
+    assert (tmp_path / "reports" / "latest.json").read_text() == json_path.read_text()
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert list(stats["hosts"]) == ["healthy"] and stats["collection_wall_seconds"] >= 0
 
@@ -505,12 +511,12 @@ def test_an_audit_json_elsewhere_is_not_the_latest(configured, tmp_path):
 
 def test_a_usage_error_exits_4_with_the_error_and_no_profile(configured, tmp_path):
     config = configured(f"--facts={HEALTHY}", "--profile=/nonexistent.toml")
-    state = plugin.state_of(config)
+    audit = plugin.state_of(config)
     session = SimpleNamespace(config=config, exitstatus=pytest.ExitCode.NO_TESTS_COLLECTED)
     plugin.pytest_sessionfinish(session, session.exitstatus)
     assert session.exitstatus == pytest.ExitCode.USAGE_ERROR
-    document = json.loads(state.json_path.read_text())
-    assert document["error"] == state.error and document["profile"] is None
+    document = json.loads(audit.plan.outputs.json.read_text())
+    assert document["error"] == audit.error and document["profile"] is None
 
 
 def test_without_a_writable_json_nothing_is_written(configured, tmp_path):
@@ -563,17 +569,18 @@ def private(path) -> bool:
 
 def test_every_report_is_written_at_the_end_private_with_its_latest_copies(configured, tmp_path):
     config = configured(f"--facts={HEALTHY}", f"--prometheus={tmp_path / 'virtnat.prom'}")
-    state = plugin.state_of(config)
-    state.wait_for_facts()
-    record(state, ("high", "failed"))
+    audit = plugin.state_of(config)
+    audit.wait_for_facts()
+    record(audit, ("high", "failed"))
     plugin.pytest_sessionfinish(SimpleNamespace(config=config, exitstatus=1), 1)
-    for path in (state.json_path, state.html_path, state.xml_path, tmp_path / "reports" / "latest.html"):
+    outputs = audit.plan.outputs
+    for path in (outputs.json, outputs.html, outputs.junit, tmp_path / "reports" / "latest.html"):
         assert private(path), path
-    assert (tmp_path / "reports" / "latest.html").read_text() == state.html_path.read_text()
-    assert "NET-00" in state.html_path.read_text() and 'name="NET-00"' in state.xml_path.read_text()
+    assert (tmp_path / "reports" / "latest.html").read_text() == outputs.html.read_text()
+    assert "NET-00" in outputs.html.read_text() and 'name="NET-00"' in outputs.junit.read_text()
     assert stat.S_IMODE((tmp_path / "virtnat.prom").stat().st_mode) == 0o644  # node_exporter reads it as another user
-    assert state.written.reports == [f"JSON {state.json_path}", f"HTML {state.html_path}", f"JUnit {state.xml_path}",
-                                     f"Prometheus {tmp_path / 'virtnat.prom'}"]
+    assert audit.record.written.reports == [f"JSON {outputs.json}", f"HTML {outputs.html}", f"JUnit {outputs.junit}",
+                                            f"Prometheus {tmp_path / 'virtnat.prom'}"]
 
 
 def test_a_report_that_cannot_be_written_at_the_end_never_exits_0(configured, tmp_path):
@@ -582,7 +589,7 @@ def test_a_report_that_cannot_be_written_at_the_end_never_exits_0(configured, tm
     session = SimpleNamespace(config=config, exitstatus=0)
     plugin.pytest_sessionfinish(session, 0)
     assert session.exitstatus == 1
-    assert plugin.state_of(config).written.problems == [f"cannot write {tmp_path / 'virtnat.prom'}: Is a directory"]
+    assert plugin.state_of(config).record.written.problems == [f"cannot write {tmp_path / 'virtnat.prom'}: Is a directory"]
 
 
 def test_an_audits_objects_are_frozen_from_its_collection_to_its_configs_cleanup(configured, monkeypatch):

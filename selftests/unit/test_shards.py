@@ -13,12 +13,12 @@ from types import SimpleNamespace
 import pytest
 
 from selftests.unit.checkrun import DATA
-from virtnat import shards
+from virtnat import shards, state
 from virtnat.collectors.bundle import bundle_bytes
 from virtnat.collectors.bundle_pool import POOL_FROM
-from virtnat.plugin import _plan_split
+from virtnat.profile import Profile
 from virtnat.shards import SHARD_FROM, blocks, every_phase, items_by_block, run_split, shard_count, why_not
-from virtnat.state import CHECKS_DIR
+from virtnat.state import CHECKS_DIR, _split
 from virtnat.targets import BundleTarget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,25 +93,18 @@ def test_only_bundles_are_split_and_not_in_a_process_with_other_threads(tmp_path
     assert why_not(_config(), targets) == "this process runs other threads (pytest started from a program that has them)"
 
 
-def _state(targets):
-    return SimpleNamespace(targets=targets, shards=1, error=None)
-
-
 @pytest.mark.parametrize("hosts, asked, count, error", [
     (SHARD_FROM, None, 2, None), (SHARD_FROM - 1, None, 1, None), (3, 3, 3, None), (SHARD_FROM, 1, 1, None),
 ])
 def test_the_plan_splits_a_fleet_of_bundles_one_process_per_core(tmp_path, one_thread, monkeypatch, hosts, asked, count, error):
-    monkeypatch.setattr("virtnat.plugin.cores", lambda: 2)
-    state = _state([BundleTarget(p, "qemu:///system") for p in sorted(bundles(tmp_path, hosts).iterdir())])
-    _plan_split(_config(shards=asked), state)
-    assert (state.shards, state.error) == (count, error)
+    monkeypatch.setattr("virtnat.state.cores", lambda: 2)
+    targets = [BundleTarget(p, "qemu:///system") for p in sorted(bundles(tmp_path, hosts).iterdir())]
+    assert _split(_config(shards=asked), targets) == (count, error)
 
 
 @pytest.mark.parametrize("asked, error", [(None, None), (1, None), (2, "--shards=2: only an audit of bundles (--facts) is split")])
 def test_a_split_asked_for_where_there_can_be_none_is_a_usage_error(asked, error):
-    state = _state([SimpleNamespace(name="live")])
-    _plan_split(_config(shards=asked), state)
-    assert (state.shards, state.error) == (1, error)
+    assert _split(_config(shards=asked), [SimpleNamespace(name="live")]) == (1, error)
 
 
 def test_pytests_own_junit_and_html_reports_get_every_phase():
@@ -128,7 +121,7 @@ def test_a_thread_that_came_after_the_plan_keeps_the_run_in_one_process():
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        run_split(session, SimpleNamespace(wait_for_facts=lambda: None, targets=[]), 2)
+        run_split(session, SimpleNamespace(wait_for_facts=lambda: None, plan=SimpleNamespace(targets=())), 2)
     finally:
         stop.set()
         thread.join()
@@ -320,10 +313,8 @@ def test_an_audit_that_is_not_split_says_one_process(inprocess):
 
 def test_the_collection_of_a_split_audit_reads_only_libvirts_facts(monkeypatch):
     made = []
-    monkeypatch.setattr("virtnat.plugin.Collection", lambda targets, stages: made.append(stages))
+    monkeypatch.setattr("virtnat.state.Collection", lambda targets, stages: made.append(stages))
     for shards_planned in (2, 1):
-        state = SimpleNamespace(error=None, targets=[], shards=shards_planned)
-        monkeypatch.setattr("virtnat.plugin._plan_split", lambda config, state: None)
-        from virtnat.plugin import _start_collection
-        _start_collection(SimpleNamespace(option=SimpleNamespace(collectonly=False)), state)
+        state.Audit(state.Plan(None, Profile(), shards=shards_planned, collect=True)).start_collection()
+    state.Audit(state.Plan(None, Profile(), collect=False)).start_collection()  # the plan collects nothing
     assert made == [(("libvirt",),), (("libvirt",), ("links", "system"))]

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from .collectors.bundle_pool import STAGES
 from .checks import NotChecked
 from .controls import control_problem
 from .fixtures import (  # noqa: F401  (fixtures of the checks)
@@ -28,15 +27,13 @@ from .failures import ShortFailures
 from .options import declare
 from .profile import Profile
 from .report import html_columns
-from .report.files import unwritable
 from .report.finish import write_reports
 from .report.json_report import audit_document, write_json
-from .report.passthrough import stage_passthrough
-from .report.results import IMPACTS, CheckResult, one_line, phase_outcome
+from .report.passthrough import PassThrough
+from .report.results import IMPACTS, CheckResult, Results, one_line, phase_outcome
 from .report.terminal import write_summary
-from .state import CATALOG, CHECKS_DIR, STATE, AuditState, state_of, utc_now
-from .shards import cores, run_split, shard_count, why_not
-from .targets import Collection
+from .state import CATALOG, CHECKS_DIR, STATE, Audit, Plan, plan_audit, state_of, utc_now
+from .shards import run_split
 from .waivers import judge
 
 FACTS_KEY = "virtnat_facts"
@@ -81,99 +78,59 @@ def pytest_configure(config):
     if not _is_audit(config):
         config.pluginmanager.register(RunFixtures(Profile()), "virtnat-run-fixtures")
         return
-    state = AuditState(config)
-    config.stash[STATE] = state
-    config.pluginmanager.register(RunFixtures(state.profile), "virtnat-run-fixtures")
+    audit = config.stash[STATE] = Audit(plan_audit(config, worker=_is_worker(config)))
+    _carry_out(config, audit)
+
+
+def _carry_out(config, audit: Audit) -> None:
+    """Set and register what the audit's plan says, and start collecting the hosts' facts."""
+    plan = audit.plan
+    config.pluginmanager.register(RunFixtures(plan.profile), "virtnat-run-fixtures")
     config.add_cleanup(_collector_back)  # registered before pytest's own cleanups, so run after them: see pytest_collection_finish
-    if config.option.tbstyle == "auto":
-        config.option.tbstyle = "no"  # virtnat prints each check's message and fix itself
-    if config.option.tbstyle == "no" and not config.getoption("usepdb", False):
+    for dest, value in plan.pytest_options:
+        setattr(config.option, dest, value)
+    if plan.short_failures:
         config.pluginmanager.register(ShortFailures(), "virtnat-short-failures")
     if _is_worker(config):
         facts = config.workerinput.get(FACTS_KEY)
         if facts:
-            for target, collected in zip(state.targets, pickle.loads(base64.b64decode(facts))):
+            for target, collected in zip(plan.targets, pickle.loads(base64.b64decode(facts))):
                 target.preload(collected)
         return
-    if config.getoption("stats_json"):
-        sys.addaudithook(state.count_spawn)
-    _check_report_paths(config, state)
-    stage_passthrough(config, state)  # before pytest-html and junitxml read their paths
-    _start_collection(config, state)
-    if config.option.reportchars == "fE":
-        config.option.reportchars = "N"  # virtnat's own summary replaces pytest's short one
-    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") in ("no", "load"):
-        config.option.dist = "loadgroup"  # one worker per host: its facts stay in one place
-    config.pluginmanager.register(Recorder(state), "virtnat-recorder")
+    if plan.stats_json:
+        sys.addaudithook(audit.count_spawn)
+    if plan.passthrough:
+        config.pluginmanager.register(PassThrough(config, plan.passthrough, audit.record), "virtnat-passthrough")
+    audit.start_collection()
+    config.pluginmanager.register(audit.record, "virtnat-recorder")
     if config.pluginmanager.hasplugin("html"):  # pytest-html's own report, when --html asks for it
         config.pluginmanager.register(html_columns, "virtnat-html")
-
-
-def _check_report_paths(config, state: AuditState) -> None:
-    """A report directory or JSON path that cannot be written is a usage error, found before any
-    host is contacted; the reports that can still be written are."""
-    problem = unwritable(state.report_dir)
-    if problem:
-        where = f"--report-dir={state.report_dir}" if state.report_dir_given else \
-            f"the default report directory {state.report_dir} (--report-dir=DIR for another)"
-        state.error = state.error or f"{where}: {problem}"
-        state.reports_written = False
-        state.json_written = not state.json_is_default
-    if not state.json_is_default:
-        problem = unwritable(state.json_path.parent)
-        if problem:
-            state.error = state.error or f"--audit-json={state.json_path}: {problem}"
-            state.json_written = False
-    if state.prometheus_path is not None:
-        problem = unwritable(state.prometheus_path.parent)
-        if problem:
-            state.error = state.error or f"--prometheus={state.prometheus_path}: {problem}"
-            state.prometheus_path = None
-
-
-def _start_collection(config, state: AuditState) -> None:
-    """Start collecting every host's facts now; pytest configures and collects the checks meanwhile.
-    A split audit reads only libvirt's facts here: each of its processes reads the rest of its own hosts'."""
-    if state.error or config.option.collectonly:
-        return
-    _plan_split(config, state)
-    if not state.error:
-        state.collection = Collection(state.targets, STAGES[:1] if state.shards > 1 else STAGES)  # [:1]: libvirt's
-
-
-def _plan_split(config, state: AuditState) -> None:
-    """How many processes run the checks (shards.py): --shards, else one per core for a fleet of bundles."""
-    asked = config.getoption("shards")
-    reason = why_not(config, state.targets)
-    if reason is None:
-        state.shards = shard_count(len(state.targets), cores(), asked)
-    elif asked not in (None, 1):
-        state.error = f"--shards={asked}: {reason}"
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
     """pytest-xdist: hand each worker the facts the controller collected."""
-    state = state_of(node.config)
-    if state is not None and not state.error:
-        state.wait_for_facts()
-        collected = [t.facts.collected() for t in state.targets]
+    audit = state_of(node.config)
+    if audit is not None and not audit.plan.error:
+        audit.wait_for_facts()
+        collected = [t.facts.collected() for t in audit.plan.targets]
         node.workerinput[FACTS_KEY] = base64.b64encode(pickle.dumps(collected)).decode()
 
 
 # -- parametrization: one test per host, and per guest interface for VM checks ------------------
 
 def pytest_generate_tests(metafunc):
-    state = state_of(metafunc.config)
-    if state is None or "target" not in metafunc.fixturenames:
+    audit = state_of(metafunc.config)
+    if audit is None or "target" not in metafunc.fixturenames:
         return
-    targets = state.targets or [None]
+    plan = audit.plan
+    targets = plan.targets or [None]
     if "guest_nic" not in metafunc.fixturenames:
         metafunc.parametrize("target", targets, ids=[t.name if t else "no-host" for t in targets], scope="module")
         return
     pairs, ids = [], []
     for target in targets:
-        params = [Unavailable(state.error, skip=False)] if state.error else guest_params(target, state.profile)
+        params = [Unavailable(plan.error, skip=False)] if plan.error else guest_params(target, plan.profile)
         for nic in params:
             pairs.append((target, nic))
             label = nic.label if not isinstance(nic, Unavailable) else repr(nic)
@@ -183,12 +140,12 @@ def pytest_generate_tests(metafunc):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
-    state = state_of(config)
-    if state is None:
+    audit = state_of(config)
+    if audit is None:
         return
-    if not state.error:
-        state.error = control_problem(_controls(items), CHECKS_DIR)
-    if state.error:  # a broken profile, host list or check stops the run before any check
+    if not audit.plan.error:
+        audit.record.checks_collected(control_problem(_controls(items), CHECKS_DIR))
+    if audit.error:  # a broken profile, host list or check stops the run before any check
         config.hook.pytest_deselected(items=list(items))
         items[:] = []
         return
@@ -209,10 +166,10 @@ def _controls(items):
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session):
     """pytest's loop, split among processes when the audit planned it (shards.py)."""
-    state = state_of(session.config)
-    if state is None or state.shards <= 1 or not session.items:
+    audit = state_of(session.config)
+    if audit is None or audit.plan.shards <= 1 or not session.items:
         return None
-    run_split(session, state, state.shards)
+    run_split(session, audit, audit.plan.shards)
     return True
 
 
@@ -224,12 +181,12 @@ def _subject_values(nic) -> dict:
     return {"guest": nic.guest, "tap": nic.tap or "<tap>"}
 
 
-def _waived(state: AuditState, outcome: str, check_id: str, host: str, message: str) -> tuple[str, str, dict | None]:
+def _waived(plan: Plan, outcome: str, check_id: str, host: str, message: str) -> tuple[str, str, dict | None]:
     """A failure that a waiver covers is waived (outcome, message, the waiver); one whose waiver
     has expired stays a failure and says so."""
     if outcome != "failed":
         return outcome, message, None
-    waiver, expired = judge(state.waivers, check_id, host, state.started.date())
+    waiver, expired = judge(plan.waivers, check_id, host, plan.started.date())
     if waiver is not None:
         return "waived", message, {"reason": waiver.reason, "expires": waiver.expires}
     if expired is not None:
@@ -252,9 +209,9 @@ def _attach_result(item, call, report) -> None:
         return
     if decided == "failed" and call.excinfo is not None and isinstance(call.excinfo.value, NotChecked):
         decided = "error"  # a fact it needs could not be read: not checked, never a false failure
-    state = state_of(item.config)
+    audit = state_of(item.config)
     marker = item.get_closest_marker("control")
-    if state is None or marker is None:
+    if audit is None or marker is None:
         return
     control = dict(marker.kwargs)
     params = item.callspec.params if hasattr(item, "callspec") else {}
@@ -265,16 +222,16 @@ def _attach_result(item, call, report) -> None:
     else:
         message = one_line(call.excinfo) or (report.longreprtext.strip().splitlines() or [""])[-1]
     host, check_id = target.name if target else "?", control.get("id", item.name)
-    decided, message, waiver = _waived(state, decided, check_id, host, message)
+    decided, message, waiver = _waived(audit.plan, decided, check_id, host, message)
     result = CheckResult(
         host=host,
         id=check_id,
-        title=state.title(control.get("title", "")),
+        title=audit.title(control.get("title", "")),
         impact=control.get("impact", ""),
         subject=None if nic is None or isinstance(nic, Unavailable) else nic.label,
         outcome=decided,
         message=message,
-        remediation=item.stash.get(FIX, None) or state.profile.substitute(control.get("remediation", ""), **_subject_values(nic)),
+        remediation=item.stash.get(FIX, None) or audit.plan.profile.substitute(control.get("remediation", ""), **_subject_values(nic)),
         waiver=waiver,
     )
     report.virtnat = dict(vars(result))
@@ -284,53 +241,40 @@ def _attach_result(item, call, report) -> None:
             item.user_properties.append((key, getattr(result, key)))
 
 
-class Recorder:
-    """Records outcomes where reports end up: in the controller with xdist, else in-process."""
-
-    def __init__(self, state: AuditState):
-        self.state = state
-
-    def pytest_runtest_logreport(self, report):
-        data = getattr(report, "virtnat", None)
-        if data is not None:
-            result = CheckResult(**data)
-            self.state.results.record(report.nodeid, result)
-            self.state.evidence.setdefault(result.host, {})[result.name] = report.virtnat_evidence
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
-    state = state_of(session.config)
-    if state is None or _is_worker(session.config):
+    audit = state_of(session.config)
+    if audit is None or _is_worker(session.config):
         return
-    state.wait_for_facts()  # evidence and stats are complete
+    audit.wait_for_facts()  # evidence and stats are complete
     gc.freeze()  # what came while the checks ran (facts, results) joins what collection froze
-    if state.error:
+    plan, record = audit.plan, audit.record
+    if audit.error:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
     elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED if _fails(state, session.config.getoption("fail_on")) else pytest.ExitCode.OK
-    expected = None if state.error else state.profile_dict
-    document = audit_document(state.results, expected, state.started.isoformat(), utc_now().isoformat(), state.error,
-                              state.not_audited)
-    state.written = write_reports(document, state.evidence_dict(), state.outputs(), apart=state.shards > 1)
-    if state.written.problems and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if _fails(record.results, plan.fail_on) else pytest.ExitCode.OK
+    expected = None if audit.error else plan.profile.as_dict()
+    document = audit_document(record.results, expected, plan.started.isoformat(), utc_now().isoformat(), audit.error,
+                              plan.not_audited)
+    record.finished(write_reports(document, audit.evidence_dict(), plan.outputs, apart=plan.shards > 1))
+    if record.written.problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a report asked for is missing: never a clean exit
-    if session.config.getoption("stats_json"):
-        write_json(Path(session.config.getoption("stats_json")), state.stats())
+    if plan.stats_json:
+        write_json(plan.stats_json, audit.stats())
 
 
-def _fails(state: AuditState, threshold: str) -> bool:
+def _fails(results: Results, threshold: str) -> bool:
     """A check failed or could not be carried out at the threshold's impact or above (an
     unknown impact counts as the highest)."""
     floor = IMPACTS.index(threshold)
     return any(r.outcome in ("failed", "error") and (IMPACTS.index(r.impact) if r.impact in IMPACTS else len(IMPACTS)) >= floor
-               for checks in state.results.by_host().values() for r in checks)
+               for checks in results.by_host().values() for r in checks)
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    state = state_of(config)
-    if state is not None and not _is_worker(config):
-        write_summary(terminalreporter, state.error, state.results.by_host(), state.written, state.not_audited)
+    audit = state_of(config)
+    if audit is not None and not _is_worker(config):
+        write_summary(terminalreporter, audit.error, audit.record.results.by_host(), audit.record.written, audit.plan.not_audited)
 
 
 @pytest.hookimpl(trylast=True)

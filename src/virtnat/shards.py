@@ -117,7 +117,7 @@ class Shipper:
         self.events.append(("finish", nodeid, location))
 
 
-def _check_block(session, state, part: list, items: list) -> dict:
+def _check_block(session, profile, part: list, items: list) -> dict:
     """In a forked process: its hosts' checks, as pytest reports them, their evidence and stats."""
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # the run's process shows these checks' progress as it reports them
@@ -131,7 +131,7 @@ def _check_block(session, state, part: list, items: list) -> dict:
     manager.register(shipper, "virtnat-shipper")
     run_items(session, items)
     return {"events": shipper.events,
-            "evidence": {t.name: host_evidence(t.facts.collected(), state.profile, {}) for t in part},
+            "evidence": {t.name: host_evidence(t.facts.collected(), profile, {}) for t in part},
             "stats": {t.name: asdict(t.stats) for t in part}}
 
 
@@ -160,17 +160,18 @@ def _say(config, line: str) -> None:
         print(line, file=sys.stderr)
 
 
-def run_split(session, state, count: int) -> None:
-    """The checks of session.items, their hosts split among count processes (this one included)."""
+def run_split(session, audit, count: int) -> None:
+    """The checks of session.items, their hosts split among count processes (this one included);
+    audit: the run (state.Audit), whose record takes the evidence the other processes made."""
     if session.testsfailed and not session.config.option.continue_on_collection_errors:
         raise session.Interrupted(f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
-    state.wait_for_facts()  # libvirt's facts are in, and no pool or thread is left to fork with
+    audit.wait_for_facts()  # libvirt's facts are in, and no pool or thread is left to fork with
     if threading.active_count() > 1:  # a thread came since the plan: not split after all
         run_items(session, session.items)
         return
-    parts = blocks(state.targets, count)
+    parts = blocks(audit.plan.targets, count)
     items = items_by_block(session.items, parts)
-    children = [Forked(lambda part=part, block=block: _check_block(session, state, part, block))
+    children = [Forked(lambda part=part, block=block: _check_block(session, audit.plan.profile, part, block))
                 for part, block in zip(parts[1:], items[1:])]
     try:
         run_items(session, items[0])
@@ -181,7 +182,7 @@ def run_split(session, state, count: int) -> None:
                 run_items(session, block)
                 continue
             _replay(session.config, payload["events"])
-            state.evidence_elsewhere.update(payload["evidence"])
+            audit.record.evidence_from_elsewhere(payload["evidence"])
             for target in part:
                 target.stats = Stats(**payload["stats"][target.name])
     finally:

@@ -1,23 +1,28 @@
-"""One audit run's shared state: profile, targets, report paths, results."""
+"""What one audit will do, decided once from its options before any host is contacted (the Plan,
+made by plan_audit), and the run that carries it out (Audit): the plan, the record of what the
+checks found (report/record.py) and the background collection of facts."""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import os
 import re
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
 
 from .collectors.bundle import bundle_files
+from .collectors.bundle_pool import STAGES
 from .errors import FactError, ProfileError
-from .evidence import host_evidence
 from .profile import Profile, load_profile
-from .report.finish import Outputs, Written
-from .report.results import Results
-from .targets import BundleTarget, Target, claimed_twice, live_targets
-from .waivers import load_waivers
+from .report.files import unwritable
+from .report.finish import Outputs
+from .report.passthrough import Staged, pointed, stage
+from .report.record import Record
+from .shards import cores, shard_count, why_not
+from .targets import BundleTarget, Collection, Target, claimed_twice, live_targets
+from .waivers import Waiver, load_waivers
 
 # The built-in checks: the package's catalog (in a checkout, a link to tests/). Found from this
 # file, not from pytest's rootdir, which an option value like `--profile /etc/x.toml` can
@@ -37,17 +42,8 @@ def default_report_dir(env=os.environ) -> Path:
     return Path(home) / ".local" / "state" / "virtnat" / "reports"
 
 
-def state_of(config) -> "AuditState | None":
-    """The audit's state, kept in the pytest config's stash; None for a run that is no audit."""
-    return config.stash.get(STATE, None)
-
-
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-
-
-def _opt(config, name):
-    return config.getoption(name, None)
 
 
 def report_stem(label: str, started: dt.datetime) -> str:
@@ -66,72 +62,177 @@ def report_stem(label: str, started: dt.datetime) -> str:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+@-]")
 
 
-class AuditState:
-    """Everything one audit run shares."""
+# -- the plan ----------------------------------------------------------------------------------
 
-    def __init__(self, config):
-        self.config = config
-        self.started = utc_now()
-        self.error: str | None = None  # a usage error: no check runs, exit 4
-        self.results = Results()
+NOWHERE = Outputs()  # an xdist worker's: its controller writes the reports
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one audit will do, decided before any host is contacted; nothing changes it afterwards."""
+
+    started: dt.datetime
+    profile: Profile
+    waivers: tuple[Waiver, ...] = ()
+    targets: tuple[Target, ...] = ()
+    not_audited: tuple[str, ...] = ()  # a line per entry of a --facts directory that is not audited
+    outputs: Outputs = NOWHERE  # where virtnat's reports go; one whose place cannot be written is None
+    passthrough: tuple[Staged, ...] = ()  # pytest's own --html and --junitxml reports, staged (report/passthrough.py)
+    pytest_options: tuple[tuple[str, object], ...] = ()  # pytest's own options as the audit sets them: (dest, value)
+    short_failures: bool = False  # a failure is its message alone (failures.py)
+    shards: int = 1  # processes that run the checks (shards.py)
+    collect: bool = False  # every host's facts collected in the background from the start
+    fail_on: str | None = None  # the least impact whose failure fails the run (--fail-on)
+    stats_json: Path | None = None
+    error: str | None = None  # a usage error: no check runs, exit 4
+
+
+def plan_audit(config, worker: bool = False) -> Plan:
+    """The plan of the audit that config's options ask for. Every problem found in them is a
+    usage error, and the first one found is the plan's; the reports that can still be written
+    are. An xdist worker's plan has the hosts: its controller writes the reports and collects."""
+    option = lambda name: config.getoption(name, None)
+    started = utc_now()
+    profile, waivers, problem = _inputs(option)
+    targets, not_audited, hosts_problem = ((), (), None) if problem else _targets(option, profile)
+    problems = [problem, hosts_problem]
+    outputs, staged, pointed_at = NOWHERE, [], ()
+    if not worker:
+        outputs, paths_problem = _outputs(option, targets, started)
+        staged, staging_problem = stage(config, os.getcwd())
+        pointed_at = pointed(config, staged)
+        problems += [paths_problem, staging_problem]
+    collect = not worker and not any(problems) and not config.option.collectonly  # checks will run
+    shards, split_problem = _split(config, targets) if collect else (1, None)
+    return Plan(started, profile, waivers, targets, not_audited, outputs, tuple(staged),
+                pytest_options=_style(config, worker) + pointed_at, short_failures=_short_failures(config),
+                shards=shards, collect=collect and not split_problem, fail_on=option("fail_on"),
+                stats_json=Path(option("stats_json")) if option("stats_json") else None,
+                error=next((p for p in [*problems, split_problem] if p), None))
+
+
+def _inputs(option) -> tuple[Profile, tuple[Waiver, ...], str | None]:
+    """The profile and the waivers (the profile's, then --waivers'); the defaults and none when
+    either cannot be read, with the one line of why."""
+    try:
+        profile = load_profile(option("profile"))
+        return profile, profile.waivers + (load_waivers(option("waivers")) if option("waivers") else ()), None
+    except ProfileError as exc:
+        return Profile(), (), str(exc)
+
+
+def _targets(option, profile: Profile) -> tuple[tuple[Target, ...], tuple[str, ...], str | None]:
+    """The hosts to audit, the entries of a --facts directory left out, and the one line of why
+    there is no host to audit (then none is)."""
+    if not option("facts"):
+        targets, problem = live_targets(option, profile.libvirt_uri)
+        return tuple(targets), (), problem
+    if option("hosts"):
+        return (), (), "--facts audits saved probe output, --hosts live hosts: give one of them"
+    try:
+        files, not_audited = bundle_files(option("facts"))
+    except FactError as exc:
+        return (), (), f"--facts: {exc}"
+    targets = [BundleTarget(path, profile.libvirt_uri) for path in files]
+    problem = claimed_twice(targets)
+    return () if problem else tuple(targets), tuple(not_audited), problem
+
+
+def _outputs(option, targets, started: dt.datetime) -> tuple[Outputs, str | None]:
+    """Where the reports go, named for the host (or N-hosts) and the start, each whose place cannot
+    be written left out, and the one line of the first such place."""
+    report_dir = Path(option("report_dir") or default_report_dir())
+    stem = report_stem(targets[0].name if len(targets) == 1 else f"{len(targets)}-hosts", started)
+    json_given = Path(option("audit_json")) if option("audit_json") else None
+    json = json_given or report_dir / f"{stem}.json"
+    prometheus = Path(option("prometheus")) if option("prometheus") else None
+    problems = []
+    reports_dir_problem = unwritable(report_dir)
+    if reports_dir_problem:
+        where = f"--report-dir={report_dir}" if option("report_dir") else \
+            f"the default report directory {report_dir} (--report-dir=DIR for another)"
+        problems.append(f"{where}: {reports_dir_problem}")
+    json_problem = unwritable(json.parent) if json_given else reports_dir_problem
+    if json_given and json_problem:
+        problems.append(f"--audit-json={json}: {json_problem}")
+    prometheus_problem = unwritable(prometheus.parent) if prometheus is not None else None
+    if prometheus_problem:
+        problems.append(f"--prometheus={prometheus}: {prometheus_problem}")
+    here = None if reports_dir_problem else report_dir  # the page, JUnit and the latest copies
+    outputs = Outputs(json=None if json_problem else json,
+                      html=here / f"{stem}.html" if here else None, junit=here / f"{stem}.xml" if here else None,
+                      latest_json=here / "latest.json" if here and not json_given else None,
+                      latest_html=here / "latest.html" if here else None,
+                      prometheus=None if prometheus_problem else prometheus, keep=option("keep"), prune_dir=here)
+    return outputs, problems[0] if problems else None
+
+
+def _split(config, targets) -> tuple[int, str | None]:
+    """How many processes run the checks (shards.py): --shards, else one per core for a fleet of
+    bundles; a split asked for where there can be none is a usage error."""
+    asked = config.getoption("shards")
+    reason = why_not(config, targets)
+    if reason is None:
+        return shard_count(len(targets), cores(), asked), None
+    return 1, None if asked in (None, 1) else f"--shards={asked}: {reason}"
+
+
+def _style(config, worker: bool) -> tuple[tuple[str, object], ...]:
+    """pytest's options an audit changes where the user left pytest's defaults: virtnat prints each
+    check's message and fix itself, its own summary replaces pytest's short one, and with xdist
+    one worker runs a host's checks (its facts stay in one place)."""
+    option = config.option
+    changed: list[tuple[str, object]] = [("tbstyle", "no")] if option.tbstyle == "auto" else []
+    if worker:
+        return tuple(changed)
+    if option.reportchars == "fE":
+        changed.append(("reportchars", "N"))
+    if getattr(option, "numprocesses", None) and getattr(option, "dist", "no") in ("no", "load"):
+        changed.append(("dist", "loadgroup"))
+    return tuple(changed)
+
+
+def _short_failures(config) -> bool:
+    """No traceback is asked for: --tb=no (virtnat's default) and no --pdb."""
+    return config.option.tbstyle in ("auto", "no") and not config.getoption("usepdb", False)
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+class Audit:
+    """One audit run: its plan, fixed before it starts; its record, of what it found; and what runs
+    meanwhile (the background collection of facts, the count of processes started)."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.record = Record()
+        self.collection: Collection | None = None
         self.spawned = 0  # processes this run started (--stats-json)
-        self.collection = None  # the background fact collection, once started
-        self.shards = 1  # processes that run the checks (shards.py)
-        self.evidence_elsewhere: dict[str, dict] = {}  # host -> the evidence its own process made (a split audit)
-        self.not_audited: list[str] = []  # a line per entry of a --facts directory that is not audited
         self._titles: dict[str, str] = {}  # a check's title template -> the title filled from the profile
-        try:
-            self.profile = load_profile(_opt(config, "profile"))
-            self.waivers = self.profile.waivers + (load_waivers(_opt(config, "waivers")) if _opt(config, "waivers") else ())
-        except ProfileError as exc:
-            self.error = str(exc)
-            self.profile = Profile()
-            self.waivers = ()
-        self.targets = [] if self.error else self._targets(config)
-        self.report_dir_given = bool(_opt(config, "report_dir"))
-        self.report_dir = Path(_opt(config, "report_dir") or default_report_dir())
-        stem = report_stem(self.targets[0].name if len(self.targets) == 1 else f"{len(self.targets)}-hosts", self.started)
-        self.json_path = Path(_opt(config, "audit_json") or self.report_dir / f"{stem}.json")
-        self.json_is_default = not _opt(config, "audit_json")
-        self.reports_written = True  # False when the report directory cannot be written
-        self.json_written = True  # False when neither can the JSON
-        self.html_path = self.report_dir / f"{stem}.html"
-        self.xml_path = self.report_dir / f"{stem}.xml"
-        self.prometheus_path = Path(_opt(config, "prometheus")) if _opt(config, "prometheus") else None
-        self.keep = _opt(config, "keep")
-        self.evidence: dict[str, dict] = {}  # host -> check (id[subject]) -> what it judged
-        self.written = Written()  # the finish's reports and problems
 
-    def _targets(self, config) -> list[Target]:
-        if _opt(config, "facts"):
-            return self._bundle_targets(_opt(config, "facts"), _opt(config, "hosts"))
-        targets, self.error = live_targets(lambda name: _opt(config, name), self.profile.libvirt_uri)
-        return targets
+    @property
+    def error(self) -> str | None:
+        """Why no check runs (exit 4): the plan's usage error, else a check collection refused."""
+        return self.plan.error or self.record.check_problem
 
-    def _bundle_targets(self, spec: str, hosts: str | None) -> list[Target]:
-        if hosts:
-            self.error = "--facts audits saved probe output, --hosts live hosts: give one of them"
-            return []
-        try:
-            files, self.not_audited = bundle_files(spec)
-        except FactError as exc:
-            self.error = f"--facts: {exc}"
-            return []
-        targets = [BundleTarget(path, self.profile.libvirt_uri) for path in files]
-        self.error = claimed_twice(targets)
-        return [] if self.error else targets
+    def start_collection(self) -> None:
+        """Start collecting every host's facts, if the plan says so; pytest configures and collects
+        the checks meanwhile. A split audit reads only libvirt's facts here: each of its processes
+        reads the rest of its own hosts'."""
+        if self.plan.collect:
+            self.collection = Collection(self.plan.targets, STAGES[:1] if self.plan.shards > 1 else STAGES)  # [:1]: libvirt's
+
+    def wait_for_facts(self) -> None:
+        if self.collection is not None:
+            self.collection.wait()
 
     def title(self, template: str) -> str:
         """A check's title filled from the profile, once per check: a fleet asks for each title on
         every host (0.28 s of 36,000 substitutions at 1000 hosts)."""
         found = self._titles.get(template)
         if found is None:
-            found = self._titles[template] = self.profile.substitute(template)
+            found = self._titles[template] = self.plan.profile.substitute(template)
         return found
-
-    def wait_for_facts(self) -> None:
-        if self.collection is not None:
-            self.collection.wait()
 
     def count_spawn(self, event: str, _args) -> None:
         if event in ("subprocess.Popen", "os.posix_spawn", "os.exec", "os.system"):
@@ -141,37 +242,17 @@ class AuditState:
         return {
             "spawned_processes": self.spawned,
             "collection_wall_seconds": self.collection.seconds if self.collection else None,
-            "check_processes": self.shards,
-            "hosts": {t.name: asdict(t.stats) for t in self.targets},
+            "check_processes": self.plan.shards,
+            "hosts": {t.name: asdict(t.stats) for t in self.plan.targets},
         }
 
-    def outputs(self) -> Outputs:
-        """Where this run's reports go: the ones whose place can be written."""
-        reports = self.reports_written
-        return Outputs(json=self.json_path if self.json_written else None,
-                       html=self.html_path if reports else None,
-                       junit=self.xml_path if reports else None,
-                       latest_json=self.report_dir / "latest.json" if self.json_written and self.json_is_default else None,
-                       latest_html=self.report_dir / "latest.html" if reports else None,
-                       prometheus=self.prometheus_path,
-                       keep=self.keep, prune_dir=self.report_dir if reports else None)
-
     def evidence_dict(self) -> dict:
-        """The evidence behind the verdicts, as the reports take it: the default profile, and per
-        host the pieces of its packet path, its raw facts and what each check judged."""
-        hosts = {}
-        for target in self.targets:
-            checks = self.evidence.get(target.name, {})
-            if target.name in self.evidence_elsewhere:
-                hosts[target.name] = {**self.evidence_elsewhere[target.name], "checks": checks}
-                continue
-            collected = target.facts.collected() if target.facts_started else {}
-            hosts[target.name] = host_evidence(collected, self.profile, checks)
-        return {"profile_defaults": Profile().as_dict(), "hosts": hosts}
-
-    @property
-    def profile_dict(self) -> dict:
-        return self.profile.as_dict()
+        return self.record.evidence_dict(self.plan.targets, self.plan.profile)
 
 
-STATE = pytest.StashKey[AuditState]()
+def state_of(config) -> Audit | None:
+    """The audit, kept in the pytest config's stash; None for a run that is no audit."""
+    return config.stash.get(STATE, None)
+
+
+STATE = pytest.StashKey[Audit]()

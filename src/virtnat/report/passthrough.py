@@ -41,9 +41,9 @@ class Staged:
 
 
 def stage(config, cwd: str) -> tuple[list[Staged], str | None]:
-    """Point each pass-through report asked for at a fresh private directory beside its target
-    (config.option changed; the plugins read it when they configure, after virtnat): the reports
-    staged, and the one line of why one cannot be written (that option is then dropped)."""
+    """A fresh private directory beside the target of each pass-through report asked for: the
+    reports staged, and the one line of why one cannot be written (that report is not staged).
+    config.option is left as it is: pointed() says how the audit sets it."""
     staged, problem = [], None
     for dest, flag in OPTIONS:
         value = getattr(config.option, dest, None)
@@ -57,11 +57,17 @@ def stage(config, cwd: str) -> tuple[list[Staged], str | None]:
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:64]}.", suffix=".tmp", dir=target.parent))
         except OSError as exc:
             problem = problem or f"{flag}={value}: cannot write a report there: {exc.strerror or exc}"
-            setattr(config.option, dest, None)
             continue
         staged.append(Staged(dest, flag, value, target, staging))
-        setattr(config.option, dest, str(staging / target.name))
     return staged, problem
+
+
+def pointed(config, staged: list[Staged]) -> tuple[tuple[str, str | None], ...]:
+    """The pass-through options as the audit sets them (dest, value), before the plugins read them
+    when they configure: each staged report's plugin writes into its staging, and a report that
+    cannot be written is not asked of its plugin."""
+    where = {report.dest: str(report.written) for report in staged}
+    return tuple((dest, where.get(dest)) for dest, _ in OPTIONS if getattr(config.option, dest, None))
 
 
 def _merge_assets(source: Path, directory: Path) -> None:
@@ -102,8 +108,8 @@ def place(report: Staged) -> None:
 class PassThrough:
     """The plugin that moves the staged reports into place once their plugins wrote them."""
 
-    def __init__(self, config, staged: list[Staged], written):
-        self.config, self.staged, self.written = config, staged, written
+    def __init__(self, config, staged: tuple[Staged, ...], record):
+        self.config, self.staged, self.record = config, staged, record
         self.pid = os.getpid()  # a forked process (shards.py) has nothing to move
         for report in staged:
             config.add_cleanup(lambda staging=report.staging: shutil.rmtree(staging, ignore_errors=True))
@@ -113,14 +119,13 @@ class PassThrough:
         result = yield  # junitxml and pytest-html write theirs (virtnat's own are written)
         if os.getpid() != self.pid:
             return result
-        written = self.written()
         for report in self.staged:
             try:
                 place(report)
             except OSError as exc:
-                written.problems.append(f"cannot write {report.target}: {exc.strerror or exc}")
+                self.record.cannot_write(f"cannot write {report.target}: {exc.strerror or exc}")
             self._point_at(report)
-        if written.problems and session.exitstatus == pytest.ExitCode.OK:
+        if self.record.written.problems and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a report asked for is missing: never a clean exit
         return result
 
@@ -135,13 +140,3 @@ class PassThrough:
         for plugin in self.config.pluginmanager.get_plugins():
             if getattr(plugin, "_report_path", None) == report.written:  # pytest-html's report
                 plugin._report_path = report.target
-
-
-def stage_passthrough(config, state) -> None:
-    """For an audit's own process: stage the pass-through reports asked for, and register the
-    plugin that moves them into place. One that cannot be written is the audit's usage error."""
-    staged, problem = stage(config, os.getcwd())
-    if problem:
-        state.error = state.error or problem
-    if staged:
-        config.pluginmanager.register(PassThrough(config, staged, lambda: state.written), "virtnat-passthrough")
