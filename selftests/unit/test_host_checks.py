@@ -4,6 +4,8 @@ from types import SimpleNamespace
 import pytest
 
 from selftests.unit.checkrun import load_checks
+from virtnat.checks import NotChecked
+from virtnat.collectors.libvirt_api import connection_error
 from virtnat.errors import FactError
 from virtnat.facts.model import LibvirtFacts, ProcessFacts, RouteFacts, SystemFacts
 from virtnat.profile import Profile
@@ -37,6 +39,12 @@ def fails(check, *args) -> str:
     return str(err.value).splitlines()[0]
 
 
+def not_checked(check, *args) -> str:
+    with pytest.raises(NotChecked) as err:
+        check(*args)
+    return err.value.msg
+
+
 def skips(check, *args) -> str:
     with pytest.raises(pytest.skip.Exception) as err:
         check(*args)
@@ -67,6 +75,24 @@ def test_host01_fails_with_the_reason_libvirt_cannot_be_read():
     assert (err.value.msg, err.value.pytrace) == ("cannot connect to libvirt at qemu:///system: refused", False)
 
 
+NOT_SERVED = [connection_error("qemu:///system", "Failed to connect socket to '/run/libvirt/libvirt-sock': No such file or directory"),
+              connection_error("qemu:///system", "Connection refused"), FactError("libvirt at qemu:///system did not answer within 5 s")]
+NOT_READ = [connection_error("qemu:///system", "authentication unavailable: no polkit agent available to authenticate"),
+            connection_error("qemu:///system", "Failed to connect socket to '/run/libvirt/libvirt-sock-ro': Permission denied"),
+            FactError("virsh is not installed on the host: install libvirt-clients (or give --libvirt-uri)"),
+            FactError("virsh could not read network 'u1': error: failed to get network")]
+
+
+@pytest.mark.parametrize("error", NOT_SERVED + NOT_READ, ids=str)
+def test_host01_fails_when_nothing_serves_libvirt_and_is_not_checked_when_its_facts_were_not_read(error):
+    def read():
+        raise error
+    target = SimpleNamespace(facts=SimpleNamespace(libvirt=read))
+    with pytest.raises(pytest.fail.Exception) as err:
+        daemons.test_libvirt_daemon_serves_system_uri(target, system(), lambda _: None)
+    assert (err.value.msg, isinstance(err.value, NotChecked)) == (str(error), error in NOT_READ)
+
+
 def test_host02_firewalld_installed_and_running():
     daemons.test_firewalld_is_running(system([(1, "firewalld", True)]), PROFILE)
     assert fails(daemons.test_firewalld_is_running, system(), PROFILE) == "firewalld is installed but not running"
@@ -85,8 +111,8 @@ def test_host03_other_states_fail_or_skip():
         f"firewalld.service is 'disabled', expected 'enabled': {NOT_AT_BOOT}"
     assert fails(daemons.test_firewalld_is_enabled, system(unit="masked"), PROFILE) == \
         f"firewalld.service is 'masked', expected 'enabled': {NOT_AT_BOOT}"
-    assert fails(daemons.test_firewalld_is_enabled, system(unit=None), PROFILE) == \
-        "firewalld.service is 'unknown', expected 'enabled'"
+    assert not_checked(daemons.test_firewalld_is_enabled, system(unit=None), PROFILE) == \
+        "firewalld.service's enablement at boot could not be read (systemctl is-enabled answered nothing)"
     assert fails(daemons.test_firewalld_is_enabled, system(unit="not-found"), PROFILE) == \
         "firewalld is not installed: systemd knows no firewalld.service"
     assert skips(daemons.test_firewalld_is_enabled, system(unit="no systemctl"), PROFILE) == \
@@ -110,7 +136,8 @@ def test_host05_runtime_forwarding():
     forwarding.test_ipv4_forwarding_is_on(system())
     assert fails(forwarding.test_ipv4_forwarding_is_on, system(runtime={"net.ipv4.ip_forward": "0"})) == \
         "net.ipv4.ip_forward is '0', expected '1'"
-    assert fails(forwarding.test_ipv4_forwarding_is_on, system(runtime={})) == "net.ipv4.ip_forward is None, expected '1'"
+    assert not_checked(forwarding.test_ipv4_forwarding_is_on, system(runtime={"net.ipv4.ip_forward": ""})) == \
+        "net.ipv4.ip_forward could not be read (/proc/sys/net/ipv4/ip_forward)"
 
 
 def test_host06_persisted_forwarding():
@@ -131,8 +158,10 @@ def test_host07_both_families_now_and_persisted():
     forwarding.test_all_forwarding_is_on(system(), PROFILE)
     v4only = {"net.ipv4.conf.all.forwarding": "1"}
     forwarding.test_all_forwarding_is_on(system(runtime=v4only, persisted=v4only), LAX)
-    assert fails(forwarding.test_all_forwarding_is_on, system(runtime=v4only, persisted=v4only), PROFILE) == \
-        "net.ipv6.conf.all.forwarding is None now; net.ipv6.conf.all.forwarding is 0 after boot (no file sets it); expected 1"
+    assert not_checked(forwarding.test_all_forwarding_is_on, system(runtime=v4only, persisted=v4only), PROFILE) == \
+        "net.ipv6.conf.all.forwarding could not be read (/proc/sys/net/ipv6/conf/all/forwarding)"
+    assert fails(forwarding.test_all_forwarding_is_on, system(persisted=v4only), PROFILE) == \
+        "net.ipv6.conf.all.forwarding is 0 after boot (no file sets it); expected 1"
     wrong = {"net.ipv4.conf.all.forwarding": "0", "net.ipv6.conf.all.forwarding": "1"}
     assert fails(forwarding.test_all_forwarding_is_on, system(runtime=wrong, persisted=FORWARDING), PROFILE) == \
         "net.ipv4.conf.all.forwarding is '0' now; expected 1"

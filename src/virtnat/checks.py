@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from .errors import FactError
 from .facts.model import LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, SystemFacts
 from .path.model import restart
 from .profile import Profile
@@ -16,6 +17,34 @@ class NotChecked(pytest.fail.Exception):
 def not_checked(reason: str) -> None:
     """End the check as not carried out (ERROR), saying why in one line."""
     raise NotChecked(reason, pytrace=False)
+
+
+def runtime_sysctl(system: SystemFacts, key: str) -> str:
+    """key's value in the running kernel, or not checked when the probe could not read it."""
+    return read_sysctl(key, system.sysctl_runtime.get(key))
+
+
+def read_sysctl(key: str, value: str | None) -> str:
+    """value, or not checked: the probe prints a key it could not read with no value."""
+    if not value:
+        not_checked(f"{key} could not be read (/proc/sys/{key.replace('.', '/')})")
+    return value
+
+
+# How the collectors word a libvirt that nothing serves at the URI (collectors/libvirt_api.py:
+# connection_error, and its deadline), as opposed to facts that could not be read.
+_CONNECTION = "cannot connect to libvirt at "
+_DENIED = ("permission denied", "authentication", "access denied")
+
+
+def libvirt_not_served(error: FactError) -> bool:
+    """Whether libvirt's facts are missing because nothing serves the URI (HOST-01 fails), not
+    because they could not be read: no virsh, a network virsh could not read, a connection
+    refused to this user (not checked)."""
+    text = str(error)
+    if text.startswith(_CONNECTION):
+        return not any(word in text.lower() for word in _DENIED)
+    return text.startswith("libvirt at ") and " did not answer within " in text
 
 
 def defined_network(libvirt: LibvirtFacts, profile: Profile) -> NetworkFacts:

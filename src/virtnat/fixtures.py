@@ -82,18 +82,53 @@ def system(target):
     return _facts_or_error(target.facts.system)
 
 
+def units_missing(system) -> str | None:
+    """Why the facts hold no units (the one line of the units fixture's ERROR), else None."""
+    if system.units is None:
+        return "the facts hold no units section (an older probe's output): collect them again"
+    return None
+
+
+def firewall_missing(system) -> str | None:
+    """Why the firewall cannot be judged, else None: no ruleset could be read, or one of them
+    could not (a partial view misses another table's drop, firewalld's zones, libvirt's nftables rules)."""
+    if system.firewall is None:
+        return f"firewall rules could not be read: {system.firewall_error}"
+    if system.firewall.problems:
+        return f"firewall rules could not be read: {'; '.join(system.firewall.problems)}"
+    return None
+
+
+def routes_missing(system) -> str | None:
+    if system.routes is None:
+        return f"routes could not be read: {'; '.join(system.path_problems)}"
+    return None
+
+
+def path_missing(system) -> str | None:
+    """Why the packet path cannot be modelled, else None (in the order its fixtures fail)."""
+    if why := firewall_missing(system) or routes_missing(system):
+        return why
+    if system.route_rules is None:
+        return f"policy routing rules could not be read: {'; '.join(system.path_problems)}"
+    return None
+
+
+def _fail_if(why: str | None) -> None:
+    if why:
+        pytest.fail(why, pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def units(system):
     """The daemons' systemd units (HOST-10, HOST-11), or ERROR when the facts hold none."""
-    if system.units is None:
-        pytest.fail("the facts hold no units section (an older probe's output): collect them again", pytrace=False)
+    _fail_if(units_missing(system))
     return system.units
 
 
 @pytest.fixture(scope="module")
 def firewall(system):
-    if system.firewall is None:
-        pytest.fail(f"firewall rules could not be read: {system.firewall_error}", pytrace=False)
+    _fail_if(firewall_missing(system))
     return system.firewall
 
 
@@ -162,16 +197,14 @@ class RunFixtures:
 
 @pytest.fixture(scope="module")
 def routes(system):
-    if system.routes is None:
-        pytest.fail(f"routes could not be read: {'; '.join(system.path_problems)}", pytrace=False)
+    _fail_if(routes_missing(system))
     return system.routes
 
 
 @pytest.fixture(scope="module")
 def packet_path(system, firewall, routes, links, profile) -> PathModel:
     """The model of the guests' packet path on this host, from its rulesets, routes and links."""
-    if system.route_rules is None:
-        pytest.fail(f"policy routing rules could not be read: {'; '.join(system.path_problems)}", pytrace=False)
+    _fail_if(path_missing(system))
     return path_model(system, links, profile)
 
 

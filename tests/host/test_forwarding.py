@@ -1,6 +1,8 @@
 """HOST-05..07: the kernel forwards the guests' packets, now and after a reboot."""
 import pytest
 
+from virtnat.checks import runtime_sysctl
+
 
 @pytest.mark.control(
     id="HOST-05",
@@ -11,7 +13,7 @@ import pytest
 def test_ipv4_forwarding_is_on(system):
     """With forwarding off the host drops every packet a guest sends beyond 192.168.122.1:
     the network looks fine and nothing gets out."""
-    value = system.sysctl_runtime.get("net.ipv4.ip_forward")
+    value = runtime_sysctl(system, "net.ipv4.ip_forward")
     assert value == "1", f"net.ipv4.ip_forward is {value!r}, expected '1'"
 
 
@@ -68,7 +70,7 @@ def test_all_forwarding_is_on(system, profile):
         keys.append("net.ipv6.conf.all.forwarding")
     wrong = []
     for key in keys:
-        now, saved = system.sysctl_runtime.get(key), system.sysctl_persisted.get(key)
+        now, saved = runtime_sysctl(system, key), system.sysctl_persisted.get(key)
         if now != "1":
             wrong.append(f"{key} is {now!r} now")
         if saved != "1":

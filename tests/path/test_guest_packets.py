@@ -2,7 +2,7 @@
 every firewall (nftables, iptables-nft, iptables-legacy), judged by the packet-path model."""
 import pytest
 
-from virtnat.checks import bridge_link, report_outcome, running_network
+from virtnat.checks import bridge_link, read_sysctl, report_outcome, running_network
 
 
 def judge(verdict, links, libvirt_or_none, profile, note, fix, evidence):
@@ -54,6 +54,7 @@ def test_guest_traffic_is_forwarded(packet_path, links, libvirt_or_none, profile
     most common reason guests on a libvirt 10+ host suddenly have no network (the marker's fix).
     The fix is the accept in the table and chain that drop the packets; with forwarding off
     (HOST-05) it is the sysctl, with no route out (HOST-09) the route's."""
+    read_sysctl("net.ipv4.ip_forward", packet_path.ip_forward)  # the model's walk through FORWARD asks it
     judge(packet_path.forwarding, links, libvirt_or_none, profile, note, fix, evidence)
 
 
