@@ -1,10 +1,12 @@
 """The packet-path model's pieces, each with the case that breaks a careless version of it:
 nft sets, verdict maps, gotos, returns, wildcards; routes and policy rules; sockets and which
 one gets a packet; whose a table is and the command that fixes it."""
+from dataclasses import replace
+
 import pytest
 
-from virtnat.facts.model import LinkFacts, RouteFacts, SocketFacts
-from virtnat.facts.routes import parse_routes, parse_rules
+from virtnat.facts.model import LinkFacts, RouteFacts, SocketFacts, SystemFacts
+from virtnat.facts.routes import parse_policy_rules, parse_routes
 from virtnat.facts.ruleset import Table
 from virtnat.facts.ruleset_iptables import tables_from_iptables_save
 from virtnat.facts.ruleset_nft import tables_from_nft
@@ -116,7 +118,7 @@ def test_routes_parse_main_and_local_and_prefer_the_first_listed():
             '{"dst":"192.168.122.0/24","dev":"virbr0","metric":5},{"type":"local","dst":"10.0.0.5","dev":"eth0","table":"local"},'
             '{"dst":"10.9.0.0/16","dev":"wg0","table":"100"}]')
     routes = parse_routes(text)
-    assert [r.dst for r in routes] == ["0.0.0.0/0", "192.168.122.0/24", "192.168.122.0/24", "10.0.0.5/32"]
+    assert [r.dst for r in routes] == ["0.0.0.0/0", "192.168.122.0/24", "192.168.122.0/24", "10.0.0.5/32", "10.9.0.0/16"]
     assert lookup(routes, "192.168.122.9").dev == "eth1"  # metric 0 beats 5
     assert lookup(routes, "8.8.8.8").gateway == "10.0.0.1"
     assert [r.dev for r in overlapping(routes, "192.168.122.0/24", "virbr0")] == ["eth1"]
@@ -126,7 +128,11 @@ def test_routes_parse_main_and_local_and_prefer_the_first_listed():
 def test_only_policy_rules_beyond_the_defaults_are_kept():
     text = ('[{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"192.168.122.0/24","table":"vpn"},'
             '{"priority":32766,"src":"all","table":"main"},{"priority":32767,"src":"all","table":"default"}]')
-    assert parse_rules(text) == ("100: src 192.168.122.0/24 table vpn",)
+    system = SystemFacts(sysctl_runtime={}, sysctl_persisted={}, sysctl_sources={}, sysctl_conf_at_boot=True, processes=(),
+                         binaries={}, network_driver=None, unit_enabled={}, firewall=None,
+                         policy_rules=parse_policy_rules(text))
+    assert system.route_rules == ("100: from 192.168.122.0/24 lookup vpn",)
+    assert replace(system, policy_rules=None).route_rules is None
 
 
 def test_sockets_with_devices_and_the_one_that_gets_the_packet():

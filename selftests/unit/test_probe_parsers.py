@@ -3,7 +3,7 @@ binaries, rulesets that could not be read, routes and sockets, and the framing's
 import pytest
 
 from virtnat.errors import FactError
-from virtnat.facts.model import ProcessFacts, RouteFacts, SocketFacts
+from virtnat.facts.model import PolicyRule, ProcessFacts, RouteFacts, SocketFacts
 from virtnat.facts.probe import (frame, parse_binaries, parse_processes, parse_sysctl_files, path_facts, split_sections,
                                  system_from_sections)
 
@@ -216,22 +216,22 @@ def test_path_facts_read_all_three():
     found = path_facts({"routes": (0, '[{"dst": "default", "gateway": "10.0.0.1", "dev": "eth0"}]'),
                         "route-rules": (0, '[{"priority": 100, "src": "all", "table": "7"}]'),
                         "sockets": (0, "udp UNCONN 0 0 192.168.122.1:53 0.0.0.0:* users:((\"dnsmasq\",pid=9,fd=5))")})
-    assert found == {"routes": (RouteFacts("0.0.0.0/0", "eth0", "10.0.0.1"),), "route_rules": ("100: src all table 7",),
+    assert found == {"routes": (RouteFacts("0.0.0.0/0", "eth0", "10.0.0.1"),), "policy_rules": (PolicyRule(100, "lookup", "7"),),
                      "sockets": (SocketFacts("udp", "192.168.122.1", 53, None, (("dnsmasq", 9),)),), "path_problems": ()}
 
 
 def test_path_facts_say_what_could_not_be_read():
     found = path_facts({"routes": (1, "Error: x\nError: Permission denied\n"), "route-rules": (0, "{")})
-    assert (found["routes"], found["route_rules"], found["sockets"]) == (None, None, None) and len(found["path_problems"]) == 3
+    assert (found["routes"], found["policy_rules"], found["sockets"]) == (None, None, None) and len(found["path_problems"]) == 3
     assert found["path_problems"][0] == "routes: Error: Permission denied"
     assert found["path_problems"][1].startswith("ip -j rule: not JSON: ")
     assert found["path_problems"][2] == "sockets: the probe returned no sockets section"
     assert path_facts({"routes": (5, " "), "route-rules": (0, "[]"), "sockets": (0, "")}) == {
-        "routes": None, "route_rules": (), "sockets": (), "path_problems": ("routes: exit 5",)}
+        "routes": None, "policy_rules": (), "sockets": (), "path_problems": ("routes: exit 5",)}
     failed = path_facts({"routes": (0, "[]"), "route-rules": (2, "Error: rule dump failed"), "sockets": (0, "")})
-    assert failed["route_rules"] is None and failed["path_problems"] == ("route-rules: Error: rule dump failed",)
+    assert failed["policy_rules"] is None and failed["path_problems"] == ("route-rules: Error: rule dump failed",)
     wrong = path_facts({"routes": (0, "[]"), "route-rules": (0, '{"rules": []}'), "sockets": (0, "")})
-    assert wrong["route_rules"] is None
+    assert wrong["policy_rules"] is None
     assert wrong["path_problems"] == ("ip -j rule: not what iproute2 prints: a JSON dict, not a list",)
 
 

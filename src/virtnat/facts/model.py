@@ -132,7 +132,7 @@ class FirewallFacts:
 
 @dataclass(frozen=True)
 class RouteFacts:
-    """One IPv4 route of the main or local table, as `ip route` lists it."""
+    """One IPv4 route of any table, as `ip route` lists it."""
 
     dst: str  # CIDR; "0.0.0.0/0" for the default route
     dev: str | None
@@ -141,6 +141,59 @@ class RouteFacts:
     table: str = "main"
     metric: int = 0
     prefsrc: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """One IPv4 policy routing rule (`ip rule`): which packets it selects and what it does."""
+
+    priority: int
+    action: str  # lookup, goto, nop, blackhole, unreachable, prohibit
+    table: str | None = None  # lookup: main, local, default or a number
+    target: int | None = None  # goto: the priority evaluation continues at
+    invert: bool = False  # `not`: it selects the packets its selectors do not
+    src: str | None = None  # CIDR; None: from all
+    dst: str | None = None  # CIDR; None: to all
+    iif: str | None = None
+    oif: str | None = None
+    fwmark: int | None = None
+    fwmask: int | None = None  # None with a fwmark: every bit
+    ipproto: str | None = None
+    sport: tuple[int, int] | None = None
+    dport: tuple[int, int] | None = None
+    uidrange: tuple[int, int] | None = None
+    tos: int | None = None
+    suppress_prefixlength: int | None = None
+    suppress_ifgroup: str | None = None
+    unknown: tuple[str, ...] = ()  # selectors the model does not read, as iproute2 names them
+
+    @property
+    def text(self) -> str:
+        """The rule as `ip rule` lists it: `5210: not from all fwmark 0xca6c lookup 51820`."""
+        words = [f"{self.priority}:", *(["not"] if self.invert else []), f"from {self.src or 'all'}"]
+        words += [f"to {self.dst}"] if self.dst else []
+        for name in ("iif", "oif", "ipproto", "tos"):
+            value = getattr(self, name)
+            if value is not None:
+                words.append(f"{name} {hex(value) if name == 'tos' else value}")
+        if self.fwmark is not None:
+            words.append(f"fwmark {hex(self.fwmark)}" + (f"/{hex(self.fwmask)}" if self.fwmask is not None else ""))
+        for name in ("sport", "dport", "uidrange"):
+            lo_hi = getattr(self, name)
+            if lo_hi is not None:
+                words.append(f"{name} {lo_hi[0]}" if lo_hi[0] == lo_hi[1] and name != "uidrange" else f"{name} {lo_hi[0]}-{lo_hi[1]}")
+        words += list(self.unknown)
+        words += [f"lookup {self.table}"] if self.action == "lookup" else [f"goto {self.target}"] if self.action == "goto" else [self.action]
+        if self.suppress_prefixlength is not None:
+            words.append(f"suppress_prefixlength {self.suppress_prefixlength}")
+        if self.suppress_ifgroup is not None:
+            words.append(f"suppress_ifgroup {self.suppress_ifgroup}")
+        return " ".join(words)
+
+
+# The rules every Linux host has: lookups in local, main and default.
+DEFAULT_RULES = (PolicyRule(0, "lookup", "local"), PolicyRule(32766, "lookup", "main"),
+                 PolicyRule(32767, "lookup", "default"))
 
 
 @dataclass(frozen=True)
@@ -193,11 +246,16 @@ class SystemFacts:
     firewall_error: str | None = None
     notes: tuple[str, ...] = field(default=())
     routes: tuple[RouteFacts, ...] | None = None  # None: could not be read
-    route_rules: tuple[str, ...] | None = ()  # policy routing rules beyond the defaults; None: could not be read
+    policy_rules: tuple[PolicyRule, ...] | None = ()  # every `ip rule` in order; (): not read (an older probe); None: could not be read
     sockets: tuple[SocketFacts, ...] | None = None  # None: could not be read
     path_problems: tuple[str, ...] = ()  # what of routes and sockets could not be read, one line each
     units: UnitsFacts | None = None  # None: the facts hold no units section (an older probe)
     sysctl_unread: dict[str, str] = field(default_factory=dict)  # key -> value /etc/sysctl.conf sets, unread at boot
+
+    @property
+    def route_rules(self) -> tuple[str, ...] | None:
+        """The policy rules beyond every host's three (local, main, default), as `ip rule` lists them."""
+        return None if self.policy_rules is None else tuple(r.text for r in self.policy_rules if r not in DEFAULT_RULES)
 
     def running(self, *names: str) -> tuple[ProcessFacts, ...]:
         """Processes of the audited host whose command name is one of names."""

@@ -9,7 +9,7 @@ from ..errors import FactError
 from . import sysctl
 from .firewall import firewall_facts
 from .model import ProcessFacts, SystemFacts
-from .routes import parse_routes, parse_rules
+from .routes import parse_policy_rules, parse_routes
 from .sockets import parse_sockets
 from .units import parse_units
 
@@ -212,7 +212,7 @@ def path_facts(sections: dict[str, tuple[int, str]]) -> dict:
     line in path_problems). Policy rules an older probe did not read are none, as before."""
     problems = []
     found: dict = {}
-    for name, key, parse in (("routes", "routes", parse_routes), ("route-rules", "route_rules", parse_rules),
+    for name, key, parse in (("routes", "routes", parse_routes), ("route-rules", "policy_rules", parse_policy_rules),
                              ("sockets", "sockets", parse_sockets)):
         rc, text = sections.get(name, (None, f"the probe returned no {name} section"))
         if rc != 0:

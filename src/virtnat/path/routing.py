@@ -9,13 +9,13 @@ from ..facts.model import LinkFacts, RouteFacts
 UNREACHABLE = ("blackhole", "unreachable", "prohibit", "throw")
 
 
-def lookup(routes: tuple[RouteFacts, ...], address: str) -> RouteFacts | None:
-    """The main-table route the kernel picks for address: longest prefix, then lowest metric,
+def lookup(routes: tuple[RouteFacts, ...], address: str, table: str = "main") -> RouteFacts | None:
+    """The route of one table the kernel picks for address: longest prefix, then lowest metric,
     then the one listed first (the kernel lists routes in the order it prefers them)."""
     addr = ipaddress.ip_address(address)
     best, best_key = None, None
     for route in routes:
-        if route.table != "main":
+        if route.table != table:
             continue
         net = ipaddress.ip_network(route.dst, strict=False)
         if addr not in net:
