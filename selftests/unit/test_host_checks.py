@@ -1,4 +1,5 @@
 """HOST-01..07 run on small facts: each verdict, skip and message a user reads."""
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -7,7 +8,7 @@ from selftests.unit.checkrun import load_checks
 from virtnat.checks import NotChecked
 from virtnat.collectors.libvirt_api import connection_error
 from virtnat.errors import FactError
-from virtnat.facts.model import LibvirtFacts, ProcessFacts, RouteFacts, SystemFacts
+from virtnat.facts.model import LibvirtFacts, ProcessFacts, RouteFacts, SystemFacts, UnitFacts, UnitsFacts
 from virtnat.profile import Profile
 
 
@@ -29,8 +30,9 @@ FORWARDING = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.forwarding": "1", "
 def system(processes=(), binaries=ALL, driver=None, unit="enabled", runtime=FORWARDING, persisted=FORWARDING,
            sources=None, conf_at_boot=True, unread=None):
     procs = tuple(ProcessFacts(pid, comm, comm, same) for pid, comm, same in processes)
-    return SystemFacts(dict(runtime), dict(persisted), sources or {}, conf_at_boot, procs, dict(binaries), driver,
-                       {} if unit is None else {"firewalld": unit}, None, sysctl_unread=unread or {})
+    units = {} if unit is None else {"firewalld.service": UnitFacts("firewalld.service", unit, None, None, None)}
+    return SystemFacts(dict(runtime), dict(persisted), sources or {}, conf_at_boot, procs, dict(binaries), driver, None,
+                       sysctl_unread=unread or {}, units=UnitsFacts(False, unit != "no systemctl", units))
 
 
 def fails(check, *args) -> str:
@@ -112,7 +114,9 @@ def test_host03_other_states_fail_or_skip():
     assert fails(daemons.test_firewalld_is_enabled, system(unit="masked"), PROFILE) == \
         f"firewalld.service is 'masked', expected 'enabled': {NOT_AT_BOOT}"
     assert not_checked(daemons.test_firewalld_is_enabled, system(unit=None), PROFILE) == \
-        "firewalld.service's enablement at boot could not be read (systemctl is-enabled answered nothing)"
+        "firewalld.service's enablement at boot could not be read (systemctl answered nothing)"
+    assert not_checked(daemons.test_firewalld_is_enabled, replace(system(), units=None), PROFILE) == \
+        "the facts hold no units section (an older probe's output): collect them again"
     assert fails(daemons.test_firewalld_is_enabled, system(unit="not-found"), PROFILE) == \
         "firewalld is not installed: systemd knows no firewalld.service"
     assert skips(daemons.test_firewalld_is_enabled, system(unit="no systemctl"), PROFILE) == \

@@ -129,7 +129,7 @@ def test_only_policy_rules_beyond_the_defaults_are_kept():
     text = ('[{"priority":0,"src":"all","table":"local"},{"priority":100,"src":"192.168.122.0/24","table":"vpn"},'
             '{"priority":32766,"src":"all","table":"main"},{"priority":32767,"src":"all","table":"default"}]')
     system = SystemFacts(sysctl_runtime={}, sysctl_persisted={}, sysctl_sources={}, sysctl_conf_at_boot=True, processes=(),
-                         binaries={}, network_driver=None, unit_enabled={}, firewall=None,
+                         binaries={}, network_driver=None, firewall=None,
                          policy_rules=parse_policy_rules(text))
     assert system.route_rules == ("100: from 192.168.122.0/24 lookup vpn",)
     assert replace(system, policy_rules=None).route_rules is None

@@ -3,7 +3,7 @@ binaries, rulesets that could not be read, routes and sockets, and the framing's
 import pytest
 
 from virtnat.errors import FactError
-from virtnat.facts.model import PolicyRule, ProcessFacts, RouteFacts, SocketFacts
+from virtnat.facts.model import PolicyRule, ProcessFacts, RouteFacts, SocketFacts, UnitFacts, UnitsFacts
 from virtnat.facts.probe import (frame, parse_binaries, parse_processes, parse_sysctl_files, path_facts, split_sections,
                                  system_from_sections)
 
@@ -138,7 +138,8 @@ def test_runtime_persisted_and_units():
     assert facts.sysctl_persisted == {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.forwarding": "1"}
     assert facts.sysctl_sources == {"net.ipv4.ip_forward": "/etc/sysctl.d/60.conf", "net.ipv4.conf.all.forwarding": "/etc/sysctl.d/60.conf"}
     assert facts.sysctl_conf_at_boot is False
-    assert facts.unit_enabled == {"firewalld": "masked"}
+    assert facts.units == UnitsFacts(systemd=False, systemctl=True, complete=False, units={
+        "firewalld.service": UnitFacts("firewalld.service", "masked", loaded=None, active=None, after=None)})
     assert facts.processes == (ProcessFacts(9, "dnsmasq", "dnsmasq --x", True, uid=0, exe="/usr/sbin/dnsmasq"),)
     assert facts.network_driver is None
 
@@ -151,7 +152,7 @@ def test_without_systemd_sysctl_conf_is_read_last():
     assert facts.sysctl_conf_at_boot is True
     assert facts.sysctl_persisted["net.ipv4.ip_forward"] == "0"
     assert facts.sysctl_sources["net.ipv4.ip_forward"] == "/etc/sysctl.conf"
-    assert facts.unit_enabled == {"firewalld": "no systemctl"}
+    assert facts.units is None  # no units section, nor an older probe's firewalld-enabled
     assert facts.network_driver == "/d.so"
 
 
@@ -162,10 +163,13 @@ def test_without_systemd_sysctl_conf_is_read_last():
     ((1, "Failed to get unit file state for firewalld.service: Access denied\n"),
      "Failed to get unit file state for firewalld.service: Access denied"),
 ])
-def test_firewalld_unit_state(enabled, state):
+def test_an_older_probes_firewalld_state_is_its_units(enabled, state):
     extra = {"firewalld-enabled": enabled} if enabled else {}
     facts = system(binaries=(0, "systemctl /bin/systemctl"), **extra)
-    assert facts.unit_enabled == {"firewalld": state}
+    assert (facts.units.units["firewalld.service"].enabled if facts.units else "unknown") == state
+    newer = system(binaries=(0, "systemctl /bin/systemctl"), units=(0, "systemd not-running\n@@unit firewalld.service masked"),
+                   **extra)
+    assert (newer.units.units["firewalld.service"].enabled, newer.units.complete) == ("masked", True)
 
 
 IPT = "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n"

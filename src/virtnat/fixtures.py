@@ -86,6 +86,8 @@ def units_missing(system) -> str | None:
     """Why the facts hold no units (the one line of the units fixture's ERROR), else None."""
     if system.units is None:
         return "the facts hold no units section (an older probe's output): collect them again"
+    if not system.units.complete:
+        return "the facts hold firewalld.service's enablement alone (an older probe's output): collect them again"
     return None
 
 

@@ -228,6 +228,7 @@ class UnitsFacts:
     systemctl: bool  # systemctl is installed (without it, nothing of the boot can be read)
     units: dict[str, UnitFacts]
     libvirt_sockets: tuple[str, ...] = ()  # libvirt's read-only sockets present: libvirt, virtqemud, virtnetworkd
+    complete: bool = True  # False: an older probe's output, which read firewalld.service's enablement alone
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,6 @@ class SystemFacts:
     processes: tuple[ProcessFacts, ...]
     binaries: dict[str, str | None]  # name -> path, None when absent
     network_driver: str | None  # path of libvirt's network driver, None when absent
-    unit_enabled: dict[str, str]  # unit -> `systemctl is-enabled` answer
     firewall: FirewallFacts | None
     firewall_error: str | None = None
     notes: tuple[str, ...] = field(default=())

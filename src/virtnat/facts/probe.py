@@ -8,10 +8,10 @@ from .. import inputs
 from ..errors import FactError
 from . import sysctl
 from .firewall import firewall_facts
-from .model import ProcessFacts, SystemFacts
+from .model import ProcessFacts, SystemFacts, UnitFacts, UnitsFacts
 from .routes import parse_policy_rules, parse_routes
 from .sockets import parse_sockets
-from .units import parse_units
+from .units import enablement, parse_units
 
 SYSCTL_KEYS = ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv6.conf.all.forwarding"]
 _HEADER = re.compile(r"^@@virtnat-probe 2 ([0-9A-Za-z]+)$")
@@ -170,7 +170,6 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
     files = parse_sysctl_files(sections["sysctl-files"][1])
     systemd = bool(binaries.get("systemd-sysctl"))
     persisted = sysctl.persisted_values(files, SYSCTL_KEYS, systemd)
-    enabled = sections["firewalld-enabled"][1] if "firewalld-enabled" in sections else ""
     problems: list[str] = []
     ipt = _ruleset(sections, "iptables-save", problems)
     nft_json = _ruleset(sections, "nft", problems)
@@ -190,21 +189,23 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         processes=parse_processes(sections["processes"][1], owners),
         binaries=binaries,
         network_driver=driver,
-        unit_enabled={"firewalld": enablement(enabled) if binaries.get("systemctl") else "no systemctl"},
         firewall=firewall,
         firewall_error=firewall_error,
-        units=parse_units(sections["units"][1]) if "units" in sections else None,
+        units=parse_units(sections["units"][1]) if "units" in sections else older_units(sections, binaries),
         sysctl_unread=sysctl.unread_values(files, SYSCTL_KEYS, systemd),
         **path_facts(sections),
     )
 
 
-def enablement(text: str) -> str:
-    """What `systemctl is-enabled UNIT` answered (its last line): "enabled", "disabled"...;
-    "not-found" for a unit systemd does not know, which systemd before 253 says as "Failed to get
-    unit file state for UNIT: No such file or directory"."""
-    answer = (text.strip().splitlines() or ["unknown"])[-1].strip()
-    return "not-found" if answer.startswith("Failed to get unit file state") and "No such file" in answer else answer
+def older_units(sections: dict[str, tuple[int, str]], binaries: dict) -> UnitsFacts | None:
+    """The units of an older probe's output, which asked `systemctl is-enabled firewalld.service`
+    alone (its firewalld-enabled section); None when it did not ask that either."""
+    if "firewalld-enabled" not in sections:
+        return None
+    answer = (sections["firewalld-enabled"][1].strip().splitlines() or [""])[-1]
+    firewalld = UnitFacts("firewalld.service", enablement(answer), loaded=None, active=None, after=None)
+    return UnitsFacts(systemd=False, systemctl=bool(binaries.get("systemctl")), units={firewalld.name: firewalld},
+                      complete=False)
 
 
 def path_facts(sections: dict[str, tuple[int, str]]) -> dict:

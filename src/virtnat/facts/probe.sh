@@ -170,7 +170,6 @@ section sysctl-files sysctl_files
 section processes processes
 section process-owners owners
 section binaries binaries
-section firewalld-enabled systemctl is-enabled firewalld.service
 section units units
 section iptables-save iptables-save
 section nft nft -j list ruleset

@@ -45,13 +45,13 @@ def _offline_units(lines: list[str]) -> dict[str, UnitFacts]:
         if line.startswith("@@unit "):
             name, _, answer = line.removeprefix("@@unit ").partition(" ")
             frames = Framed()
-            offline[name] = (_enablement(answer), frames)
+            offline[name] = (enablement(answer), frames)
         elif frames is not None:
             frames.take(line)
     return {name: _from_files(name, enabled, frames) for name, (enabled, frames) in offline.items()}
 
 
-def _enablement(answer: str) -> str:
+def enablement(answer: str) -> str:
     """`systemctl is-enabled`'s answer; "not-found" for a unit it does not know (systemd before
     253 says "Failed to get unit file state for UNIT: No such file or directory")."""
     answer = answer.strip() or "unknown"
