@@ -3,7 +3,6 @@ evidence, the picture, the profile, every name escaped, every link leading somew
 import base64
 import hashlib
 import re
-import time
 
 import pytest
 
@@ -193,12 +192,11 @@ def test_only_the_pages_own_script_may_run():
         f"default-src 'none'; style-src 'sha256-{style}'; script-src 'sha256-{script}'; img-src data:; base-uri 'none'")
 
 
-def test_a_hundred_hosts_stay_small_and_fast():
+def test_a_hundred_hosts_stay_small():
+    """Its speed is make bench's business (a timed test fails on a busy machine and proves nothing)."""
     doc, evidence = docs.fleet(100)
-    started = time.perf_counter()
     page = render_html(doc, evidence)
-    took = time.perf_counter() - started
-    assert len(page.encode()) < 3_000_000 and took < 1.0
+    assert len(page.encode()) < 3_000_000
     assert page.count('<section class="host"') == 100 and page.count("<tr data-h=") == 100
     assert page.count('<details class="facts">') == 90  # once per host that has facts
 
