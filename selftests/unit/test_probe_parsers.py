@@ -144,6 +144,13 @@ def test_runtime_persisted_and_units():
     assert facts.network_driver is None
 
 
+def test_each_interfaces_forwarding_even_with_a_dot_or_an_equals_sign_in_its_name():
+    facts = system(runtime=(0, "net/ipv4/ip_forward=1\nnet/ipv4/conf/virbr0/forwarding=0\nnet/ipv4/conf/eth0.100/forwarding=1\n"
+                               "net/ipv4/conf/a=b/forwarding=0\nnet/ipv6/conf/virbr0/forwarding=1\nnet/ipv4/conf/lo/forwarding="))
+    assert [facts.forwarding(i) for i in ("virbr0", "eth0.100", "a=b", "lo", "eth9")] == ["0", "1", "0", "", None]
+    assert facts.forwarding("virbr0", 6) == "1"
+
+
 def test_without_systemd_sysctl_conf_is_read_last():
     facts = system(**{
         "sysctl-files": (0, "@@file /etc/sysctl.d/60.conf /etc/sysctl.d/60.conf\nnet.ipv4.ip_forward=1\n"

@@ -252,6 +252,11 @@ class SystemFacts:
     units: UnitsFacts | None = None  # None: the facts hold no units section (an older probe)
     sysctl_unread: dict[str, str] = field(default_factory=dict)  # key -> value /etc/sysctl.conf sets, unread at boot
 
+    def forwarding(self, interface: str, family: int = 4) -> str | None:
+        """An interface's own forwarding value ("1", "0"), which decides for the packets that come
+        in on it; None: not read (an older probe's output, or no such interface)."""
+        return self.sysctl_runtime.get(f"net.ipv{family}.conf.{interface}.forwarding")
+
     @property
     def route_rules(self) -> tuple[str, ...] | None:
         """The policy rules beyond every host's three (local, main, default), as `ip rule` lists them."""

@@ -163,7 +163,8 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         raise FactError(f"host probe returned no {', '.join(missing)} section: is /bin/sh usable on the host?")
     runtime = {}
     for line in sections["runtime"][1].splitlines():
-        key, _, value = line.partition("=")
+        key, equals, value = line.rpartition("=")  # the last: an interface's name may hold one
+        key, value = (key, value) if equals else (value, "")
         runtime[sysctl.normalize_key(key)] = value.strip()
     binaries, driver = parse_binaries(sections["binaries"][1])
     owners = sections["process-owners"][1] if "process-owners" in sections else ""

@@ -17,6 +17,12 @@ runtime() {
     for k in net/ipv4/ip_forward net/ipv4/conf/all/forwarding net/ipv6/conf/all/forwarding; do
         printf '%s=%s\n' "$k" "$(cat /proc/sys/$k 2>/dev/null)"
     done
+    # Each interface's own: the kernel forwards a packet only where it is on for the interface
+    # the packet came in on (and "default", what an interface made later starts with).
+    for f in /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv6/conf/*/forwarding; do
+        case $f in */conf/all/*) continue ;; esac
+        [ -r "$f" ] && printf '%s=%s\n' "${f#/proc/sys/}" "$(cat "$f" 2>/dev/null)"
+    done
 }
 sysctl_files() {
     for f in /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /usr/local/lib/sysctl.d/*.conf \
