@@ -186,6 +186,14 @@ def test_host10_enables_both_modular_daemons_when_neither_starts():
     assert findings(text)["HOST-10"] == {"fix": "systemctl enable virtnetworkd.service virtqemud.service"}
 
 
+def test_host10_installs_the_daemon_where_none_is():
+    text = LIBVIRT9.read_text()
+    for unit in ("libvirtd.service", "libvirtd.socket"):
+        text = e.sub(text, "units", f"@@unit {unit} enabled", f"@@unit {unit} Failed to get unit file state for {unit}: No such file or directory")
+    assert outcomes(text)["HOST-10"][1].startswith("no libvirt daemon is installed")
+    assert findings(text)["HOST-10"] == {"fix": "apt-get install libvirt-daemon-system"}  # Debian: its multiarch driver path
+
+
 def test_host11_fix_is_the_drop_in_for_the_daemon_that_starts_the_network():
     text = e.sub(LIBVIRT9.read_text(), "units", "|After=firewalld.service\n", "")
     assert findings(text)["HOST-11"] == {"fix": (

@@ -24,6 +24,13 @@ UNTIL_LIBVIRT = " until libvirt starts a NAT network, which turns it on"
 LAX = Profile(require_firewalld=False, require_ipv6_forwarding=False)
 ALL = {"dnsmasq": "/usr/sbin/dnsmasq", "iptables": "/usr/sbin/iptables", "nft": "/usr/sbin/nft", "firewalld": "/usr/sbin/firewalld",
        "virtnetworkd": "/usr/sbin/virtnetworkd", "systemctl": "/usr/bin/systemctl"}
+
+
+def NO_FIX(command):
+    pytest.fail(f"unexpected fix: {command}")
+
+
+DEBIAN_DRIVER = "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_network.so"
 FORWARDING = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.forwarding": "1", "net.ipv6.conf.all.forwarding": "1"}
 
 
@@ -60,9 +67,9 @@ def test_host01_notes_version_uri_and_daemons():
     running = system([(1, "virtqemud", True), (2, "libvirtd", True), (3, "virtqemud", True), (4, "virtnetworkd", False),
                       (5, "dnsmasq", True)])
     modular = system([(1, "virtnetworkd", True), (2, "virtqemud", True)])
-    daemons.test_libvirt_daemon_serves_system_uri(target, running, seen.append)
-    daemons.test_libvirt_daemon_serves_system_uri(target, system(), seen.append)
-    daemons.test_libvirt_daemon_serves_system_uri(target, modular, seen.append)
+    daemons.test_libvirt_daemon_serves_system_uri(target, running, seen.append, NO_FIX)
+    daemons.test_libvirt_daemon_serves_system_uri(target, system(), seen.append, NO_FIX)
+    daemons.test_libvirt_daemon_serves_system_uri(target, modular, seen.append, NO_FIX)
     assert seen == ["libvirt 11.3.0 at qemu:///system (libvirtd, virtqemud)",
                     "libvirt 11.3.0 at qemu:///system (daemon process not seen)",
                     "libvirt 11.3.0 at qemu:///system (virtnetworkd, virtqemud)"]
@@ -72,9 +79,37 @@ def test_host01_fails_with_the_reason_libvirt_cannot_be_read():
     def unreachable():
         raise FactError("cannot connect to libvirt at qemu:///system: refused")
     target = SimpleNamespace(facts=SimpleNamespace(libvirt=unreachable))
+    fixes = []
     with pytest.raises(pytest.fail.Exception) as err:
-        daemons.test_libvirt_daemon_serves_system_uri(target, system(), lambda _: None)
+        daemons.test_libvirt_daemon_serves_system_uri(target, system(), lambda _: None, fixes.append)
     assert (err.value.msg, err.value.pytrace) == ("cannot connect to libvirt at qemu:///system: refused", False)
+    assert fixes == ["systemctl enable --now virtqemud.socket virtnetworkd.socket"]  # the modular daemons it has
+
+
+@pytest.mark.parametrize("binaries, driver, command", [
+    ({"libvirtd": "/usr/sbin/libvirtd"}, None, "systemctl enable --now libvirtd"),
+    ({"virtqemud": "/usr/sbin/virtqemud"}, None, "systemctl enable --now virtqemud.socket virtnetworkd.socket"),
+    ({}, DEBIAN_DRIVER, "apt-get install libvirt-daemon-system"),
+    ({}, None, ("if command -v apt-get >/dev/null; then apt-get install libvirt-daemon-system; elif command -v dnf >/dev/null; "
+                "then dnf install libvirt; else pacman -S --needed libvirt; fi")),
+])
+def test_host01_fix_starts_the_daemons_the_host_has_or_installs_them(binaries, driver, command):
+    def unreachable():
+        raise FactError("cannot connect to libvirt at qemu:///system: no such file")
+    fixes = []
+    with pytest.raises(pytest.fail.Exception):
+        daemons.test_libvirt_daemon_serves_system_uri(SimpleNamespace(facts=SimpleNamespace(libvirt=unreachable)),
+                                                      system(binaries=binaries, driver=driver), NO_FIX, fixes.append)
+    assert fixes == [command]
+
+
+def test_host01_fix_starts_the_sockets_that_do_not_listen():
+    facts = LibvirtFacts("qemu:///system", "11.3.0", {}, (), (), stopped=(("virtqemud", "inactive", "active"),
+                                                                         ("virtnetworkd", "inactive", "inactive")))
+    fixes = []
+    assert fails(daemons.test_libvirt_daemon_serves_system_uri, SimpleNamespace(facts=SimpleNamespace(libvirt=lambda: facts)),
+                 system(), NO_FIX, fixes.append).startswith("no libvirt daemon runs and no socket starts one")
+    assert fixes == ["systemctl enable --now virtnetworkd.socket"]
 
 
 NOT_SERVED = [connection_error("qemu:///system", "Failed to connect socket to '/run/libvirt/libvirt-sock': No such file or directory"),
@@ -90,17 +125,28 @@ def test_host01_fails_when_nothing_serves_libvirt_and_is_not_checked_when_its_fa
     def read():
         raise error
     target = SimpleNamespace(facts=SimpleNamespace(libvirt=read))
+    fixes = []
     with pytest.raises(pytest.fail.Exception) as err:
-        daemons.test_libvirt_daemon_serves_system_uri(target, system(), lambda _: None)
+        daemons.test_libvirt_daemon_serves_system_uri(target, system(), lambda _: None, fixes.append)
     assert (err.value.msg, isinstance(err.value, NotChecked)) == (str(error), error in NOT_READ)
+    assert fixes == ([] if error in NOT_READ else ["systemctl enable --now virtqemud.socket virtnetworkd.socket"])
 
 
 def test_host02_firewalld_installed_and_running():
-    daemons.test_firewalld_is_running(system([(1, "firewalld", True)]), PROFILE)
-    assert fails(daemons.test_firewalld_is_running, system(), PROFILE) == "firewalld is installed but not running"
+    fixes = []
+    daemons.test_firewalld_is_running(system([(1, "firewalld", True)]), PROFILE, fixes.append)
+    assert fixes == []
+    assert fails(daemons.test_firewalld_is_running, system(), PROFILE, fixes.append) == "firewalld is installed but not running"
+    assert fixes == ["systemctl start firewalld && systemctl restart virtnetworkd"]  # ALL has the modular daemons only
     assert fails(daemons.test_firewalld_is_running, system([(1, "firewalld", True)], binaries={"firewalld": None}),
-                 PROFILE) == "firewalld is not installed"
-    assert skips(daemons.test_firewalld_is_running, system(), LAX) == "the profile does not require firewalld"
+                 PROFILE, fixes.append) == "firewalld is not installed"
+    assert skips(daemons.test_firewalld_is_running, system(), LAX, fixes.append) == "the profile does not require firewalld"
+    debian = system(binaries={"libvirtd": "/usr/sbin/libvirtd"}, driver=DEBIAN_DRIVER)
+    fails(daemons.test_firewalld_is_running, debian, PROFILE, fixes.append)
+    assert fixes[1:] == [
+        ("if command -v apt-get >/dev/null; then apt-get install firewalld; elif command -v dnf >/dev/null; then dnf install "
+         "firewalld; else pacman -S --needed firewalld; fi && systemctl start firewalld && systemctl restart libvirtd"),
+        "apt-get install firewalld && systemctl start firewalld && systemctl restart libvirtd"]
 
 
 @pytest.mark.parametrize("state", ["enabled", "enabled-runtime", "alias"])
@@ -125,15 +171,24 @@ def test_host03_other_states_fail_or_skip():
 
 
 def test_host04_userland():
-    daemons.test_nat_userland_is_installed(system())
-    daemons.test_nat_userland_is_installed(system(binaries={"dnsmasq": "/d", "nft": "/n"}, driver="/x.so"))
-    daemons.test_nat_userland_is_installed(system(binaries={"dnsmasq": "/d", "iptables": "/i", "virtnetworkd": "/v"}))
-    assert fails(daemons.test_nat_userland_is_installed, system(binaries={"dnsmasq": None, "iptables": None}, driver="/x.so")) == \
-        "missing: dnsmasq, iptables or nft"
-    assert fails(daemons.test_nat_userland_is_installed, system(binaries={"nft": "/n", "dnsmasq": "/d"})) == \
+    fixes = []
+    daemons.test_nat_userland_is_installed(system(), fixes.append)
+    daemons.test_nat_userland_is_installed(system(binaries={"dnsmasq": "/d", "nft": "/n"}, driver="/x.so"), fixes.append)
+    daemons.test_nat_userland_is_installed(system(binaries={"dnsmasq": "/d", "iptables": "/i", "virtnetworkd": "/v"}), fixes.append)
+    assert fixes == []
+    assert fails(daemons.test_nat_userland_is_installed, system(binaries={"dnsmasq": None, "iptables": None}, driver=DEBIAN_DRIVER),
+                 fixes.append) == "missing: dnsmasq, iptables or nft"
+    assert fails(daemons.test_nat_userland_is_installed, system(binaries={"nft": "/n", "dnsmasq": "/d"}), fixes.append) == \
         "missing: libvirt network driver (libvirt_driver_network.so or virtnetworkd)"
-    assert fails(daemons.test_nat_userland_is_installed, system(binaries={})) == \
+    assert fails(daemons.test_nat_userland_is_installed, system(binaries={}), fixes.append) == \
         "missing: dnsmasq, iptables or nft, libvirt network driver (libvirt_driver_network.so or virtnetworkd)"
+    assert fixes == [
+        "apt-get install dnsmasq-base nftables",
+        ("if command -v apt-get >/dev/null; then apt-get install libvirt-daemon-driver-network; elif command -v dnf >/dev/null; "
+         "then dnf install libvirt-daemon-driver-network; else pacman -S --needed libvirt; fi"),
+        ("if command -v apt-get >/dev/null; then apt-get install dnsmasq-base nftables libvirt-daemon-driver-network; "
+         "elif command -v dnf >/dev/null; then dnf install dnsmasq nftables libvirt-daemon-driver-network; "
+         "else pacman -S --needed dnsmasq nftables libvirt; fi")]
 
 
 def test_host05_runtime_forwarding():

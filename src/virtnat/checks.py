@@ -1,10 +1,13 @@
 """Helpers checks share: turn a missing root fact into a failure that names it."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .errors import FactError
 from .facts.model import LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, SystemFacts
+from .facts.units import enabled
 from .path.model import restart
 from .profile import Profile
 
@@ -126,3 +129,40 @@ def report_outcome(outcome, note, fix, evidence) -> None:
     if outcome.fix:
         fix(outcome.fix)
     assert outcome.ok, outcome.failure
+
+
+# The packages of each piece, by package manager, for the fixes that install them (HOST-01,
+# HOST-02, HOST-04, HOST-10).
+PACKAGES = {
+    "firewalld": {"apt-get": "firewalld", "dnf": "firewalld", "pacman": "firewalld"},
+    "libvirt": {"apt-get": "libvirt-daemon-system", "dnf": "libvirt", "pacman": "libvirt"},
+    "dnsmasq": {"apt-get": "dnsmasq-base", "dnf": "dnsmasq", "pacman": "dnsmasq"},
+    "nft": {"apt-get": "nftables", "dnf": "nftables", "pacman": "nftables"},
+    "network driver": {"apt-get": "libvirt-daemon-driver-network", "dnf": "libvirt-daemon-driver-network", "pacman": "libvirt"},
+}
+_INSTALL = {"apt-get": "apt-get install", "dnf": "dnf install", "pacman": "pacman -S --needed"}
+# Debian and Ubuntu put libraries under a multiarch triplet: /usr/lib/x86_64-linux-gnu/libvirt/...
+_MULTIARCH = re.compile(r"/usr/lib/[a-z0-9_]+-linux-gnu[a-z0-9_]*/")
+
+
+def install(system: SystemFacts, *pieces: str) -> str:
+    """The command that installs the pieces' packages. The facts tell a Debian or Ubuntu host by
+    its multiarch path to libvirt's network driver: apt-get. Elsewhere they do not name the
+    distribution, and the command picks the package manager the host has when it runs."""
+    def command(manager: str) -> str:
+        names = dict.fromkeys(PACKAGES[piece][manager] for piece in pieces)
+        return f"{_INSTALL[manager]} {' '.join(names)}"
+    if system.network_driver and _MULTIARCH.match(system.network_driver):
+        return command("apt-get")
+    return (f"if command -v apt-get >/dev/null; then {command('apt-get')}; "
+            f"elif command -v dnf >/dev/null; then {command('dnf')}; else {command('pacman')}; fi")
+
+
+def network_daemon_name(system: SystemFacts) -> str:
+    """The daemon that holds the network driver: libvirtd, or with the modular daemons
+    virtnetworkd; the one enabled at boot where the units say, else the one installed."""
+    units = system.units.units if system.units else {}
+    for daemon in ("libvirtd", "virtnetworkd"):
+        if enabled(units.get(f"{daemon}.service")):
+            return daemon
+    return "virtnetworkd" if system.binaries.get("virtnetworkd") and not system.binaries.get("libvirtd") else "libvirtd"

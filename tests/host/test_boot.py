@@ -1,6 +1,7 @@
 """HOST-10, HOST-11: what the next boot does with the libvirt daemon, as systemd will see it."""
 import pytest
 
+from virtnat.checks import install
 from virtnat.facts.units import enabled
 
 START_AT_BOOT = "after a reboot no libvirt daemon starts{until}, and network {network} with it"
@@ -19,12 +20,13 @@ def _installed(units, daemon: str) -> bool:
     id="HOST-10",
     title="The libvirt daemon (libvirtd, or virtnetworkd/virtqemud and their sockets) is enabled at boot",
     impact="high",
-    remediation="systemctl enable libvirtd.service libvirtd.socket   (modular daemons: systemctl enable virtqemud.service virtnetworkd.service)",
+    remediation="systemctl enable libvirtd.service libvirtd.socket",
 )
-def test_libvirt_daemon_is_enabled(units, profile, note, fix):
+def test_libvirt_daemon_is_enabled(units, system, profile, note, fix):
     """The daemon that holds the network driver autostarts the network when it starts; if
     nothing starts it at boot, the network, its bridge and its dnsmasq stay down after a reboot,
-    whatever NET-03 says."""
+    whatever NET-03 says. The fix enables the daemons the host has: libvirtd, or the modular
+    virtqemud and virtnetworkd; where none is installed, it installs them."""
     if not units.systemctl:
         pytest.skip("no systemctl on this host: boot-time enablement cannot be read")
     modular = ("virtnetworkd", "virtqemud")
@@ -35,6 +37,7 @@ def test_libvirt_daemon_is_enabled(units, profile, note, fix):
             return
     found = [d for d in ("libvirtd", *modular) if _installed(units, d)]
     if not found:
+        fix(install(system, "libvirt"))
         pytest.fail(f"no libvirt daemon is installed (systemd knows no libvirtd.service nor virtnetworkd.service): "
                     f"{START_AT_BOOT.format(network=profile.network, until='')}", pytrace=False)
     daemons = ["libvirtd"] if "libvirtd" in found else [d for d in modular if d in found]

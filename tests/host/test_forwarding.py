@@ -21,14 +21,15 @@ def test_ipv4_forwarding_is_on(system):
     id="HOST-06",
     title="net.ipv4.ip_forward = 1 is persisted for boot",
     impact="high",
-    remediation='echo "net.ipv4.ip_forward = 1" > /etc/sysctl.d/60-ip-forward.conf && sysctl --system   (the document appends it to /etc/sysctl.conf, which Debian 13 no longer reads at boot)',
+    remediation='echo "net.ipv4.ip_forward = 1" > /etc/sysctl.d/60-ip-forward.conf && sysctl --system',
 )
 def test_ipv4_forwarding_is_persisted(system):
     """The value in sysctl.d (and sysctl.conf, where the boot reads it) is what every boot
     starts from: the kernel's 0 when no file sets it. libvirt turns forwarding on when it starts
     a NAT network (measured on the systemd lab: rebooted with nothing persisted, ip_forward was 1
     once the default network had autostarted, 0 when it had not): after a reboot the host forwards
-    once libvirt has started one, and not before. Debian 13's boot no longer reads /etc/sysctl.conf."""
+    once libvirt has started one, and not before. Debian 13's boot no longer reads /etc/sysctl.conf,
+    where the document appends the setting: the fix writes it to /etc/sysctl.d."""
     value = system.sysctl_persisted.get("net.ipv4.ip_forward")
     source = system.sysctl_sources.get("net.ipv4.ip_forward", "no file")
     assert value == "1", (f"at boot net.ipv4.ip_forward is set to {value or 'nothing'} ({source}{_unread(system, 'net.ipv4.ip_forward')}): "
