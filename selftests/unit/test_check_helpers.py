@@ -14,9 +14,11 @@ from virtnat.checks import (
 )
 from virtnat.errors import FactError
 from virtnat.facts.model import (
+    DEFAULT_RULES,
     GuestNic,
     LibvirtFacts,
     LinkFacts,
+    PolicyRule,
     ProcessFacts,
     RouteFacts,
     SystemFacts,
@@ -179,15 +181,26 @@ def test_findings_move_onto_the_check_and_start_again_empty():
     assert later.stash == {} and later.user_properties == []
 
 
+def replace_ns(namespace, **changes):
+    return SimpleNamespace(**{**vars(namespace), **changes})
+
+
 def test_path_model_from_the_hosts_facts():
     routes = (RouteFacts("0.0.0.0/0", "eth0", "10.0.0.1"),)
-    system = SimpleNamespace(firewall=SimpleNamespace(tables=("t",)), routes=routes, route_rules=("100: x",),
-                             sysctl_runtime={"net.ipv4.ip_forward": "0"})
+    rules = (DEFAULT_RULES[0], PolicyRule(100, "lookup", "7"), *DEFAULT_RULES[1:])
+    ours = ProcessFacts(9, "dnsmasq", "/usr/sbin/dnsmasq --conf-file=/var/lib/libvirt/dnsmasq/nat9.conf", True, uid=107)
+    other = ProcessFacts(10, "dnsmasq", "/usr/sbin/dnsmasq --conf-file=/var/lib/libvirt/dnsmasq/default.conf", True, uid=108)
+    system = SimpleNamespace(firewall=SimpleNamespace(tables=()), routes=routes, policy_rules=rules,
+                             sysctl_runtime={"net.ipv4.ip_forward": "0"}, forwarding={"br9": "0"}.get,
+                             running=lambda *names: (ours, other) if names == ("dnsmasq",) else ())
     links = {"virbr0": BRIDGE}
-    profile = Profile(bridge="br9", gateway="10.9.0.1/16", dhcp_start="10.9.0.7")
+    profile = Profile(network="nat9", bridge="br9", gateway="10.9.0.1/16", dhcp_start="10.9.0.7")
     model = path_model(system, links, profile)
-    assert (model.tables, model.routes, model.links, model.route_rules, model.ip_forward) == (("t",), routes, links, ("100: x",), "0")
+    assert (model.tables, model.routes, model.links, model.policy_rules, model.ip_forward, model.local_uid) == \
+        ((), routes, links, rules, "0", 107)
+    assert (model.forwarding_of("br9"), model.forwarding_of("eth0")) == ("0", None)
     assert (model.net.bridge, model.net.gateway, model.net.subnet, model.net.guest, model.net.uplink) == \
         ("br9", "10.9.0.1", "10.9.0.0/16", "10.9.0.7", "eth0")
-    assert path_model(SimpleNamespace(firewall=system.firewall, routes=(), route_rules=(), sysctl_runtime={}),
-                      links, profile).ip_forward is None
+    bare = replace_ns(system, policy_rules=(), sysctl_runtime={}, running=lambda *names: (ours, ours))
+    model = path_model(bare, links, profile)
+    assert (model.ip_forward, model.policy_rules, model.local_uid) == (None, DEFAULT_RULES, None)  # two dnsmasqs: whose?

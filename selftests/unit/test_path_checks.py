@@ -4,7 +4,7 @@ import pytest
 
 from selftests.unit.checkrun import CONTROLS
 from selftests.unit.networks import network
-from virtnat.facts.model import LibvirtFacts, LinkFacts, RouteFacts
+from virtnat.facts.model import DEFAULT_RULES, LibvirtFacts, LinkFacts, PolicyRule, RouteFacts
 from virtnat.facts.ruleset_nft import tables_from_nft
 from virtnat.path.model import PathModel
 from virtnat.profile import Profile
@@ -12,7 +12,8 @@ from virtnat.profile import Profile
 PATH = {check: fn for check, fn in CONTROLS if check.startswith("PATH-")}
 BRIDGE = {"virbr0": LinkFacts("virbr0", 6, "bridge", True, "UP", "52:54:00:73:1a:cf", addresses=("192.168.122.1/24",))}
 ROUTES = (RouteFacts("0.0.0.0/0", "uplink0", "10.213.2.1"), RouteFacts("192.168.122.0/24", "virbr0"))
-RULES = ("100: src 192.168.122.0/24 table vpn",)
+RULES = (DEFAULT_RULES[0], PolicyRule(100, "lookup", "vpn", unknown=("l3mdev",)), *DEFAULT_RULES[1:])
+ASSUMED = "assumed: `100: from all l3mdev lookup vpn`: l3mdev is not modelled"
 RESTART = "virsh net-destroy default && virsh net-start default"
 
 
@@ -73,14 +74,14 @@ def test_a_drop_is_reported_with_its_fix_note_and_evidence(check, method, failur
     raised, said = run(check, model, libvirt_or_none=libvirt())
     assert raised == failure
     assert said["fix"] == [RESTART]
-    assert said["note"] == ["policy routing rules are not modelled: 100: src 192.168.122.0/24 table vpn"]
+    assert said["note"] == [ASSUMED]
     assert said["evidence"] == ["\n".join(getattr(model, method)("default").evidence)]
 
 
 def test_the_masquerade_check_leaves_dropped_packets_to_path_03():
     raised, said = run("PATH-04", libvirt_drops_everything(), libvirt_or_none=libvirt())
     assert raised is None and said["fix"] == []
-    assert said["note"] == ["policy routing rules are not modelled: 100: src 192.168.122.0/24 table vpn"]
+    assert said["note"] == [ASSUMED]
     assert said["evidence"][0].splitlines()[-1] == "  => dropped by table inet libvirt_network chain guest_forward: policy drop"
 
 

@@ -2,7 +2,7 @@
 routes: the exact failure, fix, note and evidence of each kind of broken path (no route out,
 replies routed away, ip_forward off, a drop by libvirt's or firewalld's own table, NAT that is
 not a masquerade, a legacy rule), and where the model takes the outside address from."""
-from virtnat.facts.model import LinkFacts, RouteFacts
+from virtnat.facts.model import DEFAULT_RULES, LinkFacts, PolicyRule, RouteFacts
 from virtnat.facts.ruleset_iptables import tables_from_iptables_save
 from virtnat.facts.ruleset_nft import tables_from_nft
 from virtnat.path import packets as pk
@@ -74,12 +74,15 @@ def test_no_route_out_leaves_dhcp_and_dns_alone():
     assert lost.dhcp("default").ok and lost.dns("default").ok
 
 
-def test_policy_rules_are_said_not_modelled():
+def test_what_policy_routing_had_to_assume_is_noted():
     assert model().routing_note is None
-    rules = ("100: src 192.168.122.0/24 table vpn", "200: fwmark 0x1 table 7")
-    m = model(route_rules=rules)
-    assert m.routing_note == "policy routing rules are not modelled: 100: src 192.168.122.0/24 table vpn; 200: fwmark 0x1 table 7"
-    assert m.dhcp("default").note == m.routing_note
+    rules = (DEFAULT_RULES[0], PolicyRule(100, "lookup", "vpn", unknown=("l3mdev",)), PolicyRule(200, "lookup", "7", fwmark=1),
+             *DEFAULT_RULES[1:])
+    assert model(policy_rules=rules).routing_note == "assumed: `100: from all l3mdev lookup vpn`: l3mdev is not modelled"
+    marked = model(tables=ipt("*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j MARK --set-mark 0x1\nCOMMIT\n"),
+                   policy_rules=rules)
+    assert marked.routing_note.endswith("; assumed: `200: from all fwmark 0x1 lookup 7`: the packet's mark is not known")
+    assert marked.dhcp("default").note == marked.dns("default").note == marked.routing_note
 
 
 def test_replies_routed_away_from_the_bridge():
@@ -94,12 +97,14 @@ def test_replies_routed_away_from_the_bridge():
         f"{answers}: to 192.168.122.2 would leave by eth1 (the kernel picks `192.168.122.0/25 dev eth1` over "
         "virbr0's `192.168.122.0/24 dev virbr0`; HOST-08)")
     assert elsewhere.fix == "ip route del 192.168.122.0/25 dev eth1"  # HOST-08's
-    metric = model(routes=(UP, RouteFacts("192.168.122.0/24", "eth1", metric=5), RouteFacts("192.168.122.0/24", "virbr0", metric=10))
-                   ).dhcp("default")
-    assert metric.failure == (
-        "the host's DHCP reply (udp 68): to 192.168.122.2 would leave by eth1 (the kernel picks "
+    metric = model(routes=(UP, RouteFacts("192.168.122.0/24", "eth1", metric=5), RouteFacts("192.168.122.0/24", "virbr0", metric=10)))
+    assert metric.dns("default").failure == (
+        f"{answers}: to 192.168.122.2 would leave by eth1 (the kernel picks "
         "`192.168.122.0/24 dev eth1 metric 5` over virbr0's `192.168.122.0/24 dev virbr0 metric 10`; HOST-08)")
-    assert metric.fix == "ip route del 192.168.122.0/24 dev eth1 metric 5"
+    assert metric.dns("default").fix == "ip route del 192.168.122.0/24 dev eth1 metric 5"
+    # dnsmasq sends a DHCP reply out of the interface the request came in on: the lookup passes
+    # over other interfaces' routes, and with none left the kernel takes the address as on link
+    assert metric.dhcp("default").ok and model(routes=(UP,)).dhcp("default").ok
     nowhere = model(routes=()).forwarding("default")
     assert nowhere.failure == (
         f"{OUT}: cannot leave: no route out: nothing in the main routing table leads to 203.0.113.10 (no default route); "
@@ -113,8 +118,8 @@ def test_a_bridge_that_is_down_has_lost_its_route():
         "the host's DHCP reply (udp 68): cannot reach 192.168.122.2: virbr0 is administratively DOWN, so its route is gone (NET-07)")
     assert model(routes=(UP,), links=down).dhcp("default").fix == "ip link set dev virbr0 up"  # NET-07's
     up = {"virbr0": LinkFacts("virbr0", 6, "bridge", True, "UP", "52:54:00:73:1a:cf")}
-    assert "would leave by uplink0" in model(routes=(UP,), links=up).dhcp("default").failure
-    assert model(links=down).dhcp("default").ok  # its route is still listed: the model goes by the routes
+    assert "would leave by uplink0" in model(routes=(UP,), links=up).dns("default").failure
+    assert not model(links=down).dhcp("default").ok  # a DOWN bridge sends nothing, whatever routes are listed
 
 
 def test_a_broadcast_out_of_the_bridge_needs_no_route():

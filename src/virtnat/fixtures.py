@@ -212,5 +212,7 @@ def packet_path(system, firewall, routes, links, profile) -> PathModel:
 
 def path_model(system, links, profile: Profile) -> PathModel:
     """The packet-path model of a host whose firewall and routes could be read."""
-    return PathModel(system.firewall.tables, system.routes, links, profile.bridge, profile.gateway,
-                     profile.dhcp_start, system.route_rules, ip_forward=system.sysctl_runtime.get("net.ipv4.ip_forward"))
+    dnsmasq = [p.uid for p in system.running("dnsmasq") if f"/{profile.network}.conf" in p.cmdline]
+    return PathModel(system.firewall.tables, system.routes, links, profile.bridge, profile.gateway, profile.dhcp_start,
+                     system.policy_rules, ip_forward=system.sysctl_runtime.get("net.ipv4.ip_forward"),
+                     forwarding=system.forwarding, local_uid=dnsmasq[0] if len(dnsmasq) == 1 else None)

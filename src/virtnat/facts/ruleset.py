@@ -45,6 +45,7 @@ class Rule:
     verdict: Verdict
     text: str  # the rule as its tool prints it
     handle: int | None = None  # nftables handle
+    sets_mark: bool = False  # it sets the packet's or the connection's mark (MARK, CONNMARK, meta/ct mark set)
 
     @property
     def ref(self) -> str:

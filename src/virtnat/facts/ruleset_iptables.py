@@ -151,7 +151,8 @@ def _rule(tokens: list[str], position: int, chain: str, chains: dict) -> Rule:
             verdict, cut = _verdict(tok in ("-g", "--goto"), tokens[i + 1], chains), i
             break
     text = shlex.join(["-A", chain, *tokens])
-    return Rule(position=position, matches=tuple(_matches(tokens[:cut])), verdict=verdict, text=text)
+    return Rule(position=position, matches=tuple(_matches(tokens[:cut])), verdict=verdict, text=text,
+                sets_mark=verdict.target in ("MARK", "CONNMARK"))
 
 
 def _policies(text: str) -> dict[tuple[str, str], str]:

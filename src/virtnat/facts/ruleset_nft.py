@@ -159,9 +159,11 @@ def _vmap(expr: dict, sets: dict) -> Verdict:
 def _rule(body: dict, position: int, sets: dict) -> Rule:
     matches: list[Match] = []
     verdict = Verdict("continue")
-    words = []
+    words, sets_mark = [], False
     for expr in body.get("expr", []):
         kind = next(iter(expr))
+        if kind == "mangle" and _left(expr["mangle"].get("key"))[1] in ("meta mark", "ct mark"):
+            sets_mark = True
         if kind == "match":
             found = _match(expr["match"], sets)
             matches.extend(found)
@@ -182,7 +184,8 @@ def _rule(body: dict, position: int, sets: dict) -> Rule:
                 break
         elif kind not in PASSIVE:
             matches.append(Match("unknown", text=f"{kind} {_text(expr[kind])}"))
-    return Rule(position=position, matches=tuple(matches), verdict=verdict, text=" ".join(words), handle=body.get("handle"))
+    return Rule(position=position, matches=tuple(matches), verdict=verdict, text=" ".join(words), handle=body.get("handle"),
+                sets_mark=sets_mark)
 
 
 def _sets(objects: list[dict], family: str, table: str) -> dict[str, list]:

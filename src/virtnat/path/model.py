@@ -3,12 +3,14 @@ traffic meets, what decides it, whose rule that is and the accept that would let
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+import shlex
+from dataclasses import dataclass, field, replace
 
-from ..facts.model import LinkFacts, RouteFacts
+from ..facts.model import DEFAULT_RULES, LinkFacts, PolicyRule, RouteFacts
 from ..facts.ruleset import Table
 from . import packets as pk
 from .owners import accept_rule, delete_rule, owner
+from .policy import Decision, Flow, resolve, rule_ahead
 from .routing import UNREACHABLE, describe, lookup, route_selector, subnet_fix
 from .walk import ChainVerdict, HookVerdict, Step, walk_hook
 
@@ -55,6 +57,7 @@ class Trip:
     hooks: list[HookVerdict]
     route_problem: str | None = None
     route_fix: str | None = None  # the command for route_problem
+    assumed: tuple[str, ...] = ()  # what its route lookup had to assume
 
     @property
     def dropped_by(self) -> ChainVerdict | None:
@@ -71,30 +74,40 @@ class Trip:
 
 class PathModel:
     def __init__(self, tables: tuple[Table, ...], routes: tuple[RouteFacts, ...], links: dict[str, LinkFacts],
-                 bridge: str, gateway: str, guest: str, route_rules: tuple[str, ...] = (), outside: str | None = None,
-                 ip_forward: str | None = "1"):
-        self.tables, self.routes, self.links, self.route_rules = tables, routes, links, route_rules
-        self.ip_forward = ip_forward
+                 bridge: str, gateway: str, guest: str, policy_rules: tuple[PolicyRule, ...] = (), outside: str | None = None,
+                 ip_forward: str | None = "1", forwarding=lambda interface: None, local_uid: int | None = None):
+        self.tables, self.routes, self.links, self.policy_rules = tables, routes, links, policy_rules or DEFAULT_RULES
+        self.ip_forward, self.forwarding_of, self.local_uid = ip_forward, forwarding, local_uid
+        # A mark set by the firewall (MARK, CONNMARK, meta/ct mark set) is not followed: unknown to rules.
+        self.mark = None if any(r.sets_mark for t in tables for c in t.chains.values() for r in c.rules) else 0
         gw = ipaddress.ip_interface(gateway)
-        self.route_out = lookup(routes, outside or INTERNET)
+        self.way_out = self.route(Flow(guest, outside or INTERNET, iif=bridge, l4proto="icmp"))
+        self.route_out = self.way_out.route or self.way_out.blocked
         if outside is None and self.route_out is not None and self.route_out.gateway:
             outside = self.route_out.gateway
-        usable = self.route_out is not None and self.route_out.type not in UNREACHABLE
+        usable = self.way_out.route is not None
         uplink = self.route_out.dev if usable else None
         self.net = pk.Network(bridge=bridge, gateway=str(gw.ip), subnet=str(gw.network), guest=guest,
                               outside=(outside or INTERNET) if usable else None, uplink=uplink)
+
+    def route(self, flow: Flow) -> Decision:
+        """The kernel's route for a flow, through the host's policy rules."""
+        return resolve(self.policy_rules, self.routes, replace(flow, fwmark=self.mark))
 
     # -- the pieces ---------------------------------------------------------------------------
 
     def route_out_problem(self) -> str | None:
         """Why guest traffic has no way out, or None (HOST-09)."""
         target = self.net.outside or INTERNET
+        way = self.way_out
+        if way.route is None and way.by_rule:
+            return f"no route out for the guests: {way.refused}"
         if self.route_out is None:
             return f"no route out: nothing in the main routing table leads to {target} (no default route)"
         if self.route_out.type in UNREACHABLE:
             return f"no route out: the route to {target} is `{describe(self.route_out)}`"
         if self.route_out.dev == self.net.bridge:
-            return f"the route out (`{describe(self.route_out)}`) leads back into {self.net.bridge}"
+            return f"the route out ({way.says()}) leads back into {self.net.bridge}"
         return None
 
     def route_out_fix(self) -> tuple[str, str | None]:
@@ -102,6 +115,8 @@ class PathModel:
         Each route that keeps guest traffic in (unreachable, or into the bridge) goes; when no
         route out is left, the facts know no gateway: the command lists the routes and addresses
         to pick the uplink and its gateway from."""
+        if self.way_out.route is None and self.way_out.by_rule:
+            return rule_ahead(self.policy_rules, self.way_out.rule, f"from {self.net.subnet}"), None
         routes, route, commands = self.routes, self.route_out, []
         while route is not None and (route.type in UNREACHABLE or route.dev == self.net.bridge):
             commands.append(f"ip route del {route_selector(route)}")
@@ -116,43 +131,72 @@ class PathModel:
 
     @property
     def routing_note(self) -> str | None:
-        """What of the routing the model does not follow: policy rules beyond the defaults."""
-        return f"policy routing rules are not modelled: {'; '.join(self.route_rules)}" if self.route_rules else None
+        """What the route out had to assume, for HOST-09's note."""
+        return "; ".join(f"assumed: {a}" for a in self.way_out.assumptions) or None
 
-    def _reply_route_problem(self, packet: pk.Packet) -> tuple[str, str | None] | None:
-        """Why a reply to a guest would not leave by the bridge, and its fix (None: the network's
-        restart, which gives the bridge its address and route back); None: it would."""
-        route = lookup(self.routes, packet.daddr)
-        if route is not None and route.dev == self.net.bridge:
-            return None
+    def _flow(self, packet: pk.Packet) -> Flow:
+        """What a route lookup knows of the packet: forwarded, it came in on its iif; the host's own
+        is looked up as from lo (DHCP's sent out of the bridge: dnsmasq names the interface)."""
+        forwarded = packet.hooks == pk.FORWARD
+        return Flow(packet.saddr, packet.daddr, iif=packet.iif if forwarded else None,
+                    oif=packet.oif if packet.sport == 67 and not forwarded else None, l4proto=packet.l4proto,
+                    sport=packet.sport, dport=packet.dport, uid=0 if forwarded else self.local_uid)
+
+    def _reply_route_problem(self, packet: pk.Packet) -> tuple[str, str | None, tuple[str, ...]] | None:
+        """Why a packet to a guest would not leave by the bridge, its fix (None: the network's
+        restart, which gives the bridge its address and route back) and what the lookup assumed;
+        None: it would."""
+        way = self.route(self._flow(packet))
         link = self.links.get(self.net.bridge)
         if link is not None and not link.admin_up:
             return (f"cannot reach {packet.daddr}: {self.net.bridge} is administratively DOWN, so its route is gone (NET-07)",
-                    f"ip link set dev {self.net.bridge} up")
+                    f"ip link set dev {self.net.bridge} up", way.assumptions)
+        if way.route is not None and way.route.dev == self.net.bridge:
+            return None if not way.assumptions else (None, None, way.assumptions)
+        if way.by_rule:
+            leaves = way.route.dev if way.route else "nowhere"
+            return (f"to {packet.daddr} would leave by {leaves} (the kernel picks {way.says()}; {self.net.bridge} is not "
+                    f"in its way)", rule_ahead(self.policy_rules, way.rule, f"to {self.net.subnet}"), way.assumptions)
+        route = way.route or way.blocked
         own = lookup(tuple(r for r in self.routes if r.dev == self.net.bridge), packet.daddr)
         chosen = f"the kernel picks `{describe(route)}`" if route else "no route matches"
         beside = f" over {self.net.bridge}'s `{describe(own)}`; HOST-08" if own else f"; {self.net.bridge} has no route to it"
         fix = subnet_fix(self.routes, self.links, self.net.subnet, self.net.bridge) if own else None
-        return f"to {packet.daddr} would leave by {route.dev if route else 'nowhere'} ({chosen}{beside})", fix
+        return f"to {packet.daddr} would leave by {route.dev if route else 'nowhere'} ({chosen}{beside})", fix, way.assumptions
+
+    def _forwarding_problem(self, packet: pk.Packet) -> tuple[str, str] | None:
+        """Why the kernel would not forward the packet, and the fix; None: it would. Forwarding
+        must be on for all (net.ipv4.ip_forward) and for the interface the packet came in on."""
+        if self.ip_forward != "1":
+            return f"the kernel forwards nothing: net.ipv4.ip_forward is {self.ip_forward!r} (HOST-05)", FORWARD_ON
+        value = self.forwarding_of(packet.iif) if packet.iif else None
+        if value is None or value == "1":
+            return None
+        key = f"net.ipv4.conf.{packet.iif.replace('.', '/')}.forwarding"
+        lasting = shlex.quote(f"{key} = 1")
+        conf = shlex.quote(f"/etc/sysctl.d/90-forwarding-{packet.iif}.conf")
+        return (f"the kernel forwards nothing that comes in on {packet.iif}: {key} is {value!r}",
+                f"sysctl -w {shlex.quote(key + '=1')} && printf '%s\\n' {lasting} > {conf}")
 
     def trip(self, packet: pk.Packet) -> Trip:
         route_problem = route_fix = None
+        assumed: tuple[str, ...] = ()
         if packet.oif == self.net.bridge and packet.daddr != "255.255.255.255":
-            route_problem, route_fix = self._reply_route_problem(packet) or (None, None)
+            route_problem, route_fix, assumed = self._reply_route_problem(packet) or (None, None, ())
         elif packet.hooks == pk.FORWARD and packet.oif != self.net.bridge:
+            assumed = self.way_out.assumptions
             route_problem = self.route_out_problem()
             if route_problem:
                 route_problem, route_fix = f"cannot leave: {route_problem}", self.route_out_fix()[0]
-        if packet.hooks == pk.FORWARD and self.ip_forward != "1":
-            route_problem = f"the kernel forwards nothing: net.ipv4.ip_forward is {self.ip_forward!r} (HOST-05)"
-            route_fix = FORWARD_ON
+        if packet.hooks == pk.FORWARD:
+            route_problem, route_fix = self._forwarding_problem(packet) or (route_problem, route_fix)
         hooks = []
         for hook in packet.hooks:
             verdict = walk_hook(self.tables, hook, packet)
             hooks.append(verdict)
             if verdict.dropped_by:
                 break
-        return Trip(packet, hooks, route_problem, route_fix)
+        return Trip(packet, hooks, route_problem, route_fix, assumed)
 
     # -- judging -------------------------------------------------------------------------------
 
@@ -178,8 +222,7 @@ class PathModel:
     def _notes(self, trips: list[Trip]) -> list[str]:
         notes = [f"assumed: {s.line()}" for t in trips for s in t.steps() if s.assumed]
         notes += [f"{u}" for t in trips for h in t.hooks for u in h.unmodelled]
-        if self.routing_note:
-            notes.append(self.routing_note)
+        notes += [f"assumed: {a}" for t in trips for a in t.assumed]
         return notes
 
     def _fix(self, trip: Trip, who: str, network: str) -> str:

@@ -38,6 +38,12 @@ class Decision:
     rule: PolicyRule | None
     refused: str | None = None
     assumptions: tuple[str, ...] = ()
+    blocked: RouteFacts | None = None  # the blackhole, unreachable or prohibit route that refused it
+
+    @property
+    def by_rule(self) -> bool:
+        """Decided by a rule beyond every host's three."""
+        return self.rule is not None and self.rule not in DEFAULT_RULES
 
     @property
     def table(self) -> str:
@@ -47,7 +53,7 @@ class Decision:
         """`rule 5210 ...: default dev wg0` (or the main table's route alone) for messages."""
         if self.route is None:
             return self.refused or "no route"
-        if self.rule is None or self.rule in DEFAULT_RULES:
+        if not self.by_rule:
             return f"`{describe(self.route)}`"
         return f"rule `{self.rule.text}`: `{describe(self.route)}` of table {self.route.table}"
 
@@ -92,6 +98,18 @@ def resolve(rules: tuple[PolicyRule, ...], routes: tuple[RouteFacts, ...], flow:
     on, blackhole/unreachable/prohibit refusing; a lookup's table answers with its best route
     unless it has none, its route is a throw, or the rule suppresses it (then the next rule)."""
     rules = tuple(sorted(rules or DEFAULT_RULES, key=lambda r: r.priority))  # none read: every host's
+    if flow.oif is not None:  # a lookup for a chosen interface passes over the routes of others
+        routes = tuple(r for r in routes if r.dev in (None, flow.oif))
+    decision = _resolve(rules, routes, flow)
+    if decision.route is None and flow.oif is not None:
+        # ip_route_output_key_hash_rcu: with the interface chosen, "routing tables are wrong;
+        # assume the destination is on link" (the way dnsmasq's DHCP replies always get out)
+        return Decision(RouteFacts(f"{flow.daddr}/32", flow.oif, table="on-link"), decision.rule, None,
+                        decision.assumptions)
+    return decision
+
+
+def _resolve(rules: tuple[PolicyRule, ...], routes: tuple[RouteFacts, ...], flow: Flow) -> Decision:
     assumed: list[str] = []
     i = 0
     while i < len(rules):
@@ -121,6 +139,14 @@ def resolve(rules: tuple[PolicyRule, ...], routes: tuple[RouteFacts, ...], flow:
             assumed.append(f"`{rule.text}`: interface groups are not modelled (taken as not suppressed)")
         if route.type in REFUSING:
             return Decision(None, rule, f"rule `{rule.text}` leads to `{describe(route)}` of table {route.table}",
-                            tuple(assumed))
+                            tuple(assumed), blocked=route)
         return Decision(route, rule, None, tuple(assumed))
     return Decision(None, None, "no rule's table has a route to it", tuple(assumed))
+
+
+def rule_ahead(rules: tuple[PolicyRule, ...], rule: PolicyRule, selector: str) -> str:
+    """The command for a rule that sends what selector picks (`to 192.168.122.0/24`) to the main
+    table just ahead of rule: at the first free priority below it."""
+    taken = {r.priority for r in rules}
+    priority = next((p for p in range(rule.priority - 1, 0, -1) if p not in taken), rule.priority)
+    return f"ip rule add priority {priority} {selector} lookup main"
