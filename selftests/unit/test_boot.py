@@ -291,6 +291,9 @@ def test_net17_names_what_the_next_start_changes(old, new, says):
     found = boot_outcomes(_with_persistent(LIBVIRT9.read_text(), old, new))
     assert found == {"NET-17": ("failed", f"network 'default' runs a definition that does not come back: {says} "
                                           f"(a reboot or restart brings the persistent one)")}
+    assert findings(_with_persistent(LIBVIRT9.read_text(), old, new))["NET-17"] == {"notes": [
+        "to keep the live definition instead: virsh net-dumpxml default > /root/default.xml && "
+        "virsh net-define /root/default.xml"]}  # the fix, the marker's, runs the persistent one
 
 
 

@@ -16,6 +16,7 @@ NO_FIREWALLD = Profile(require_firewalld=False)
 NETWORK = network("default", True, True, True, "nat", "virbr0", True, "192.168.122.1/24")
 LIBVIRT = LibvirtFacts("qemu:///system", "11.0.0", {"default": NETWORK}, (), ())
 ALL_ROLES = frozenset({"input", "output", "forward_in", "forward_out"})
+FIXES = []  # what the checks gave as their fix; the tests that look at it clear it first
 
 
 def system(*running):
@@ -38,14 +39,14 @@ def notes():
 
 def test_masquerade_in_place_passes_with_the_backend_noted():
     seen, note = notes()
-    checks.test_masquerade_is_in_place(firewall(), WITH_FIREWALLD, LIBVIRT, PROFILE, note)
+    checks.test_masquerade_is_in_place(firewall(), WITH_FIREWALLD, LIBVIRT, PROFILE, note, FIXES.append)
     assert seen == ["iptables backend"]
 
 
 def test_masquerade_missing_names_what_is_masqueraded():
     fw = firewall(backend="nftables", masquerade=("10.1.0.0/16", "10.0.0.0/8"))
     with pytest.raises(AssertionError) as err:
-        checks.test_masquerade_is_in_place(fw, WITH_FIREWALLD, None, PROFILE, notes()[1])
+        checks.test_masquerade_is_in_place(fw, WITH_FIREWALLD, None, PROFILE, notes()[1], FIXES.append)
     assert str(err.value).splitlines()[0] == (
         "NAT rules are missing: no masquerade for 192.168.122.0/24 (nftables backend; masqueraded: 10.0.0.0/8, 10.1.0.0/16)")
 
@@ -53,7 +54,7 @@ def test_masquerade_missing_names_what_is_masqueraded():
 def test_masquerade_missing_without_firewalld_says_its_exit_flushed_the_rules():
     seen, note = notes()
     with pytest.raises(AssertionError) as err:
-        checks.test_masquerade_is_in_place(firewall(backend=None, masquerade=()), system("libvirtd"), LIBVIRT, PROFILE, note)
+        checks.test_masquerade_is_in_place(firewall(backend=None, masquerade=()), system("libvirtd"), LIBVIRT, PROFILE, note, FIXES.append)
     where = ("no libvirt rules in iptables or nftables; firewalld is not running (HOST-02), "
              "and its exit flushes libvirt's rules")
     assert seen == [where]
@@ -63,17 +64,17 @@ def test_masquerade_missing_without_firewalld_says_its_exit_flushed_the_rules():
 def test_firewalld_not_running_is_not_mentioned_when_the_profile_does_not_require_it():
     seen, note = notes()
     with pytest.raises(AssertionError) as err:
-        checks.test_masquerade_is_in_place(firewall(masquerade=()), system(), LIBVIRT, NO_FIREWALLD, note)
+        checks.test_masquerade_is_in_place(firewall(masquerade=()), system(), LIBVIRT, NO_FIREWALLD, note, FIXES.append)
     assert seen == ["iptables backend"]
     assert "(iptables backend; masqueraded: nothing)" in str(err.value)
 
 
 def test_filter_rules_in_place_pass():
     seen, note = notes()
-    checks.test_filter_rules_are_in_place(firewall(), WITH_FIREWALLD, LIBVIRT, PROFILE, note)
+    checks.test_filter_rules_are_in_place(firewall(), WITH_FIREWALLD, LIBVIRT, PROFILE, note, FIXES.append)
     assert seen == ["iptables backend"]
     checks.test_filter_rules_are_in_place(firewall("nftables", roles={"forward_in", "forward_out"}), WITH_FIREWALLD,
-                                          LIBVIRT, PROFILE, note)
+                                          LIBVIRT, PROFILE, note, FIXES.append)
     assert seen == ["iptables backend", "nftables backend"]
 
 
@@ -85,31 +86,33 @@ def test_filter_rules_in_place_pass():
 ])
 def test_filter_rules_missing_are_named(backend, roles, missing):
     with pytest.raises(AssertionError) as err:
-        checks.test_filter_rules_are_in_place(firewall(backend, roles=roles), WITH_FIREWALLD, LIBVIRT, PROFILE, notes()[1])
+        checks.test_filter_rules_are_in_place(firewall(backend, roles=roles), WITH_FIREWALLD, LIBVIRT, PROFILE, notes()[1], FIXES.append)
     assert str(err.value).splitlines()[0] == f"virbr0: rules missing for {missing} ({backend} backend)"
 
 
 def test_without_libvirts_rules_every_iptables_role_is_missing():
     fw = FirewallFacts(None, frozenset(), {}, {})
     with pytest.raises(AssertionError) as err:
-        checks.test_filter_rules_are_in_place(fw, WITH_FIREWALLD, LIBVIRT, PROFILE, notes()[1])
+        checks.test_filter_rules_are_in_place(fw, WITH_FIREWALLD, LIBVIRT, PROFILE, notes()[1], FIXES.append)
     assert str(err.value).splitlines()[0] == (
         "virbr0: rules missing for DHCP/DNS from guests (INPUT), DHCP/DNS to guests (OUTPUT), replies to guests "
         "(FORWARD -o bridge), traffic from guests (FORWARD -i bridge) (no libvirt rules in iptables or nftables)")
 
 
 def test_libvirt_zone_passes_and_is_skipped_without_firewalld_in_the_profile():
-    checks.test_bridge_is_in_libvirt_zone(firewall(), WITH_FIREWALLD, LIBVIRT, PROFILE)
+    checks.test_bridge_is_in_libvirt_zone(firewall(), WITH_FIREWALLD, LIBVIRT, PROFILE, FIXES.append)
     with pytest.raises(pytest.skip.Exception) as err:
-        checks.test_bridge_is_in_libvirt_zone(firewall(zones={}), system(), LIBVIRT, NO_FIREWALLD)
+        checks.test_bridge_is_in_libvirt_zone(firewall(zones={}), system(), LIBVIRT, NO_FIREWALLD, FIXES.append)
     assert str(err.value) == "the profile does not require firewalld"
 
 
 def test_libvirt_zone_without_firewalld_running_is_a_failure_that_says_so():
+    FIXES.clear()
     with pytest.raises(pytest.fail.Exception) as err:
-        checks.test_bridge_is_in_libvirt_zone(firewall(), system("libvirtd"), LIBVIRT, PROFILE)
+        checks.test_bridge_is_in_libvirt_zone(firewall(), system("libvirtd"), LIBVIRT, PROFILE, FIXES.append)
     assert str(err.value) == "firewalld is not running (HOST-02), so virbr0 is in no zone"
     assert err.value.pytrace is False
+    assert FIXES == ["systemctl start firewalld && systemctl restart libvirtd"]  # HOST-02's
 
 
 @pytest.mark.parametrize("zones, message", [
@@ -118,7 +121,7 @@ def test_libvirt_zone_without_firewalld_running_is_a_failure_that_says_so():
 ])
 def test_libvirt_zone_wrong_or_none(zones, message):
     with pytest.raises(AssertionError) as err:
-        checks.test_bridge_is_in_libvirt_zone(firewall(zones=zones), WITH_FIREWALLD, LIBVIRT, PROFILE)
+        checks.test_bridge_is_in_libvirt_zone(firewall(zones=zones), WITH_FIREWALLD, LIBVIRT, PROFILE, FIXES.append)
     assert str(err.value).splitlines()[0] == message
 
 
@@ -128,14 +131,16 @@ INACTIVE = LibvirtFacts("qemu:///system", "11.0.0", {"default": network(
 
 @pytest.mark.parametrize("check", [checks.test_masquerade_is_in_place, checks.test_filter_rules_are_in_place])
 def test_an_inactive_network_fails_before_its_rules_are_looked_at(check):
+    FIXES.clear()
     with pytest.raises(pytest.fail.Exception) as err:
-        check(firewall(), WITH_FIREWALLD, INACTIVE, PROFILE, notes()[1])
+        check(firewall(), WITH_FIREWALLD, INACTIVE, PROFILE, notes()[1], FIXES.append)
     assert str(err.value) == "network 'default' is inactive (NET-02), so nothing of it runs"
+    assert FIXES == ["virsh net-start default"]  # NET-02's
 
 
 def test_an_inactive_network_fails_the_zone_check():
     with pytest.raises(pytest.fail.Exception) as err:
-        checks.test_bridge_is_in_libvirt_zone(firewall(), WITH_FIREWALLD, INACTIVE, PROFILE)
+        checks.test_bridge_is_in_libvirt_zone(firewall(), WITH_FIREWALLD, INACTIVE, PROFILE, FIXES.append)
     assert str(err.value) == "network 'default' is inactive (NET-02), so nothing of it runs"
 
 

@@ -53,4 +53,4 @@ def test_silent_nat_failure(data):
     assert system.firewall.masquerade_sources == frozenset()
     checks = load_checks("network/test_firewall.py")
     with pytest.raises(AssertionError, match="NAT rules are missing: no masquerade for 192.168.122.0/24 \\(nftables backend"):
-        checks.test_masquerade_is_in_place(system.firewall, system, libvirt, Profile(), lambda text: None)
+        checks.test_masquerade_is_in_place(system.firewall, system, libvirt, Profile(), lambda text: None, lambda text: None)

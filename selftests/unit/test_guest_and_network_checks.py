@@ -47,38 +47,46 @@ def outcome(check, *args) -> tuple[str, str]:
 def test_vm_checks_pass_on_a_healthy_tap():
     links = {"virbr0": BRIDGE, "vnet0": TAP}
     seen = []
-    taps.test_tap_exists(NIC, links)
-    taps.test_tap_is_on_bridge(NIC, links, libvirt(), PROFILE)
-    taps.test_tap_is_up(NIC, links, seen.append)
-    taps.test_tap_mac_matches_guest(NIC, links)
+    taps.test_tap_exists(NIC, links, pytest.fail)
+    taps.test_tap_is_on_bridge(NIC, links, libvirt(), PROFILE, pytest.fail)
+    taps.test_tap_is_up(NIC, links, seen.append, pytest.fail)
+    taps.test_tap_mac_matches_guest(NIC, links, pytest.fail)
     assert seen == ["vnet0 operstate UNKNOWN: normal for a tap"]
-    taps.test_tap_is_up(NIC, {"vnet0": replace(TAP, operstate="UP")}, seen.append)
+    taps.test_tap_is_up(NIC, {"vnet0": replace(TAP, operstate="UP")}, seen.append, pytest.fail)
     assert len(seen) == 1
 
 
 def test_vm_checks_without_a_tap():
     no_dev = replace(NIC, tap=None)
-    assert outcome(taps.test_tap_exists, no_dev, {}) == ("failed", "guest win10: interface 52:54:00:9f:98:b9 declares no host device")
-    assert outcome(taps.test_tap_exists, NIC, {}) == ("failed", "tap vnet0 of guest win10 does not exist")
+    fixes = []
+    assert outcome(taps.test_tap_exists, no_dev, {}, fixes.append) == \
+        ("failed", "guest win10: interface 52:54:00:9f:98:b9 declares no host device")
+    assert outcome(taps.test_tap_exists, NIC, {}, fixes.append) == ("failed", "tap vnet0 of guest win10 does not exist")
     for check, args in ((taps.test_tap_is_up, (lambda _: None,)), (taps.test_tap_mac_matches_guest, ())):
-        assert outcome(check, no_dev, {}, *args) == \
+        assert outcome(check, no_dev, {}, *args, fixes.append) == \
             ("error", "guest win10: interface 52:54:00:9f:98:b9 declares no host device (<target dev>)")
-        assert outcome(check, NIC, {"virbr0": BRIDGE}, *args) == ("error", "tap vnet0 of guest win10 does not exist (VM-01)")
+        assert outcome(check, NIC, {"virbr0": BRIDGE}, *args, fixes.append) == ("error", "tap vnet0 of guest win10 does not exist (VM-01)")
+    by_mac = ("virsh domif-setlink --domain win10 --interface 52:54:00:9f:98:b9 --state down; "
+              "virsh domif-setlink --domain win10 --interface 52:54:00:9f:98:b9 --state up")
+    by_tap = "virsh domif-setlink --domain win10 --interface vnet0 --state down; virsh domif-setlink --domain win10 --interface vnet0 --state up"
+    assert fixes == [by_mac, by_tap] * 3  # VM-01's, in every check that needs the tap: by the MAC when none is declared
 
 
 def test_vm02_tap_elsewhere_or_no_bridge():
-    assert outcome(taps.test_tap_is_on_bridge, NIC, {"virbr0": BRIDGE, "vnet0": replace(TAP, master=None)}, libvirt(), PROFILE) == \
+    assert outcome(taps.test_tap_is_on_bridge, NIC, {"virbr0": BRIDGE, "vnet0": replace(TAP, master=None)}, libvirt(), PROFILE,
+                   pytest.fail) == \
         ("failed", "vnet0 is attached to no bridge, expected virbr0")
-    assert outcome(taps.test_tap_is_on_bridge, NIC, {"virbr0": BRIDGE, "vnet0": replace(TAP, master="br0")}, None, PROFILE) == \
+    assert outcome(taps.test_tap_is_on_bridge, NIC, {"virbr0": BRIDGE, "vnet0": replace(TAP, master="br0")}, None, PROFILE,
+                   pytest.fail) == \
         ("failed", "vnet0 is attached to br0, expected virbr0")
-    assert outcome(taps.test_tap_is_on_bridge, NIC, {"vnet0": TAP}, None, PROFILE) == \
+    assert outcome(taps.test_tap_is_on_bridge, NIC, {"vnet0": TAP}, None, PROFILE, pytest.fail) == \
         ("error", "virbr0 does not exist: libvirt cannot be reached (HOST-01)")
 
 
 def test_vm03_and_vm04_failures():
-    assert outcome(taps.test_tap_is_up, NIC, {"vnet0": replace(TAP, admin_up=False)}, lambda _: None) == \
+    assert outcome(taps.test_tap_is_up, NIC, {"vnet0": replace(TAP, admin_up=False)}, lambda _: None, pytest.fail) == \
         ("failed", "vnet0 is administratively DOWN")
-    assert outcome(taps.test_tap_mac_matches_guest, NIC, {"vnet0": replace(TAP, mac="fe:54:00:00:00:01")}) == \
+    assert outcome(taps.test_tap_mac_matches_guest, NIC, {"vnet0": replace(TAP, mac="fe:54:00:00:00:01")}, pytest.fail) == \
         ("failed", "vnet0 has MAC fe:54:00:00:00:01, expected fe:54:00:9f:98:b9 for guest MAC 52:54:00:9f:98:b9")
 
 
@@ -133,9 +141,9 @@ def host(sockets=DNS, processes=(OWN,), problems=()):
     return SystemFacts({}, {}, {}, True, tuple(processes), {}, None, {}, None, sockets=sockets, path_problems=problems)
 
 
-def net15(system, network=NETWORK, notes=None):
+def net15(system, network=NETWORK, notes=None, fixes=None):
     return outcome(ports.test_gateway_ports_belong_to_dnsmasq, system, network and libvirt(network), PROFILE,
-                   (notes if notes is not None else []).append)
+                   (notes if notes is not None else []).append, (fixes if fixes is not None else []).append)
 
 
 def test_net15_passes_with_a_note():
@@ -156,10 +164,12 @@ def test_net15_other_holders_and_missing_listeners():
     resolved = ProcessFacts(500, "systemd-resolve", "/lib/systemd/systemd-resolved " + "x" * 80, True)
     sockets = (SocketFacts("udp", "0.0.0.0", 53, None, (("systemd-resolve", 500),)),
                SocketFacts("udp", "192.168.122.1", 53, None, (("systemd-resolve", 500), ("other", 501))), DNS[1])
-    assert net15(host(sockets=sockets, processes=(OWN, resolved))) == ("failed", (
+    fixes = []
+    assert net15(host(sockets=sockets, processes=(OWN, resolved)), fixes=fixes) == ("failed", (
         "udp 53 (DNS) to 192.168.122.1 is held by systemd-resolve pid 500 (/lib/systemd/systemd-resolved "
         + "x" * 30 + "), other pid 501 (?) on udp 192.168.122.1:53, not by the dnsmasq of network 'default'; "
         "nothing listens on udp 192.168.122.1:67 (DHCP)"))
+    assert fixes == ["kill 500 501 && virsh net-destroy default && virsh net-start default"]
 
 
 def test_net15_dhcp_is_judged_on_the_broadcast_address():
@@ -180,9 +190,11 @@ def test_net15_without_the_networks_dnsmasq():
 
 def test_net15_inactive_network_is_named_unless_someone_else_holds_the_ports():
     inactive = replace(NETWORK, active=False)
-    assert net15(host(sockets=(), processes=()), network=inactive) == \
+    fixes = []
+    assert net15(host(sockets=(), processes=()), network=inactive, fixes=fixes) == \
         ("error", "network 'default' is inactive (NET-02), so nothing of it runs")
-    assert net15(host(processes=()), network=inactive)[0] == "failed"
+    assert net15(host(processes=()), network=inactive, fixes=fixes)[0] == "failed"
+    assert fixes == ["virsh net-start default", "kill 3469 && virsh net-start default"]  # it cannot start beside them
     assert net15(host(sockets=(), processes=()), network=replace(NETWORK, name="other"))[1].endswith("is not running (NET-13)")
 
 
@@ -192,13 +204,13 @@ dnsmasq = load_checks("network/test_dnsmasq.py")
 
 
 def test_net13():
-    assert outcome(dnsmasq.test_dnsmasq_is_running, host(), libvirt(), PROFILE) == ("passed", "")
-    assert outcome(dnsmasq.test_dnsmasq_is_running, host(processes=()), None, PROFILE) == \
+    assert outcome(dnsmasq.test_dnsmasq_is_running, host(), libvirt(), PROFILE, lambda _: None) == ("passed", "")
+    assert outcome(dnsmasq.test_dnsmasq_is_running, host(processes=()), None, PROFILE, lambda _: None) == \
         ("failed", "no dnsmasq runs with libvirt's config for network 'default' (…/dnsmasq/default.conf)")
-    assert outcome(dnsmasq.test_dnsmasq_is_running, host(), libvirt(replace(NETWORK, active=False)), PROFILE) == \
+    assert outcome(dnsmasq.test_dnsmasq_is_running, host(), libvirt(replace(NETWORK, active=False)), PROFILE, lambda _: None) == \
         ("error", "network 'default' is inactive (NET-02), so nothing of it runs")
     user = replace(OWN, uid=1000, exe="/usr/sbin/dnsmasq")
-    assert outcome(dnsmasq.test_dnsmasq_is_running, host(processes=(user,)), None, PROFILE) == \
+    assert outcome(dnsmasq.test_dnsmasq_is_running, host(processes=(user,)), None, PROFILE, lambda _: None) == \
         ("failed", "network 'default': processes named dnsmasq with its config run, but none as root from a dnsmasq executable "
                    "(pid 3469 uid 1000 /usr/sbin/dnsmasq): not libvirt's")
 
@@ -210,8 +222,8 @@ UP_BRIDGE = replace(BRIDGE, stp_enabled=True, addresses=("192.168.122.1/24", "fe
 
 
 def _fix_of(check):
-    """The extra argument a check that gives its own fix takes: a recorder of it."""
-    return [lambda _: None] if check is bridge.test_bridge_has_no_uplink else []
+    """The fix recorder each bridge check takes (its last argument)."""
+    return [lambda _: None]
 
 
 def test_bridge_checks_pass_on_a_healthy_bridge():
@@ -221,13 +233,13 @@ def test_bridge_checks_pass_on_a_healthy_bridge():
     for check in (bridge.test_bridge_exists, bridge.test_bridge_has_gateway_address, bridge.test_bridge_has_stp,
                   bridge.test_bridge_has_no_uplink):
         assert outcome(check, links, None, PROFILE, *_fix_of(check)) == ("passed", "")
-    assert outcome(bridge.test_bridge_is_up, links, None, PROFILE, seen.append) == ("passed", "")
+    assert outcome(bridge.test_bridge_is_up, links, None, PROFILE, seen.append, lambda _: None) == ("passed", "")
     assert seen == []
 
 
 def test_bridge_failures():
     def one(check, link, *extra, **more):
-        return outcome(check, {"virbr0": link, **more}, None, PROFILE, *extra)
+        return outcome(check, {"virbr0": link, **more}, None, PROFILE, *(extra or _fix_of(check)))
     assert one(bridge.test_bridge_exists, replace(UP_BRIDGE, kind=None)) == ("failed", "virbr0 is a physical device, expected a bridge")
     assert one(bridge.test_bridge_exists, replace(UP_BRIDGE, kind="dummy")) == ("failed", "virbr0 is a dummy device, expected a bridge")
     assert one(bridge.test_bridge_has_stp, replace(UP_BRIDGE, stp_enabled=False)) == \
@@ -246,8 +258,8 @@ def test_bridge_failures():
     for check in (bridge.test_bridge_exists, bridge.test_bridge_has_gateway_address, bridge.test_bridge_has_stp,
                   bridge.test_bridge_has_no_uplink):
         assert outcome(check, {"vnet0": TAP}, libvirt(), PROFILE, *_fix_of(check)) == gone
-    assert outcome(bridge.test_bridge_is_up, {"vnet0": TAP}, libvirt(), PROFILE, lambda _: None) == gone
-    assert outcome(taps.test_tap_is_on_bridge, NIC, {"vnet0": TAP}, libvirt(), PROFILE) == gone
+    assert outcome(bridge.test_bridge_is_up, {"vnet0": TAP}, libvirt(), PROFILE, lambda _: None, lambda _: None) == gone
+    assert outcome(taps.test_tap_is_on_bridge, NIC, {"vnet0": TAP}, libvirt(), PROFILE, lambda _: None) == gone
 
 
 def test_the_legacy_nic_is_no_uplink_whatever_its_kind():
@@ -261,15 +273,15 @@ def test_the_legacy_nic_is_no_uplink_whatever_its_kind():
 def test_bridge_up_admin_state_and_carrier():
     seen = []
     down = replace(UP_BRIDGE, operstate="DOWN")
-    assert outcome(bridge.test_bridge_is_up, {"virbr0": replace(down, admin_up=False)}, None, PROFILE, seen.append) == \
+    assert outcome(bridge.test_bridge_is_up, {"virbr0": replace(down, admin_up=False)}, None, PROFILE, seen.append, lambda _: None) == \
         ("failed", "virbr0 is administratively DOWN (while libvirt may still call the network active)")
     nic = LinkFacts("virbr0-nic", 5, "tun", False, "DOWN", "", "virbr0")
-    assert outcome(bridge.test_bridge_is_up, {"virbr0": down, "virbr0-nic": nic}, None, PROFILE, seen.append) == ("passed", "")
+    assert outcome(bridge.test_bridge_is_up, {"virbr0": down, "virbr0-nic": nic}, None, PROFILE, seen.append, lambda _: None) == ("passed", "")
     assert seen == ["virbr0 has no port attached (NO-CARRIER, operstate DOWN): normal for an idle host"]
-    assert outcome(bridge.test_bridge_is_up, {"virbr0": UP_BRIDGE, "virbr0-nic": nic}, None, PROFILE, seen.append) == ("passed", "")
+    assert outcome(bridge.test_bridge_is_up, {"virbr0": UP_BRIDGE, "virbr0-nic": nic}, None, PROFILE, seen.append, lambda _: None) == ("passed", "")
     assert len(seen) == 1
     links = {"virbr0": down, "vnet1": replace(TAP, name="vnet1", admin_up=False), "vnet0": TAP, "virbr0-nic": nic}
-    assert outcome(bridge.test_bridge_is_up, links, None, PROFILE, seen.append) == \
+    assert outcome(bridge.test_bridge_is_up, links, None, PROFILE, seen.append, lambda _: None) == \
         ("failed", "virbr0 is UP but operstate DOWN with ports vnet0, vnet1 attached (1 of them UP)")
     assert len(seen) == 1
 

@@ -25,9 +25,9 @@ def _carrier_ports(links, bridge):
     impact="critical",
     remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
-def test_bridge_exists(links, libvirt_or_none, profile):
+def test_bridge_exists(links, libvirt_or_none, profile, fix):
     """libvirt creates the bridge when the network starts; without it guest taps have nothing to join."""
-    link = bridge_link(links, libvirt_or_none, profile)
+    link = bridge_link(links, libvirt_or_none, profile, fix)
     assert link.kind == "bridge", f"{link.name} is a {link.kind or 'physical'} device, expected a bridge"
 
 
@@ -37,11 +37,11 @@ def test_bridge_exists(links, libvirt_or_none, profile):
     impact="critical",
     remediation="ip link set {bridge} up",
 )
-def test_bridge_is_up(links, libvirt_or_none, profile, note):
+def test_bridge_is_up(links, libvirt_or_none, profile, note, fix):
     """The document's incident: `virsh net-list` said active while virbr0 was DOWN and guests
     could not reach 192.168.122.1. Admin state and carrier are different facts: an idle
     bridge with no port has NO-CARRIER, which is normal."""
-    link = bridge_link(links, libvirt_or_none, profile)
+    link = bridge_link(links, libvirt_or_none, profile, fix)
     assert link.admin_up, f"{link.name} is administratively DOWN (while libvirt may still call the network active)"
     ports = _carrier_ports(links, link.name)
     if not ports and link.operstate != "UP":
@@ -60,9 +60,9 @@ def test_bridge_is_up(links, libvirt_or_none, profile, note):
     impact="critical",
     remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
-def test_bridge_has_gateway_address(links, libvirt_or_none, profile):
+def test_bridge_has_gateway_address(links, libvirt_or_none, profile, fix):
     """The guests' default gateway, DHCP server and DNS server all live on this address."""
-    link = bridge_link(links, libvirt_or_none, profile)
+    link = bridge_link(links, libvirt_or_none, profile, fix)
     ipv4 = [a for a in link.addresses if ":" not in a]
     assert profile.gateway in link.addresses, f"{link.name} has {', '.join(ipv4) or 'no IPv4 address'}, expected {profile.gateway}"
 
@@ -71,11 +71,13 @@ def test_bridge_has_gateway_address(links, libvirt_or_none, profile):
     id="NET-09",
     title="STP is enabled on {bridge}",
     impact="low",
-    remediation="ip link set {bridge} type bridge stp_state 1   (and stp='on' in virsh net-edit {network})",
+    remediation="ip link set dev {bridge} type bridge stp_state 1",
 )
-def test_bridge_has_stp(links, libvirt_or_none, profile):
-    """The network declares stp='on'; a kernel bridge without it has drifted from its definition."""
-    link = bridge_link(links, libvirt_or_none, profile)
+def test_bridge_has_stp(links, libvirt_or_none, profile, fix):
+    """The network declares stp='on'; a kernel bridge without it has drifted from its definition.
+    The fix turns STP on in the kernel; where the definition says stp='off' too, NET-05's
+    `virsh net-edit` is what lasts past the network's next start."""
+    link = bridge_link(links, libvirt_or_none, profile, fix)
     assert link.stp_enabled, f"{link.name}: STP is off in the kernel, expected on"
 
 
@@ -83,13 +85,14 @@ def test_bridge_has_stp(links, libvirt_or_none, profile):
     id="NET-10",
     title="No physical interface is enslaved to {bridge}",
     impact="high",
-    remediation="ip link set dev <interface> nomaster",
+    remediation="ip -br link show master {bridge}",
 )
 def test_bridge_has_no_uplink(links, libvirt_or_none, profile, fix):
     """The NAT bridge is isolated on purpose and reaches out through NAT and forwarding;
     a physical port bridges the guests' DHCP server onto the LAN (the document: never add one).
-    A NAT bridge takes guest taps only: the fix takes each other port off it."""
-    link = bridge_link(links, libvirt_or_none, profile)
+    A NAT bridge takes guest taps only: the fix takes each other port off it (the marker's lists
+    the bridge's ports, for when the check could not name them)."""
+    link = bridge_link(links, libvirt_or_none, profile, fix)
     legacy = f"{link.name}-nic"
     foreign = [p for p in _ports(links, link.name) if p.kind not in GUEST_PORT_KINDS and p.name != legacy]
     if foreign:

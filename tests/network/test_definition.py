@@ -48,11 +48,12 @@ def test_network_is_autostarted(libvirt, profile):
     id="NET-04",
     title="The network's forward mode is nat",
     impact="high",
-    remediation="virsh net-edit {network}   (set <forward mode='nat'/>)",
+    remediation="virsh net-edit {network}",
 )
 def test_forward_mode_is_nat(libvirt, profile):
     """Only mode nat masquerades guest traffic behind the host's address; route or isolated
-    networks need routes or give no way out."""
+    networks need routes or give no way out. In the editor the fix opens, the forward element
+    reads <forward mode='nat'/>; the network runs it from its next start (NET-17)."""
     network = defined_network(libvirt, profile)
     assert network.forward_mode == "nat", f"network {network.name!r}: forward mode is {network.forward_mode or 'none (isolated)'}, expected nat"
 
@@ -68,11 +69,13 @@ def _inside(subnet, *addresses) -> bool:
     id="NET-05",
     title="The network's XML declares bridge {bridge} with STP, {gateway} and its DHCP range",
     impact="medium",
-    remediation="virsh net-edit {network}   (<bridge name='{bridge}' stp='on'/>, <ip address/netmask> for {gateway}, <range start='{dhcp_start}' end='{dhcp_end}'/>)",
+    remediation="virsh net-edit {network}",
 )
 def test_network_xml_matches_profile(libvirt, profile):
     """Guests, firewall rules and documentation all assume these values; a drifted definition
-    breaks them at the next network restart."""
+    breaks them at the next network restart. In the editor the fix opens, the failure's
+    expected values go into <bridge name=... stp='on'/>, the <ip> element's address and
+    netmask, and its <dhcp><range start=... end=.../>."""
     network = defined_network(libvirt, profile)
     wrong = []
     if network.bridge != profile.bridge:
@@ -100,13 +103,14 @@ def _ranges(definition) -> str:
     id="NET-17",
     title="The network that runs is the one that comes back: its live definition is its persistent one (forward, bridge, addresses, DHCP)",
     impact="medium",
-    remediation="virsh net-destroy {network} && virsh net-start {network}   (to run the persistent definition now), or "
-                "virsh net-dumpxml {network} > /root/{network}.xml && virsh net-define /root/{network}.xml   (to keep the live one)",
+    remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
-def test_live_network_is_the_persistent_one(libvirt, profile):
+def test_live_network_is_the_persistent_one(libvirt, profile, note):
     """`virsh net-edit` and `net-define` change only the persistent definition; the network
     runs the old one until it is restarted. Every check passes on what runs now, and the next
-    reboot brings another network: another subnet, range or bridge for guests and firewall."""
+    reboot brings another network: another subnet, range or bridge for guests and firewall.
+    The fix runs the persistent definition now; to keep the live one instead, it is defined as
+    the persistent one (the note's `virsh net-dumpxml` and `virsh net-define`)."""
     network = defined_network(libvirt, profile)
     if not network.active:
         pytest.skip(f"network {network.name!r} is inactive: its next start uses its persistent definition (NET-02)")
@@ -124,5 +128,8 @@ def test_live_network_is_the_persistent_one(libvirt, profile):
         differ.append(f"addresses {', '.join(live.addresses) or 'none'} now, {', '.join(later.addresses) or 'none'} at its next start")
     if sorted(live.dhcp_ranges, key=str) != sorted(later.dhcp_ranges, key=str):
         differ.append(f"DHCP range {_ranges(live)} now, {_ranges(later)} at its next start")
+    if differ:
+        note(f"to keep the live definition instead: virsh net-dumpxml {profile.network} > /root/{profile.network}.xml && "
+             f"virsh net-define /root/{profile.network}.xml")
     assert not differ, (f"network {network.name!r} runs a definition that does not come back: {'; '.join(differ)} "
                         f"(a reboot or restart brings the persistent one)")

@@ -10,10 +10,10 @@ from virtnat.checks import network_dnsmasq, running_network
     impact="high",
     remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
-def test_dnsmasq_is_running(system, libvirt_or_none, profile):
+def test_dnsmasq_is_running(system, libvirt_or_none, profile, fix):
     """dnsmasq hands out the guests' addresses and answers their DNS; without it new guests
     get no address."""
-    running_network(libvirt_or_none, profile)
+    running_network(libvirt_or_none, profile, fix)
     mine, impostors = network_dnsmasq(system, profile)
     assert not impostors, f"network {profile.network!r}: {impostors}"
     assert mine, f"no dnsmasq runs with libvirt's config for network {profile.network!r} (…/dnsmasq/{profile.network}.conf)"

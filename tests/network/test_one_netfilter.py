@@ -6,12 +6,14 @@ import pytest
     id="NET-16",
     title="No iptables-legacy rules beside nftables ones touch guest traffic",
     impact="high",
-    remediation="iptables-legacy-save > /root/iptables-legacy.rules && iptables-legacy -F && iptables-legacy -t nat -F && iptables-legacy -P FORWARD ACCEPT && iptables-legacy -P INPUT ACCEPT   (then make the tool that wrote them use iptables-nft: update-alternatives --set iptables /usr/sbin/iptables-nft)",
+    remediation="iptables-legacy-save > /root/iptables-legacy.rules && iptables-legacy -F && iptables-legacy -t nat -F && iptables-legacy -P FORWARD ACCEPT && iptables-legacy -P INPUT ACCEPT",
 )
 def test_legacy_rules_leave_guests_alone(packet_path, firewall, note):
     """Both netfilters run on every packet: a rule written with iptables-legacy (an old tool,
     a container runtime built against it) drops guest traffic that `nft list ruleset` and
-    `iptables-nft -L` never show."""
+    `iptables-nft -L` never show. The fix saves the legacy rules to /root/iptables-legacy.rules
+    and flushes them; the tool that wrote them writes them again until it uses iptables-nft
+    (on Debian: update-alternatives --set iptables /usr/sbin/iptables-nft)."""
     legacy = [t for t in firewall.tables if t.source == "iptables-legacy"]
     if not any(t.rule_count or any(c.policy != "accept" for c in t.chains.values()) for t in legacy):
         return

@@ -3,7 +3,8 @@ import ipaddress
 
 import pytest
 
-from virtnat.checks import network_dnsmasq, not_checked
+from virtnat.checks import network_dnsmasq, not_checked, start
+from virtnat.path.model import restart
 from virtnat.path.ports import HiddenHolder, gateway_claims
 
 
@@ -11,12 +12,15 @@ from virtnat.path.ports import HiddenHolder, gateway_claims
     id="NET-15",
     title="The gateway's udp 53, tcp 53 and udp 67 are held by the network's dnsmasq",
     impact="high",
-    remediation="stop the other server, or make it listen elsewhere (dnsmasq: bind-interfaces and except-interface={bridge}; systemd-resolved: DNSStubListener), then virsh net-destroy {network} && virsh net-start {network}",
+    remediation="virsh net-destroy {network} && virsh net-start {network}",
 )
-def test_gateway_ports_belong_to_dnsmasq(system, libvirt_or_none, profile, note):
+def test_gateway_ports_belong_to_dnsmasq(system, libvirt_or_none, profile, note, fix):
     """A system-wide dnsmasq, bind or Pi-hole on 0.0.0.0:53 takes the guests' questions, or
     keeps libvirt's dnsmasq from starting at all ("failed to create listening socket for
-    192.168.122.1: Address already in use")."""
+    192.168.122.1: Address already in use"). The fix stops the processes that hold the ports
+    (by their pids, as seen) and starts the network again. What keeps them off the gateway for
+    good is their own setting: a dnsmasq's bind-interfaces and except-interface=virbr0,
+    systemd-resolved's DNSStubListener, bind's listen-on."""
     if system.sockets is None:
         not_checked(f"listening sockets could not be read: {'; '.join(system.path_problems)}")
     gateway = str(ipaddress.ip_interface(profile.gateway).ip)
@@ -27,10 +31,15 @@ def test_gateway_ports_belong_to_dnsmasq(system, libvirt_or_none, profile, note)
         not_checked(str(exc))
     commands = {p.pid: p.cmdline for p in system.processes}
     problems = [p for p in (c.problem(gateway, commands, profile.network) for c in claims) if p]
+    network = libvirt_or_none.networks.get(profile.network) if libvirt_or_none else None
+    again = start(profile.network) if network is not None and not network.active else restart(profile.network)
     if not own:
-        network = libvirt_or_none.networks.get(profile.network) if libvirt_or_none else None
         if not any(c.others for c in claims) and network is not None and not network.active:
+            fix(again)
             pytest.fail(f"network {profile.network!r} is inactive (NET-02), so nothing of it runs", pytrace=False)
         problems.append(f"the dnsmasq of network {profile.network!r} is not running (NET-13)")
+    if problems:
+        others = dict.fromkeys(str(pid) for c in claims for _, pid in c.others)
+        fix(" && ".join(([f"kill {' '.join(others)}"] if others else []) + [again]))
     assert not problems, "; ".join(dict.fromkeys(problems))
     note(f"held by dnsmasq pid {', '.join(map(str, sorted(own)))}")
