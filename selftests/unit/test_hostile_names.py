@@ -156,3 +156,33 @@ def test_a_recorded_hosts_table_named_to_harm_stays_one_word_in_its_fix(tmp_path
         for check, fix in fixes.items():
             calls = stand_ins.run(fix)
             assert calls and all(c[0] == "nft" and f'"{name}"' in c for c in calls), (check, fix, calls)
+
+
+def test_vm01s_fix_by_the_mac_keeps_the_names_whole(tmp_path):
+    """A guest interface that declares no tap is named by its MAC (VM-01's fix, which VM-02..04
+    give too): bash runs it with a virsh stand-in, the guest's name and the MAC whole."""
+    from .checkrun import load_checks
+
+    recreate_tap = load_checks("vm/test_taps.py").recreate_tap
+    stand_ins = StandIns(tmp_path, "virsh")
+    for name in HOSTILE:
+        nic = GuestNic(guest=name, mac=name + "-mac", tap=None, network="default", bridge=None)
+        calls = stand_ins.run(recreate_tap(nic))
+        assert len(calls) == 2, (name, calls)
+        for call in calls:
+            assert call[call.index("--domain") + 1] == name and call[call.index("--interface") + 1] == name + "-mac", call
+
+
+def test_the_subnets_fix_keeps_an_interfaces_name_whole(tmp_path):
+    """HOST-08's fix, which PATH-01/02 give too when a reply to a guest would leave by another
+    interface: bash runs it with an ip stand-in, each interface's name whole after dev."""
+    from virtnat.facts.model import LinkFacts, RouteFacts
+    from virtnat.path.routing import subnet_fix
+
+    stand_ins = StandIns(tmp_path, "ip")
+    for name in HOSTILE:
+        links = {name: LinkFacts(name, 5, None, True, "UP", "", addresses=("192.168.122.9/24",))}
+        routes = (RouteFacts("192.168.122.128/25", name + "-r"),)
+        calls = stand_ins.run(subnet_fix(routes, links, "192.168.122.0/24", "virbr0"))
+        assert [c[:3] for c in calls] == [["ip", "addr", "del"], ["ip", "route", "del"]], (name, calls)
+        assert calls[0][calls[0].index("dev") + 1] == name and calls[1][calls[1].index("dev") + 1] == name + "-r", calls
