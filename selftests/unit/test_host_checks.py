@@ -30,6 +30,7 @@ def NO_FIX(command):
     pytest.fail(f"unexpected fix: {command}")
 
 
+FIXES = []  # what the checks gave as their fix; a test that reads it clears it first
 DEBIAN_DRIVER = "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_network.so"
 FORWARDING = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.forwarding": "1", "net.ipv6.conf.all.forwarding": "1"}
 
@@ -200,39 +201,48 @@ def test_host05_runtime_forwarding():
 
 
 def test_host06_persisted_forwarding():
-    forwarding.test_ipv4_forwarding_is_persisted(system())
+    FIXES.clear()
+    forwarding.test_ipv4_forwarding_is_persisted(system(), NO_FIX)
     off = system(persisted={"net.ipv4.ip_forward": "0"}, sources={"net.ipv4.ip_forward": "/etc/sysctl.d/60.conf"})
-    assert fails(forwarding.test_ipv4_forwarding_is_persisted, off) == \
+    assert fails(forwarding.test_ipv4_forwarding_is_persisted, off, FIXES.append) == \
         f"at boot net.ipv4.ip_forward is set to 0 (/etc/sysctl.d/60.conf): it is 0{UNTIL_LIBVIRT}; expected 1"
     unset = system(persisted={}, conf_at_boot=False)
-    assert fails(forwarding.test_ipv4_forwarding_is_persisted, unset) == \
+    assert fails(forwarding.test_ipv4_forwarding_is_persisted, unset, FIXES.append) == \
         f"at boot net.ipv4.ip_forward is set to nothing (no file; /etc/sysctl.conf is not read at boot on this host): it is 0{UNTIL_LIBVIRT}; expected 1"
     unread = system(persisted={}, conf_at_boot=False, unread={"net.ipv4.ip_forward": "1"})
-    assert fails(forwarding.test_ipv4_forwarding_is_persisted, unread) == (
+    assert fails(forwarding.test_ipv4_forwarding_is_persisted, unread, FIXES.append) == (
         "at boot net.ipv4.ip_forward is set to nothing (no file; /etc/sysctl.conf sets 1 but is not read at boot on this host): "
         f"it is 0{UNTIL_LIBVIRT}; expected 1")
+    assert FIXES == ["sed -i 's|^[[:space:]]*net[./]ipv4[./]ip_forward[[:space:]]*=.*|net.ipv4.ip_forward = 1|' /etc/sysctl.d/60.conf "
+                     "&& sysctl --system"]  # the file that sets 0; with no file, the marker's new one
 
 
 def test_host07_both_families_now_and_persisted():
-    forwarding.test_all_forwarding_is_on(system(), PROFILE)
+    FIXES.clear()
+    forwarding.test_all_forwarding_is_on(system(), PROFILE, NO_FIX)
     v4only = {"net.ipv4.conf.all.forwarding": "1"}
-    forwarding.test_all_forwarding_is_on(system(runtime=v4only, persisted=v4only), LAX)
-    assert not_checked(forwarding.test_all_forwarding_is_on, system(runtime=v4only, persisted=v4only), PROFILE) == \
+    forwarding.test_all_forwarding_is_on(system(runtime=v4only, persisted=v4only), LAX, NO_FIX)
+    assert not_checked(forwarding.test_all_forwarding_is_on, system(runtime=v4only, persisted=v4only), PROFILE, FIXES.append) == \
         "net.ipv6.conf.all.forwarding could not be read (/proc/sys/net/ipv6/conf/all/forwarding)"
-    assert fails(forwarding.test_all_forwarding_is_on, system(persisted=v4only), PROFILE) == \
+    assert fails(forwarding.test_all_forwarding_is_on, system(persisted=v4only), PROFILE, FIXES.append) == \
         "net.ipv6.conf.all.forwarding is 0 after boot (no file sets it); expected 1"
     wrong = {"net.ipv4.conf.all.forwarding": "0", "net.ipv6.conf.all.forwarding": "1"}
-    assert fails(forwarding.test_all_forwarding_is_on, system(runtime=wrong, persisted=FORWARDING), PROFILE) == \
+    assert fails(forwarding.test_all_forwarding_is_on, system(runtime=wrong, persisted=FORWARDING), PROFILE, FIXES.append) == \
         "net.ipv4.conf.all.forwarding is '0' now; expected 1"
-    assert fails(forwarding.test_all_forwarding_is_on, system(persisted=wrong), PROFILE) == \
+    assert fails(forwarding.test_all_forwarding_is_on, system(persisted=wrong), PROFILE, FIXES.append) == \
         f"net.ipv4.conf.all.forwarding is 0 after boot (no file sets it){UNTIL_LIBVIRT}; expected 1"
     sourced = system(persisted=wrong, sources={"net.ipv4.conf.all.forwarding": "/etc/sysctl.d/10-off.conf"})
-    assert fails(forwarding.test_all_forwarding_is_on, sourced, PROFILE) == \
+    assert fails(forwarding.test_all_forwarding_is_on, sourced, PROFILE, FIXES.append) == \
         f"net.ipv4.conf.all.forwarding is 0 after boot (/etc/sysctl.d/10-off.conf){UNTIL_LIBVIRT}; expected 1"
     two = {"net.ipv4.conf.all.forwarding": "2", "net.ipv6.conf.all.forwarding": "1"}  # the file's value, as written
     sourced = system(persisted=two, sources={"net.ipv4.conf.all.forwarding": "/etc/sysctl.d/10-two.conf"})
-    assert fails(forwarding.test_all_forwarding_is_on, sourced, PROFILE) == \
+    assert fails(forwarding.test_all_forwarding_is_on, sourced, PROFILE, FIXES.append) == \
         f"net.ipv4.conf.all.forwarding is 2 after boot (/etc/sysctl.d/10-two.conf){UNTIL_LIBVIRT}; expected 1"
+    assert FIXES == [  # only where a file persists another value: a new file in sysctl.d would not win over it
+        "sed -i 's|^[[:space:]]*net[./]ipv4[./]conf[./]all[./]forwarding[[:space:]]*=.*|net.ipv4.conf.all.forwarding = 1|' "
+        f"/etc/sysctl.d/10-off.conf && {forwarding.MARKER_07}",
+        "sed -i 's|^[[:space:]]*net[./]ipv4[./]conf[./]all[./]forwarding[[:space:]]*=.*|net.ipv4.conf.all.forwarding = 1|' "
+        f"/etc/sysctl.d/10-two.conf && {forwarding.MARKER_07}"]
 
 
 # -- HOST-08, HOST-09 --------------------------------------------------------------------------

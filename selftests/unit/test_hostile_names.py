@@ -186,3 +186,22 @@ def test_the_subnets_fix_keeps_an_interfaces_name_whole(tmp_path):
         calls = stand_ins.run(subnet_fix(routes, links, "192.168.122.0/24", "virbr0"))
         assert [c[:3] for c in calls] == [["ip", "addr", "del"], ["ip", "route", "del"]], (name, calls)
         assert calls[0][calls[0].index("dev") + 1] == name and calls[1][calls[1].index("dev") + 1] == name + "-r", calls
+
+
+def test_a_sysctl_files_name_is_one_word_of_host06s_fix(tmp_path):
+    """HOST-06's fix edits the file that persists another value: bash runs it with stand-ins for
+    sed and sysctl, the file's name whole and last."""
+    from virtnat.facts.model import SystemFacts
+
+    from .checkrun import load_checks
+
+    forwarding = load_checks("host/test_forwarding.py")
+    stand_ins = StandIns(tmp_path, "sed", "sysctl")
+    for name in HOSTILE:
+        path = f"/etc/sysctl.d/{name}.conf"
+        system = SystemFacts({}, {"net.ipv4.ip_forward": "0"}, {"net.ipv4.ip_forward": path}, True, (), {}, None, {}, None)
+        fixes = []
+        with pytest.raises(AssertionError):
+            forwarding.test_ipv4_forwarding_is_persisted(system, fixes.append)
+        sed, sysctl = stand_ins.run(fixes[0])
+        assert sed[:2] == ["sed", "-i"] and sed[-1] == path and sysctl == ["sysctl", "--system"], (name, sed)
