@@ -74,6 +74,56 @@ PATH_FAULTS = [
               both("NET-02", "NET-15"), {"NET-15": "is held by dnsmasq pid"}, network_down=True),
 ]
 
+# The roads after the firewall (issue 23): forwarding set per interface, and policy routing. The
+# policy faults keep the lab's own LAN (its management link) in the main table, as VPN clients
+# that allow LAN access do: the audit over SSH crosses it.
+GW = "$(ip -4 route show default | awk '{print $3; exit}')"
+LAN = "$(ip -4 route show proto kernel | awk '$3 != \"virbr0\" && $3 != \"uplink0\" {print $1}')"
+
+
+def _away(table: int) -> str:
+    """A table that sends everything out of the uplink but the LAN: no route for the guests."""
+    return f"ip route add default via {GW} dev uplink0 table {table} && for n in {LAN}; do ip route add throw $n table {table}; done"
+
+
+def _rule(priority: int, table: int | None = None) -> tuple[str, str]:
+    """(proof, undo) of a rule at priority (and its table)."""
+    flush = f"; ip route flush table {table}" if table else ""
+    return f"ip rule show | grep -q '^{priority}:'", f"ip rule del priority {priority}{flush}"
+
+
+def _forwarding_off(iface: str) -> PathFault:
+    key = f"/proc/sys/net/ipv4/conf/{iface}/forwarding"
+    return PathFault(f"{iface}-forwarding-off", f"echo 0 > {key}", f"echo 1 > {key}", f'[ "$(cat {key})" = 0 ]',
+                     both("PATH-03"), {"PATH-03": f"net.ipv4.conf.{iface}.forwarding is '0'"})
+
+
+ROAD_FAULTS = [
+    # Off where the guests' packets come in, and where their replies do: net.ipv4.ip_forward stays 1.
+    _forwarding_off("virbr0"),
+    _forwarding_off("uplink0"),
+    # An exit node's table ahead of main (Tailscale's 5270 lookup 52): the host's answers to the
+    # guests and the replies forwarded to them leave by the uplink.
+    PathFault("exit-node-table", f"{_away(52)} && ip rule add priority 5270 lookup 52", *reversed(_rule(5270, 52)),
+              both("PATH-02", "PATH-03"), {"PATH-02": "rule `5270: from all lookup 52`",
+                                           "PATH-03": "rule `5270: from all lookup 52`"}),
+    # A VPN client's fwmark rule (WireGuard's `not fwmark 0xca6c lookup 51820`) without wg-quick's
+    # `lookup main suppress_prefixlength 0` ahead of it.
+    PathFault("vpn-fwmark-rule", f"{_away(51820)} && ip rule add priority 5200 not fwmark 0xca6c lookup 51820",
+              *reversed(_rule(5200, 51820)),
+              both("PATH-02", "PATH-03"), {"PATH-02": "rule `5200: not from all fwmark 0xca6c lookup 51820`"}),
+    # A rule for the guests' own source addresses into a table that refuses them.
+    PathFault("guest-source-rule", "ip route add unreachable default table 100 && ip rule add priority 100 from 192.168.122.0/24 lookup 100",
+              *reversed(_rule(100, 100)),
+              both("HOST-09", "PATH-02", "PATH-03"),
+              {"HOST-09": "rule `100: from 192.168.122.0/24 lookup 100` leads to `unreachable default` of table 100"}),
+    # Rules that leave the guests alone: one for other traffic, one whose table holds the guests' subnet.
+    PathFault("rule-for-other-traffic", "ip rule add priority 100 from 10.250.0.0/16 blackhole", *reversed(_rule(100)),
+              both()),
+    PathFault("table-holds-the-guests", "ip route add 192.168.122.0/24 dev virbr0 table 100 && "
+              "ip rule add priority 100 to 192.168.122.0/24 lookup 100", *reversed(_rule(100, 100)), both()),
+]
+
 # Which checks speak for each thing the guest tries: a failure the guest sees must fail one of
 # them (else a false negative); a success must leave all of them passing (else a false positive).
 RESPONSIBLE = {

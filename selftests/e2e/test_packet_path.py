@@ -1,4 +1,4 @@
-"""Issue 7's truth: for every fault, what the lab's real guest got (its own DHCP, DNS and NAT
+"""Issues 7's and 23's truth: for every fault, what the lab's real guest got (its own DHCP, DNS and NAT
 result, printed on its console) against what the suite says. A check that passes while the
 guest's packets die is a false negative; one that fails while the guest is fine, a false
 positive. Each fault is proven in place before the audit, undone after, and the failing
@@ -7,9 +7,10 @@ import subprocess
 
 import pytest
 
-from .pathfaults import PATH_FAULTS, disagreements
+from .pathfaults import PATH_FAULTS, ROAD_FAULTS, disagreements
 
-IDS = [f.name for f in PATH_FAULTS]
+FAULTS = PATH_FAULTS + ROAD_FAULTS  # the firewall's faults (issue 7) and the roads after it (issue 23)
+IDS = [f.name for f in FAULTS]
 
 
 class Lab9Driver:
@@ -83,12 +84,12 @@ def run_fault(host, fault):
     return truth
 
 
-@pytest.mark.parametrize("fault", PATH_FAULTS, ids=IDS)
+@pytest.mark.parametrize("fault", FAULTS, ids=IDS)
 def test_guest_and_suite_agree_on_libvirt9(lab, fault):
     run_fault(Lab9Driver(lab), fault)
 
 
-@pytest.mark.parametrize("fault", PATH_FAULTS, ids=IDS)
+@pytest.mark.parametrize("fault", FAULTS, ids=IDS)
 def test_guest_and_suite_agree_on_libvirt11(lab11, fault):
     if not lab11.firewalld:
         pytest.skip("the fault matrix runs on the firewalld configurations of each backend")
