@@ -19,9 +19,10 @@ runtime() {
     done
     # Each interface's own: the kernel forwards a packet only where it is on for the interface
     # the packet came in on (and "default", what an interface made later starts with).
-    for f in /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv6/conf/*/forwarding; do
+    # br_netfilter (per network namespace since Linux 5.3): absent while the module is not loaded.
+    for f in /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv6/conf/*/forwarding /proc/sys/net/bridge/bridge-nf-call-*; do
         case $f in */conf/all/*) continue ;; esac
-        [ -r "$f" ] && printf '%s=%s\n' "${f#/proc/sys/}" "$(cat "$f" 2>/dev/null)"
+        if [ -r "$f" ]; then printf '%s=%s\n' "${f#/proc/sys/}" "$(cat "$f" 2>/dev/null)"; fi
     done
 }
 sysctl_files() {
