@@ -6,6 +6,7 @@ import pytest
 
 from virtnat import plugin
 from virtnat.fixtures import Unavailable
+from virtnat.profile import Profile
 from virtnat.report.record import Record
 from virtnat.report.results import CheckResult, Results
 from virtnat.state import CHECKS_DIR
@@ -80,11 +81,19 @@ def test_the_run_fails_only_at_or_above_the_threshold(outcomes, threshold, fails
     assert plugin._fails(results(*outcomes), threshold) is fails
 
 
-def test_a_checks_subject_values_for_remediations():
-    assert plugin._subject_values(None) == {"guest": "<guest>", "tap": "<tap>"}
-    assert plugin._subject_values(Unavailable("no guest", skip=True)) == {"guest": "<guest>", "tap": "<tap>"}
-    assert plugin._subject_values(SimpleNamespace(guest="web1", tap="vnet3")) == {"guest": "web1", "tap": "vnet3"}
-    assert plugin._subject_values(SimpleNamespace(guest="web1", tap=None)) == {"guest": "web1", "tap": "<tap>"}
+def test_a_checks_marker_names_its_guest_and_tap_or_lists_them():
+    guest = "virsh destroy --domain {guest} && virsh start --domain {guest}"
+    tap = "ip link set dev {tap} up"
+    listing = "virsh -r list --all && virsh -r net-dhcp-leases nat9"
+    profile = Profile(network="nat9")
+    assert plugin.marker(profile, guest, SimpleNamespace(guest="web 1", tap="vnet3")) == \
+        "virsh destroy --domain 'web 1' && virsh start --domain 'web 1'"
+    assert plugin.marker(profile, tap, SimpleNamespace(guest="web1", tap="vnet3")) == "ip link set dev vnet3 up"
+    assert plugin.marker(profile, guest, SimpleNamespace(guest="web1", tap=None)).startswith("virsh destroy --domain web1")
+    assert plugin.marker(profile, tap, SimpleNamespace(guest="web1", tap=None)) == listing
+    for nic in (None, Unavailable("no guest", skip=True)):
+        assert plugin.marker(profile, guest, nic) == plugin.marker(profile, tap, nic) == listing
+        assert plugin.marker(profile, "virsh net-start {network}", nic) == "virsh net-start nat9"
 
 
 def test_the_recorder_keeps_virtnats_results_only():

@@ -175,10 +175,17 @@ def pytest_runtestloop(session):
 
 # -- results ------------------------------------------------------------------------------------
 
-def _subject_values(nic) -> dict:
-    if nic is None or isinstance(nic, Unavailable):
-        return {"guest": "<guest>", "tap": "<tap>"}
-    return {"guest": nic.guest, "tap": nic.tap or "<tap>"}
+# A guest check's marker where the facts name no guest or tap: the guests and leases to pick from.
+LIST_GUESTS = "virsh -r list --all && virsh -r net-dhcp-leases {network}"
+
+
+def marker(profile, template: str, nic) -> str:
+    """A check's own remediation filled from the profile and, for a guest check, its guest and
+    tap (quoted for the shell); where it needs one the facts do not name, LIST_GUESTS."""
+    named = nic is not None and not isinstance(nic, Unavailable)
+    if ("{guest}" in template and not named) or ("{tap}" in template and not (named and nic.tap)):
+        return profile.substitute(LIST_GUESTS)
+    return profile.substitute(template, **({"guest": nic.guest, "tap": nic.tap or ""} if named else {}))
 
 
 def _waived(plan: Plan, outcome: str, check_id: str, host: str, message: str) -> tuple[str, str, dict | None]:
@@ -231,7 +238,7 @@ def _attach_result(item, call, report) -> None:
         subject=None if nic is None or isinstance(nic, Unavailable) else nic.label,
         outcome=decided,
         message=message,
-        remediation=item.stash.get(FIX, None) or audit.plan.profile.substitute(control.get("remediation", ""), **_subject_values(nic)),
+        remediation=item.stash.get(FIX, None) or marker(audit.plan.profile, control.get("remediation", ""), nic),
         waiver=waiver,
     )
     report.virtnat = dict(vars(result))
