@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from virtnat.facts.model import GuestNic
-from virtnat.plugin import marker
+from virtnat.plugin import fill_marker
 from virtnat.profile import Profile
 
 from .checkrun import CONTROLS
@@ -37,7 +37,7 @@ NAMED = [(check_id, fn.pytestmark[0].kwargs["remediation"]) for check_id, fn in 
 
 def _fix(template: str, guest: str, tap: str) -> str:
     nic = GuestNic(guest=guest, mac="52:54:00:12:34:56", tap=tap, network="default", bridge=None)
-    return marker(Profile(), template, nic)
+    return fill_marker(Profile(), template, nic)
 
 
 def _words(command: str) -> list[str]:

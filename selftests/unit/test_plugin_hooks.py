@@ -436,7 +436,7 @@ def test_a_guest_check_without_a_guest_names_none(configured):
                      guest_nic=Unavailable("no running guest", skip=True))
     report = make_report(item, report=Report("skipped"))
     assert (report.virtnat["outcome"], report.virtnat["subject"]) == ("skipped", None)
-    assert report.virtnat["remediation"] == "virsh domiflist '<guest>' '<tap>'"
+    assert report.virtnat["remediation"] == "virsh -r list --all && virsh -r net-dhcp-leases default"  # guests to pick from
 
 
 def test_the_id_is_the_test_name_for_a_control_without_one(configured):

@@ -86,14 +86,14 @@ def test_a_checks_marker_names_its_guest_and_tap_or_lists_them():
     tap = "ip link set dev {tap} up"
     listing = "virsh -r list --all && virsh -r net-dhcp-leases nat9"
     profile = Profile(network="nat9")
-    assert plugin.marker(profile, guest, SimpleNamespace(guest="web 1", tap="vnet3")) == \
+    assert plugin.fill_marker(profile, guest, SimpleNamespace(guest="web 1", tap="vnet3")) == \
         "virsh destroy --domain 'web 1' && virsh start --domain 'web 1'"
-    assert plugin.marker(profile, tap, SimpleNamespace(guest="web1", tap="vnet3")) == "ip link set dev vnet3 up"
-    assert plugin.marker(profile, guest, SimpleNamespace(guest="web1", tap=None)).startswith("virsh destroy --domain web1")
-    assert plugin.marker(profile, tap, SimpleNamespace(guest="web1", tap=None)) == listing
+    assert plugin.fill_marker(profile, tap, SimpleNamespace(guest="web1", tap="vnet3")) == "ip link set dev vnet3 up"
+    assert plugin.fill_marker(profile, guest, SimpleNamespace(guest="web1", tap=None)).startswith("virsh destroy --domain web1")
+    assert plugin.fill_marker(profile, tap, SimpleNamespace(guest="web1", tap=None)) == listing
     for nic in (None, Unavailable("no guest", skip=True)):
-        assert plugin.marker(profile, guest, nic) == plugin.marker(profile, tap, nic) == listing
-        assert plugin.marker(profile, "virsh net-start {network}", nic) == "virsh net-start nat9"
+        assert plugin.fill_marker(profile, guest, nic) == plugin.fill_marker(profile, tap, nic) == listing
+        assert plugin.fill_marker(profile, "virsh net-start {network}", nic) == "virsh net-start nat9"
 
 
 def test_the_recorder_keeps_virtnats_results_only():

@@ -14,7 +14,7 @@ from selftests.unit.checkrun import CONTROLS, DATA, GENERATIONS, PROFILE
 from selftests.unit.test_checks_one_fact import BACKENDS, FAULTS, healthy
 from virtnat.errors import FactError
 from virtnat.facts.model import GuestNic
-from virtnat.plugin import marker
+from virtnat.plugin import fill_marker
 from virtnat.profile import Profile
 
 # The commands a fix may run: the tools that own the settings, and the shell's own words.
@@ -93,8 +93,8 @@ def test_the_judge_finds_what_the_issues_named():
 @pytest.mark.parametrize("profile", [PROFILE, SITE], ids=["stock", "site"])
 @pytest.mark.parametrize("check_id, template", MARKERS, ids=[i for i, _ in MARKERS])
 def test_every_marker_runs_as_printed(check_id, template, profile):
-    assert problems(marker(profile, template, NIC)) == []
-    assert problems(marker(profile, template, None)) == []  # a guest check with no guest named
+    assert problems(fill_marker(profile, template, NIC)) == []
+    assert problems(fill_marker(profile, template, None)) == []  # a guest check with no guest named
 
 
 def _remediations(text: str) -> dict[str, str]:
@@ -112,7 +112,7 @@ def _remediations(text: str) -> dict[str, str]:
             printed[label] = given[label]["fix"]
             continue
         nic = nics.get(label.partition("[")[2].rstrip("]"))
-        printed[label] = marker(PROFILE, markers[label.split("[")[0]], nic)
+        printed[label] = fill_marker(PROFILE, markers[label.split("[")[0]], nic)
     return printed
 
 

@@ -179,7 +179,7 @@ def pytest_runtestloop(session):
 LIST_GUESTS = "virsh -r list --all && virsh -r net-dhcp-leases {network}"
 
 
-def marker(profile, template: str, nic) -> str:
+def fill_marker(profile, template: str, nic) -> str:
     """A check's own remediation filled from the profile and, for a guest check, its guest and
     tap (quoted for the shell); where it needs one the facts do not name, LIST_GUESTS."""
     named = nic is not None and not isinstance(nic, Unavailable)
@@ -238,7 +238,7 @@ def _attach_result(item, call, report) -> None:
         subject=None if nic is None or isinstance(nic, Unavailable) else nic.label,
         outcome=decided,
         message=message,
-        remediation=item.stash.get(FIX, None) or marker(audit.plan.profile, control.get("remediation", ""), nic),
+        remediation=item.stash.get(FIX, None) or fill_marker(audit.plan.profile, control.get("remediation", ""), nic),
         waiver=waiver,
     )
     report.virtnat = dict(vars(result))
