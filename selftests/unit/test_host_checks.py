@@ -7,7 +7,7 @@ import pytest
 from selftests.unit.checkrun import load_checks
 from virtnat.checks import NotChecked
 from virtnat.collectors.libvirt_api import connection_error
-from virtnat.errors import FactError
+from virtnat.errors import FactError, NotServed
 from virtnat.facts.model import LibvirtFacts, ProcessFacts, RouteFacts, SystemFacts, UnitFacts, UnitsFacts
 from virtnat.profile import Profile
 
@@ -78,7 +78,7 @@ def test_host01_notes_version_uri_and_daemons():
 
 def test_host01_fails_with_the_reason_libvirt_cannot_be_read():
     def unreachable():
-        raise FactError("cannot connect to libvirt at qemu:///system: refused")
+        raise NotServed("cannot connect to libvirt at qemu:///system: refused")
     target = SimpleNamespace(facts=SimpleNamespace(libvirt=unreachable))
     fixes = []
     with pytest.raises(pytest.fail.Exception) as err:
@@ -96,7 +96,7 @@ def test_host01_fails_with_the_reason_libvirt_cannot_be_read():
 ])
 def test_host01_fix_starts_the_daemons_the_host_has_or_installs_them(binaries, driver, command):
     def unreachable():
-        raise FactError("cannot connect to libvirt at qemu:///system: no such file")
+        raise NotServed("cannot connect to libvirt at qemu:///system: no such file")
     fixes = []
     with pytest.raises(pytest.fail.Exception):
         daemons.test_libvirt_daemon_serves_system_uri(SimpleNamespace(facts=SimpleNamespace(libvirt=unreachable)),
@@ -114,7 +114,7 @@ def test_host01_fix_starts_the_sockets_that_do_not_listen():
 
 
 NOT_SERVED = [connection_error("qemu:///system", "Failed to connect socket to '/run/libvirt/libvirt-sock': No such file or directory"),
-              connection_error("qemu:///system", "Connection refused"), FactError("libvirt at qemu:///system did not answer within 5 s")]
+              connection_error("qemu:///system", "Connection refused"), NotServed("libvirt at qemu:///system did not answer within 5 s")]
 NOT_READ = [connection_error("qemu:///system", "authentication unavailable: no polkit agent available to authenticate"),
             connection_error("qemu:///system", "Failed to connect socket to '/run/libvirt/libvirt-sock-ro': Permission denied"),
             FactError("virsh is not installed on the host: install libvirt-clients (or give --libvirt-uri)"),
@@ -123,6 +123,7 @@ NOT_READ = [connection_error("qemu:///system", "authentication unavailable: no p
 
 @pytest.mark.parametrize("error", NOT_SERVED + NOT_READ, ids=str)
 def test_host01_fails_when_nothing_serves_libvirt_and_is_not_checked_when_its_facts_were_not_read(error):
+    assert isinstance(error, NotServed) == (error in NOT_SERVED)  # the collectors say which it is, not the words
     def read():
         raise error
     target = SimpleNamespace(facts=SimpleNamespace(libvirt=read))

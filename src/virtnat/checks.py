@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from .errors import FactError
+from .errors import FactError, NotServed
 from .facts.model import LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, SystemFacts
 from .facts.units import enabled
 from .path.model import restart
@@ -34,20 +34,11 @@ def read_sysctl(key: str, value: str | None) -> str:
     return value
 
 
-# How the collectors word a libvirt that nothing serves at the URI (collectors/libvirt_api.py:
-# connection_error, and its deadline), as opposed to facts that could not be read.
-_CONNECTION = "cannot connect to libvirt at "
-_DENIED = ("permission denied", "authentication", "access denied")
-
-
 def libvirt_not_served(error: FactError) -> bool:
     """Whether libvirt's facts are missing because nothing serves the URI (HOST-01 fails), not
     because they could not be read: no virsh, a network virsh could not read, a connection
     refused to this user (not checked)."""
-    text = str(error)
-    if text.startswith(_CONNECTION):
-        return not any(word in text.lower() for word in _DENIED)
-    return text.startswith("libvirt at ") and " did not answer within " in text
+    return isinstance(error, NotServed)
 
 
 def defined_network(libvirt: LibvirtFacts, profile: Profile) -> NetworkFacts:

@@ -6,6 +6,11 @@ class FactError(Exception):
     """A fact could not be collected; the message names the cause and, where known, the fix."""
 
 
+class NotServed(FactError):
+    """Nothing serves libvirt at the URI (no daemon, no socket, no answer in time): HOST-01
+    fails. Any other FactError of libvirt's facts is facts that could not be read: not checked."""
+
+
 class ProfileError(Exception):
     """The profile is unusable; the message names the file, the key and the problem."""
 

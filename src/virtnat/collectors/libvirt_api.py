@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from ..errors import FactError
+from ..errors import FactError, NotServed
 from ..facts.libvirt_xml import parse_domain_nics, parse_network
 from ..facts.model import LibvirtFacts
 from ..facts.virsh import from_stopped_daemon
@@ -25,19 +25,23 @@ def _version(number: int) -> str:
     return f"{number // 1000000}.{number // 1000 % 1000}.{number % 1000}"
 
 
+DENIED = ("permission denied", "authentication", "access denied")
+
+
 def connection_error(uri: str, message: str) -> FactError:
     """One line: what failed and what to do about it."""
     low = message.lower()
     if "failed to connect socket" in low and "no such" in low:  # the daemon's socket is missing
         fix = "start the libvirt daemon (systemctl start libvirtd, or virtqemud and virtnetworkd)"
-    elif "permission denied" in low or "authentication" in low or "access denied" in low:
+    elif any(word in low for word in DENIED):
         fix = "run the audit as root or as a member of the libvirt group"
     elif "connection refused" in low:
         fix = "start the libvirt daemon (systemctl start libvirtd)"
     else:
         fix = "check that a libvirt daemon serves this URI (virsh -r -c URI version)"
     first = message.strip().splitlines()[0] if message.strip() else "unknown error"
-    return FactError(f"cannot connect to libvirt at {uri}: {first}; fix: {fix}")
+    kind = FactError if any(word in low for word in DENIED) else NotServed  # refused to this user: served
+    return kind(f"cannot connect to libvirt at {uri}: {first}; fix: {fix}")
 
 
 def _running_comms(proc: Path = Path("/proc")) -> set[str]:
@@ -117,7 +121,7 @@ class LibvirtApiSource:
         try:
             return within(self.deadline.total, lambda: self._read(libvirt))
         except DeadlineMissed:
-            raise FactError(f"libvirt at {self.uri} did not answer within {self.deadline.command} s") from None
+            raise NotServed(f"libvirt at {self.uri} did not answer within {self.deadline.command} s") from None
 
     def _inactive_xml(self, libvirt, net) -> str | None:
         """The definition the network's next start uses; None where the driver cannot say (the test driver)."""
