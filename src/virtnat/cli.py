@@ -1,4 +1,5 @@
-"""The `virtnat` command: `audit` runs the checks (pytest in-process), `diff` compares two audits."""
+"""The `virtnat` command: `audit` runs the checks (pytest in-process), `diff` compares two audits,
+`fix` prints the scripts that fix what an audit found."""
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,8 @@ def _html_options() -> tuple:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: `virtnat audit ...`, `virtnat collect ...`, `virtnat diff OLD NEW`, `virtnat --version`."""
+    """The command line: `virtnat audit ...`, `virtnat collect ...`, `virtnat diff OLD NEW`, `virtnat fix RESULT`,
+    `virtnat --version`."""
     parser = _Parser(prog="virtnat", description="Compliance audit of libvirt NAT hypervisor hosts.")
     parser.add_argument("--version", action="version", version=f"virtnat {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")  # of the parser's class
@@ -41,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser("diff", help="what changed between two JSON reports (exit 1 if anything got worse)")
     diff.add_argument("old", metavar="OLD.json")
     diff.add_argument("new", metavar="NEW.json")
+
+    fix = commands.add_parser(
+        "fix", help="print a shell script per host that fixes what an audit found failing (virtnat runs nothing)",
+        description="From an audit's JSON report, print for each host a POSIX shell script that applies the fixes of "
+                    "its failing checks, causes first, each fix once, each step run only while its check still fails "
+                    "(run twice, the script changes nothing); with --ansible, a playbook doing the same. Review it, "
+                    "then run it on the host. Errors, skipped and waived checks are left alone.")
+    fix.add_argument("result", metavar="RESULT.json", help="the audit's JSON report (latest.json, --audit-json)")
+    add_to(fix, "fix")
     return parser
 
 
@@ -154,6 +165,24 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if any(c.worse for c in changes) else 0
 
 
+def _fix(args: argparse.Namespace) -> int:
+    """Each host's script (or the playbook) on stdout; a result that cannot be read, or a host it
+    does not hold: one line, exit 4."""
+    from .report.fix_ansible import playbook
+    from .report.fixes import shell_scripts
+    from .report.inert import inert
+
+    try:
+        document = _load(args.result)
+    except ValueError as exc:
+        return _usage("fix", f"cannot read {inert(args.result)}: {exc}")
+    host = getattr(args, "host", None)
+    if host is not None and not any(entry["host"] == host for entry in document["hosts"]):
+        return _usage("fix", f"--host={inert(host)}: no such host in {inert(args.result)}")
+    print((playbook if getattr(args, "ansible", False) else shell_scripts)(document, args.result, host), end="")
+    return 0
+
+
 def run() -> None:
     """The `virtnat` console script: main's exit code, and the process ends at once. An audit of
     a fleet holds millions of objects that nothing needs any more; freeing them one by one took
@@ -168,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     """What the `virtnat` console script runs; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
-        return {"audit": _audit, "collect": _collect, "diff": _diff}[args.command](args)
+        return {"audit": _audit, "collect": _collect, "diff": _diff, "fix": _fix}[args.command](args)
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:

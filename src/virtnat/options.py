@@ -1,7 +1,7 @@
 """Every option of an audit, in one table: its flags, help, type and default, which `virtnat`
 commands take it, and who declares it to pytest (virtnat's plugin, testinfra's, or nobody: the
-command's own). The plugin's pytest_addoption, `virtnat audit`, `virtnat collect` and their
-help are all made from it (cli.py); each default is written here once."""
+command's own). The plugin's pytest_addoption, `virtnat audit`, `virtnat collect`, `virtnat fix`
+and their help are all made from it (cli.py); each default is written here once."""
 from __future__ import annotations
 
 import argparse
@@ -95,6 +95,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--shards",), f"split an audit of bundles among N processes (default: one per core from {SHARD_FROM} hosts on; "
                           f"1: no split)", "N", positive),
     Option(("--stats-json",), "write what fact collection cost (times, subprocesses, libvirt calls) to PATH", "PATH"),
+    # `virtnat fix`'s own.
+    Option(("--host",), "only this host of the result (its name as audited)", "HOST", commands=("fix",), owner="cli"),
+    Option(("--ansible",), "print an Ansible playbook (a play per host, the same steps) instead of shell scripts",
+           action="store_true", commands=("fix",), owner="cli"),
 )
 GROUPS = {"testinfra": "which hosts, and how to reach them", "cli": "this command's own", "virtnat": "virtnat compliance audit",
           "pytest-html": "pytest-html's report"}

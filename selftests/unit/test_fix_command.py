@@ -1,0 +1,292 @@
+"""`virtnat fix` (issue 26, item 4): from audit documents made of the recorded faults, a POSIX shell
+script per host (bash and sh parse every one), causes first, each fix once, each step guarded so that
+a second run changes nothing (run in bash against a host of stand-ins, world.py); the playbook of
+--ansible (YAML, and ansible-playbook --syntax-check); --host; what is not an audit; hostile names."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from selftests.unit import checkrun, probe_edits, report_docs, world
+from selftests.unit.checkrun import CONTROLS, DATA, GENERATIONS
+from selftests.unit.test_checks_one_fact import BACKENDS, FAULTS, healthy
+from selftests.unit.test_hostile_names import HOSTILE
+from selftests.unit.test_remediations import _remediations
+from virtnat import cli
+from virtnat.profile import Profile
+from virtnat.report.fix_ansible import playbook
+from virtnat.report.fix_order import ORDER, RANK, by_hand, command_guard, guest_and_tap
+from virtnat.report.fixes import plan, shell_scripts
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "fix"
+WRITE = os.environ.get("VIRTNAT_GOLDEN") == "write"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+
+def document_of(text: str, host: str = "hv1", impact: str = "high") -> dict:
+    """The audit document the plugin would write for a recording: each check's outcome, message
+    and remediation (its fix, else its marker filled)."""
+    fixes = _remediations(text)
+    checks = []
+    for label, (outcome, message) in checkrun.outcomes(text).items():
+        check_id, _, subject = label.partition("[")
+        checks.append({"id": check_id, "title": "", "impact": impact, "subject": subject.rstrip("]") or None,
+                       "outcome": outcome, "message": message, "remediation": fixes.get(label, "true")})
+    return report_docs.document({"host": host, "summary": {}, "checks": checks}, profile=Profile().as_dict())
+
+
+def faulty(generation: str, *faults: str, base: str | None = None) -> str:
+    text = (DATA / generation / f"{base}.txt").read_text() if base else healthy(generation)
+    for name in faults:
+        text = FAULTS[name][0](text, BACKENDS[generation])
+    return text
+
+
+def _ip_forward_off(text: str) -> str:
+    return probe_edits.sub(text, "runtime", "net/ipv4/ip_forward=1", "net/ipv4/ip_forward=0")
+
+
+def parses(script: str) -> None:
+    for shell in ("/bin/bash", "/bin/sh"):
+        run = subprocess.run([shell, "-n"], input=script, capture_output=True, text=True, timeout=10)
+        assert run.returncode == 0, f"{shell} -n: {run.stderr}\n{script}"
+
+
+# -- the order -------------------------------------------------------------------------------
+
+def test_every_check_is_placed_once():
+    ids = [check for check, _ in ORDER]
+    assert len(ids) == len(set(ids))
+    assert {check_id for check_id, _ in CONTROLS} <= set(ids)
+
+
+@pytest.mark.parametrize("cause, effects", [
+    ("HOST-01", "HOST-05 NET-01"), ("HOST-05", "NET-01 PATH-03"), ("HOST-08", "NET-02"),
+    ("NET-01", "NET-02 NET-03"), ("NET-04", "NET-02"), ("NET-15", "NET-02"),
+    ("NET-02", "NET-06 NET-07 NET-08 NET-09 NET-10 NET-11 NET-13 VM-01 VM-02"),
+    ("NET-10", "NET-11 NET-12 NET-13 NET-14 NET-16"), ("NET-16", "PATH-01 PATH-03"), ("PATH-04", "VM-01"),
+])
+def test_causes_come_first(cause, effects):
+    assert all(RANK[cause] < RANK[effect] for effect in effects.split())
+
+
+def test_a_vm_subject_gives_the_guest_and_its_tap():
+    assert guest_and_tap("vm:1:vnet0") == ("vm:1", "vnet0")
+    assert guest_and_tap("vm1:52:54:00:12:34:56") == ("vm1", None)
+    assert guest_and_tap(None) == (None, None)
+
+
+def test_editors_and_listings_are_by_hand():
+    assert by_hand("virsh net-edit default") and by_hand("ip -4 route show table all && ip -br -4 address show up")
+    assert not by_hand("ip link set virbr0 up") and not by_hand("virsh net-start default")
+
+
+def test_a_rule_to_delete_by_its_place_gives_no_guard():
+    assert command_guard("iptables -t nat -D POSTROUTING 1") is None
+    assert command_guard("iptables -t nat -D POSTROUTING -s 10.0.0.0/8 -j ACCEPT") == (
+        "iptables -t nat -C POSTROUTING -s 10.0.0.0/8 -j ACCEPT 2>/dev/null")
+    assert command_guard("nft delete rule inet filter forward handle 7") == (
+        "nft -a list chain inet filter forward 2>/dev/null | grep -q '# handle 7$'")
+
+
+# -- the scripts -----------------------------------------------------------------------------
+
+def test_the_script_of_a_recorded_fault_is_the_golden_one():
+    """libvirt 11 (nftables) with a host table's input drop, IPv4 forwarding off, autostart off."""
+    text = _ip_forward_off(faulty("libvirt11-nftables", "autostart-off", base="host-input-drop"))
+    script = shell_scripts(document_of(text), "reports/hv1.json")
+    golden = GOLDEN / "host-input-drop.sh"
+    if WRITE:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(script)
+    assert script == golden.read_text()
+
+
+CASES = [(g, name) for g in GENERATIONS for name in FAULTS] + [
+    (g, p.stem) for g in GENERATIONS for p in sorted((DATA / g).glob("*.txt"))]
+
+
+@pytest.mark.parametrize("generation, name", CASES, ids=[f"{g}-{n}" for g, n in CASES])
+def test_every_script_parses_and_puts_causes_first(generation, name):
+    text = faulty(generation, name) if name in FAULTS else (DATA / generation / f"{name}.txt").read_text()
+    doc = document_of(text)
+    [fix] = plan(doc)
+    ranks = [min(RANK.get(a.name.split("[")[0], len(RANK)) for a in step.answers) for step in fix.steps]
+    assert ranks == sorted(ranks)
+    commands = [step.command for step in fix.steps]
+    assert len(commands) == len(set(commands))
+    parses(shell_scripts(doc, "r.json"))
+
+
+def test_one_fix_answers_every_check_it_fixes():
+    """An inactive network: NET-02's start is one step, for every check that gives it."""
+    [fix] = plan(document_of(faulty("libvirt9", "network-inactive")))
+    [start] = [s for s in fix.steps if s.command == "virsh net-start default"]
+    assert {"NET-02", "NET-11", "NET-13", "PATH-01", "PATH-04"} <= {a.name for a in start.answers}
+
+
+def test_run_twice_the_script_changes_nothing_the_second_time(tmp_path):
+    """bash runs the script against a host of stand-ins (world.py) as the recording found it: the
+    first run makes each fix once, the second makes none."""
+    text = _ip_forward_off(faulty("libvirt11-nftables", "autostart-off", "stp-off", "tap-down", base="host-input-drop"))
+    script = shell_scripts(document_of(text), "r.json")
+    state = {"sysctl": {"net.ipv4.ip_forward": "0"}, "net": {"Active": True, "Persistent": True, "Autostart": False},
+             "links": {"virbr0": {"up": True, "stp": 0}, "vnet0": {"up": False, "master": "virbr0"}}, "rules": {},
+             "after": ["firewalld.service"]}  # Debian 13's HOST-11: its drop-in was written (the guard skips it)
+    changes = world.make(tmp_path / "bin", state)
+    env = {"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path)}
+    for _ in range(2):
+        run = subprocess.run(["/bin/bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+    assert changes.read_text().splitlines() == [
+        "sysctl -w net.ipv4.ip_forward=1",
+        "virsh net-autostart default",
+        "ip link set dev virbr0 type bridge stp_state 1",
+        'nft insert rule inet filter input iifname virbr0 udp dport 67 accept',
+        'nft insert rule inet filter input iifname virbr0 udp dport 53 accept',
+        'nft insert rule inet filter input iifname virbr0 tcp dport 53 accept',
+        "ip link set dev vnet0 up",
+    ]
+    assert "audit hv1 again: virtnat audit --hosts=ssh://hv1" in run.stdout
+
+
+def test_a_failing_step_stops_the_script(tmp_path):
+    doc = report_docs.document(report_docs.host("hv1", {"NET-02": {"outcome": "failed", "message": "inactive",
+                                                                   "remediation": "virsh net-start default"},
+                                                        "VM-03[vm1:vnet0]": {"outcome": "failed", "message": "down"}}))
+    state = {"sysctl": {}, "net": {"Active": False, "Persistent": True, "Autostart": True}, "links": {}, "rules": {}}
+    world.make(tmp_path / "bin", state)
+    (tmp_path / "bin" / "virsh").write_text("#!/bin/sh\nexit 1\n")
+    run = subprocess.run(["/bin/bash", "-c", shell_scripts(doc, "r.json")], env={"PATH": str(tmp_path / "bin")},
+                         capture_output=True, text=True, timeout=30)
+    assert (run.returncode, run.stderr) == (1, "virtnat fix: step 1 (NET-02) failed: the steps after it did not run\n")
+    assert not (tmp_path / "changes").exists()
+
+
+@pytest.mark.parametrize("entry, says", [
+    (report_docs.unreachable("down1"), "down1 could not be checked (ssh: connect to host 10.0.0.9 port 22: Connection refused)"),
+    (report_docs.host("ok1"), "no check failed on ok1"),
+])
+def test_nothing_to_fix_is_a_script_that_says_so_and_does_nothing(tmp_path, entry, says):
+    script = shell_scripts(report_docs.document(entry), "r.json")
+    parses(script)
+    run = subprocess.run(["/bin/sh", "-c", script], env={"PATH": str(tmp_path)}, capture_output=True, text=True, timeout=10)
+    assert run.returncode == 0 and run.stdout.startswith(f"virtnat fix: nothing to do: {says}")
+    assert "fail()" not in script
+
+
+def test_skipped_errors_and_waived_checks_are_left_alone():
+    doc, _ = report_docs.one_host_with_failures()
+    doc["hosts"][0]["checks"][0].update(outcome="error", message="could not read")
+    [fix] = plan(doc)
+    assert [a.name for s in fix.steps for a in s.answers] == ["NET-07", "PATH-03", f"VM-03[{report_docs.XSS}:vnet1]"]
+    assert fix.left == ("HOST-01", "NET-09")
+
+
+@pytest.mark.parametrize("name", HOSTILE + ["hv1\n# $(touch PWNED)\ntouch PWNED", "hv'1\"; touch PWNED"])
+def test_a_hostile_host_name_or_message_stays_in_its_comment_and_string(tmp_path, name):
+    entry = report_docs.host(name, {"NET-07": {"outcome": "failed", "message": f"{name} is DOWN\n touch PWNED",
+                                               "remediation": "ip link set virbr0 up"}})
+    doc = report_docs.document(entry, report_docs.unreachable(name + "-2", cause=name))
+    script = shell_scripts(doc, f"{name}.json")
+    parses(script)
+    assert all(line.startswith("#") or "PWNED" not in line for line in script.splitlines() if "printf" not in line)
+    state = {"sysctl": {}, "net": {"Active": True, "Persistent": True, "Autostart": True},
+             "links": {"virbr0": {"up": False}}, "rules": {}}
+    changes = world.make(tmp_path / "bin", state)
+    work = tmp_path / "work"
+    work.mkdir()
+    run = subprocess.run(["/bin/bash", "-c", script], cwd=work, env={"PATH": str(tmp_path / "bin")},
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    assert list(work.iterdir()) == [] and changes.read_text() == "ip link set virbr0 up\n"
+
+
+# -- the command ------------------------------------------------------------------------------
+
+@pytest.fixture
+def result(tmp_path):
+    def write(doc, name="r.json"):
+        path = tmp_path / name
+        path.write_text(json.dumps(doc))
+        return str(path)
+    return write
+
+
+def test_host_picks_one_host_and_an_unknown_one_is_a_usage_error(result, capsys):
+    path = result(report_docs.fleet(3)[0])
+    assert cli.main(["fix", path, "--host", "hv001"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("#!/bin/sh") == 1 and "for host hv001," in out
+    assert cli.main(["fix", path, "--host", "hv9\n"]) == 4
+    assert capsys.readouterr() == ("", f"virtnat fix: --host=hv9\\n: no such host in {path}\n")
+    assert cli.main(["fix", path]) == 0
+    assert capsys.readouterr().out.count("#!/bin/sh") == 3
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"{", "not JSON"), (b'{"tool": "other"}', "not a virtnat audit report"),
+    (json.dumps({"tool": "virtnat", "hosts": [{"host": "a", "checks": [{"id": 1}]}]}).encode(), "hosts[0].checks[0].id"),
+])
+def test_what_is_not_an_audit_is_one_line_exit_4(tmp_path, capsys, content, says):
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content)
+    assert cli.main(["fix", str(bad)]) == 4
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"virtnat fix: cannot read {bad}: ") and says in err and err.count("\n") == 1
+    assert cli.main(["fix", str(tmp_path)]) == 4  # a directory
+    assert cli.main(["fix"]) == 4
+
+
+def test_fix_help_describes_it(capsys):
+    assert cli.main(["fix", "--help"]) == 0
+    shown = capsys.readouterr().out
+    assert "RESULT.json" in shown and "--host HOST" in shown and "--ansible" in shown and "shell script" in shown
+
+
+# -- the playbook ----------------------------------------------------------------------------
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def test_the_playbook_has_a_play_per_host_with_the_scripts_steps_in_order(result, capsys):
+    text = _ip_forward_off(faulty("libvirt9", "autostart-off", "tap-down", base="host-input-drop"))
+    doc = document_of(text)
+    doc["hosts"].append(report_docs.unreachable("down1"))
+    doc["hosts"].append(report_docs.host("evil$(touch PWNED)", {"NET-07": {"outcome": "failed", "message": "{{ lookup('pipe', 'id') }}"}}))
+    assert cli.main(["fix", result(doc), "--ansible"]) == 0
+    text_out = capsys.readouterr().out
+    plays = yaml.load(text_out, Loader=_Loader)
+    assert [p["hosts"] for p in plays] == ["hv1"]
+    [fix] = plan(doc, "hv1")
+    tasks = plays[0]["tasks"]
+    assert [t["name"].split(": ", 1)[1] for t in tasks] == [", ".join(a.name for a in s.answers) for s in fix.steps if not s.by_hand]
+    for task, step in zip(tasks, [s for s in fix.steps if not s.by_hand]):
+        assert step.command in task["ansible.builtin.shell"]["cmd"] and step.guard in task["ansible.builtin.shell"]["cmd"]
+    assert "down1: nothing to do" in text_out and "not a plain host name" in text_out
+
+
+@pytest.mark.skipif(not ANSIBLE_PLAYBOOK.exists(), reason="ansible-core (the test extra) is not installed")
+def test_ansible_playbook_accepts_the_playbook(tmp_path):
+    doc = document_of(_ip_forward_off(faulty("libvirt11-iptables", "stp-off", base="rule-ahead-nat")))
+    doc["hosts"].append(report_docs.host("hv2", {"NET-07": {"outcome": "failed", "message": 'a "quoted" {{ x }} \u2028'}}))
+    book = tmp_path / "fix.yml"
+    book.write_text(playbook(doc, "r.json"))
+    inventory = tmp_path / "hosts"
+    inventory.write_text("hv1\nhv2\n")
+    run = subprocess.run([str(ANSIBLE_PLAYBOOK), "--syntax-check", "-i", str(inventory),
+                          str(book)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "ANSIBLE_LOCAL_TEMP": str(tmp_path), "ANSIBLE_HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_playbook_of_hosts_with_nothing_to_do_is_an_empty_list():
+    assert yaml.load(playbook(report_docs.document(report_docs.host("ok1")), "r.json"), Loader=_Loader) == []
