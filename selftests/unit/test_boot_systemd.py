@@ -21,7 +21,7 @@ INACTIVE = "network 'default' is inactive (NET-02), so nothing of it runs"
 NO_BRIDGE = "virbr0 does not exist: network 'default' is inactive (NET-02)"
 # What fails, beside NET-02, when the network did not come back: nothing of it runs.
 NETWORK_DOWN = {c: ("failed", NO_BRIDGE) for c in ("NET-06", "NET-07", "NET-08", "NET-09", "NET-10")} | {
-    c: ("failed", INACTIVE) for c in ("NET-11", "NET-12", "NET-13", "NET-14", "NET-15", "PATH-01", "PATH-02", "PATH-03", "PATH-04")}
+    c: ("failed", INACTIVE) for c in ("NET-11", "NET-12", "NET-13", "NET-14", "NET-15", "PATH-01", "PATH-02", "PATH-03", "PATH-04", "PATH-05")}
 NOT_ORDERED = ("libvirtd.service is not ordered after firewalld.service: at boot the network may start before firewalld "
                "and lose its firewall rules")
 
@@ -29,7 +29,7 @@ NOT_ORDERED = ("libvirtd.service is not ordered after firewalld.service: at boot
 def not_passed(path: Path) -> dict:
     """What did not pass, but the VM checks (the systemd lab runs no guest: they skip, saying so)."""
     found = outcomes(path.read_text())
-    assert len(found) == 36 and all(found[f"VM-0{n}"] == ("skipped", NO_GUEST) for n in range(1, 5)), found
+    assert len(found) == 37 and all(found[f"VM-0{n}"] == ("skipped", NO_GUEST) for n in range(1, 5)), found
     return {c: o for c, o in found.items() if o[0] != "passed" and not c.startswith("VM-")}
 
 
@@ -169,7 +169,7 @@ def test_libvirt_11_from_backports_booted_without_its_network_and_host11_said_wh
     assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
     assert {c for c, (o, _) in found.items() if o == "failed"} == {
         "NET-06", "NET-07", "NET-08", "NET-09", "NET-10", "NET-11", "NET-12", "NET-13", "NET-14", "NET-15",
-        "PATH-01", "PATH-02", "PATH-03", "PATH-04"}
+        "PATH-01", "PATH-02", "PATH-03", "PATH-04", "PATH-05"}
 
 
 def test_libvirt_11_from_backports_lost_its_rules_at_boot_and_host11_said_why():
@@ -189,4 +189,4 @@ def test_rebooted_without_the_ordering_the_network_did_not_start():
     assert found.pop("NET-02") == ("failed", "network 'default' is inactive, expected active")
     assert found.pop("NET-17")[0] == "skipped"
     assert set(found) == {"NET-06", "NET-07", "NET-08", "NET-09", "NET-10", "NET-11", "NET-12", "NET-13", "NET-14", "NET-15",
-                          "PATH-01", "PATH-02", "PATH-03", "PATH-04"}
+                          "PATH-01", "PATH-02", "PATH-03", "PATH-04", "PATH-05"}

@@ -1,4 +1,4 @@
-"""Every check (all 36 ids) on each generation's recorded healthy host (libvirt 9, libvirt 11
+"""Every check (all 37 ids) on each generation's recorded healthy host (libvirt 9, libvirt 11
 with each backend, and the document's libvirt 5.5 host) with ONE fact changed per fault:
 exactly the expected checks fail, each with its message. The edits change the probe's text,
 so each fact also goes through its parser."""
@@ -134,8 +134,8 @@ def _same(checks: str, text: str) -> dict:
     return dict.fromkeys(checks.split(), text)
 
 
-NETWORK_USERS = "NET-11 NET-12 NET-13 NET-14 PATH-01 PATH-02 PATH-03 PATH-04"
-BRIDGE_USERS = "NET-06 NET-07 NET-08 NET-09 NET-10 PATH-01 PATH-02 PATH-03 PATH-04 VM-02"
+NETWORK_USERS = "NET-11 NET-12 NET-13 NET-14 PATH-01 PATH-02 PATH-03 PATH-04 PATH-05"
+BRIDGE_USERS = "NET-06 NET-07 NET-08 NET-09 NET-10 PATH-01 PATH-02 PATH-03 PATH-04 PATH-05 VM-02"
 
 
 def _sysctl_pair(etc_value, run_value):
@@ -264,7 +264,7 @@ def not_passed(found: dict, generation: str) -> dict[str, str]:
 def test_healthy_host_passes_every_check(generation):
     found = outcomes(healthy(generation))
     assert not_passed(found, generation) == {}
-    assert len(found) == 36
+    assert len(found) == 37
 
 
 @pytest.mark.parametrize("generation, edit, expected", list(_cases()))

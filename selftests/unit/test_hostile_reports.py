@@ -96,7 +96,7 @@ def test_a_rules_section_of_the_wrong_shape_leaves_the_packet_path_unchecked(pyt
     result = pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider", f"--report-dir={reports}", f"--facts={bundle}")
     assert result.ret == 1
     checks = {c["id"]: c for c in json.loads((reports / "latest.json").read_text())["hosts"][0]["checks"]}
-    walked = {"HOST-09", "NET-16", "PATH-01", "PATH-02", "PATH-03", "PATH-04"}  # the checks that take the packet path
+    walked = {"HOST-09", "NET-16", "PATH-01", "PATH-02", "PATH-03", "PATH-04", "PATH-05"}  # the checks that take the packet path
     assert {i for i, c in checks.items() if c["outcome"] == "error"} == walked
     assert all(checks[i]["message"].startswith(f"policy routing rules could not be read: {says}") for i in walked)
     assert {c["outcome"] for i, c in checks.items() if i not in walked} <= {"passed", "skipped"}
@@ -111,7 +111,7 @@ def test_titles_and_fixes_name_the_profiles_network_not_the_defaults(pytester):
     result, reports = _audit(pytester, "hv1", f"--profile={profile}")
     assert result.ret == 1
     checks = json.loads((reports / "latest.json").read_text())["hosts"][0]["checks"]
-    assert len(checks) >= 36
+    assert len(checks) >= 37
     for check in checks:
         for field in ("title", "remediation"):
             text = check[field] or ""

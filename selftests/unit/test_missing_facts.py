@@ -1,4 +1,4 @@
-"""Issue 24: for each of the 36 checks, a fact it needs missing from a recorded healthy host
+"""Issue 24: for each of the 37 checks, a fact it needs missing from a recorded healthy host
 makes it ERROR, never FAILED or PASSED, with one line that names what is missing.
 
 Each fault removes a section of the probe's output, or makes its command fail as the probe
@@ -36,6 +36,12 @@ def _blank_runtime(text):
                                                                        "net/ipv6/conf/all/forwarding")))
 
 
+def _blank_bridge_nf(text):
+    """br_netfilter loaded (its key listed) but its value unreadable."""
+    body = split_sections(text)["runtime"][1].rstrip("\n")
+    return e.with_body(text, "runtime", f"{body}\nnet/bridge/bridge-nf-call-iptables=")
+
+
 def _no_rules(text):
     """Neither ruleset readable without root."""
     text = _failing("iptables-save", "iptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: "
@@ -51,6 +57,7 @@ FAULTS = {
     "no-ip-json": (_failing("ip-link", 'Option "-j" is unknown, try "ip -help".', 255), "`ip -j` failed"),
     "no-runtime": (_removed("runtime"), "no runtime section"),
     "blank-runtime": (_blank_runtime, "could not be read"),
+    "blank-bridge-nf": (_blank_bridge_nf, "net.bridge.bridge-nf-call-iptables could not be read"),
     "no-sysctl-files": (_removed("sysctl-files"), "no sysctl-files section"),
     "no-processes": (_removed("processes"), "no processes section"),
     "no-binaries": (_removed("binaries"), "no binaries section"),
@@ -95,12 +102,13 @@ NEEDS = {
     "PATH-02": PACKET_PATH,
     "PATH-03": (*PACKET_PATH, "blank-runtime"),  # its walk through FORWARD asks net.ipv4.ip_forward
     "PATH-04": PACKET_PATH,
+    "PATH-05": (*PACKET_PATH, "blank-bridge-nf"),  # br_netfilter's switch, where the module is loaded
     **{f"VM-0{n}": ("no-ip-json", "no-virsh") for n in range(1, 5)},
 }
 
 
 def test_every_check_has_its_missing_facts():
-    assert sorted(NEEDS) == sorted(check for check, _ in CONTROLS) and len(NEEDS) == 36
+    assert sorted(NEEDS) == sorted(check for check, _ in CONTROLS) and len(NEEDS) == 37
 
 
 _AUDITED: dict[str, dict[str, list]] = {}

@@ -43,7 +43,7 @@ def run(check, packet_path, links=BRIDGE, libvirt_or_none=None):
 
 
 def test_every_path_check_is_here():
-    assert sorted(PATH) == ["PATH-01", "PATH-02", "PATH-03", "PATH-04"]
+    assert sorted(PATH) == ["PATH-01", "PATH-02", "PATH-03", "PATH-04", "PATH-05"]
 
 
 def masquerading() -> PathModel:
@@ -85,7 +85,7 @@ def test_the_masquerade_check_leaves_dropped_packets_to_path_03():
     assert said["evidence"][0].splitlines()[-1] == "  => dropped by table inet libvirt_network chain guest_forward: policy drop"
 
 
-@pytest.mark.parametrize("check", ["PATH-01", "PATH-02", "PATH-03", "PATH-04"])
+@pytest.mark.parametrize("check", ["PATH-01", "PATH-02", "PATH-03", "PATH-04", "PATH-05"])
 def test_without_a_running_network_or_its_bridge_the_check_says_why(check):
     healthy = masquerading()
     raised, said = run(check, healthy, libvirt_or_none=libvirt())
@@ -98,7 +98,7 @@ def test_without_a_running_network_or_its_bridge_the_check_says_why(check):
     assert run(check, healthy, links={})[0] == "virbr0 does not exist: libvirt cannot be reached (HOST-01)"
 
 
-@pytest.mark.parametrize("check", ["PATH-01", "PATH-02", "PATH-03", "PATH-04"])
+@pytest.mark.parametrize("check", ["PATH-01", "PATH-02", "PATH-03", "PATH-04", "PATH-05"])
 def test_without_a_running_network_or_its_bridge_the_fix_is_the_causes(check):
     healthy = masquerading()
     assert run(check, healthy, libvirt_or_none=libvirt(active=False))[1]["fix"] == ["virsh net-start default"]  # NET-02's

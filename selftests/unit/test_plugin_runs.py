@@ -64,7 +64,7 @@ def test_healthy_host_passes_with_exit_0_and_every_report(audit):
     [host] = doc["hosts"]
     assert host["host"] == "healthy"
     # NET-17 skips: the recording predates the persistent definition (selftests/unit/checkrun.py STANDING)
-    assert host["summary"] == {"passed": 35, "failed": 0, "skipped": 1, "error": 0, "waived": 0}
+    assert host["summary"] == {"passed": 36, "failed": 0, "skipped": 1, "error": 0, "waived": 0}
     checks = run.checks("healthy")
     assert checks["VM-04[virtnat-guest:vnet0]"]["outcome"] == "passed"
     assert checks["NET-11"]["message"] == "iptables backend"
@@ -82,7 +82,7 @@ def test_a_failing_check_exits_1_with_its_message_and_fix_in_every_report(audit)
     assert failing["PATH-03"]["remediation"].startswith("iptables -I DOCKER-USER -i virbr0 -j ACCEPT")
     terminal = run.result.stdout.str()
     assert "PATH-03 FAILED" in terminal and "fix: iptables -I DOCKER-USER" in terminal
-    assert "33 passed, 2 failed, 1 skipped, 0 error" in terminal
+    assert "34 passed, 2 failed, 1 skipped, 0 error" in terminal
     # JUnit: each check's properties once, the failure and its fix on PATH-03
     seen = 0
     for case in ET.parse(run.by_suffix[".xml"]).getroot().iter("testcase"):
@@ -93,7 +93,7 @@ def test_a_failing_check_exits_1_with_its_message_and_fix_in_every_report(audit)
             assert case.find("failure") is not None
             assert props["remediation"].startswith("iptables -I DOCKER-USER")
         seen += 1
-    assert seen == 36
+    assert seen == 37
     # HTML: the host, the failure and its fix
     page = run.by_suffix[".html"].read_text()
     assert "docker-forward-drop" in page and "PATH-03" in page
@@ -178,7 +178,7 @@ def test_rules_unreadable_without_root_are_errors_that_say_sudo(audit, tmp_path)
     bundle.write_text(e.with_body(text, "nft", "Operation not permitted (you must be root)", rc=1))
     checks = audit(f"--facts={bundle}").checks("hv3")
     errors = {c for c, v in checks.items() if v["outcome"] == "error"}
-    assert {"NET-11", "NET-12", "NET-14", "NET-16", "PATH-01", "PATH-02", "PATH-03", "PATH-04"} <= errors
+    assert {"NET-11", "NET-12", "NET-14", "NET-16", "PATH-01", "PATH-02", "PATH-03", "PATH-04", "PATH-05"} <= errors
     assert not {c for c, v in checks.items() if v["outcome"] == "failed"}
     assert "iptables-save: needs root: run with --sudo, or audit as root" in checks["NET-11"]["message"]
 

@@ -9,7 +9,7 @@ import pytest
 
 from .errors import FactError
 from .evidence import on_network
-from .path.model import PathModel
+from .path.model import BRIDGE_NF, PathModel
 from .profile import Profile
 
 # What a check found beyond pass/fail: its own remediation (the fix for what it found), and
@@ -215,4 +215,5 @@ def path_model(system, links, profile: Profile) -> PathModel:
     dnsmasq = [p.uid for p in system.running("dnsmasq") if f"/{profile.network}.conf" in p.cmdline]
     return PathModel(system.firewall.tables, system.routes, links, profile.bridge, profile.gateway, profile.dhcp_start,
                      system.policy_rules, ip_forward=system.sysctl_runtime.get("net.ipv4.ip_forward"),
-                     forwarding=system.forwarding, local_uid=dnsmasq[0] if len(dnsmasq) == 1 else None)
+                     forwarding=system.forwarding, local_uid=dnsmasq[0] if len(dnsmasq) == 1 else None,
+                     bridge_nf=system.sysctl_runtime.get(BRIDGE_NF))

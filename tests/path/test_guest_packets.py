@@ -1,8 +1,9 @@
-"""PATH-01..04: what a guest's packets really go through on the host, across every table of
+"""PATH-01..05: what a guest's packets really go through on the host, across every table of
 every firewall (nftables, iptables-nft, iptables-legacy), judged by the packet-path model."""
 import pytest
 
 from virtnat.checks import bridge_link, read_sysctl, report_outcome, running_network
+from virtnat.path.model import BRIDGE_NF
 
 
 def judge(verdict, links, libvirt_or_none, profile, note, fix, evidence):
@@ -70,3 +71,24 @@ def test_guest_traffic_is_masqueraded(packet_path, links, libvirt_or_none, profi
     deletes that rule by its place (the marker's, by its spec); with no masquerade at all
     (NET-11) it is the network's restart."""
     judge(packet_path.masquerade, links, libvirt_or_none, profile, note, fix, evidence)
+
+
+@pytest.mark.control(
+    id="PATH-05",
+    title="Guests on {bridge} reach each other: bridged frames are accepted where br_netfilter sends them through FORWARD",
+    impact="high",
+    remediation="iptables -I FORWARD -i {bridge} -o {bridge} -j ACCEPT",
+)
+def test_guests_reach_each_other(packet_path, links, libvirt_or_none, profile, note, fix, evidence):
+    """With br_netfilter loaded and net.bridge.bridge-nf-call-iptables=1 (Docker loads it, and
+    it is per network namespace since Linux 5.3), frames between two guests on the bridge go
+    through the IPv4 FORWARD hook in and out on the bridge, in every table: a drop policy or
+    rule there cuts the guests off from each other, while each still reaches the host and the
+    outside. libvirt's own accept (LIBVIRT_FWX, or its nftables table's guest_cross) ends only
+    its own chain: Docker's FORWARD policy drop beside libvirt's nftables backend drops them.
+    The fix is the accept in the table and chain that drop them (DOCKER-USER where Docker's
+    chains are; the marker's, the iptables FORWARD chain); without br_netfilter, or with the
+    sysctl 0, bridged frames never meet these hooks."""
+    if packet_path.bridge_nf is not None:  # present: br_netfilter is loaded, and the value decides
+        read_sysctl(BRIDGE_NF, packet_path.bridge_nf)
+    judge(packet_path.guests_cross, links, libvirt_or_none, profile, note, fix, evidence)

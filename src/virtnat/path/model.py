@@ -16,6 +16,8 @@ from .walk import ChainVerdict, HookVerdict, Step, walk_hook
 
 # The placeholder for "an address on the internet" when the default route has no gateway.
 INTERNET = "203.0.113.10"
+# br_netfilter's switch (per network namespace since Linux 5.3): bridged IPv4 frames through the IPv4 hooks.
+BRIDGE_NF = "net.bridge.bridge-nf-call-iptables"
 # HOST-05's fix: what a forwarded packet needs first.
 FORWARD_ON = "sysctl -w net.ipv4.ip_forward=1"
 # With no route out left and no gateway known, what the operator picks the uplink and its gateway from.
@@ -75,9 +77,11 @@ class Trip:
 class PathModel:
     def __init__(self, tables: tuple[Table, ...], routes: tuple[RouteFacts, ...], links: dict[str, LinkFacts],
                  bridge: str, gateway: str, guest: str, policy_rules: tuple[PolicyRule, ...] = (), outside: str | None = None,
-                 ip_forward: str | None = "1", forwarding=lambda interface: None, local_uid: int | None = None):
+                 ip_forward: str | None = "1", forwarding=lambda interface: None, local_uid: int | None = None,
+                 bridge_nf: str | None = None):
         self.tables, self.routes, self.links, self.policy_rules = tables, routes, links, policy_rules or DEFAULT_RULES
         self.ip_forward, self.forwarding_of, self.local_uid = ip_forward, forwarding, local_uid
+        self.bridge_nf = bridge_nf  # net.bridge.bridge-nf-call-iptables; None: br_netfilter is not loaded
         # A mark set by the firewall (MARK, CONNMARK, meta/ct mark set) is not followed: unknown to rules.
         self.mark = None if any(r.sets_mark for t in tables for c in t.chains.values() for r in c.rules) else 0
         gw = ipaddress.ip_interface(gateway)
@@ -181,14 +185,16 @@ class PathModel:
     def trip(self, packet: pk.Packet) -> Trip:
         route_problem = route_fix = None
         assumed: tuple[str, ...] = ()
-        if packet.oif == self.net.bridge and packet.daddr != "255.255.255.255":
+        if packet.bridged:
+            pass  # bridged, not routed: no route lookup, and forwarding settings do not apply
+        elif packet.oif == self.net.bridge and packet.daddr != "255.255.255.255":
             route_problem, route_fix, assumed = self._reply_route_problem(packet) or (None, None, ())
         elif packet.hooks == pk.FORWARD and packet.oif != self.net.bridge:
             assumed = self.way_out.assumptions
             route_problem = self.route_out_problem()
             if route_problem:
                 route_problem, route_fix = f"cannot leave: {route_problem}", self.route_out_fix()[0]
-        if packet.hooks == pk.FORWARD:
+        if packet.hooks == pk.FORWARD and not packet.bridged:
             route_problem, route_fix = self._forwarding_problem(packet) or (route_problem, route_fix)
         hooks = []
         for hook in packet.hooks:
@@ -261,6 +267,25 @@ class PathModel:
 
     def forwarding(self, network: str) -> Outcome:
         return self.judge(pk.outbound(self.net) + pk.replies(self.net), network)
+
+    def guests_cross(self, network: str) -> Outcome:
+        """Guests reach each other over the bridge. Bridged frames meet the IPv4 hooks only where
+        br_netfilter is loaded and net.bridge.bridge-nf-call-iptables is 1: then the FORWARD path
+        (iif = oif = the bridge) must accept them, in every table."""
+        key = f"{BRIDGE_NF} = {self.bridge_nf}"
+        if self.bridge_nf != "1":
+            why = f"{key}: they do not" if self.bridge_nf is not None else f"br_netfilter is not loaded (no {BRIDGE_NF}): they do not"
+            outcome = Outcome(evidence=[f"frames between two guests on {self.net.bridge}: {why} meet the IPv4 hooks"])
+        else:
+            outcome = self.judge(pk.cross(self.net), network)
+            outcome.evidence.insert(0, f"frames between two guests on {self.net.bridge}: {key}: br_netfilter sends them "
+                                       f"through the IPv4 hooks")
+            if outcome.failure:
+                outcome.failure = f"with {key} (br_netfilter): {outcome.failure}"
+            outcome.notes = [n for n in outcome.notes if not n.endswith("(bridge family, not modelled)")]  # said below
+        outcome.notes += [f"{t.label} sees the guests' frames on the bridge's own hooks (bridge family, not modelled)"
+                          for t in self.tables if t.family == "bridge" and any(t.base_chains(h) for h in pk.FORWARD)]
+        return outcome
 
     def masquerade(self, network: str) -> Outcome:
         """Each outbound packet's connection must be masqueraded (or SNATed) on its way out."""

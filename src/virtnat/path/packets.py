@@ -1,6 +1,7 @@
 """The packets a guest on the NAT network sends and receives, as the firewall sees them."""
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field, replace
 
 # Where each kind of packet meets netfilter, in order.
@@ -30,6 +31,7 @@ class Packet:
     saddr_type: str = "unicast"
     icmp_type: str | None = None
     accept: tuple[tuple[str, object], ...] = ()  # what an accept rule for it must match: (field, value)
+    bridged: bool = False  # a frame between two ports of the bridge, sent through the IPv4 hooks by br_netfilter
 
     def at(self, hook: str) -> "Packet":
         """The packet as a chain on hook sees it."""
@@ -101,3 +103,27 @@ def replies(net: Network, masqueraded: bool = True) -> list[Packet]:
                    icmp_type="echo-reply" if icmp else None,
                    accept=(("oif", net.bridge), ("ct_state", "established,related")))
             for proto, port, icmp in OUTBOUND]
+
+
+# Guests reaching each other: a ping and an SSH connection, and their replies.
+CROSS = (("icmp", None, "echo-request", "echo-reply"), ("tcp", 22, None, None))
+
+
+def peer_of(net: Network) -> str:
+    """Another guest's address: the one after the first of the DHCP range."""
+    return str(ipaddress.ip_address(net.guest) + 1)
+
+
+def cross(net: Network) -> list[Packet]:
+    """Frames from one guest to another and back over the bridge, as br_netfilter hands them to
+    the IPv4 hooks: in and out on the bridge itself (its ports are what -m physdev sees)."""
+    peer, both = peer_of(net), (("iif", net.bridge), ("oif", net.bridge))
+    out = []
+    for proto, port, request, reply in CROSS:
+        label = f"{proto}{' ' + str(port) if port else ''}"
+        out.append(Packet(f"a guest's packet to another guest ({label})", FORWARD, net.bridge, net.bridge, net.guest, peer,
+                          proto, 40000 if port else None, port, icmp_type=request, accept=both, bridged=True))
+        out.append(Packet(f"the other guest's reply ({label})", FORWARD, net.bridge, net.bridge, peer, net.guest,
+                          proto, port, 40000 if port else None, ct_state="established", icmp_type=reply,
+                          accept=both, bridged=True))
+    return out
