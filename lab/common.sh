@@ -24,7 +24,14 @@ ns_pid_of() {  # the pid of the lab's own process named $1 (other labs may run o
     return 1
 }
 
-guest_xml() {  # guest_xml KERNEL INITRD CONSOLE_LOG OUTSIDE ASK_SOCKET: the real tiny guest (lab/guest/)
+# The second guest on the bridge (the same image, booted as virtnat.role=peer): the first one
+# pings it every round (peer=ok|fail), the truth of guests reaching each other (PATH-05). The
+# network reserves its address, the second of the DHCP range, for its MAC.
+PEER_GUEST=${LAB_PEER:-virtnat-peer}
+PEER_MAC=52:54:00:76:6e:03
+PEER_ADDR=192.168.122.3
+
+guest_xml() {  # guest_xml KERNEL INITRD CONSOLE_LOG OUTSIDE ASK_SOCKET [PEER]: the real tiny guest (lab/guest/)
     # Direct kernel boot of an uncompressed vmlinux (PVH), no disk, no option ROM, TCG; its tap
     # joins virbr0. Its /init reports DHCP, DNS and NAT rounds on ttyS0, logged to CONSOLE_LOG,
     # and runs one more round per line written to ASK_SOCKET (its ttyS1; see guest_ask).
@@ -33,7 +40,7 @@ guest_xml() {  # guest_xml KERNEL INITRD CONSOLE_LOG OUTSIDE ASK_SOCKET: the rea
   <name>$GUEST</name><memory unit='MiB'>96</memory><vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$1</kernel><initrd>$2</initrd>
-    <cmdline>console=ttyS0 quiet virtnat.outside=$4</cmdline></os>
+    <cmdline>console=ttyS0 quiet virtnat.outside=$4${6:+ virtnat.peer=$6}</cmdline></os>
   <devices>
     <interface type='network'><source network='default'/><model type='virtio'/>
       <rom enabled='no'/></interface>
@@ -44,6 +51,35 @@ guest_xml() {  # guest_xml KERNEL INITRD CONSOLE_LOG OUTSIDE ASK_SOCKET: the rea
   </devices>
 </domain>
 XML
+}
+
+peer_xml() {  # peer_xml KERNEL INITRD CONSOLE_LOG: the second guest, which takes a lease and answers pings
+    cat <<XML
+<domain type='qemu'>
+  <name>$PEER_GUEST</name><memory unit='MiB'>96</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$1</kernel><initrd>$2</initrd>
+    <cmdline>console=ttyS0 quiet virtnat.role=peer</cmdline></os>
+  <devices>
+    <interface type='network'><mac address='$PEER_MAC'/><source network='default'/><model type='virtio'/>
+      <rom enabled='no'/></interface>
+    <serial type='file'><source path='$3'/><target port='0'/></serial>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+
+reserve_peer() {  # reserve_peer VIRSH...: the peer's address for its MAC, in the running and the persistent network
+    "$@" net-dumpxml default | grep -q "$PEER_MAC" && return 0
+    "$@" net-update default add ip-dhcp-host "<host mac='$PEER_MAC' ip='$PEER_ADDR'/>" --live --config >/dev/null
+}
+
+wait_for_peer() {  # wait_for_peer CONSOLE_LOG STARTED: the first guest's round that reached the peer
+    local t0=${2:-$SECONDS}
+    wait_for 60 "the first guest to reach the peer ($PEER_ADDR)" grep -Eq 'VIRTNAT-GUEST result .* peer=ok' "$1" || return 1
+    log "guests reach each other $((SECONDS - t0)) s after their start"
 }
 
 uplink_up() {  # uplink_up WAN_NS PREFIX: the lab's "outside", a namespace of its own (PREFIX.1)

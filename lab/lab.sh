@@ -60,6 +60,7 @@ start_dbus() {  # the system bus firewalld and libvirtd talk over; a stale socke
 down() {
     if [ -e "/run/netns/$NS" ]; then
         in_ns virsh destroy "$GUEST" >/dev/null 2>&1 || true
+        in_ns virsh destroy "$PEER_GUEST" >/dev/null 2>&1 || true
         in_ns virsh net-destroy default >/dev/null 2>&1 || true
     fi
     for name in libvirtd virtlogd firewalld sshd sshd-2; do kill_recorded "$name"; done
@@ -91,13 +92,18 @@ up() {
     in_ns "$HERE/../provision/provision.sh"
     start_sshd
     # qemu reads the kernel where the cache is; libvirt opens the console log for it.
-    guest_xml "$GUEST_CACHE/vmlinux" "$GUEST_CACHE/initrd.cpio" "$CONSOLE" "$WAN_NET.1" "$ASK" >"$RUN/guest.xml"
+    reserve_peer in_ns virsh
+    guest_xml "$GUEST_CACHE/vmlinux" "$GUEST_CACHE/initrd.cpio" "$CONSOLE" "$WAN_NET.1" "$ASK" "$PEER_ADDR" >"$RUN/guest.xml"
+    peer_xml "$GUEST_CACHE/vmlinux" "$GUEST_CACHE/initrd.cpio" "$RUN/peer-console.log" >"$RUN/peer.xml"
     in_ns virsh define "$RUN/guest.xml" >/dev/null
+    in_ns virsh define "$RUN/peer.xml" >/dev/null
     local started=$SECONDS
-    in_ns virsh start "$GUEST" >/dev/null
-    wait_for 30 "the guest's tap to forward" sh -c "ip netns exec $NS bridge link | grep -q 'master virbr0 state forwarding'"
+    in_ns virsh start "$GUEST" >/dev/null  # first: its tap is vnet0, as before the peer came
+    in_ns virsh start "$PEER_GUEST" >/dev/null
+    wait_for 30 "the guests' taps to forward" sh -c "[ \$(ip netns exec $NS bridge link | grep -c 'master virbr0 state forwarding') -ge 2 ]"
     wait_for_guest "$CONSOLE" "$started"
-    log "up: namespace $NS, guest $GUEST; audit with: ip netns exec $NS pytest"
+    wait_for_peer "$CONSOLE" "$started"
+    log "up: namespace $NS, guests $GUEST and $PEER_GUEST ($PEER_ADDR); audit with: ip netns exec $NS pytest"
     log "guest console: $CONSOLE; outside: $WAN_NET.1 in namespace $WAN_NS"
     log "ssh: root@$NET.2 (also .3 to .31) with key $RUN/id_ed25519, known_hosts $RUN/known_hosts; user $LAB_USER has sudo"
 }

@@ -24,6 +24,16 @@ LAB_USER = "virtnat"  # has passwordless sudo in the lab
 # Checks an audit of a lab host reports: every control in tests/ (the lab guest has one
 # interface, so each VM check runs once).
 CHECK_COUNT = sum(f.read_text().count("@pytest.mark.control(") for f in (ROOT / "tests").rglob("test_*.py"))
+# The lab 9 and 11 hosts run two guests (the second, lab/common.sh's peer, for PATH-05's truth):
+# each VM check runs once per guest interface, so an audit of them reports this many results.
+LAB_GUESTS = 2
+RESULT_COUNT = CHECK_COUNT + (LAB_GUESTS - 1) * sum(f.read_text().count("@pytest.mark.control(")
+                                                     for f in (ROOT / "tests" / "vm").rglob("test_*.py"))
+# Every guest's taps back on the bridge after the network's restart (libvirt does not re-attach them).
+REATTACH = ("for d in $(virsh -r list --uuid); do for t in $(virsh -r domiflist $d | awk '/vnet/{print $1}'); do "
+            "ip link set $t master virbr0; done; done")
+DETACH = REATTACH.replace("master virbr0", "nomaster")
+PEER = "virtnat-peer"  # the second guest (lab/common.sh PEER_GUEST)
 # The lab guest's serial console (lab/guest/init): one begin and one result line per round.
 # It runs rounds at boot, then one per line written to the unix socket beside its console log.
 GUEST_CONSOLE = RUN / "guest-console.log"
@@ -31,7 +41,7 @@ GUEST_CONSOLE11 = Path(os.environ.get("LAB_ROOT", "/var/cache/virtnat/trixie-roo
 GUEST_OUTSIDE = "10.213.2.1"  # the guest's "out" target: reachable only through the lab's NAT
 GUEST_OUTSIDE11 = "10.213.3.1"
 _ROUND = re.compile(r"VIRTNAT-GUEST (begin|result) seq=(\d+)([^\n]*)\n")
-_RESULT = re.compile(r" dhcp=(ok|fail) dns=(ok|fail) dnstcp=(ok|fail) out=(ok|fail) addr=(\S+)")
+_RESULT = re.compile(r" dhcp=(ok|fail) dns=(ok|fail) dnstcp=(ok|fail) out=(ok|fail) addr=(\S+)(?: peer=(ok|fail|none))?")
 
 
 def _guest_rounds(console: Path) -> tuple[set[int], dict[int, dict]]:
@@ -50,9 +60,10 @@ def _guest_rounds(console: Path) -> tuple[set[int], dict[int, dict]]:
                 begun, results = set(), {}
             begun.add(seq)
         elif (m := _RESULT.match(rest)) and seq in begun:
-            dhcp, dns, dnstcp, out, addr = m.groups()
+            dhcp, dns, dnstcp, out, addr, peer = m.groups()
             results[seq] = {"seq": seq, "dhcp": dhcp == "ok", "dns": dns == "ok", "dnstcp": dnstcp == "ok",
-                            "out": out == "ok", "addr": None if addr == "none" else addr}
+                            "out": out == "ok", "addr": None if addr == "none" else addr,
+                            "peer": None if peer in (None, "none") else peer == "ok"}
     return begun, results
 
 
@@ -75,7 +86,8 @@ def guest_mark(console: Path = GUEST_CONSOLE) -> int:
 
 def guest_truth(console: Path = GUEST_CONSOLE, after: int | None = None, timeout: float = 60) -> dict:
     """What the guest itself got in its first round that BEGAN after the mark `after` (from
-    guest_mark; None: now): {"seq", "dhcp", "dns", "dnstcp", "out": bool, "addr": str|None}.
+    guest_mark; None: now): {"seq", "dhcp", "dns", "dnstcp", "out": bool, "addr": str|None,
+    "peer": bool, or None where it pings no other guest}.
     A round in progress at the mark may have seen the host before and after a change; the
     next one saw only after. A guest restarted since the mark: all its rounds are fresh.
     Asks the guest for that round, and again every 15 s (a round takes at most ~8 s)."""
@@ -122,6 +134,15 @@ class AuditRun:
         """check id (with subject for VM checks) -> outcome."""
         checks = self.doc["hosts"][host_index]["checks"]
         return {c["id"] + (f"[{c['subject']}]" if c["subject"] else ""): c["outcome"] for c in checks}
+
+    def by_check(self, host_index: int = 0) -> dict[str, str]:
+        """check id -> outcome; a VM check that passed for one guest and not for another: the other's."""
+        found: dict[str, str] = {}
+        for key, outcome in self.outcomes(host_index).items():
+            check = key.split("[")[0]
+            if found.get(check, "passed") == "passed":
+                found[check] = outcome
+        return found
 
     def check(self, check_id: str, host_index: int = 0) -> dict:
         return next(c for c in self.doc["hosts"][host_index]["checks"] if c["id"] == check_id)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from .labhost import ADDRS, CHECK_COUNT, NOLISTEN, ROOT
+from .labhost import ADDRS, NOLISTEN, RESULT_COUNT, ROOT
 
 
 def test_fleet_with_a_dead_host(lab, tmp_path):
@@ -21,7 +21,7 @@ def test_fleet_with_a_dead_host(lab, tmp_path):
     entries = {h["host"]: h for h in run.doc["hosts"]}
     assert sorted(entries) == sorted([*ADDRS[:3], NOLISTEN])
     for name in ADDRS[:3]:
-        assert entries[name]["summary"] == {"passed": CHECK_COUNT, "failed": 0, "skipped": 0, "error": 0, "waived": 0}, name
+        assert entries[name]["summary"] == {"passed": RESULT_COUNT, "failed": 0, "skipped": 0, "error": 0, "waived": 0}, name
     dead = entries[NOLISTEN]
     assert {c["outcome"] for c in dead["checks"]} == {"error"}
     assert all("Connection refused" in c["message"] for c in dead["checks"]), dead["checks"][0]
@@ -44,7 +44,7 @@ def test_scheduled_audit_diff_and_prometheus(lab, tmp_path):
     (tmp_path / "healthy.json").write_text((reports / "latest.json").read_text())
     families = {f.name: f for f in text_string_to_metric_families((tmp_path / "virtnat.prom").read_text())}
     passed = families["virtnat_check_passed"].samples
-    assert len(passed) == CHECK_COUNT and all(s.value == 1 for s in passed)
+    assert len(passed) == RESULT_COUNT and all(s.value == 1 for s in passed)
     assert families["virtnat_audit_success"].samples[0].value == 1
     assert {"virtnat_audit_timestamp_seconds", "virtnat_audit_duration_seconds"} <= set(families)
 

@@ -15,7 +15,7 @@ def dhcp_range(lab) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
 
 def test_healthy_guest_gets_lease_dns_and_nat(lab):
     truth = lab.guest_truth()
-    assert truth["dhcp"] and truth["dns"] and truth["dnstcp"] and truth["out"], truth
+    assert truth["dhcp"] and truth["dns"] and truth["dnstcp"] and truth["out"] and truth["peer"], truth
     addr = ipaddress.IPv4Address(truth["addr"])
     assert addr in ipaddress.IPv4Network("192.168.122.0/24")
     start, end = dhcp_range(lab)
@@ -55,3 +55,11 @@ def test_idle_guest_runs_no_rounds(lab):
     mark = lab.guest_mark()
     time.sleep(3)
     assert lab.guest_mark() == mark
+
+
+def test_the_second_guest_holds_its_reserved_address(lab):
+    """The first guest pings 192.168.122.3 (lab/common.sh PEER_ADDR): the network reserves it
+    for the second guest's MAC, and that guest took it."""
+    assert "<host mac='52:54:00:76:6e:03' ip='192.168.122.3'/>" in lab.sh("virsh -r net-dumpxml default")
+    assert "VIRTNAT-GUEST peer addr=192.168.122.3" in (lab.guest_console.with_name("peer-console.log")).read_text()
+    assert lab.guest_truth()["peer"] is True

@@ -3,21 +3,21 @@ import json
 
 from selftests.unit.html_tree import parse
 
-from .labhost import CHECK_COUNT
+from .labhost import CHECK_COUNT, PEER, RESULT_COUNT
 
 ALL_IDS = ({f"HOST-{i:02d}" for i in range(1, 12)} | {f"NET-{i:02d}" for i in range(1, 18)}
-           | {f"PATH-0{i}" for i in range(1, 5)} | {f"VM-0{i}" for i in range(1, 5)})
+           | {f"PATH-0{i}" for i in range(1, 6)} | {f"VM-0{i}" for i in range(1, 5)})
 
 
 def test_every_check_passes_on_the_healthy_host(lab):
     run = lab.audit()
     assert run.rc == 0, run.stdout
     host = run.doc["hosts"][0]
-    assert {c["id"] for c in host["checks"]} == ALL_IDS and len(ALL_IDS) == CHECK_COUNT == 36
-    assert host["summary"] == {"passed": CHECK_COUNT, "failed": 0, "skipped": 0, "error": 0, "waived": 0}
+    assert {c["id"] for c in host["checks"]} == ALL_IDS and len(ALL_IDS) == CHECK_COUNT == 37
+    assert host["summary"] == {"passed": RESULT_COUNT, "failed": 0, "skipped": 0, "error": 0, "waived": 0}
     vm = [c for c in host["checks"] if c["id"].startswith("VM-")]
-    tap = lab.tap()
-    assert {c["subject"] for c in vm} == {f"virtnat-guest:{tap}"}
+    peer_tap = lab.sh(f"virsh -r domiflist {PEER} | awk '/vnet/{{print $1}}'").strip()
+    assert {c["subject"] for c in vm} == {f"virtnat-guest:{lab.tap()}", f"{PEER}:{peer_tap}"}
 
 
 def test_reports_are_written_in_all_three_formats(lab):
@@ -32,7 +32,7 @@ def test_reports_are_written_in_all_three_formats(lab):
     # each PATH verdict's walk, folded with the check; the raw facts folded once per host
     walks = {a["data-id"]: a.one("details", class_="evidence").text() for a in section.iter("article", class_=True)
              if a.all("details", class_="evidence")}
-    assert sorted(walks) == ["PATH-01", "PATH-02", "PATH-03", "PATH-04"], "a walk per PATH check"
+    assert sorted(walks) == ["PATH-01", "PATH-02", "PATH-03", "PATH-04", "PATH-05"], "a walk per PATH check"
     assert "DHCP request (udp 67)" in walks["PATH-01"] and "table inet firewalld chain filter_INPUT" in walks["PATH-01"]
     assert "virbr0" in section.one("details", class_="facts").text()
     doc = run.doc

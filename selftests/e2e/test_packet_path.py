@@ -1,5 +1,5 @@
 """Issues 7's and 23's truth: for every fault, what the lab's real guest got (its own DHCP, DNS and NAT
-result, printed on its console) against what the suite says. A check that passes while the
+result, and its ping to the second guest, printed on its console) against what the suite says. A check that passes while the
 guest's packets die is a false negative; one that fails while the guest is fine, a false
 positive. Each fault is proven in place before the audit, undone after, and the failing
 check must name the culprit table, chain and rule."""
@@ -7,9 +7,10 @@ import subprocess
 
 import pytest
 
-from .pathfaults import PATH_FAULTS, ROAD_FAULTS, disagreements
+from .pathfaults import CROSS_FAULTS, PATH_FAULTS, ROAD_FAULTS, disagreements
 
-FAULTS = PATH_FAULTS + ROAD_FAULTS  # the firewall's faults (issue 7) and the roads after it (issue 23)
+# The firewall's faults (issue 7), the roads after it and the guests reaching each other (issue 23).
+FAULTS = PATH_FAULTS + ROAD_FAULTS + CROSS_FAULTS
 IDS = [f.name for f in FAULTS]
 
 
@@ -46,7 +47,7 @@ def _guest_ok(runner, timeout: float = 90) -> dict:
     """The guest's latest fresh round, waiting for one with everything ok."""
     truth = runner.guest_truth(timeout=timeout)
     for _ in range(6):
-        if truth["dhcp"] and truth["dns"] and truth["dnstcp"] and truth["out"]:
+        if truth["dhcp"] and truth["dns"] and truth["dnstcp"] and truth["out"] and truth.get("peer") is not False:
             return truth
         truth = runner.guest_truth(timeout=timeout)
     return truth
@@ -54,7 +55,8 @@ def _guest_ok(runner, timeout: float = 90) -> dict:
 
 def run_fault(host, fault):
     healthy = _guest_ok(host.runner)
-    assert healthy["out"] and healthy["dns"] and healthy["dhcp"], f"the guest is not healthy before {fault.name}: {healthy}"
+    assert healthy["out"] and healthy["dns"] and healthy["dhcp"] and healthy.get("peer") is not False, \
+        f"the guest is not healthy before {fault.name}: {healthy}"
     mark = host.runner.guest_mark()
     host.sh(fault.inject)
     try:
@@ -68,6 +70,7 @@ def run_fault(host, fault):
         undo = host.sh(fault.undo)
     assert undo.returncode == 0, f"undoing {fault.name} failed: {undo.stderr}"
     outcomes = {k.split("[")[0]: v for k, v in run.outcomes().items()}
+    print(f"truth {fault.name} {host.backend}: guest {truth}; PATH-05 {outcomes.get('PATH-05')}")  # shown with -rP
     problems = disagreements(truth, outcomes)
     assert not problems, f"{fault.name} on the {host.backend} backend: guest {truth}: {problems}\n{run.stdout}"
     failing = run.by_outcome("failed") | run.by_outcome("error")

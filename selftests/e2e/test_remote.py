@@ -3,7 +3,7 @@ a veth) gives the same outcome for every check as a local audit, healthy and wit
 through a Vagrant-style ssh-config and an Ansible inventory it audits green."""
 import pytest
 
-from .labhost import ADDRS, CHECK_COUNT, KEY, KNOWN_HOSTS, LAB_USER
+from .labhost import ADDRS, KEY, KNOWN_HOSTS, LAB_USER, RESULT_COUNT
 
 HOST = ADDRS[0]
 
@@ -60,7 +60,7 @@ def test_vagrant_style_ssh_config(lab, tmp_path):
     for connection in ("ssh", "paramiko"):
         run = lab.audit(f"--hosts={connection}://default", f"--ssh-config={config}", inside=False)
         assert run.rc == 0, run.stdout
-        assert run.doc["hosts"][0]["summary"]["passed"] == CHECK_COUNT
+        assert run.doc["hosts"][0]["summary"]["passed"] == RESULT_COUNT
 
 
 def test_ansible_inventory(lab, tmp_path):

@@ -4,7 +4,10 @@ selftests/e2e/pathfaults.py, for the unit tests of the packet-path model.
     make lab-up && python3 selftests/data/path/record.py libvirt9
     make lab-up LAB=11 BACKEND=nftables && python3 selftests/data/path/record.py libvirt11-nftables
 
-Each fault is injected, proven in place, recorded (the probe, with `ip -j` sections) and undone."""
+Each fault is injected, proven in place, recorded (the probe, with `ip -j` sections) and undone.
+With `cross` after the generation it records, into selftests/data/cross/GENERATION/, what PATH-05
+judges (the probe reads br_netfilter's sysctl there): the healthy host, the guests' own faults
+(pathfaults.CROSS_FAULTS) and the firewall faults that drop their frames too."""
 import subprocess
 import sys
 import time
@@ -15,7 +18,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from selftests.e2e.pathfaults import PATH_FAULTS  # noqa: E402
+from selftests.e2e.pathfaults import CROSS_FAULTS, PATH_FAULTS  # noqa: E402
 from virtnat.facts.probe import script  # noqa: E402
 
 
@@ -27,13 +30,18 @@ def runner(generation: str):
                                       capture_output=True, text=True, timeout=120)
 
 
-def record(generation: str) -> None:
+# The firewall faults whose drop meets the guests' frames to each other as well.
+CROSSING = ("docker-forward-drop", "host-forward-drop", "rule-ahead-forward", "legacy-drop")
+
+
+def record(generation: str, cross: bool = False) -> None:
     sh = runner(generation)
-    out = HERE / generation
-    out.mkdir(exist_ok=True)
+    out = HERE.parent / "cross" / generation if cross else HERE / generation
+    out.mkdir(parents=True, exist_ok=True)
+    faults = [f for f in PATH_FAULTS if f.name in CROSSING] + CROSS_FAULTS if cross else PATH_FAULTS
     probe = f"VIRTNAT_IP=1 VIRTNAT_VIRSH=qemu:///system sh -s <<'VIRTNAT_PROBE'\n{script()}\nVIRTNAT_PROBE"
     (out / "healthy.txt").write_text(sh(probe).stdout)
-    for fault in PATH_FAULTS:
+    for fault in faults:
         sh(fault.inject)
         try:
             if sh(fault.proof).returncode != 0:
@@ -46,4 +54,4 @@ def record(generation: str) -> None:
 
 
 if __name__ == "__main__":
-    record(sys.argv[1])
+    record(sys.argv[1], cross=sys.argv[2:] == ["cross"])
