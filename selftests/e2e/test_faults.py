@@ -33,7 +33,8 @@ FAULTS = [
     # A bridge that is down has no route: replies to guests have nowhere to go.
     Fault("bridge-admin-down", "ip link set virbr0 down", "ip link set virbr0 up",
           "ip -o link show virbr0 | grep -vq '[<,]UP[,>]'", {"NET-07": "virbr0 is administratively DOWN"},
-          dict.fromkeys(("PATH-01", "PATH-02", "PATH-03"), "administratively DOWN, so its route is gone (NET-07)"),
+          {**dict.fromkeys(("PATH-01", "PATH-02", "PATH-03"), "administratively DOWN, so its route is gone (NET-07)"),
+           "PATH-05": "administratively DOWN: it forwards no frame between its ports (NET-07)"},
           passes=frozenset({"NET-02"})),
     # net.ipv4.conf.all.forwarding is the kernel's alias of ip_forward: HOST-07 sees it too.
     Fault("ip-forward-off", "sysctl -qw net.ipv4.ip_forward=0", "sysctl -qw net.ipv4.ip_forward=1",

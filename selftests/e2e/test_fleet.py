@@ -68,8 +68,9 @@ def test_scheduled_audit_diff_and_prometheus(lab, tmp_path):
     diff = virtnat("diff", str(tmp_path / "healthy.json"), str(reports / "latest.json"))
     assert diff.returncode == 1, diff.stdout + diff.stderr
     broke = {line.split()[0] for line in diff.stdout.splitlines() if "passed -> failed" in line}
-    # a bridge that is down has no route: the guests' replies have nowhere to go (PATH-01..03)
-    assert broke == {"NET-03", "NET-07", "PATH-01", "PATH-02", "PATH-03"}, diff.stdout
+    # a bridge that is down has no route: the guests' replies have nowhere to go (PATH-01..03),
+    # and its ports are disabled: the guests cannot reach each other (PATH-05)
+    assert broke == {"NET-03", "NET-07", "PATH-01", "PATH-02", "PATH-03", "PATH-05"}, diff.stdout
     same = virtnat("diff", str(tmp_path / "healthy.json"), str(tmp_path / "healthy.json"))
     assert same.returncode == 0 and "no changes" in same.stdout
     assert json.loads((reports / "latest.json").read_text())["hosts"][0]["host"] == ADDRS[0]

@@ -31,7 +31,7 @@ GEN_FAULTS = {  # fault -> (proof, the check that must fail, text of its message
         "virsh -r net-info default | grep -Eq '^Autostart:[[:space:]]+no'", "NET-03", "autostart is off", set()),
     "ip link set virbr0 down": (  # its route goes with it
         "ip -o link show virbr0 | grep -vq '[<,]UP[,>]'", "NET-07", "virbr0 is administratively DOWN",
-        {"PATH-01", "PATH-02", "PATH-03"}),
+        {"PATH-01", "PATH-02", "PATH-03", "PATH-05"}),
     "@masquerade": (None, "NET-11", "NAT rules are missing: no masquerade for 192.168.122.0/24", {"PATH-04"}),
 }
 

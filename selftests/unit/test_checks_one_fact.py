@@ -161,7 +161,7 @@ FAULTS = {
                        {"NET-05": "DHCP"}),
     # As on a real host (selftests/e2e/test_faults.py): a DOWN bridge takes the guests' DHCP, DNS and NAT with it.
     "bridge-admin-down": (_flags_down("virbr0"), {"NET-07": "administratively DOWN",
-                                                  **dict.fromkeys(("PATH-01", "PATH-02", "PATH-03"), "administratively DOWN")}),
+                                                  **dict.fromkeys(("PATH-01", "PATH-02", "PATH-03", "PATH-05"), "administratively DOWN")}),
     "bridge-other-address": (_set_bridge_addr("192.168.122.9"), {"NET-08": "192.168.122.9"}),
     "stp-off": (_stp_off, {"NET-09": "STP"}),
     "physical-port": (_physical_port, {"NET-10": "eth1"}),

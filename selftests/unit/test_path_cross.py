@@ -6,7 +6,7 @@ import json
 import pytest
 
 from virtnat.facts.firewall import all_tables
-from virtnat.facts.model import RouteFacts
+from virtnat.facts.model import LinkFacts, RouteFacts
 from virtnat.facts.ruleset_iptables import tables_from_iptables_save
 from virtnat.facts.ruleset_nft import tables_from_nft
 from virtnat.path import packets as pk
@@ -135,3 +135,14 @@ def test_a_bridge_family_table_on_the_forward_path_is_named_as_not_modelled(valu
     assert outcome.ok and outcome.note == ("table bridge filter sees the guests' frames on the bridge's own hooks "
                                            "(bridge family, not modelled)")
     assert model(nft("bridge", "filter", "input", "drop"), bridge_nf=value).guests_cross("default").note == ""
+
+
+def test_a_bridge_that_is_down_forwards_nothing_between_its_ports():
+    """Measured on the lab: `ip link set virbr0 down` disables every port, and the guests' pings to
+    each other fail whatever br_netfilter says."""
+    down = {"virbr0": LinkFacts("virbr0", 6, "bridge", False, "DOWN", "52:54:00:73:1a:cf")}
+    for value in (None, "0", "1"):
+        outcome = PathModel((), (UP, BRIDGE), down, "virbr0", "192.168.122.1/24", "192.168.122.2",
+                            bridge_nf=value).guests_cross("default")
+        assert outcome.failure == "virbr0 is administratively DOWN: it forwards no frame between its ports (NET-07)"
+        assert outcome.fix == "ip link set dev virbr0 up"  # NET-07's

@@ -273,6 +273,11 @@ class PathModel:
         br_netfilter is loaded and net.bridge.bridge-nf-call-iptables is 1: then the FORWARD path
         (iif = oif = the bridge) must accept them, in every table."""
         key = f"{BRIDGE_NF} = {self.bridge_nf}"
+        link = self.links.get(self.net.bridge)
+        if link is not None and not link.admin_up:  # its ports are disabled: it forwards nothing, hooks or not
+            return Outcome(failure=f"{self.net.bridge} is administratively DOWN: it forwards no frame between its ports "
+                                   f"(NET-07)", fixes=[f"ip link set dev {self.net.bridge} up"],
+                           evidence=[f"frames between two guests on {self.net.bridge}: its ports are disabled while it is down"])
         if self.bridge_nf != "1":
             why = f"{key}: they do not" if self.bridge_nf is not None else f"br_netfilter is not loaded (no {BRIDGE_NF}): they do not"
             outcome = Outcome(evidence=[f"frames between two guests on {self.net.bridge}: {why} meet the IPv4 hooks"])
