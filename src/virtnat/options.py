@@ -62,7 +62,8 @@ class Option:
 HOSTS = ("audit", "collect")
 OPTIONS: tuple[Option, ...] = (
     # Which hosts and how to reach them: testinfra's options, which testinfra declares to pytest.
-    Option(("--hosts",), "testinfra host spec(s), comma separated (default: this host)", "SPEC", commands=HOSTS, owner="testinfra"),
+    Option(("--hosts",), "testinfra host specs, comma separated: local:// (this host, the default), ssh://user@host:port, "
+                         "paramiko://..., ansible://GROUP", "SPEC[,SPEC...]", commands=HOSTS, owner="testinfra"),
     Option(("--ansible-inventory",), "Ansible inventory for --hosts=ansible://GROUP", "FILE", commands=HOSTS, owner="testinfra"),
     Option(("--ssh-config",), "ssh config for the hosts (e.g. from `vagrant ssh-config`)", "FILE", commands=HOSTS, owner="testinfra"),
     Option(("--ssh-identity-file",), "SSH private key", "FILE", commands=HOSTS, owner="testinfra"),
@@ -71,7 +72,8 @@ OPTIONS: tuple[Option, ...] = (
     # The command's own.
     Option(("--checks",), "also run the site's own checks, the test_*.py files in DIR (repeatable)", "DIR", action="append",
            owner="cli"),
-    Option(("-n",), "run checks in N processes (pytest-xdist; 'auto' works)", "N", owner="cli", dest="workers",
+    Option(("-n",), "run checks in N processes (pytest-xdist; 'auto' works); each host's checks stay in one", "N", owner="cli",
+           dest="workers",
            to_pytest="--numprocesses"),
     # virtnat's plugin.
     Option(("--profile",), "TOML profile of expected values (default: the document's values)", "FILE", commands=HOSTS),
@@ -137,6 +139,18 @@ def declare(parser) -> None:
         if option.owner == "virtnat":
             default = {} if option.default is None else {"default": option.default}
             group.addoption(*option.flags, **option.argparse_kwargs(), **default)
+
+
+def table(command: str = "audit") -> str:
+    """The Markdown table of `virtnat COMMAND`'s options, as README.md holds it (a test keeps
+    the two the same): each option's flags as written with a value, and its help."""
+    rows = ["| option | meaning |", "|---|---|"]
+    for option in OPTIONS:
+        if command in option.commands:
+            flags = ", ".join(f if option.action == "store_true" else f"{f}{'=' if f.startswith('--') else ' '}{option.metavar}"
+                              for f in option.flags)
+            rows.append(f"| `{flags}` | {option.help.replace('|', chr(92) + '|')} |")
+    return "\n".join(rows) + "\n"
 
 
 def add_to(command: argparse.ArgumentParser, name: str, others: tuple[Option, ...] = ()) -> list[Option]:
