@@ -30,6 +30,9 @@ ns_pid_of() {  # the pid of the lab's own process named $1 (other labs may run o
 PEER_GUEST=${LAB_PEER:-virtnat-peer}
 PEER_MAC=52:54:00:76:6e:03
 PEER_ADDR=192.168.122.3
+# dnsmasq's leases of the network, kept across lab runs: a lease of an earlier run's guest to
+# PEER_ADDR outlives the guest and keeps the reservation from applying until it expires.
+STALE_LEASES=/var/lib/libvirt/dnsmasq/virbr0.status
 
 guest_xml() {  # guest_xml KERNEL INITRD CONSOLE_LOG OUTSIDE ASK_SOCKET [PEER]: the real tiny guest (lab/guest/)
     # Direct kernel boot of an uncompressed vmlinux (PVH), no disk, no option ROM, TCG; its tap

@@ -87,6 +87,7 @@ up() {
     uplink_up "$WAN_NS" "$WAN_NET"
     start_firewalld
     in_ns virtlogd -d -p "$RUN/virtlogd.pid"
+    rm -f "$STALE_LEASES"  # earlier lab runs' guests: one may still hold the peer's address
     in_ns libvirtd -d -p "$RUN/libvirtd.pid"
     wait_for 60 libvirtd in_ns virsh -r net-list
     in_ns "$HERE/../provision/provision.sh"

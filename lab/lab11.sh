@@ -108,18 +108,25 @@ up() {
         wait_for 60 firewalld in_root firewall-cmd --state
     fi
     in_root virtlogd -d
+    rm -f "$ROOT$STALE_LEASES"  # earlier lab runs' guests: one may still hold the peer's address
     start_libvirtd
     cp "$HERE/../provision/provision.sh" "$ROOT/run/provision.sh"
     in_root sh /run/provision.sh >/dev/null  # the document's steps, in the root's own /etc
     # Defined anew every time: the root keeps an older lab's definition.
-    guest_xml "$GUEST_DIR/vmlinux" "$GUEST_DIR/initrd.cpio" "$CONSOLE" "$WAN_NET.1" "$ASK" >"$ROOT/run/guest.xml"
+    reserve_peer in_root virsh
+    guest_xml "$GUEST_DIR/vmlinux" "$GUEST_DIR/initrd.cpio" "$CONSOLE" "$WAN_NET.1" "$ASK" "$PEER_ADDR" >"$ROOT/run/guest.xml"
+    peer_xml "$GUEST_DIR/vmlinux" "$GUEST_DIR/initrd.cpio" /run/peer-console.log >"$ROOT/run/peer.xml"
     in_root virsh undefine "$GUEST" >/dev/null 2>&1 || true
+    in_root virsh undefine "$PEER_GUEST" >/dev/null 2>&1 || true
     in_root virsh define /run/guest.xml >/dev/null
+    in_root virsh define /run/peer.xml >/dev/null
     local started=$SECONDS
-    in_root virsh start "$GUEST" >/dev/null
+    in_root virsh start "$GUEST" >/dev/null  # first: its tap is vnet0
+    in_root virsh start "$PEER_GUEST" >/dev/null
     start_sshd
-    wait_for 30 "the guest's tap to forward" sh -c "ip netns exec $NS bridge link | grep -q 'master virbr0 state forwarding'"
+    wait_for 30 "the guests' taps to forward" sh -c "[ \$(ip netns exec $NS bridge link | grep -c 'master virbr0 state forwarding') -ge 2 ]"
     wait_for_guest "$ROOT$CONSOLE" "$started"
+    wait_for_peer "$ROOT$CONSOLE" "$started"
     log "lab11 up: libvirt $(in_root libvirtd --version | awk '{print $NF}'), backend $BACKEND, firewalld $FIREWALLD; ssh root@$NET.2 key $RUN/id_ed25519 known_hosts $RUN/known_hosts"
 }
 
