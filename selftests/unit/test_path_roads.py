@@ -3,6 +3,7 @@ the packet-path model; each judged packet is routed through the host's rules as 
 from virtnat.facts.model import DEFAULT_RULES, PolicyRule, RouteFacts
 from virtnat.facts.routes import parse_policy_rules
 from virtnat.path.model import PathModel
+from virtnat.path.policy import Decision
 
 UP = RouteFacts("0.0.0.0/0", "uplink0", "10.213.2.1")
 BRIDGE = RouteFacts("192.168.122.0/24", "virbr0")
@@ -103,3 +104,25 @@ def test_a_rule_ahead_takes_the_first_free_priority_below():
     taken = rules(PolicyRule(5268, "nop"), PolicyRule(5269, "nop"), PolicyRule(5270, "lookup", "52"))
     path = model((UP, BRIDGE, LAN, *away("52")), taken)
     assert path.dns("default").fix == "ip rule add priority 5267 to 192.168.122.0/24 lookup main"
+
+
+def test_a_rule_ahead_skips_each_taken_priority_and_keeps_the_rules_own_when_none_is_free():
+    one_taken = model((UP, BRIDGE, LAN, *away("52")), rules(PolicyRule(5269, "nop"), PolicyRule(5270, "lookup", "52")))
+    assert one_taken.dns("default").fix == "ip rule add priority 5268 to 192.168.122.0/24 lookup main"
+    low = model((UP, BRIDGE, LAN, *away("52")), rules(PolicyRule(2, "lookup", "52")))
+    assert low.dns("default").fix == "ip rule add priority 1 to 192.168.122.0/24 lookup main"
+    full = model((UP, BRIDGE, LAN, *away("52")), rules(PolicyRule(1, "lookup", "52")))  # only 0 is below: local's
+    assert full.dns("default").fix == "ip rule add priority 1 to 192.168.122.0/24 lookup main"
+
+
+def test_what_a_decision_says():
+    assert Decision(None, None).says() == "no route"
+    assert Decision(None, None, "rule `9: from all blackhole` refuses it (blackhole)").says() == \
+        "rule `9: from all blackhole` refuses it (blackhole)"
+    assert Decision(UP, DEFAULT_RULES[1]).says() == "`default via 10.213.2.1 dev uplink0`"
+
+
+def test_every_route_that_keeps_the_guests_in_goes():
+    kept_in = (RouteFacts("0.0.0.0/0", None, type="blackhole"), RouteFacts("0.0.0.0/0", None, type="unreachable", metric=10),
+               RouteFacts("0.0.0.0/0", "uplink0", "10.213.2.1", metric=20), BRIDGE)
+    assert model(kept_in).route_out_fix() == ("ip route del blackhole default && ip route del unreachable default metric 10", None)
