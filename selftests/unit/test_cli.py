@@ -277,3 +277,56 @@ def test_the_script_ends_the_process_at_once_with_mains_code(monkeypatch, capsys
     monkeypatch.setattr(cli.os, "_exit", ended.append)
     cli.run()
     assert ended == [3] and capsys.readouterr().out == "virtnat: JSON reports/a.json\n"
+
+
+def test_site_checks_reach_pytest_as_paths_after_the_built_in_ones(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "test_site_mtu.py").write_text("")
+    args = cli.build_parser().parse_args(["audit", f"--checks={site}", f"--checks={site}", "--", "-k", "SITE"])
+    argv = cli.pytest_args(args)
+    assert argv[-5:] == [str(CHECKS_DIR), str(site), str(site), "-k", "SITE"]
+    assert not any(a.startswith("--checks") for a in argv)  # no option of pytest's: a path
+    assert cli.pytest_args(cli.build_parser().parse_args(["audit"]))[-1] == str(CHECKS_DIR)
+
+
+def test_site_checks_named_as_a_built_in_file_or_missing_stop_the_audit(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(pytest, "main", lambda argv: pytest.fail(f"pytest ran with {argv}"))
+    clash = tmp_path / "clash"
+    (clash / "deep").mkdir(parents=True)
+    (clash / "deep" / "test_bridge.py").write_text("")
+    assert cli.main(["audit", f"--checks={clash}"]) == 4
+    assert capsys.readouterr().err.strip().endswith(
+        f"--checks={clash}: test_bridge.py is the name of a built-in check file: rename it (e.g. test_site_bridge.py)")
+    assert cli.main(["audit", f"--checks={tmp_path / 'nowhere'}"]) == 4
+    assert f"--checks={tmp_path / 'nowhere'}: not a directory" in capsys.readouterr().err
+    assert cli._site_checks_problem([str(tmp_path)]) is not None  # clash/deep/test_bridge.py lies below it too
+    assert cli._site_checks_problem([str(clash / "deep" / "..")]) is not None
+
+
+def test_an_audit_writes_no_bytecode_where_virtnat_is_installed(monkeypatch):
+    seen = []
+    monkeypatch.setattr(pytest, "main", lambda argv: seen.append(cli.sys.dont_write_bytecode) or 0)
+    monkeypatch.setattr(cli.sys, "dont_write_bytecode", False)
+    assert cli.main(["audit", "--facts=/nonexistent"]) == 0 and seen == [True]
+
+
+def test_fix_prints_each_script_whole_and_nothing_more(reports, capsys):
+    path = reports("r.json", document("failed"))
+    assert cli.main(["fix", path]) == 0
+    shown = capsys.readouterr().out
+    from virtnat.report.fix_ansible import playbook
+    from virtnat.report.fixes import shell_scripts
+    assert shown == shell_scripts(json.loads(open(path).read()), path, None) and f"# virtnat fix for host hv1, from {path} " in shown
+    assert cli.main(["fix", path, "--ansible", "--host=hv1"]) == 0
+    assert capsys.readouterr().out == playbook(json.loads(open(path).read()), path, "hv1")
+
+
+def test_an_options_arguments_for_pytest():
+    from virtnat.options import OPTIONS, Option
+    sudo = next(o for o in OPTIONS if o.flags == ("--sudo",))
+    assert (sudo.argv(True), sudo.argv(False)) == (["--sudo"], [])
+    workers = next(o for o in OPTIONS if o.flags == ("-n",))
+    assert workers.argv("auto") == ["--numprocesses=auto"]
+    assert Option(("-x", "--ex-ample"), "h").argv("v") == ["--ex-ample=v"]
+    assert Option(("-x",), "h").argv("v") == ["-x=v"]  # no long flag: the first
