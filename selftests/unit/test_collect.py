@@ -1,6 +1,7 @@
 """`virtnat collect`: every host's probe output saved as a bundle, run for real on this machine
 (testinfra's local backend, the probe read-only) and on a port where nothing listens; the
 command's lines and exit codes."""
+import hashlib
 import socket
 from types import SimpleNamespace
 
@@ -31,6 +32,15 @@ def test_a_long_host_name_gets_a_short_bundle_name_of_its_own(host, tmp_path):
     assert len(name.encode()) <= 150 and name.endswith(".facts") and "~" in name
     assert name != bundle_name(host + "y") and name == bundle_name(host)
     (tmp_path / name).write_text("")  # a name the file system takes
+
+
+def test_a_long_name_is_cut_at_exactly_100_bytes_to_64_characters_and_ten_of_its_hash():
+    assert bundle_name("h" * 100) == "h" * 100 + ".facts"
+    lone = "\udcff" + "h" * 100  # a byte that is not UTF-8, as os.fsdecode gives it
+    digest = hashlib.sha256(lone.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    assert bundle_name(lone) == "_" + "h" * 63 + f"~{digest}.facts"
+    assert bundle_name("h" * 101) == "h" * 64 + f"~{hashlib.sha256(b'h' * 101).hexdigest()[:10]}.facts"
+    assert bundle_name("X-1_b.c@d") == "X-1_b.c@d.facts"
 
 
 def test_two_hosts_never_share_a_bundle_the_first_keeps_its_name():

@@ -107,3 +107,16 @@ def test_the_recorder_keeps_virtnats_results_only():
     recorder.pytest_runtest_logreport(SimpleNamespace(nodeid="n3", virtnat=guest, virtnat_evidence={"text": "", "facts": []}))
     assert recorder.results.checks == {"n1": CheckResult(**data), "n3": CheckResult(**guest)}
     assert recorder.evidence == {"hv1": {"NET-07": judged, "VM-02[g:vnet0]": {"text": "", "facts": []}}}
+
+
+def test_where_a_module_named_by_pyargs_lives(tmp_path, monkeypatch):
+    (tmp_path / "nsonly").mkdir()  # a namespace package: no file of its own
+    (tmp_path / "pkgx").mkdir()
+    (tmp_path / "pkgx" / "__init__.py").write_text("")
+    (tmp_path / "modx.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert plugin._module_path("no_such_module_at_all") is None
+    assert plugin._module_path("nsonly") is None
+    assert plugin._module_path("pkgx") == (tmp_path / "pkgx").resolve()
+    assert plugin._module_path("modx") == (tmp_path / "modx.py").resolve()
+    assert plugin._module_path("modx.sub") is None  # a module is no package: ImportError's kin
