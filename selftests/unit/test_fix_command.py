@@ -18,8 +18,8 @@ from selftests.unit.test_hostile_names import HOSTILE
 from selftests.unit.test_remediations import _remediations
 from virtnat import cli
 from virtnat.profile import Profile
-from virtnat.report.fix_ansible import playbook
-from virtnat.report.fix_order import ORDER, RANK, by_hand, command_guard, guest_and_tap
+from virtnat.report.fix_ansible import playbook, quoted
+from virtnat.report.fix_order import ORDER, RANK, by_hand, command_guard, guest_and_tap, stepwise
 from virtnat.report.fixes import plan, shell_scripts
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "fix"
@@ -93,6 +93,18 @@ def test_a_rule_to_delete_by_its_place_gives_no_guard():
         "nft -a list chain inet filter forward 2>/dev/null | grep -q '# handle 7$'")
 
 
+def test_a_fix_of_several_rules_does_each_only_while_it_is_still_to_do():
+    both = "iptables -I DOCKER-USER -i virbr0 -j ACCEPT && iptables -I DOCKER-USER -o virbr0 -j ACCEPT"
+    check_in = "iptables -C DOCKER-USER -i virbr0 -j ACCEPT 2>/dev/null"
+    check_out = "iptables -C DOCKER-USER -o virbr0 -j ACCEPT 2>/dev/null"
+    assert command_guard(both) == f"{{ ! {check_in}; }} || {{ ! {check_out}; }}"  # half done: still to do
+    assert stepwise(both) == (f"if ! {check_in}; then iptables -I DOCKER-USER -i virbr0 -j ACCEPT; fi && "
+                              f"if ! {check_out}; then iptables -I DOCKER-USER -o virbr0 -j ACCEPT; fi")
+    assert stepwise("iptables -I FORWARD -i virbr0 -j ACCEPT") == "iptables -I FORWARD -i virbr0 -j ACCEPT"
+    assert stepwise("systemctl restart libvirtd && iptables -I FORWARD -i virbr0 -j ACCEPT") == \
+        "systemctl restart libvirtd && iptables -I FORWARD -i virbr0 -j ACCEPT"  # a part without a guard: as it is
+
+
 # -- the scripts -----------------------------------------------------------------------------
 
 def test_the_script_of_a_recorded_fault_is_the_golden_one():
@@ -104,6 +116,26 @@ def test_the_script_of_a_recorded_fault_is_the_golden_one():
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(script)
     assert script == golden.read_text()
+
+
+def test_the_playbook_of_a_recorded_fault_is_the_golden_one():
+    """The same host as the script's golden, and a second audited host with nothing failing."""
+    text = _ip_forward_off(faulty("libvirt11-nftables", "autostart-off", base="host-input-drop"))
+    doc = document_of(text)
+    doc["hosts"].append({**doc["hosts"][0], "host": "hv2", "checks": []})
+    book = playbook(doc, "reports/hv1.json")
+    golden = GOLDEN / "host-input-drop.yml"
+    if WRITE:
+        golden.write_text(book)
+    assert book == golden.read_text()
+    assert playbook(doc, "reports/hv1.json", "hv2") != book  # --host: that host's play alone
+
+
+@pytest.mark.parametrize("char, written", [("\x1f", "\\x1f"), (" ", " "), ("~", "~"), ("\x7f", "\\x7f"), ("\xff", "\\xff"),
+                                            ("\u0100", "\\u0100"), ("\uffff", "\\uffff"), ("\U00010000", "\\U00010000"),
+                                            ('"', '\\"'), ("\\", "\\\\")])
+def test_a_yaml_string_is_printable_ascii_with_every_other_character_escaped(char, written):
+    assert quoted(f"a{char}b") == f'"a{written}b"'
 
 
 CASES = [(g, name) for g in GENERATIONS for name in FAULTS] + [

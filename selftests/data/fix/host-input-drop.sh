@@ -35,8 +35,8 @@ if ! nft list chain inet filter input 2>/dev/null | tr -d '" \t{}' | grep -qF --
 fi
 
 # Step 5 answers PATH-02 (high): a guest's DNS question (udp 53), a guest's DNS question (tcp 53): dropped by table inet filter chain input: policy drop (a host nftables table, like Debian's /etc/nftables.conf)
-if ! nft list chain inet filter input 2>/dev/null | tr -d '" \t{}' | grep -qF -- iifnamevirbr0udpdport53accept && ! nft list chain inet filter input 2>/dev/null | tr -d '" \t{}' | grep -qF -- iifnamevirbr0tcpdport53accept; then
-    { nft insert rule inet filter input iifname "virbr0" udp dport 53 accept && nft insert rule inet filter input iifname "virbr0" tcp dport 53 accept
+if { ! nft list chain inet filter input 2>/dev/null | tr -d '" \t{}' | grep -qF -- iifnamevirbr0udpdport53accept; } || { ! nft list chain inet filter input 2>/dev/null | tr -d '" \t{}' | grep -qF -- iifnamevirbr0tcpdport53accept; }; then
+    { if ! nft list chain inet filter input 2>/dev/null | tr -d '" \t{}' | grep -qF -- iifnamevirbr0udpdport53accept; then nft insert rule inet filter input iifname "virbr0" udp dport 53 accept; fi && if ! nft list chain inet filter input 2>/dev/null | tr -d '" \t{}' | grep -qF -- iifnamevirbr0tcpdport53accept; then nft insert rule inet filter input iifname "virbr0" tcp dport 53 accept; fi
     } || fail 5 PATH-02
 fi
 

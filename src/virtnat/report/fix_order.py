@@ -140,21 +140,38 @@ def fill(template: str, values: dict[str, str]) -> str:
     return filled.replace("{{", "{").replace("}}", "}")
 
 
-def command_guard(command: str) -> str | None:
-    """A test that succeeds while a fix has not been applied, read from the fix itself where it is
-    a rule to add or delete or a sysctl (the packet path's fixes): every part of it still to do.
-    None when the fix is of another kind."""
-    tests = []
+def _guarded_parts(command: str) -> list[tuple[str, str]] | None:
+    """(test, part) for each part of a fix joined by ` && `, where every part is a rule to add or
+    delete or a sysctl; None when one is of another kind."""
+    parts = []
     for part in command.split(" && "):
         try:
-            words = shlex.split(part)
+            test = _part_guard(shlex.split(part))
         except ValueError:
             return None
-        test = _part_guard(words)
         if test is None:
             return None
-        tests.append(test)
-    return " && ".join(tests) if tests else None
+        parts.append((test, part))
+    return parts or None
+
+
+def command_guard(command: str) -> str | None:
+    """A test that succeeds while a fix has not been applied, read from the fix itself where it is
+    a rule to add or delete or a sysctl (the packet path's fixes): while any part of it is still
+    to do. None when the fix is of another kind."""
+    parts = _guarded_parts(command)
+    if parts is None:
+        return None
+    return parts[0][0] if len(parts) == 1 else " || ".join(f"{{ {test}; }}" for test, _ in parts)
+
+
+def stepwise(command: str) -> str:
+    """A fix of several guarded parts with each part run only while it is still to do (a fix
+    half applied is finished, never doubled); any other fix as it is."""
+    parts = _guarded_parts(command)
+    if parts is None or len(parts) == 1:
+        return command
+    return " && ".join(f"if {test}; then {part}; fi" for test, part in parts)
 
 
 def _part_guard(words: list[str]) -> str | None:

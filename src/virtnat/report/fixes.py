@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from .fix_order import GUARDS, NEED_TAP, by_hand, command_guard, fill, guard_values, guest_and_tap, rank
+from .fix_order import GUARDS, NEED_TAP, by_hand, command_guard, fill, guard_values, guest_and_tap, rank, stepwise
 from .inert import inert
 from .markup import one_line
 from .results import id_order
@@ -60,7 +60,7 @@ def host_fix(entry: dict, profile: dict | None) -> HostFix:
     for command, answered in by_command.items():
         guards = list(dict.fromkeys(g for _, g in answered if g))
         guard = guards[0] if len(guards) == 1 else " || ".join(f"{{ {g}; }}" for g in guards) or None
-        steps.append(Step(command, tuple(a for a, _ in answered), guard, not command or by_hand(command)))
+        steps.append(Step(stepwise(command), tuple(a for a, _ in answered), guard, not command or by_hand(command)))
     return HostFix(host, tuple(steps), None, left)
 
 
