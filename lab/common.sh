@@ -75,7 +75,8 @@ XML
 }
 
 reserve_peer() {  # reserve_peer VIRSH...: the peer's address for its MAC, in the running and the persistent network
-    "$@" net-dumpxml default | grep -q "$PEER_MAC" && return 0
+    # Read whole first: under pipefail, grep -q's early exit made virsh's SIGPIPE fail the test at random.
+    case "$("$@" net-dumpxml default)" in *"$PEER_MAC"*) return 0 ;; esac
     "$@" net-update default add ip-dhcp-host "<host mac='$PEER_MAC' ip='$PEER_ADDR'/>" --live --config >/dev/null
 }
 

@@ -135,6 +135,10 @@ def test_a_bridge_family_table_on_the_forward_path_is_named_as_not_modelled(valu
     assert outcome.ok and outcome.note == ("table bridge filter sees the guests' frames on the bridge's own hooks "
                                            "(bridge family, not modelled)")
     assert model(nft("bridge", "filter", "input", "drop"), bridge_nf=value).guests_cross("default").note == ""
+    assert model(nft("bridge", "filter", "forward", "accept"), bridge_nf=value).guests_cross("default").note == ""  # empty
+    counted = [{"counter": {"packets": 0, "bytes": 0}}]
+    assert "table bridge filter" in model(nft("bridge", "filter", "forward", "accept", [counted]),
+                                          bridge_nf=value).guests_cross("default").note
 
 
 def test_a_bridge_that_is_down_forwards_nothing_between_its_ports():

@@ -289,7 +289,8 @@ class PathModel:
                 outcome.failure = f"with {key} (br_netfilter): {outcome.failure}"
             outcome.notes = [n for n in outcome.notes if not n.endswith("(bridge family, not modelled)")]  # said below
         outcome.notes += [f"{t.label} sees the guests' frames on the bridge's own hooks (bridge family, not modelled)"
-                          for t in self.tables if t.family == "bridge" and any(t.base_chains(h) for h in pk.FORWARD)]
+                          for t in self.tables if t.family == "bridge" and any(
+                              c.rules or c.policy != "accept" for h in pk.FORWARD for c in t.base_chains(h))]
         return outcome
 
     def masquerade(self, network: str) -> Outcome:
