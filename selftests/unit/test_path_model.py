@@ -149,7 +149,8 @@ def test_drops_by_libvirt_or_firewalld_are_fixed_by_their_tools():
     outcome = model(nft("firewalld", "filter_INPUT", "input", "drop")).dns("default")
     assert outcome.failure == ("a guest's DNS question (udp 53), a guest's DNS question (tcp 53): dropped by table inet "
                                "firewalld chain filter_INPUT: policy drop (firewalld)")
-    assert outcome.fix == "firewall-cmd --zone=libvirt --change-interface=virbr0"
+    assert outcome.fix == ("firewall-cmd --zone=libvirt --change-interface=virbr0 && "
+                           "firewall-cmd --permanent --zone=libvirt --change-interface=virbr0")
 
 
 def test_each_drop_is_said_once_with_every_packet_it_drops_and_each_fix():

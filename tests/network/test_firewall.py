@@ -64,13 +64,16 @@ def test_filter_rules_are_in_place(firewall, system, libvirt_or_none, profile, n
     id="NET-14",
     title='With firewalld, {bridge} is in firewalld\'s "libvirt" zone',
     impact="high",
-    remediation="firewall-cmd --zone=libvirt --change-interface={bridge}",
+    remediation="firewall-cmd --zone=libvirt --change-interface={bridge} && "
+                "firewall-cmd --permanent --zone=libvirt --change-interface={bridge}",
 )
 def test_bridge_is_in_libvirt_zone(firewall, system, libvirt_or_none, profile, fix):
     """In any other zone (usually "public") firewalld rejects the guests' DHCP and DNS
     requests to the host. libvirt puts the bridge in the zone itself when the network starts,
-    so the network's restart (`virsh net-destroy` and `net-start`) does it too; with firewalld
-    not running, the fix is HOST-02's."""
+    so the network's restart (`virsh net-destroy` and `net-start`) does it too. The fix binds it
+    now and in firewalld's permanent configuration, which `firewall-cmd --reload` and the next
+    boot read (a runtime binding alone is not kept by a reload); with firewalld not running, the
+    fix is HOST-02's."""
     if not profile.require_firewalld:
         pytest.skip("the profile does not require firewalld")
     running_network(libvirt_or_none, profile, fix)

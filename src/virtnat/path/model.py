@@ -235,8 +235,9 @@ class PathModel:
         verdict = trip.dropped_by
         if who == "libvirt":
             return restart(network)
-        if who == "firewalld":
-            return f"firewall-cmd --zone=libvirt --change-interface={self.net.bridge}"
+        if who == "firewalld":  # now, and in the configuration a reload and the next boot read
+            return (f"firewall-cmd --zone=libvirt --change-interface={self.net.bridge} && "
+                    f"firewall-cmd --permanent --zone=libvirt --change-interface={self.net.bridge}")
         return accept_rule(verdict.table, verdict.chain.name, trip.packet.accept)
 
     def judge(self, packets: list[pk.Packet], network: str) -> Outcome:
