@@ -71,9 +71,9 @@ def test_bridge_is_in_libvirt_zone(firewall, system, libvirt_or_none, profile, f
     """In any other zone (usually "public") firewalld rejects the guests' DHCP and DNS
     requests to the host. libvirt puts the bridge in the zone itself when the network starts,
     so the network's restart (`virsh net-destroy` and `net-start`) does it too. The fix binds it
-    now and in firewalld's permanent configuration, which `firewall-cmd --reload` and the next
-    boot read (a runtime binding alone is not kept by a reload); with firewalld not running, the
-    fix is HOST-02's."""
+    now and in firewalld's permanent configuration, so that no permanent binding elsewhere (a
+    zone file naming the bridge) takes it back at a reload or the next boot (not yet proven by
+    a reload on the lab); with firewalld not running, the fix is HOST-02's."""
     if not profile.require_firewalld:
         pytest.skip("the profile does not require firewalld")
     running_network(libvirt_or_none, profile, fix)
