@@ -1,5 +1,7 @@
 """Run every check of tests/ on one probe output, the way the plugin would, without pytest's
 runner: check id (with [guest:tap] for VM checks) -> (outcome, first line of the message)."""
+import copy
+import functools
 import importlib.util
 import inspect
 from pathlib import Path
@@ -73,17 +75,23 @@ def facts(text: str):
     return system, links, libvirt
 
 
+@functools.lru_cache(maxsize=16)
+def _run(text: str) -> tuple[dict, dict]:
+    """Every check on a recording, once per process: several tests ask the same recording for its
+    outcomes and its findings (a run of every check is most of their time)."""
+    found: dict[str, dict] = {}
+    return run_checks(*facts(text), record=found), found
+
+
 def outcomes(text: str) -> dict[str, tuple[str, str]]:
     """check id (with [guest:tap] for VM checks) -> (outcome, message), every check of tests/."""
-    return run_checks(*facts(text))
+    return dict(_run(text)[0])
 
 
 def findings(text: str) -> dict[str, dict]:
     """check id -> what it recorded beyond its outcome: {"notes": [...], "fix": ..., "evidence": ...}
     (the keys it recorded), every check of tests/ that recorded something."""
-    found: dict[str, dict] = {}
-    run_checks(*facts(text), record=found)
-    return found
+    return copy.deepcopy(_run(text)[1])
 
 
 def _recorders(record: dict, label: str) -> dict:
