@@ -19,7 +19,7 @@ from selftests.unit.test_remediations import _remediations
 from virtnat import cli
 from virtnat.profile import Profile
 from virtnat.report.fix_ansible import playbook, quoted
-from virtnat.report.fix_order import ORDER, RANK, by_hand, command_guard, guest_and_tap, stepwise
+from virtnat.report.fix_order import ORDER, RANK, by_hand, command_guard, guard_values, guest_and_tap, stepwise
 from virtnat.report.fixes import plan, shell_scripts
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "fix"
@@ -322,3 +322,44 @@ def test_ansible_playbook_accepts_the_playbook(tmp_path):
 
 def test_a_playbook_of_hosts_with_nothing_to_do_is_an_empty_list():
     assert yaml.load(playbook(report_docs.document(report_docs.host("ok1")), "r.json"), Loader=_Loader) == []
+
+
+NFT_SEEN = "2>/dev/null | tr -d '\" \\t{}' | grep -qF --"
+
+
+@pytest.mark.parametrize("command, guard", [
+    ("sysctl -w net.ipv4.ip_forward=1", '[ "$(sysctl -n net.ipv4.ip_forward 2>/dev/null)" != 1 ]'),
+    ("sysctl -w net.ipv4.conf.eth0/100.forwarding=1=2", '[ "$(sysctl -n net.ipv4.conf.eth0/100.forwarding 2>/dev/null)" != 1=2 ]'),
+    ("sysctl -w a", None), ("sysctl -w a=1 b=1", None), ("sysctl -W a=1", None), ("sysctl a=1", None),
+    ("iptables -I FORWARD -i virbr0 -j ACCEPT", "! iptables -C FORWARD -i virbr0 -j ACCEPT 2>/dev/null"),
+    ("iptables -I FORWARD 1 -i virbr0 -j ACCEPT", "! iptables -C FORWARD -i virbr0 -j ACCEPT 2>/dev/null"),
+    ("iptables-legacy -t nat -A POSTROUTING -s 10.0.0.0/8 -j MASQUERADE",
+     "! iptables-legacy -t nat -C POSTROUTING -s 10.0.0.0/8 -j MASQUERADE 2>/dev/null"),
+    ("iptables -D FORWARD -i 'a b' -j DROP", "iptables -C FORWARD -i 'a b' -j DROP 2>/dev/null"),
+    ("iptables -D FORWARD 3", None), ("iptables -I FORWARD", None), ("iptables -L", None),
+    ("nft delete rule inet filter forward handle 7", "nft -a list chain inet filter forward 2>/dev/null | grep -q '# handle 7$'"),
+    ("nft delete rule inet filter forward handle x", None), ("nft delete rule inet filter forward handle", None),
+    ("nft delete rule inet filter forward 7 7", None),
+    ("nft insert rule inet filter input iifname \"virbr0\" udp dport { 67, 68 } accept",
+     f"! nft list chain inet filter input {NFT_SEEN} iifnamevirbr0udpdport67,68accept"),
+    ("nft add rule ip t c accept", f"! nft list chain ip t c {NFT_SEEN} accept"),
+    ("nft add table ip t", None), ("nft insert rule ip t", None), ("nft list ruleset", None),
+    ("virsh net-start default", "! virsh net-info default 2>/dev/null | grep -Eq '^Active:[[:space:]]+yes'"),
+    ("virsh net-start", None), ("virsh net-start a b", None), ("systemctl start x", None), ("'unclosed", None),
+])
+def test_each_kind_of_fix_has_its_guard(command, guard):
+    assert command_guard(command) == guard
+
+
+def test_the_guards_words_come_from_the_audits_profile():
+    site = {"network": "nat0", "bridge": "virbr7", "gateway": "10.7.0.1/16", "dhcp_start": "10.7.0.2",
+            "dhcp_end": "10.7.255.254", "require_ipv6_forwarding": False, "waivers": [{"check": "NET-07"}], "later": 1}
+    values = guard_values(site)
+    assert {k: values[k] for k in ("network", "bridge", "gateway", "subnet", "gateway_ip", "dnsmasq_conf")} == {
+        "network": "nat0", "bridge": "virbr7", "gateway": "10.7.0.1/16", "subnet": "10.7.0.0/16",
+        "gateway_ip": r"10\.7\.0\.1", "dnsmasq_conf": "dnsmasq/nat0.conf"}
+    assert "net.ipv6" not in values["forwarding_off"] and "net.ipv4.conf.all.forwarding" in values["forwarding_off"]
+    stock = guard_values(None)
+    assert (stock["network"], stock["subnet"]) == ("default", "192.168.122.0/24")
+    assert "net.ipv6.conf.all.forwarding" in stock["forwarding_off"]  # the document's profile requires it
+    assert guard_values({"gateway": "not an address"}) == stock  # a profile that does not parse: the defaults
