@@ -5,7 +5,7 @@ import pytest
 
 from virtnat.collectors import HostFacts, Stats
 from virtnat.collectors.libvirt_api import LibvirtApiSource, connection_error
-from virtnat.errors import FactError
+from virtnat.errors import FactError, NotServed
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,19 @@ def test_connection_errors_name_the_fix(message, fix):
     first, _, said_fix = text.partition("; fix: ")
     assert first == f"cannot connect to libvirt at qemu:///system: {message}" and "\n" not in text
     assert fix in said_fix
+
+
+@pytest.mark.parametrize("message, served", [
+    ("Failed to connect socket to '/run/libvirt/libvirt-sock': No such file or directory", False),
+    ("Failed to connect socket to '/run/libvirt/libvirt-sock': Connection refused", False),
+    ("Failed to connect socket to '/run/libvirt/libvirt-sock-ro': Permission denied", True),
+    ("authentication unavailable: no polkit agent available to authenticate action", True),
+    ("access denied by ACL", True),
+])
+def test_a_connection_refused_to_this_user_is_libvirt_served_anything_else_nothing_serving(message, served):
+    """HOST-01 fails on NotServed; a daemon that refuses this user does serve the URI (not checked)."""
+    error = connection_error("qemu:///system", message)
+    assert isinstance(error, FactError) and isinstance(error, NotServed) is not served
 
 
 def test_a_missing_socket_says_which_daemons_to_start():

@@ -20,7 +20,7 @@ from virtnat import cli
 from virtnat.profile import Profile
 from virtnat.report.fix_ansible import playbook, quoted
 from virtnat.report.fix_order import ORDER, RANK, by_hand, command_guard, guard_values, guest_and_tap, stepwise
-from virtnat.report.fixes import plan, shell_scripts
+from virtnat.report.fixes import describe, plan, shell_scripts
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "fix"
 WRITE = os.environ.get("VIRTNAT_GOLDEN") == "write"
@@ -363,3 +363,31 @@ def test_the_guards_words_come_from_the_audits_profile():
     assert (stock["network"], stock["subnet"]) == ("default", "192.168.122.0/24")
     assert "net.ipv6.conf.all.forwarding" in stock["forwarding_off"]  # the document's profile requires it
     assert guard_values({"gateway": "not an address"}) == stock  # a profile that does not parse: the defaults
+
+
+def test_a_guard_template_keeps_what_it_does_not_know_and_its_doubled_braces():
+    from virtnat.report.fix_order import fill
+    assert fill("ip link show {bridge} | grep {{x}} {later}", {"bridge": "virbr7"}) == "ip link show virbr7 | grep {x} {later}"
+
+
+def test_a_step_by_hand_and_one_without_a_test_say_so_and_a_guest_checks_guard_names_it_quoted():
+    checks = [
+        {"id": "HOST-04", "title": "", "impact": "high", "subject": None, "outcome": "failed", "message": "missing: dnsmasq",
+         "remediation": "apt-get install dnsmasq-base"},
+        {"id": "NET-05", "title": "", "impact": "medium", "subject": None, "outcome": "failed", "message": "no DHCP range",
+         "remediation": "virsh net-edit default"},
+        {"id": "VM-03", "title": "", "impact": "high", "subject": "web 1:vnet 0", "outcome": "failed", "message": "vnet0 is DOWN",
+         "remediation": "ip link set dev vnet0 up"},
+        {"id": "PATH-03", "title": "", "impact": "high", "subject": None, "outcome": "failed", "message": "dropped",
+         "remediation": "iptables -I FORWARD -i virbr0 -j ACCEPT"},
+    ]
+    doc = report_docs.document({"host": "hv1", "summary": {}, "checks": checks}, profile=Profile().as_dict())
+    [fix] = plan(doc)
+    by_id = {step.answers[0].name.split("[")[0]: step for step in fix.steps}
+    assert by_id["HOST-04"].guard is None and not by_id["HOST-04"].by_hand and by_id["NET-05"].by_hand
+    assert by_id["PATH-03"].guard == "! iptables -C FORWARD -i virbr0 -j ACCEPT 2>/dev/null"  # read from its own fix
+    assert by_id["VM-03"].guard == "! ip link show dev 'vnet 0' 2>/dev/null | grep -q '[<,]UP[,>]'"  # its tap, quoted
+    lines = {step.answers[0].name.split("[")[0]: describe(step, n) for n, step in enumerate(fix.steps, 1)}
+    assert lines["HOST-04"][-1] == "# No test tells whether it is still needed: it runs each time the script runs."
+    assert ", by hand, answers NET-05 (medium): no DHCP range" in lines["NET-05"][0]
+    assert len(lines["NET-05"]) == 1 and ", by hand," not in lines["PATH-03"][0]
