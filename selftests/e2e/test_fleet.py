@@ -39,7 +39,7 @@ def test_scheduled_audit_diff_and_prometheus(lab, tmp_path):
     cfg = lab.ssh_config(tmp_path / "config")
     reports = tmp_path / "reports"
     common = [f"--hosts=ssh://{ADDRS[0]}", f"--ssh-config={cfg}", f"--report-dir={reports}"]
-    healthy = virtnat("audit", *common, f"--prometheus={tmp_path / 'virtnat.prom'}", cwd=tmp_path)
+    healthy = virtnat("audit", *common, f"--prometheus={tmp_path / 'virtnat.prom'}", "--prometheus-detail", cwd=tmp_path)
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     (tmp_path / "healthy.json").write_text((reports / "latest.json").read_text())
     families = {f.name: f for f in text_string_to_metric_families((tmp_path / "virtnat.prom").read_text())}

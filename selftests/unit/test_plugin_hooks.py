@@ -46,20 +46,21 @@ def test_the_readme_documents_each_option_as_pytest_help_says_it():
     for option in group.options:
         [name] = option.names()
         attrs = option.attrs()
-        assert documented[name] == (f"{name}={attrs['metavar']}", attrs["help"]), name
+        written = name if attrs["nargs"] == 0 else f"{name}={attrs['metavar']}"  # a switch takes no value
+        assert documented[name] == (written, attrs["help"]), name
 
 
 def test_option_defaults_and_values():
     parser, group = plugin_options()
     assert [o.names()[0] for o in group.options] == [
         "--profile", "--audit-json", "--report-dir", "--libvirt-uri", "--connect-timeout", "--fail-on",
-        "--command-timeout", "--facts", "--waivers", "--prometheus", "--keep", "--shards", "--stats-json"]
+        "--command-timeout", "--facts", "--waivers", "--prometheus", "--prometheus-detail", "--keep", "--shards", "--stats-json"]
     defaults = vars(parser.parse_known_args([]))
     del defaults["file_or_dir"]  # pytest's own
     assert defaults == {
         "profile": None, "audit_json": None, "report_dir": None, "libvirt_uri": None, "connect_timeout": 10,
-        "fail_on": "low", "command_timeout": 60, "facts": None, "waivers": None, "prometheus": None, "keep": None, "shards": None,
-        "stats_json": None}
+        "fail_on": "low", "command_timeout": 60, "facts": None, "waivers": None, "prometheus": None, "prometheus_detail": False,
+        "keep": None, "shards": None, "stats_json": None}
     given = parser.parse_known_args(["--connect-timeout=3", "--command-timeout=7", "--fail-on=high", "--facts=a,b", "--keep=2", "--shards=3"])
     assert (given.connect_timeout, given.command_timeout, given.fail_on, given.facts, given.keep, given.shards) == (3, 7, "high", "a,b", 2, 3)
 

@@ -92,7 +92,9 @@ OPTIONS: tuple[Option, ...] = (
                          "of them; each file is a host, named by its bundle's header, else by the file, .txt/.facts dropped), "
                          "with no connection", "PATH[,PATH...]"),
     Option(("--waivers",), "TOML file of [[waiver]] tables: a failing check it covers is reported as waived", "FILE"),
-    Option(("--prometheus",), "also write the results as a node-exporter textfile", "FILE"),
+    Option(("--prometheus",), "also write the results as a node-exporter textfile: per host its counts, and the checks "
+                              "that did not pass", "FILE"),
+    Option(("--prometheus-detail",), "with --prometheus: a series for every check of every host", action="store_true"),
     Option(("--keep",), "afterwards keep only the newest N runs' reports", "N", positive),
     Option(("--shards",), f"split an audit of bundles among N processes (default: one per core from {SHARD_FROM} hosts on; "
                           f"1: no split)", "N", positive),

@@ -163,7 +163,8 @@ def _outputs(option, targets, started: dt.datetime) -> tuple[Outputs, str | None
                       html=here / f"{stem}.html" if here else None, junit=here / f"{stem}.xml" if here else None,
                       latest_json=here / "latest.json" if here and not json_given else None,
                       latest_html=here / "latest.html" if here else None,
-                      prometheus=None if prometheus_problem else prometheus, keep=option("keep"), prune_dir=here)
+                      prometheus=None if prometheus_problem else prometheus, prometheus_detail=bool(option("prometheus_detail")),
+                      keep=option("keep"), prune_dir=here)
     return outputs, problems[0] if problems else None
 
 

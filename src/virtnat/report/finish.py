@@ -24,6 +24,7 @@ class Outputs:
     latest_json: Path | None = None  # a copy of the JSON under a name that stays (latest.json)
     latest_html: Path | None = None
     prometheus: Path | None = None
+    prometheus_detail: bool = False  # a series per check, not only per check that did not pass
     keep: int | None = None  # afterwards only the newest N runs' reports stay in prune_dir
     prune_dir: Path | None = None
 
@@ -93,7 +94,8 @@ def write_reports(document: dict, evidence: dict, outputs: Outputs, apart: bool 
     page = Forked(lambda: _alone("HTML", outputs.html, render_page)) if apart and outputs.html and threading.active_count() == 1 else None
     wrote_json = _write(written, "JSON", outputs.json, lambda: json_text(document))
     _write(written, "JUnit", outputs.junit, lambda: junit_xml(document))
-    _write(written, "Prometheus", outputs.prometheus, lambda: document, write_prometheus)
+    _write(written, "Prometheus", outputs.prometheus, lambda: document,
+           lambda path, doc: write_prometheus(path, doc, outputs.prometheus_detail))
     found = page.result()[0] if page else None
     if found is None:
         wrote_html = _write(written, "HTML", outputs.html, render_page)
