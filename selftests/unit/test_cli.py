@@ -296,8 +296,8 @@ def test_site_checks_named_as_a_built_in_file_or_missing_stop_the_audit(tmp_path
     (clash / "deep").mkdir(parents=True)
     (clash / "deep" / "test_bridge.py").write_text("")
     assert cli.main(["audit", f"--checks={clash}"]) == 4
-    assert capsys.readouterr().err.strip().endswith(
-        f"--checks={clash}: test_bridge.py is the name of a built-in check file: rename it (e.g. test_site_bridge.py)")
+    assert capsys.readouterr().err == (f"virtnat audit: --checks={clash}: test_bridge.py is the name of a built-in check file: "
+                                       "rename it (e.g. test_site_bridge.py)\n")
     assert cli.main(["audit", f"--checks={tmp_path / 'nowhere'}"]) == 4
     assert f"--checks={tmp_path / 'nowhere'}: not a directory" in capsys.readouterr().err
     assert cli._site_checks_problem([str(tmp_path)]) is not None  # clash/deep/test_bridge.py lies below it too

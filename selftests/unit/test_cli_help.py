@@ -70,3 +70,22 @@ def test_pytest_htmls_options_as_pytest_html_declares_them():
         assert (ours.dest, ours.help, ours.metavar, ours.choices, ours.type, ours.nargs, ours.const) == (
             want["dest"], want["help"], want["metavar"], want["choices"], want["type"], want["nargs"], want["const"]), option.flags
         assert option.owner == "pytest-html"
+
+
+def test_the_table_writes_several_flags_and_a_bar_in_a_help(monkeypatch):
+    from virtnat import options
+    monkeypatch.setattr(options, "OPTIONS", (options.Option(("-q", "--quiet"), "a | b", "N"),))
+    assert options.table() == "| option | meaning |\n|---|---|\n| `-q N, --quiet=N` | a \\| b |\n"
+
+
+def test_another_plugins_options_keep_their_type_choices_and_words():
+    def addoption(parser):
+        group = parser.getgroup("g", "a group")
+        group.addoption("--count", type=int, metavar="N", help="how many")
+        group.addoption("--mode", choices=("x", "y"), dest="the_mode")
+        parser.addini("ignored", "an ini value")
+    count, mode = declared_by("a-plugin", addoption)
+    assert (count.flags, count.help, count.metavar, count.type, count.choices, count.name) == (
+        ("--count",), "how many", "N", int, None, "count")
+    assert (mode.help, mode.metavar, mode.type, mode.choices, mode.name, mode.owner) == ("", None, None, ("x", "y"), "the_mode",
+                                                                                       "a-plugin")

@@ -150,3 +150,13 @@ def test_a_bridge_that_is_down_forwards_nothing_between_its_ports():
                             bridge_nf=value).guests_cross("default")
         assert outcome.failure == "virbr0 is administratively DOWN: it forwards no frame between its ports (NET-07)"
         assert outcome.fix == "ip link set dev virbr0 up"  # NET-07's
+
+
+def test_the_frames_between_two_guests_carry_their_ports():
+    from virtnat.path import packets as pk
+    net = pk.Network(bridge="virbr0", gateway="192.168.122.1", subnet="192.168.122.0/24", guest="192.168.122.2",
+                     outside=None, uplink=None)
+    frames = {(p.what, p.l4proto): (p.saddr, p.sport, p.daddr, p.dport, p.ct_state) for p in pk.cross(net)}
+    assert frames[("a guest's packet to another guest (tcp 22)", "tcp")] == ("192.168.122.2", 40000, "192.168.122.3", 22, "new")
+    assert frames[("the other guest's reply (tcp 22)", "tcp")] == ("192.168.122.3", 22, "192.168.122.2", 40000, "established")
+    assert frames[("a guest's packet to another guest (icmp)", "icmp")][1::2] == (None, None)  # no ports
