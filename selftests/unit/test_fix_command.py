@@ -391,3 +391,32 @@ def test_a_step_by_hand_and_one_without_a_test_say_so_and_a_guest_checks_guard_n
     assert lines["HOST-04"][-1] == "# No test tells whether it is still needed: it runs each time the script runs."
     assert ", by hand, answers NET-05 (medium): no DHCP range" in lines["NET-05"][0]
     assert len(lines["NET-05"]) == 1 and ", by hand," not in lines["PATH-03"][0]
+
+
+def _mixed_document() -> dict:
+    """Three hosts: one with a step by hand, one without a test, a guest's, a rule's, one not
+    carried out and one waived; one with nothing failing; one whose every step is by hand."""
+    def check(check_id, outcome, message, remediation, subject=None, impact="high"):
+        return {"id": check_id, "title": "", "impact": impact, "subject": subject, "outcome": outcome, "message": message,
+                "remediation": remediation}
+    first = [check("HOST-04", "failed", "missing: dnsmasq", "apt-get install dnsmasq-base"),
+             check("NET-05", "failed", "no DHCP range", "virsh net-edit default", impact="medium"),
+             check("VM-03", "failed", "vnet0 is DOWN", "ip link set dev vnet0 up", subject="web[1]:vnet0"),
+             check("PATH-03", "failed", "dropped", "iptables -I FORWARD -i virbr0 -j ACCEPT && iptables -I FORWARD -o virbr0 -j ACCEPT"),
+             check("NET-15", "error", "listening sockets could not be read", "virsh net-start default"),
+             check("HOST-03", "waived", "firewalld.service is 'disabled'", "systemctl enable firewalld")]
+    doc = report_docs.document({"host": "hv1", "summary": {}, "checks": first},
+                               {"host": "hv2", "summary": {}, "checks": [check("NET-07", "passed", "", "true")]},
+                               {"host": "hv3", "summary": {}, "checks": [check("NET-05", "failed", "no DHCP range", "")]},
+                               profile=Profile().as_dict())
+    del doc["started"]
+    return doc
+
+
+def test_the_scripts_and_playbook_of_mixed_hosts_are_the_golden_ones():
+    doc = _mixed_document()
+    for name, text in (("mixed.sh", shell_scripts(doc, "r.json")), ("mixed.yml", playbook(doc, "r.json"))):
+        golden = GOLDEN / name
+        if WRITE:
+            golden.write_text(text)
+        assert text == golden.read_text(), name
