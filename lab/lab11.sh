@@ -24,6 +24,12 @@ GUEST_DIR=/var/lib/virtnat-guest
 CONSOLE=/run/guest-console.log
 ASK=/run/guest-ask.sock
 HERE=$(cd "$(dirname "$0")" && pwd)
+# The root's packages (lab/build-root.sh's list and ufw, installed but disabled: the fault
+# "ufw-enabled" of selftests/e2e/pathfaults.py turns it on). The stamp is the recipe: a root
+# built from another list is built anew.
+PACKAGES="libvirt-daemon-system libvirt-daemon-driver-network libvirt-daemon-driver-qemu libvirt-clients
+ qemu-system-x86 dnsmasq-base nftables iptables firewalld dbus openssh-server iproute2 procps ufw"
+STAMP="lab11: $(echo $PACKAGES)"
 # The chroot's tools first; /opt/virtnat/bin holds the tc wrapper (see csum_wrapper).
 CPATH=/opt/virtnat/bin:/usr/sbin:/usr/bin:/sbin:/bin
 in_ns() { ip netns exec "$NS" "$@"; }
@@ -79,7 +85,7 @@ restart_libvirtd() {
 }
 
 up() {
-    "$HERE/build-root.sh"
+    LAB_ROOT=$ROOT BUILD_PACKAGES=$PACKAGES BUILD_STAMP=$STAMP "$HERE/build-root.sh"
     GUEST_CACHE=$GUEST_CACHE "$HERE/guest/build.sh" >&2
     down 2>/dev/null || true
     mkdir -p "$RUN" "$ROOT$GUEST_DIR"
@@ -97,6 +103,7 @@ up() {
     nsenter --net="/run/netns/$NS" mount -t sysfs sysfs "$ROOT/sys"
     mkdir -p "$ROOT/run/dbus" "$ROOT/run/sshd"
     printf 'firewall_backend = "%s"\n' "$BACKEND" >"$ROOT/etc/libvirt/network.conf"
+    sed -i 's/^ENABLED=.*/ENABLED=no/' "$ROOT/etc/ufw/ufw.conf"  # installed, off: a fault turns it on
     # qemu as root, in the root's own qemu.conf: as libvirt-qemu, libvirt 11 finds /dev/kvm
     # (root-only here) unusable although its probe got KVM, so it probes qemu again on every
     # define (~45 s) and start (~14 s).

@@ -28,6 +28,11 @@ MODULE_OPTIONS = {
     "comment": {"--comment": None},  # says nothing about the packet
 }
 PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "all": None, "0": None}
+# iptables-save writes an icmp type as its number (ufw's before.rules: `--icmp-type 8`), nft and
+# the packets by name; a type with its code (8/0) is the type here (the packets carry no code).
+ICMP_TYPES = {"0": "echo-reply", "3": "destination-unreachable", "4": "source-quench", "5": "redirect",
+              "8": "echo-request", "9": "router-advertisement", "10": "router-solicitation", "11": "time-exceeded",
+              "12": "parameter-problem", "13": "timestamp-request", "14": "timestamp-reply"}
 
 
 def parse_tables(text: str) -> dict[str, dict[str, list[list[str]]]]:
@@ -73,6 +78,8 @@ def _values(field: str, value: str) -> tuple:
         return (PROTOCOLS.get(value.lower(), value.lower()),)
     if field in ("saddr", "daddr"):
         return tuple(value.split(","))
+    if field == "icmp_type":
+        return (None,) if value == "any" else (ICMP_TYPES.get(value.split("/")[0], value),)
     return (value,)
 
 
@@ -119,6 +126,9 @@ def _matches(tokens: list[str]) -> list[Match]:
                 matches.append(Match("unknown", text=text))
             elif field:
                 values = _values(field, value or "")
+                if values == (None,):  # --icmp-type any: every icmp packet, no condition
+                    negate, i = False, i + step
+                    continue
                 status = tuple(v for v in values if v in ("snat", "dnat"))
                 if field == "ct_state" and status:  # conntrack's virtual SNAT/DNAT states are statuses
                     values = tuple(v for v in values if v not in status)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from ..facts.model import DEFAULT_RULES, LinkFacts, PolicyRule, RouteFacts
 from ..facts.ruleset import Table
 from . import packets as pk
-from .owners import accept_rule, delete_rule, owner
+from .owners import accept_rule, delete_rule, owner, ufw_rule, ufws
 from .policy import Decision, Flow, resolve, rule_ahead
 from .routing import UNREACHABLE, describe, lookup, route_selector, subnet_fix
 from .walk import ChainVerdict, HookVerdict, Step, walk_hook
@@ -238,6 +238,8 @@ class PathModel:
         if who == "firewalld":  # now, and in the configuration a reload and the next boot read
             return (f"firewall-cmd --zone=libvirt --change-interface={self.net.bridge} && "
                     f"firewall-cmd --permanent --zone=libvirt --change-interface={self.net.bridge}")
+        if ufws(who):  # in ufw's language: its own rules last, an iptables rule beside them is gone at its reload
+            return ufw_rule(trip.packet)
         return accept_rule(verdict.table, verdict.chain.name, trip.packet.accept)
 
     def judge(self, packets: list[pk.Packet], network: str) -> Outcome:

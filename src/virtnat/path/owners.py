@@ -5,6 +5,7 @@ import re
 import shlex
 
 from ..facts.ruleset import Table
+from .packets import FORWARD, LOCAL_IN, Packet
 
 # Chain name prefixes of the tools that write iptables rules.
 PREFIXES = (
@@ -112,3 +113,30 @@ def delete_rule(table: Table, chain: str, rule) -> str:
     tool = "iptables-legacy" if table.source == "iptables-legacy" else "iptables"
     flag = "" if table.name == "filter" else f" -t {_sh(table.name)}"
     return f"{tool}{flag} -D {_sh(chain)} {_sh(rule.position)}"
+
+
+def ufws(who: str) -> bool:
+    """owner() names ufw alone: a rule in one of its chains, or the policy of a table whose only
+    tool chains are ufw's (ufw sets the builtin chains' policies from /etc/default/ufw)."""
+    return who.split(",")[0] == "ufw"
+
+
+def ufw_rule(packet: Packet) -> str:
+    """ufw's own command that lets the packet through: a user rule, which ufw applies at once,
+    keeps in /etc/ufw/user.rules and loads at every reload and boot (an iptables rule beside its
+    chains is gone at the next `ufw reload`). Forwarded: a route rule from its input to its output
+    interface; to or from the host: a rule in or out on its interface, with its port and protocol.
+    ufw has no connection state: a reply is let through as its interfaces say (its before.rules
+    accept RELATED,ESTABLISHED ahead of every user rule, so a reply it drops is rare)."""
+    fields = dict(packet.accept)
+    if packet.hooks == FORWARD:
+        words = ["ufw", "route", "allow", "in", "on", _sh(packet.iif)] + (["out", "on", _sh(packet.oif)] if packet.oif else [])
+    elif packet.hooks == LOCAL_IN:
+        words = ["ufw", "allow", "in", "on", _sh(packet.iif)]
+    else:
+        words = ["ufw", "allow", "out", "on", _sh(packet.oif)]
+    if fields.get("dport"):
+        words += ["to", "any", "port", _sh(fields["dport"])]
+    if fields.get("l4proto") in ("tcp", "udp"):
+        words += ["proto", fields["l4proto"]]
+    return " ".join(words)

@@ -200,6 +200,10 @@ def _part_guard(words: list[str]) -> str | None:
         # nft lists a rule in its own spelling (names in quotes, a set without braces): compared without them
         rule = re.sub(r'[\s"{}]', "", "".join(words[6:]))
         return f"! nft list chain {q(quoted[3:6])} 2>/dev/null | tr -d '\" \\t{{}}' | grep -qF -- {shlex.quote(rule)}"
+    if words[:1] == ["ufw"] and len(words) > 2 and "allow" in words[1:3]:
+        # `ufw show added` lists each user rule as the command that adds it, in ufw's own spelling
+        # (the one ufw_rule writes); ufw would skip an existing rule anyway ("Skipping adding existing rule").
+        return f"! ufw show added 2>/dev/null | grep -qxF -- {shlex.quote(' '.join(words))}"
     if words[:2] == ["virsh", "net-start"] and len(words) == 3:
         return _NET_INFO.replace("{field}", "Active").replace("{network}", quoted[2])
     return None
