@@ -2,9 +2,12 @@
 firewalld, ufw enabled with its default policies: the guest's own DHCP and DNS fail, and the
 suite's verdicts agree with it packet by packet (its pings still pass: ufw's before.rules accept
 echo-request). Then `virtnat fix RESULT.json`'s script runs on the lab host as an operator would
-run it, twice (the second run changes nothing), ufw reloads (its own rules last: an iptables rule
-beside ufw's chains would be gone here), and the next audit passes while the guest renews its
-lease, asks its DNS and pings beyond the gateway. The fix and the fault are undone and the lab
+run it, twice (the second run changes nothing), ufw reloads, and the next audit passes while the
+guest renews its lease, asks its DNS and pings beyond the gateway. Then the firewall's next boot
+(the lab does not boot): iptables' tables go, as at a boot, and ufw.service's own command loads
+ufw again from its files. ufw's rules come back and the guest still works; the iptables rule
+virtnat used to print (`iptables -I INPUT ...`), put beside them, is gone (it outlives `ufw
+reload`, which leaves the builtin chains alone). The fix and the fault are undone and the lab
 read back as it was: nftables' ruleset, ufw's state and files, the sysctls ufw sets."""
 import subprocess
 import sys
@@ -23,6 +26,11 @@ UFW_FIXES = {
     "PATH-05": "ufw route allow in on virbr0 out on virbr0",
 }
 SCRIPT = "/run/virtnat-fix.sh"  # in the lab root's own /run
+# The firewall at the next boot: no iptables table yet (libvirt's nftables table is libvirt's to
+# put back), then what ufw.service runs (ExecStart of Debian 13's unit).
+BOOT = "nft delete table ip filter && nft delete table ip6 filter && /usr/lib/ufw/ufw-init start quiet"
+# What virtnat printed for PATH-01 before it spoke ufw's language.
+IPTABLES_FIX = "iptables -I INPUT -i virbr0 -p udp --dport 67 -j ACCEPT"
 
 
 def _fix_script(result_json, host: str) -> str:
@@ -71,10 +79,21 @@ def test_ufw_enabled_is_fixed_by_ufws_own_rules_and_the_guest_works_again(lab11,
         mark = root.guest_mark()
         fixed = root.guest_truth(after=mark, timeout=90)
         again = lab11.audit()
-        print(f"ufw-enabled: guest before {broken}, after the fix and ufw reload {fixed}; "
-              f"fault to fixed {time.monotonic() - t0:.1f} s; script:\n{script}")  # shown with -rP
         assert again.rc == 0, again.stdout
         assert fixed["dhcp"] and fixed["dns"] and fixed["dnstcp"] and fixed["out"] and fixed["peer"], fixed
+        took = time.monotonic() - t0
+
+        assert lab11.in_root(f"{IPTABLES_FIX} && ufw reload >/dev/null && {IPTABLES_FIX.replace(' -I ', ' -C ')}").returncode == 0
+        boot = lab11.in_root(BOOT)
+        assert boot.returncode == 0, boot.stderr
+        assert lab11.in_root(IPTABLES_FIX.replace(" -I ", " -C ")).returncode != 0, "the iptables rule outlived the boot"
+        mark = root.guest_mark()
+        booted = root.guest_truth(after=mark, timeout=90)
+        after_boot = lab11.audit()
+        print(f"ufw-enabled: guest before {broken}, after the fix and ufw reload {fixed}, after the firewall's boot "
+              f"{booted}; fault to fixed {took:.1f} s; script:\n{script}")  # shown with -rP
+        assert after_boot.rc == 0, after_boot.stdout
+        assert booted["dhcp"] and booted["dns"] and booted["dnstcp"] and booted["out"] and booted["peer"], booted
     finally:
         undo = lab11.in_root(f"rm -f {SCRIPT}; {fault.undo}")
     assert undo.returncode == 0, undo.stderr

@@ -238,7 +238,7 @@ class PathModel:
         if who == "firewalld":  # now, and in the configuration a reload and the next boot read
             return (f"firewall-cmd --zone=libvirt --change-interface={self.net.bridge} && "
                     f"firewall-cmd --permanent --zone=libvirt --change-interface={self.net.bridge}")
-        if ufws(who):  # in ufw's language: its own rules last, an iptables rule beside them is gone at its reload
+        if ufws(who):  # in ufw's language: its rules are loaded at every boot, an iptables rule beside them is not
             return ufw_rule(trip.packet)
         return accept_rule(verdict.table, verdict.chain.name, trip.packet.accept)
 
