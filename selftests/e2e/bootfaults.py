@@ -157,6 +157,42 @@ BOOT_FAULTS = [
 ]
 
 
+UPLINK = "vlabsd-lab"  # the lab's uplink: its default route's interface (lab/labsd.sh)
+
+
+def forwarding_of(interface: str) -> str:
+    return f"$(cat /proc/sys/net/ipv4/conf/{interface}/forwarding)"
+
+
+def sysctl_fault(name: str, conf: str, line: str, message: str, after_reboot: str) -> BootFault:
+    """A sysctl.d file that sorts after the lab's 60-virtnat.conf (ip_forward = 1): nothing changes
+    now (forwarding is on everywhere), HOST-12 says what the next boot gives (issue 23, item 2)."""
+    return BootFault(
+        name, f"printf '%s\\n' '{line}' > {conf}",
+        f"grep -qx '{line}' {conf} && [ \"{forwarding_of('virbr0')}\" = 1 ] && [ \"{forwarding_of(UPLINK)}\" = 1 ]",
+        f"rm {conf}", "HOST-12", message, after_reboot=f"{ACTIVE} && {after_reboot}")
+
+
+# Measured on the lab (no udev in a container): the uplink's key, written after ip_forward's change,
+# stays; conf.default's 0 after it is what libvirt's bridge starts with, and libvirt's ip_forward=1
+# changes nothing (it is 1 already). Both cut the guests off after a reboot; PATH-03 then says so.
+BOOT_FAULTS += [
+    sysctl_fault("uplink-forwarding-off-at-boot", "/etc/sysctl.d/70-virtnat-uplink.conf",
+                 f"net.ipv4.conf.{UPLINK}.forwarding = 0",
+                 f"net.ipv4.conf.{UPLINK}.forwarding is 0 after the next boot (net.ipv4.conf.{UPLINK}.forwarding = 0 in "
+                 "/etc/sysctl.d/70-virtnat-uplink.conf); expected 1",
+                 f"[ \"{forwarding_of(UPLINK)}\" = 0 ] && [ \"{forwarding_of('virbr0')}\" = 1 ] && "
+                 "[ \"$(sysctl -n net.ipv4.ip_forward)\" = 1 ]"),
+    sysctl_fault("default-forwarding-off-at-boot", "/etc/sysctl.d/70-virtnat-default.conf",
+                 "net.ipv4.conf.default.forwarding = 0",
+                 "net.ipv4.conf.virbr0.forwarding is 0 after the next boot (virbr0 is made when libvirt starts the network "
+                 "and takes net.ipv4.conf.default.forwarding: net.ipv4.conf.default.forwarding = 0 in "
+                 "/etc/sysctl.d/70-virtnat-default.conf); expected 1",
+                 f"[ \"{forwarding_of('virbr0')}\" = 0 ] && [ \"{forwarding_of(UPLINK)}\" = 1 ] && "
+                 "[ \"$(sysctl -n net.ipv4.ip_forward)\" = 1 ]"),
+]
+
+
 def both(name: str, first: BootFault, second: BootFault, after_reboot: str) -> BootFault:
     """Two faults at once: first's check fails with its message, second's among the others."""
     return BootFault(name, f"{first.inject} && {second.inject}", f"{first.proof} && {second.proof}",

@@ -13,7 +13,7 @@ def test_every_check_passes_on_the_healthy_host(lab):
     run = lab.audit()
     assert run.rc == 0, run.stdout
     host = run.doc["hosts"][0]
-    assert {c["id"] for c in host["checks"]} == ALL_IDS and len(ALL_IDS) == CHECK_COUNT == 37
+    assert {c["id"] for c in host["checks"]} == ALL_IDS and len(ALL_IDS) == CHECK_COUNT == 38
     assert host["summary"] == {"passed": RESULT_COUNT, "failed": 0, "skipped": 0, "error": 0, "waived": 0}
     vm = [c for c in host["checks"] if c["id"].startswith("VM-")]
     peer_tap = lab.sh(f"virsh -r domiflist {PEER} | awk '/vnet/{{print $1}}'").strip()

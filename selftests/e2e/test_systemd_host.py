@@ -13,7 +13,7 @@ NO_GUEST = {"VM-01", "VM-02", "VM-03", "VM-04"}  # the systemd lab runs no guest
 def assert_healthy(run):
     assert run.rc == 0, run.stdout[-3000:]
     checks = run.doc["hosts"][0]["checks"]
-    assert len({c["id"] for c in checks}) == CHECK_COUNT == 37
+    assert len({c["id"] for c in checks}) == CHECK_COUNT == 38
     assert run.by_outcome("skipped") == NO_GUEST, run.stdout[-3000:]
     for check in BOOT_CHECKS:
         assert run.check(check)["outcome"] == "passed", (check, run.check(check)["message"])

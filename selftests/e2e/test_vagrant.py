@@ -41,7 +41,7 @@ def test_vagrant_audit_is_healthy_and_destroy_leaves_nothing(lab, tmp_path):
     [host] = doc["hosts"]
     assert host["host"] == "default"  # Vagrant's name for the machine, from `vagrant ssh-config`
     checks = {c["id"]: c for c in host["checks"]}
-    assert len(checks) == CHECK_COUNT == 37
+    assert len(checks) == CHECK_COUNT == 38
     assert {i for i, c in checks.items() if c["outcome"] == "skipped"} == NO_GUEST, out[-4000:]
     assert {i for i, c in checks.items() if c["outcome"] != "skipped"} == set(checks) - NO_GUEST
     assert all(c["outcome"] == "passed" for i, c in checks.items() if i not in NO_GUEST), out[-4000:]

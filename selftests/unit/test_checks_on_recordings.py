@@ -1,4 +1,4 @@
-"""Every check (all 37 ids) run on probe output recorded from the labs (selftests/data/path/,
+"""Every check (all 38 ids) run on probe output recorded from the labs (selftests/data/path/,
 made by its record.py: libvirt 9, libvirt 11 with each backend), healthy and under each fault
 of the e2e matrix: exactly the checks the matrix names fail, with the culprit in their message."""
 import pytest
@@ -8,7 +8,7 @@ from selftests.unit.checkrun import CONTROLS, DATA, GENERATIONS, STANDING, outco
 
 
 def test_every_check_is_run():
-    assert len({c for c, _ in CONTROLS}) == len(CONTROLS) == 37
+    assert len({c for c, _ in CONTROLS}) == len(CONTROLS) == 38
 
 
 CASES = [(g, f) for g in GENERATIONS for f in PATH_FAULTS]
@@ -18,7 +18,7 @@ CASES = [(g, f) for g in GENERATIONS for f in PATH_FAULTS]
 def test_healthy_recordings_pass(generation):
     found = outcomes((DATA / generation / "healthy.txt").read_text())
     assert {c: o for c, o in found.items() if o[0] != "passed"} == STANDING[generation], found
-    assert len(found) == 37 and "VM-04[virtnat-guest:vnet0]" in found
+    assert len(found) == 38 and "VM-04[virtnat-guest:vnet0]" in found
 
 
 @pytest.mark.parametrize("generation, fault", CASES, ids=[f"{g}-{f.name}" for g, f in CASES])

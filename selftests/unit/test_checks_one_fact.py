@@ -1,4 +1,4 @@
-"""Every check (all 37 ids) on each generation's recorded healthy host (libvirt 9, libvirt 11
+"""Every check (all 38 ids) on each generation's recorded healthy host (libvirt 9, libvirt 11
 with each backend, and the document's libvirt 5.5 host) with ONE fact changed per fault:
 exactly the expected checks fail, each with its message. The edits change the probe's text,
 so each fact also goes through its parser."""
@@ -264,7 +264,7 @@ def not_passed(found: dict, generation: str) -> dict[str, str]:
 def test_healthy_host_passes_every_check(generation):
     found = outcomes(healthy(generation))
     assert not_passed(found, generation) == {}
-    assert len(found) == 37
+    assert len(found) == 38
 
 
 @pytest.mark.parametrize("generation, edit, expected", list(_cases()))

@@ -42,7 +42,7 @@ def recording(generation: str, name: str) -> str:
 def test_the_healthy_host_with_two_guests_passes_and_path05_walked_their_frames(generation):
     found = outcomes(recording(generation, "healthy"))
     assert {c: o for c, o in found.items() if o[0] != "passed"} == STANDING_NOW[generation], found
-    assert {"VM-04[virtnat-guest:vnet0]", "VM-04[virtnat-peer:vnet1]"} <= set(found) and len(found) == 41
+    assert {"VM-04[virtnat-guest:vnet0]", "VM-04[virtnat-peer:vnet1]"} <= set(found) and len(found) == 42
     evidence = findings(recording(generation, "healthy"))["PATH-05"]["evidence"]
     assert evidence.startswith("frames between two guests on virbr0: net.bridge.bridge-nf-call-iptables = 1: br_netfilter "
                                "sends them through the IPv4 hooks\n"), evidence

@@ -1,4 +1,4 @@
-"""Issue 24: for each of the 37 checks, a fact it needs missing from a recorded healthy host
+"""Issue 24: for each of the 38 checks, a fact it needs missing from a recorded healthy host
 makes it ERROR, never FAILED or PASSED, with one line that names what is missing.
 
 Each fault removes a section of the probe's output, or makes its command fail as the probe
@@ -49,6 +49,15 @@ def _no_rules(text):
     return _failing("nft", "Operation not permitted (you must be root)", 1)(text)
 
 
+# systemd-networkd 257 enabled, its state of uplink0 (ifindex 2) and its .network file as the probe may find them
+NETWORKD = "systemd 257\nudev running\nnetworkd enabled\nnm-version \nnm disabled"
+UPLINK_STATE = "@@link 2\n|ADMIN_STATE=configured\n|NETWORK_FILE=/etc/systemd/network/10-uplink.network\n"
+
+
+def _link_config(body):
+    return lambda text: e.add_section(text, "link-config", body)
+
+
 # fault -> (edit of the recording, what the one line must say)
 FAULTS = {
     "no-virsh": (_failing("virsh-networks", "sh: 1: virsh: not found", 127), "virsh is not installed"),
@@ -70,6 +79,9 @@ FAULTS = {
     "no-routes": (_failing("routes", "Error: ipv4: FIB table does not exist.", 2), "routes could not be read"),
     "no-route-rules": (_failing("route-rules", "Error: ipv4: Operation not supported.", 2), "route-rules"),
     "no-sockets": (_failing("sockets", "Cannot open netlink socket: Protocol not supported", 1), "listening sockets"),
+    "networkd-state-unread": (_link_config(NETWORKD), "its state of the link (/run/systemd/netif/links/2) could not be read"),
+    "network-file-unread": (_link_config(f"{NETWORKD}\n{UPLINK_STATE}@@unreadable /etc/systemd/network/10-uplink.network"),
+                            "10-uplink.network, the .network file of the link, could not be read"),
 }
 LIBVIRT = ("network-unread", "no-virsh")
 RULESETS = ("no-rules", "no-nft-json", "no-legacy")
@@ -87,6 +99,7 @@ NEEDS = {
     "HOST-09": PACKET_PATH,
     "HOST-10": ("no-units", "only-firewalld-enabled"),
     "HOST-11": ("no-units", "only-firewalld-enabled"),
+    "HOST-12": ("no-sysctl-files", "no-routes", "no-ip-json", "networkd-state-unread", "network-file-unread"),
     **{f"NET-0{n}": LIBVIRT for n in range(1, 6)},
     **{f"NET-{n:02}": ("no-ip-json",) for n in range(6, 11)},
     "NET-11": (*RULESETS, "no-processes"),
@@ -108,7 +121,7 @@ NEEDS = {
 
 
 def test_every_check_has_its_missing_facts():
-    assert sorted(NEEDS) == sorted(check for check, _ in CONTROLS) and len(NEEDS) == 37
+    assert sorted(NEEDS) == sorted(check for check, _ in CONTROLS) and len(NEEDS) == 38
 
 
 _AUDITED: dict[str, dict[str, list]] = {}

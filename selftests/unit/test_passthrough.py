@@ -176,7 +176,7 @@ def test_an_audit_writes_junit_and_html_at_the_paths_asked_and_never_through_a_l
     for name in ("page.html", "junit.xml"):
         assert not (out / name).is_symlink() and private(out / name)
     suites = ET.parse(out / "junit.xml").getroot()
-    assert suites.find("testsuite").get("tests") == "37"
+    assert suites.find("testsuite").get("tests") == "38"
     page = (out / "page.html").read_text()
     assert 'href="assets/style.css"' in page and "VM-04" in page
     assert not (out / "assets").is_symlink() and [p.name for p in (out / "assets").iterdir()] == ["style.css"]

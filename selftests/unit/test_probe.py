@@ -46,7 +46,8 @@ def test_missing_sections_are_one_fact_error():
 def test_script_frames_every_section_it_prints():
     names = {line.split()[1] for line in script().splitlines() if line.strip().startswith("section ")}
     assert names == {"runtime", "sysctl-files", "processes", "process-owners", "binaries", "iptables-save",
-                     "nft", "iptables-legacy-save", "routes", "route-rules", "sockets", "ip-link", "ip-addr", "libvirt-version", "units", "libvirt-files"}
+                     "nft", "iptables-legacy-save", "routes", "route-rules", "sockets", "ip-link", "ip-addr", "libvirt-version", "units", "libvirt-files",
+                     "link-config"}
     assert names | {"virsh-networks", "virsh-domains", "libvirt-stopped", "firewalld-enabled"} == SECTIONS  # an older probe's too
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .netconfig import LinkConfig
 from .ruleset import Table
 
 
@@ -251,6 +252,8 @@ class SystemFacts:
     path_problems: tuple[str, ...] = ()  # what of routes and sockets could not be read, one line each
     units: UnitsFacts | None = None  # None: the facts hold no units section (an older probe)
     sysctl_unread: dict[str, str] = field(default_factory=dict)  # key -> value /etc/sysctl.conf sets, unread at boot
+    sysctl_files: dict[str, tuple[str, str]] = field(default_factory=dict)  # sysctl.d and sysctl.conf: path -> (realpath, text)
+    link_config: LinkConfig | None = None  # who else sets forwarding at boot; None: an older probe's output
 
     def forwarding(self, interface: str, family: int = 4) -> str | None:
         """An interface's own forwarding value ("1", "0"), which decides for the packets that come

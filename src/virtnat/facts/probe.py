@@ -9,6 +9,7 @@ from ..errors import FactError
 from . import sysctl
 from .firewall import firewall_facts
 from .model import ProcessFacts, SystemFacts, UnitFacts, UnitsFacts
+from .netconfig import parse_link_config
 from .routes import parse_policy_rules, parse_routes
 from .sockets import parse_sockets
 from .units import enablement, parse_units
@@ -19,7 +20,8 @@ _END = re.compile(r"^(\S+) rc=(\d+)$")
 # Every section the probe prints; per-network and per-guest ones carry a UUID (or name) after the colon.
 SECTIONS = frozenset({"ip-link", "ip-addr", "libvirt-version", "virsh-networks", "virsh-domains", "runtime", "sysctl-files",
                       "processes", "process-owners", "binaries", "firewalld-enabled", "units", "iptables-save", "nft",
-                      "iptables-legacy-save", "routes", "route-rules", "sockets", "libvirt-stopped", "libvirt-files"})
+                      "iptables-legacy-save", "routes", "route-rules", "sockets", "libvirt-stopped", "libvirt-files",
+                      "link-config"})
 SECTION_KINDS = ("net-info:", "net-xml:", "net-xml-inactive:", "dom-xml:")
 _ROOT_NEEDED = re.compile(r"permission denied|operation not permitted|must be root", re.I)
 
@@ -194,6 +196,8 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         firewall_error=firewall_error,
         units=parse_units(sections["units"][1]) if "units" in sections else older_units(sections, binaries),
         sysctl_unread=sysctl.unread_values(files, SYSCTL_KEYS, systemd),
+        sysctl_files=files,
+        link_config=parse_link_config(sections["link-config"][1]) if "link-config" in sections else None,
         **path_facts(sections),
     )
 

@@ -105,6 +105,43 @@ units() {
     done
 }
 
+# Who sets each interface's forwarding at the next boot besides sysctl.d: systemd's version, whether
+# udev runs (it applies sysctl.d to interfaces as they appear; not in a container), systemd-networkd's
+# and NetworkManager's enablement, networkd's state of each link (which .network file it uses), and
+# their files: networkd.conf and its drop-ins, .network files and drop-ins, NetworkManager's keyfiles.
+# File names are printed only when made of safe characters, each file's first 64 KiB, 400 files at most.
+link_config() {
+    echo "systemd $(systemctl --version 2>/dev/null | head -n 1 | sed -n 's/^systemd \([0-9][0-9]*\).*/\1/p')"
+    if [ -S /run/udev/control ]; then echo "udev running"; else echo "udev not-running"; fi
+    echo "networkd $(systemctl is-enabled systemd-networkd.service 2>/dev/null | head -n 1)"
+    echo "nm-version $(NetworkManager --version 2>/dev/null | head -n 1 | tr -dc '0-9.' || true)"
+    echo "nm $(systemctl is-enabled NetworkManager.service 2>/dev/null | head -n 1)"
+    for f in /run/systemd/netif/links/*; do
+        case ${f##*/} in *[!0-9]*) continue ;; esac
+        [ -r "$f" ] || continue
+        echo "@@link ${f##*/}"; head -c 16384 "$f" | sed 's/^/|/'; echo
+    done
+    n=0
+    for f in /etc/systemd/networkd.conf /run/systemd/networkd.conf /usr/local/lib/systemd/networkd.conf \
+             /usr/lib/systemd/networkd.conf /lib/systemd/networkd.conf \
+             /etc/systemd/networkd.conf.d/*.conf /run/systemd/networkd.conf.d/*.conf \
+             /usr/local/lib/systemd/networkd.conf.d/*.conf /usr/lib/systemd/networkd.conf.d/*.conf /lib/systemd/networkd.conf.d/*.conf \
+             /etc/systemd/network/*.network /run/systemd/network/*.network /usr/local/lib/systemd/network/*.network \
+             /usr/lib/systemd/network/*.network /lib/systemd/network/*.network \
+             /etc/systemd/network/*.network.d/*.conf /run/systemd/network/*.network.d/*.conf \
+             /usr/local/lib/systemd/network/*.network.d/*.conf /usr/lib/systemd/network/*.network.d/*.conf \
+             /lib/systemd/network/*.network.d/*.conf \
+             /etc/NetworkManager/system-connections/*.nmconnection /run/NetworkManager/system-connections/*.nmconnection; do
+        [ -e "$f" ] || [ -L "$f" ] || continue
+        case $f in *[!A-Za-z0-9._@:+,=~/\ -]*) echo "@@unsafe-name"; continue ;; esac
+        n=$((n + 1)); [ "$n" -le 400 ] || { echo "@@too-many"; break; }
+        if [ "$(readlink -f "$f")" = /dev/null ]; then echo "@@masked $f"
+        elif [ -r "$f" ] && [ -f "$f" ]; then echo "@@file $f"; head -c 65536 "$f" | sed 's/^/|/'; echo
+        else echo "@@unreadable $f"; fi
+    done
+    return 0
+}
+
 # Reading libvirt must not start it: on a systemd host a connection to a socket whose daemon is
 # stopped makes systemd start the daemon (socket activation). Prints the daemons a read-only
 # connection would reach that are not running; libvirt is then not read.
@@ -178,6 +215,7 @@ section processes processes
 section process-owners owners
 section binaries binaries
 section units units
+section link-config link_config
 section iptables-save iptables-save
 section nft nft -j list ruleset
 # The packet path: iptables-legacy's own tables (both netfilters run), routes, listening sockets.

@@ -41,6 +41,7 @@ ORDER: tuple[tuple[str, str | None], ...] = (
     ("HOST-05", _now_off("net.ipv4.ip_forward")),
     ("HOST-06", _at_boot_off("net.ipv4.ip_forward")),
     ("HOST-07", "{forwarding_off}"),  # both families' where the profile asks for IPv6 (guard_values)
+    ("HOST-12", None),  # it writes its files whole: again, it changes nothing
     # Before the network starts: libvirt refuses a subnet another interface holds.
     ("HOST-08", "ip -o -4 route show table all root {subnet} 2>/dev/null | grep -v ' dev {bridge} ' | grep -q ."),
     ("HOST-09", f"! ip -4 route get {INTERNET} >/dev/null 2>&1 || ip -4 route get {INTERNET} | grep -q ' dev {{bridge}} '"),
