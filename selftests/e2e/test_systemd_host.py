@@ -1,9 +1,11 @@
 """Issue 11, boot truth, on a real systemd host (lab/labsd.sh): the verdicts on the next boot
 (HOST-03, HOST-06/07, HOST-10, HOST-11, NET-03, NET-17) are right before and after a real reboot, each boot fault is caught
 with its exact message and undone, and an audit starts no unit, socket activation included."""
+import time
+
 import pytest
 
-from .bootfaults import BOOT_FAULTS, FIX_ORDER, STARTED_BEFORE_FIREWALLD, UNIT_LINKS
+from .bootfaults import ACTIVE, BOOT_FAULTS, FIX_ORDER, STARTED_BEFORE_FIREWALLD, UNIT_LINKS
 from .labhost import CHECK_COUNT
 
 BOOT_CHECKS = ("HOST-03", "HOST-06", "HOST-07", "HOST-10", "HOST-11", "NET-03", "NET-17")
@@ -131,6 +133,62 @@ def test_libvirt_11_from_backports_is_caught_and_its_fix_holds_across_a_reboot(l
         assert labsd.ok("systemctl show -p After libvirtd.service | grep -qw firewalld.service")
         labsd.reboot()
         assert_healthy(labsd.wait_healthy())
+    finally:
+        labsd.control("down")
+        labsd.up("9")
+    assert_healthy(labsd.wait_healthy())
+
+
+UPLINK_NETWORK = "/etc/systemd/network/10-uplink.network"
+NO_FORWARDING = "/etc/systemd/network/10-uplink.network.d/50-no-forwarding.conf"
+NETWORKD_OFF = ("net.ipv4.conf.vlabsd-lab.forwarding is 0 after the next boot "
+                f"(IPv4Forwarding= in {NO_FORWARDING}); expected 1")
+UPLINK_FORWARDING = "cat /proc/sys/net/ipv4/conf/vlabsd-lab/forwarding"
+
+
+def _soon(labsd, command: str, seconds: float = 30) -> bool:
+    end = time.monotonic() + seconds
+    while not labsd.ok(command):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.5)
+    return True
+
+
+def test_networkd_257_turning_the_uplinks_forwarding_off_is_caught_before_a_reboot(labsd):
+    """Debian 13 (systemd 257): systemd-networkd manages the uplink (its address and route, as the
+    lab gives them), and a drop-in of its .network file says IPv4Forwarding=no, not yet applied
+    (no networkctl reload): forwarding is still on now, HOST-12 says the next boot turns it off on
+    vlabsd-lab, and the reboot does (networkd 256+ writes the per-link value; libvirt's
+    ip_forward=1 changes nothing). The lab then boots the libvirt 9 tree again."""
+    try:
+        labsd.control("down")
+        labsd.up("13")
+        labsd.sh(FIX_ORDER)  # Debian 13's libvirtd.service lacks After=firewalld.service (HOST-11)
+        labsd.sh(f"mkdir -p {UPLINK_NETWORK}.d && printf '[Match]\\nName=vlabsd-lab\\n[Network]\\nAddress=10.213.4.2/24\\n"
+                 f"Gateway=10.213.4.1\\n' > {UPLINK_NETWORK} && systemctl enable -q systemd-networkd.service")
+        labsd.reboot()
+        assert labsd.is_active("systemd-networkd.service") == "active"
+        assert labsd.ok(f"networkctl status vlabsd-lab | grep -q {UPLINK_NETWORK}")
+        healthy = labsd.wait_healthy()
+        assert healthy.check("HOST-12")["outcome"] == "passed", healthy.check("HOST-12")
+        labsd.sh(f"printf '[Network]\\nIPv4Forwarding=no\\n' > {NO_FORWARDING}")
+        assert labsd.sh(UPLINK_FORWARDING).stdout.strip() == "1"
+        run = labsd.audit()
+        check = run.check("HOST-12")
+        assert (check["outcome"], check["message"]) == ("failed", NETWORKD_OFF)
+        assert check["remediation"] == (
+            f"mkdir -p {UPLINK_NETWORK}.d && printf '[Network]\\nIPv4Forwarding=yes\\n' > "
+            f"{UPLINK_NETWORK}.d/90-virtnat-forwarding.conf && networkctl reload")
+        labsd.reboot()
+        assert _soon(labsd, ACTIVE), "the network did not come back after the reboot"
+        assert labsd.sh(UPLINK_FORWARDING).stdout.strip() == "0"
+        assert labsd.sh("sysctl -n net.ipv4.ip_forward").stdout.strip() == "1"
+        after = labsd.audit()
+        assert after.check("PATH-03")["outcome"] == "failed" and "vlabsd-lab" in after.check("PATH-03")["message"]
+        labsd.sh(check["remediation"])  # its fix: the next boot gives 1 again
+        fixed = labsd.audit()
+        assert fixed.check("HOST-12")["outcome"] == "passed", fixed.check("HOST-12")
     finally:
         labsd.control("down")
         labsd.up("9")

@@ -19,7 +19,8 @@ from virtnat.profile import Profile
 
 # The commands a fix may run: the tools that own the settings, and the shell's own words.
 COMMANDS = {"virsh", "ip", "systemctl", "sysctl", "nft", "iptables", "iptables-legacy", "iptables-legacy-save",
-            "firewall-cmd", "ufw", "apt-get", "dnf", "pacman", "mkdir", "printf", "echo", "kill", "command", "sed"}
+            "firewall-cmd", "ufw", "apt-get", "dnf", "pacman", "mkdir", "printf", "echo", "kill", "command", "sed",
+            "networkctl", "nmcli"}
 KEYWORDS = {"if", "then", "elif", "else", "fi"}
 SEPARATORS = {";", "&&", "||", "|"}
 PLACEHOLDER = re.compile(r"<[A-Za-z][^<>]*>")

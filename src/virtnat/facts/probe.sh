@@ -121,16 +121,17 @@ link_config() {
         [ -r "$f" ] || continue
         echo "@@link ${f##*/}"; head -c 16384 "$f" | sed 's/^/|/'; echo
     done
-    n=0
+    n=0 lib=/lib/systemd
+    [ /lib/systemd -ef /usr/lib/systemd ] && lib=/nonexistent  # merged /usr: the same files once
     for f in /etc/systemd/networkd.conf /run/systemd/networkd.conf /usr/local/lib/systemd/networkd.conf \
-             /usr/lib/systemd/networkd.conf /lib/systemd/networkd.conf \
+             /usr/lib/systemd/networkd.conf $lib/networkd.conf \
              /etc/systemd/networkd.conf.d/*.conf /run/systemd/networkd.conf.d/*.conf \
-             /usr/local/lib/systemd/networkd.conf.d/*.conf /usr/lib/systemd/networkd.conf.d/*.conf /lib/systemd/networkd.conf.d/*.conf \
+             /usr/local/lib/systemd/networkd.conf.d/*.conf /usr/lib/systemd/networkd.conf.d/*.conf $lib/networkd.conf.d/*.conf \
              /etc/systemd/network/*.network /run/systemd/network/*.network /usr/local/lib/systemd/network/*.network \
-             /usr/lib/systemd/network/*.network /lib/systemd/network/*.network \
+             /usr/lib/systemd/network/*.network $lib/network/*.network \
              /etc/systemd/network/*.network.d/*.conf /run/systemd/network/*.network.d/*.conf \
              /usr/local/lib/systemd/network/*.network.d/*.conf /usr/lib/systemd/network/*.network.d/*.conf \
-             /lib/systemd/network/*.network.d/*.conf \
+             $lib/network/*.network.d/*.conf \
              /etc/NetworkManager/system-connections/*.nmconnection /run/NetworkManager/system-connections/*.nmconnection; do
         [ -e "$f" ] || [ -L "$f" ] || continue
         case $f in *[!A-Za-z0-9._@:+,=~/\ -]*) echo "@@unsafe-name"; continue ;; esac
