@@ -1,6 +1,7 @@
 """HOST-12's model (facts/forwarding_boot.py, facts/netconfig.py), each form on its own: what the
 next boot gives the bridge (made later by libvirt) and the uplink (there at boot), from sysctl.d,
 the kernel's propagation, udev, systemd-networkd and NetworkManager."""
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -297,15 +298,86 @@ def test_the_probe_reads_network_files_bounded_and_skips_hostile_names(tmp_path)
 
 def test_every_form_of_the_fix_is_a_command():
     """HOST-12's fixes in each owner's language run as printed (test_remediations' judge), the
-    host's names quoted: a sysctl.d file, a .network drop-in, a networkd.conf drop-in, nmcli."""
+    host's names quoted: a sysctl.d file, a .network drop-in, nmcli."""
     from selftests.unit.test_remediations import problems
     checks = checkrun.load_checks("host/test_next_boot_forwarding.py")
     hostile = "/etc/systemd/network/1 $(x).network"
     conf = config(state={"ADMIN_STATE": "configured", "NETWORK_FILE": hostile}, files={hostile: "[Network]\n"})
     system = parse_probe((SD / "uplink-forwarding-off-at-boot.txt").read_text())
     fixes = [checks.sysctl_fix(system, ["net.ipv4.conf.default.forwarding", checks.sysctl_key("eth0.10")]),
-             checks.networkd_fix(conf, hostile), checks.networkd_global_fix(conf),
+             checks.networkd_fix(conf, hostile),
              checks.fix_for(system, conf, {}, Prediction("uplink0", "0", "", "nm"), "Wired '1", False)]
-    assert [problems(fix) for fix in fixes] == [[]] * 4
+    assert [problems(fix) for fix in fixes] == [[]] * 3
     assert "net.ipv4.conf.eth0/10.forwarding = 1" in fixes[0] and "'/etc/systemd/network/1 $(x).network.d'" in fixes[1]
-    assert fixes[3] == "nmcli connection modify 'Wired '\"'\"'1' ipv4.forwarding yes && nmcli connection up 'Wired '\"'\"'1'"
+    assert fixes[2] == "nmcli connection modify 'Wired '\"'\"'1' ipv4.forwarding yes && nmcli connection up 'Wired '\"'\"'1'"
+
+
+def _recorded(**change):
+    """The uplink fault's recording with the fault taken out (forwarding 1 at boot everywhere),
+    its link-config section's first lines replaced by change's (systemd, udev, networkd, nm-version, nm)."""
+    text = (SD / "uplink-forwarding-off-at-boot.txt").read_text()
+    text = e.with_body(text, "sysctl-files", e.body(text, "sysctl-files").replace("forwarding = 0", "forwarding = 1"))
+    lines = e.body(text, "link-config").splitlines()
+    lines = [f"{line.split(' ')[0]} {change[line.split(' ')[0].replace('-', '_')]}"
+             if line.split(" ")[0].replace("-", "_") in change else line for line in lines]
+    return e.with_body(text, "link-config", "\n".join(lines))
+
+
+def test_a_healthy_host_passes_and_the_note_says_what_each_gets_and_what_was_assumed():
+    text = _recorded()
+    assert outcomes(text)["HOST-12"] == ("passed", "")
+    notes = findings(text)["HOST-12"]["notes"]
+    assert notes[0].startswith("after the next boot virbr0: 1 (virbr0 is made when libvirt starts the network and takes ")
+    assert "; vlabsd-lab: 1 (net.ipv4.conf.vlabsd-lab.forwarding = 1 in /etc/sysctl.d/70-virtnat-uplink.conf); " in notes[0]
+    assert notes[0].endswith("no udev runs here (a container): sysctl.d's keys for virbr0 never reach it; "
+                             "assumed: libvirt starts default at boot (NET-03, HOST-10)")
+    assert notes[1:] == ["libvirt's net.ipv4.ip_forward=1 changes nothing: it is 1 already"]
+    assert "udev runs: sysctl.d's keys for an interface reach it as it appears" in findings(_recorded(udev="running"))["HOST-12"]["notes"][0]
+
+
+def test_without_a_route_out_the_bridge_alone_is_judged():
+    text = _recorded()
+    routes = [r for r in json.loads(e.body(text, "routes")) if r.get("dst") != "default"]
+    text = e.with_body(text, "routes", json.dumps(routes))
+    assert outcomes(text)["HOST-12"] == ("passed", "")
+    assert findings(text)["HOST-12"]["notes"][0] == "no route out (HOST-09): the uplink's forwarding is not judged"
+
+
+@pytest.mark.parametrize("edit, says", [
+    (lambda text: e.with_body(text, "route-rules", "Error: ipv4: Operation not supported.", rc=2),
+     "policy routing rules could not be read"),
+    (lambda text: e.with_body(text, "link-config", e.body(text, "link-config") + "\n@@too-many"),
+     "not every network configuration file could be read: more files than the probe reads"),
+    (lambda text: e.with_body(text, "link-config", "systemd 257\nudev running\nnetworkd enabled\nnm-version \nnm "),
+     "systemd-networkd is enabled but its state of the link"),
+])
+def test_what_cannot_be_read_makes_it_an_error(edit, says):
+    outcome, message = outcomes(edit(_recorded()))["HOST-12"]
+    assert outcome == "error" and message.startswith(says), message
+
+
+def test_networkmanager_auto_is_named_as_not_modelled():
+    keyfile = "/etc/NetworkManager/system-connections/up.nmconnection"
+    text = _recorded(nm_version="1.54.0", nm="enabled")
+    text = e.with_body(text, "link-config", e.body(text, "link-config") +
+                       f"\n@@file {keyfile}\n|[connection]\n|id=up\n|interface-name=vlabsd-lab\n|[ipv4]\n|forwarding=auto\n")
+    assert outcomes(text)["HOST-12"] == ("passed", "")
+    assert (f"NetworkManager's ipv4.forwarding=auto of connection 'up' ({keyfile}) is not modelled"
+            in findings(text)["HOST-12"]["notes"])
+    off = text.replace("|forwarding=auto", "|forwarding=no")
+    assert outcomes(off)["HOST-12"] == ("failed", "net.ipv4.conf.vlabsd-lab.forwarding is 0 after the next boot "
+                                                  f"(ipv4.forwarding=no of NetworkManager's connection 'up' ({keyfile})); expected 1")
+    assert findings(off)["HOST-12"]["fix"] == "nmcli connection modify up ipv4.forwarding yes && nmcli connection up up"
+
+
+def test_a_bridge_networkd_manages_gets_its_network_files_value_after_libvirt_made_it():
+    text = _recorded(systemd="257", networkd="enabled")
+    links = checkrun.facts(text)[1]
+    catch_all = "/etc/systemd/network/99-all.network"
+    text = e.with_body(text, "link-config", e.body(text, "link-config") + "".join(
+        f"\n@@link {links[name].index}\n|ADMIN_STATE={state}\n|NETWORK_FILE={file}\n"
+        for name, state, file in (("virbr0", "configured", catch_all), ("vlabsd-lab", "unmanaged", ""))) +
+        f"\n@@file {catch_all}\n|[Match]\n|Name=*\n|[Network]\n|IPv4Forwarding=no\n")
+    assert outcomes(text)["HOST-12"] == ("failed", "net.ipv4.conf.virbr0.forwarding is 0 after the next boot "
+                                                   f"(IPv4Forwarding= in {catch_all}); expected 1")
+    assert findings(text)["HOST-12"]["fix"].startswith("mkdir -p /etc/systemd/network/99-all.network.d && ")

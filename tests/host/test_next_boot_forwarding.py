@@ -42,13 +42,6 @@ def networkd_fix(config, network_file: str) -> str:
     return f"mkdir -p {directory} && printf '[Network]\\nIPv4Forwarding=yes\\n' > {conf} && networkctl reload"
 
 
-def networkd_global_fix(config) -> str:
-    others = [p.rpartition("/")[2] for p in config.files if "/networkd.conf.d/" in p]
-    conf = shlex.quote(f"/etc/systemd/networkd.conf.d/{last_name(others, '90-virtnat-forwarding.conf')}")
-    return (f"mkdir -p /etc/systemd/networkd.conf.d && printf '[Network]\\nIPv4Forwarding=yes\\n' > {conf} "
-            f"&& systemctl restart systemd-networkd.service")
-
-
 def uplink_of(system, routes, profile) -> str | None:
     """The interface guest traffic leaves by (HOST-09's route out), None: there is none."""
     if system.policy_rules is None:
@@ -75,12 +68,11 @@ def predict(system, config, links, interface: str, present: bool):
 
 
 def fix_for(system, config, links, found, nm_id, bridge: bool) -> str:
-    """The command that makes the interface's forwarding 1 at the next boot, in its owner's language."""
+    """The command that makes the interface's forwarding 1 at the next boot, in its owner's language.
+    (networkd's global 0 never decides: libvirt's ip_forward=1, later, turns every interface on again.)"""
     link = links.get(found.interface)
     if found.by == "networkd":
         return networkd_fix(config, netconfig.network_file(config, link.index if link else None) or "")
-    if found.by == "networkd-global":
-        return networkd_global_fix(config)
     if found.by == "nm":
         name = shlex.quote(nm_id or found.interface)
         return f"nmcli connection modify {name} ipv4.forwarding yes && nmcli connection up {name}"
