@@ -381,3 +381,30 @@ def test_a_bridge_networkd_manages_gets_its_network_files_value_after_libvirt_ma
     assert outcomes(text)["HOST-12"] == ("failed", "net.ipv4.conf.virbr0.forwarding is 0 after the next boot "
                                                    f"(IPv4Forwarding= in {catch_all}); expected 1")
     assert findings(text)["HOST-12"]["fix"].startswith("mkdir -p /etc/systemd/network/99-all.network.d && ")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_corrupted_link_config_section_parses_or_is_one_line(seed):
+    """Bytes flipped, lines dropped, repeated or cut in the link-config section (the framing kept):
+    it parses, and HOST-12 passes, fails, skips or errors with one line, never a Python error."""
+    import random
+    rng = random.Random(seed)
+    text = _recorded(systemd="257", networkd="enabled")
+    lines = e.body(text, "link-config").splitlines() + ["@@link 2", "|ADMIN_STATE=configured", "|NETWORK_FILE=/x.network",
+                                                        "@@file /x.network", "|[Network]", "|IPv4Forwarding=no"]
+    for _ in range(rng.randint(1, 6)):
+        i = rng.randrange(len(lines))
+        how = rng.choice(["flip", "drop", "repeat", "cut"])
+        if how == "flip" and lines[i]:
+            j = rng.randrange(len(lines[i]))
+            lines[i] = lines[i][:j] + rng.choice("@|=[] \t\x00é9-") + lines[i][j + 1:]
+        elif how == "drop":
+            del lines[i]
+        elif how == "repeat":
+            lines.insert(i, lines[i])
+        else:
+            lines[i] = lines[i][:rng.randrange(len(lines[i]) + 1)]
+    edited = e.with_body(text, "link-config", "\n".join(lines))
+    netconfig.parse_link_config("\n".join(lines))
+    outcome, message = outcomes(edited)["HOST-12"]
+    assert outcome in ("passed", "failed", "skipped", "error") and "\n" not in message and "Traceback" not in message
