@@ -192,12 +192,13 @@ def test_path_model_from_the_hosts_facts():
     other = ProcessFacts(10, "dnsmasq", "/usr/sbin/dnsmasq --conf-file=/var/lib/libvirt/dnsmasq/default.conf", True, uid=108)
     system = SimpleNamespace(firewall=SimpleNamespace(tables=()), routes=routes, policy_rules=rules,
                              sysctl_runtime={"net.ipv4.ip_forward": "0"}, forwarding={"br9": "0"}.get,
-                             running=lambda *names: (ours, other) if names == ("dnsmasq",) else ())
+                             running=lambda *names: (ours, other) if names == ("dnsmasq",) else (), firewall_files="files")
     links = {"virbr0": BRIDGE}
     profile = Profile(network="nat9", bridge="br9", gateway="10.9.0.1/16", dhcp_start="10.9.0.7")
     model = path_model(system, links, profile)
     assert (model.tables, model.routes, model.links, model.policy_rules, model.ip_forward, model.local_uid) == \
         ((), routes, links, rules, "0", 107)
+    assert model.files == "files"  # who keeps rules past a boot, for the fixes that last
     assert (model.forwarding_of("br9"), model.forwarding_of("eth0")) == ("0", None)
     assert (model.net.bridge, model.net.gateway, model.net.subnet, model.net.guest, model.net.uplink) == \
         ("br9", "10.9.0.1", "10.9.0.0/16", "10.9.0.7", "eth0")

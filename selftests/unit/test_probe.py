@@ -47,7 +47,7 @@ def test_script_frames_every_section_it_prints():
     names = {line.split()[1] for line in script().splitlines() if line.strip().startswith("section ")}
     assert names == {"runtime", "sysctl-files", "processes", "process-owners", "binaries", "iptables-save",
                      "nft", "iptables-legacy-save", "routes", "route-rules", "sockets", "ip-link", "ip-addr", "libvirt-version", "units", "libvirt-files",
-                     "link-config"}
+                     "link-config", "firewall-files"}
     assert names | {"virsh-networks", "virsh-domains", "libvirt-stopped", "firewalld-enabled"} == SECTIONS  # an older probe's too
 
 

@@ -96,6 +96,12 @@ def _run(state: dict, command: str, args: list[str]) -> tuple[str | None, bool]:
             return "", True
     if command == "systemctl" and args[:1] == ["show"]:  # the daemons' After=
         return " ".join(state.get("after", [])) + "\n", False
+    if command == "systemctl" and args[:1] == ["enable"]:  # a unit of lasting.py's: enabled once
+        units = state.setdefault("units", [])
+        if args[-1] in units:
+            return "", False
+        units.append(args[-1])
+        return "", True
     if command == "systemctl" and "--quiet" in args:
         return ("" if args[-1] in state.get("units", []) else None), False
     return "", False

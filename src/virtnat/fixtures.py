@@ -216,4 +216,4 @@ def path_model(system, links, profile: Profile) -> PathModel:
     return PathModel(system.firewall.tables, system.routes, links, profile.bridge, profile.gateway, profile.dhcp_start,
                      system.policy_rules, ip_forward=system.sysctl_runtime.get("net.ipv4.ip_forward"),
                      forwarding=system.forwarding, local_uid=dnsmasq[0] if len(dnsmasq) == 1 else None,
-                     bridge_nf=system.sysctl_runtime.get(BRIDGE_NF))
+                     bridge_nf=system.sysctl_runtime.get(BRIDGE_NF), files=system.firewall_files)

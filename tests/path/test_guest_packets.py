@@ -24,7 +24,9 @@ def test_dhcp_reaches_dnsmasq(packet_path, links, libvirt_or_none, profile, note
     table with an input policy of drop and no accept for the bridge, and guests never get an
     address, while every libvirt rule is in place. The fix is the accept in the table and chain
     that drop it (the marker's is for Debian's /etc/nftables.conf, table inet filter); a drop by
-    libvirt's or firewalld's own table is fixed by them (the network's restart, the zone)."""
+    libvirt's or firewalld's own table is fixed by them (the network's restart, the zone). Where
+    nftables.service's file makes that table, the accept's line goes at its end too, or the note
+    says that no boot keeps it (docs/fix.md)."""
     judge(packet_path.dhcp, links, libvirt_or_none, profile, note, fix, evidence)
 
 
@@ -53,8 +55,10 @@ def test_guest_traffic_is_forwarded(packet_path, links, libvirt_or_none, profile
     """Docker's FORWARD policy drop is harmless beside libvirt's iptables rules (same chain,
     libvirt's accepts first) and fatal beside its nftables rules (another table): the
     most common reason guests on a libvirt 10+ host suddenly have no network (the marker's fix).
-    The fix is the accept in the table and chain that drop the packets; with forwarding off
-    (HOST-05) it is the sysctl, with no route out (HOST-09) the route's."""
+    The fix is the accept in the table and chain that drop the packets, and what keeps it past a
+    boot: in DOCKER-USER, a unit that puts it back each time docker.service starts (Docker keeps
+    no rule of that chain past a boot); with forwarding off (HOST-05) it is the sysctl, with no
+    route out (HOST-09) the route's."""
     read_sysctl("net.ipv4.ip_forward", packet_path.ip_forward)  # the model's walk through FORWARD asks it
     judge(packet_path.forwarding, links, libvirt_or_none, profile, note, fix, evidence)
 

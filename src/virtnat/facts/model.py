@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .fwfiles import FirewallFiles
 from .netconfig import LinkConfig
 from .ruleset import Table
 
@@ -254,6 +255,7 @@ class SystemFacts:
     sysctl_unread: dict[str, str] = field(default_factory=dict)  # key -> value /etc/sysctl.conf sets, unread at boot
     sysctl_files: dict[str, tuple[str, str]] = field(default_factory=dict)  # sysctl.d and sysctl.conf: path -> (realpath, text)
     link_config: LinkConfig | None = None  # who else sets forwarding at boot; None: an older probe's output
+    firewall_files: FirewallFiles | None = None  # who keeps firewall rules past a boot; None: an older probe's output
 
     def forwarding(self, interface: str, family: int = 4) -> str | None:
         """An interface's own forwarding value ("1", "0"), which decides for the packets that come

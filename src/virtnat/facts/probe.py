@@ -8,6 +8,7 @@ from .. import inputs
 from ..errors import FactError
 from . import sysctl
 from .firewall import firewall_facts
+from .fwfiles import parse_firewall_files
 from .model import ProcessFacts, SystemFacts, UnitFacts, UnitsFacts
 from .netconfig import parse_link_config
 from .routes import parse_policy_rules, parse_routes
@@ -21,7 +22,7 @@ _END = re.compile(r"^(\S+) rc=(\d+)$")
 SECTIONS = frozenset({"ip-link", "ip-addr", "libvirt-version", "virsh-networks", "virsh-domains", "runtime", "sysctl-files",
                       "processes", "process-owners", "binaries", "firewalld-enabled", "units", "iptables-save", "nft",
                       "iptables-legacy-save", "routes", "route-rules", "sockets", "libvirt-stopped", "libvirt-files",
-                      "link-config"})
+                      "link-config", "firewall-files"})
 SECTION_KINDS = ("net-info:", "net-xml:", "net-xml-inactive:", "dom-xml:")
 _ROOT_NEEDED = re.compile(r"permission denied|operation not permitted|must be root", re.I)
 
@@ -198,6 +199,7 @@ def system_from_sections(sections: dict[str, tuple[int, str]]) -> SystemFacts:
         sysctl_unread=sysctl.unread_values(files, SYSCTL_KEYS, systemd),
         sysctl_files=files,
         link_config=parse_link_config(sections["link-config"][1]) if "link-config" in sections else None,
+        firewall_files=parse_firewall_files(sections["firewall-files"][1]) if "firewall-files" in sections else None,
         **path_facts(sections),
     )
 

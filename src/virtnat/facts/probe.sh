@@ -143,6 +143,45 @@ link_config() {
     return 0
 }
 
+# Who keeps the firewall's rules past a boot (the packet path's fixes are made to last there):
+# whether systemd runs, nftables.service's and netfilter-persistent's enablement, Docker's unit,
+# the tables netfilter-persistent's /etc/iptables/rules.v4 holds (its "*table" and COMMIT lines
+# only), and nftables.service's configuration with the files it includes, three deep. Names are
+# printed only when made of safe characters; each file's first 64 KiB, 50 files at most.
+nft_file() {
+    [ -e "$1" ] || return 0
+    case $1 in *[!A-Za-z0-9._@:+,=~/-]*) echo "@@unsafe-name"; return 0 ;; esac
+    n=$((n + 1)); [ "$n" -le 50 ] || { echo "@@too-many"; return 0; }
+    if [ -r "$1" ] && [ -f "$1" ]; then echo "@@file $1"; head -c 65536 "$1" | sed 's/^/|/'; echo
+    else echo "@@unreadable $1"; return 0; fi
+    [ "$2" -lt 3 ] || return 0
+    incs=$(head -c 65536 "$1" | sed -n 's/^[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' | head -n 20)
+    set -f
+    for p in $incs; do
+        case $p in /*) ;; *) p="/etc/$p" ;; esac
+        case $p in *[!A-Za-z0-9._@:+,=~/*?-]*) echo "@@unsafe-name"; continue ;; esac
+        set +f
+        for g in $p; do nft_file "$g" $(($2 + 1)); done
+        set -f
+    done
+    set +f
+}
+firewall_files() (
+    IFS='
+'
+    if [ -d /run/systemd/system ]; then echo "systemd running"; else echo "systemd not-running"; fi
+    for u in nftables.service netfilter-persistent.service docker.service; do
+        echo "unit $u $(systemctl is-enabled $u 2>/dev/null | head -n 1)"
+    done
+    f=/etc/iptables/rules.v4
+    if [ -r "$f" ] && [ -f "$f" ]; then
+        echo "@@tables $f"; grep -E '^(\*[a-z]+|COMMIT)[[:space:]]*$' "$f" | head -n 40 | sed 's/^/|/'
+    elif [ -e "$f" ]; then echo "@@unreadable $f"; fi
+    n=0
+    for f in /etc/nftables.conf /etc/sysconfig/nftables.conf; do nft_file "$f" 0; done
+    return 0
+)
+
 # Reading libvirt must not start it: on a systemd host a connection to a socket whose daemon is
 # stopped makes systemd start the daemon (socket activation). Prints the daemons a read-only
 # connection would reach that are not running; libvirt is then not read.
@@ -217,6 +256,7 @@ section process-owners owners
 section binaries binaries
 section units units
 section link-config link_config
+section firewall-files firewall_files
 section iptables-save iptables-save
 section nft nft -j list ruleset
 # The packet path: iptables-legacy's own tables (both netfilters run), routes, listening sockets.

@@ -6,10 +6,12 @@ import ipaddress
 import shlex
 from dataclasses import dataclass, field, replace
 
+from ..facts.fwfiles import FirewallFiles
 from ..facts.model import DEFAULT_RULES, LinkFacts, PolicyRule, RouteFacts
 from ..facts.ruleset import Table
 from . import packets as pk
-from .owners import accept_rule, delete_rule, owner, ufw_rule, ufws
+from .lasting import lasting_accept
+from .owners import delete_rule, owner, ufw_rule, ufws
 from .policy import Decision, Flow, resolve, rule_ahead
 from .routing import UNREACHABLE, describe, lookup, route_selector, subnet_fix
 from .walk import ChainVerdict, HookVerdict, Step, walk_hook
@@ -78,8 +80,9 @@ class PathModel:
     def __init__(self, tables: tuple[Table, ...], routes: tuple[RouteFacts, ...], links: dict[str, LinkFacts],
                  bridge: str, gateway: str, guest: str, policy_rules: tuple[PolicyRule, ...] = (), outside: str | None = None,
                  ip_forward: str | None = "1", forwarding=lambda interface: None, local_uid: int | None = None,
-                 bridge_nf: str | None = None):
+                 bridge_nf: str | None = None, files: FirewallFiles | None = None):
         self.tables, self.routes, self.links, self.policy_rules = tables, routes, links, policy_rules or DEFAULT_RULES
+        self.files = files  # who keeps firewall rules past a boot; None: an older probe's output
         self.ip_forward, self.forwarding_of, self.local_uid = ip_forward, forwarding, local_uid
         self.bridge_nf = bridge_nf  # net.bridge.bridge-nf-call-iptables; None: br_netfilter is not loaded
         # A mark set by the firewall (MARK, CONNMARK, meta/ct mark set) is not followed: unknown to rules.
@@ -231,33 +234,38 @@ class PathModel:
         notes += [f"assumed: {a}" for t in trips for a in t.assumed]
         return notes
 
-    def _fix(self, trip: Trip, who: str, network: str) -> str:
+    def _fix(self, trip: Trip, who: str, network: str) -> tuple[str, str | None]:
+        """The fix for a dropped packet, in the language of whoever makes the table at boot, and
+        the note that says how it lasts (None: the owner's own command, which does)."""
         verdict = trip.dropped_by
         if who == "libvirt":
-            return restart(network)
+            return restart(network), None
         if who == "firewalld":  # now, and in the configuration a reload and the next boot read
             return (f"firewall-cmd --zone=libvirt --change-interface={self.net.bridge} && "
-                    f"firewall-cmd --permanent --zone=libvirt --change-interface={self.net.bridge}")
+                    f"firewall-cmd --permanent --zone=libvirt --change-interface={self.net.bridge}"), None
         if ufws(who):  # in ufw's language: its rules are loaded at every boot, an iptables rule beside them is not
-            return ufw_rule(trip.packet)
-        return accept_rule(verdict.table, verdict.chain.name, trip.packet.accept)
+            return ufw_rule(trip.packet), None
+        return lasting_accept(self.tables, verdict.table, verdict.chain.name, trip.packet.accept, who, self.files)
 
     def judge(self, packets: list[pk.Packet], network: str) -> Outcome:
         """Every packet must be accepted on every hook and routed where it belongs."""
         outcome = Outcome()
         trips = [self.trip(p) for p in packets]
         failures: dict[str, list[str]] = {}
+        kept: list[str] = []  # how each fix lasts
         for trip in trips:
             outcome.evidence.extend(self._evidence(trip))
             verdict = trip.dropped_by
             if verdict is not None:
                 who = owner(verdict.table, verdict.rule_chain, policy=verdict.rule is None)
                 failures.setdefault(f"dropped by {verdict.where} ({who})", []).append(trip.packet.what)
-                outcome.fixes.append(self._fix(trip, who, network))
+                fix, lasts = self._fix(trip, who, network)
+                outcome.fixes.append(fix)
+                kept.extend([lasts] if lasts else [])
             elif trip.route_problem:
                 failures.setdefault(trip.route_problem, []).append(trip.packet.what)
                 outcome.fixes.append(trip.route_fix or restart(network))
-        outcome.notes = self._notes(trips)
+        outcome.notes = self._notes(trips) + kept
         if failures:
             outcome.failure = "; ".join(f"{', '.join(whats)}: {why}" for why, whats in failures.items())
         return outcome

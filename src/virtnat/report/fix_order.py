@@ -175,6 +175,22 @@ def stepwise(command: str) -> str:
     return " && ".join(f"if {test}; then {part}; fi" for test, part in parts)
 
 
+# lasting.py's insert of a rule's line before the COMMIT of a table's part of rules.v4
+_INSERT = re.compile(r"/\^\\\*\w+\[\[:space:\]\]\*\$/,/\^COMMIT\[\[:space:\]\]\*\$/\{/\^COMMIT/i (.+)")
+
+
+def _file_guard(words: list[str]) -> str | None:
+    """A file written whole (`printf '%s\\n' LINE... > FILE`) is to do while it holds anything else; a
+    line added at its end (`printf '\\n%s\\n' LINE >> FILE`) while the file has no such line."""
+    q = shlex.quote
+    if words[-2] == ">>" and len(words) == 5 and words[1] == "\\n%s\\n":
+        return f"! grep -qxF -- {q(words[2])} {q(words[4])} 2>/dev/null"
+    if words[-2] == ">" and words[1] == "%s\\n":
+        lines = " ".join(q(w) for w in words[2:-2])
+        return f'[ "$(printf \'%s\\n\' {lines})" != "$(cat {q(words[-1])} 2>/dev/null)" ]'
+    return None
+
+
 def _part_guard(words: list[str]) -> str | None:
     q = " ".join
     quoted = [shlex.quote(w) for w in words]
@@ -205,6 +221,13 @@ def _part_guard(words: list[str]) -> str | None:
         # `ufw show added` lists each user rule as the command that adds it, in ufw's own spelling
         # (the one ufw_rule writes); ufw would skip an existing rule anyway ("Skipping adding existing rule").
         return f"! ufw show added 2>/dev/null | grep -qxF -- {shlex.quote(' '.join(words))}"
+    if words[:1] == ["printf"] and len(words) >= 4 and words[-2] in (">", ">>"):
+        return _file_guard(words)
+    if len(words) == 7 and words[:3] == ["sed", "-i", "-e"] and words[4:6] == ["-e", "}"] and _INSERT.fullmatch(words[3]):
+        # a line put in an iptables-restore file's part for a table (lasting.py): there once it is
+        return f"! grep -qxF -- {shlex.quote(_INSERT.fullmatch(words[3]).group(1))} {quoted[6]} 2>/dev/null"
+    if len(words) == 3 and words[:2] == ["systemctl", "enable"]:
+        return f"! systemctl is-enabled --quiet {quoted[2]}"
     if words[:2] == ["virsh", "net-start"] and len(words) == 3:
         return _NET_INFO.replace("{field}", "Active").replace("{network}", quoted[2])
     return None
