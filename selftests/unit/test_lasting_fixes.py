@@ -254,6 +254,44 @@ def test_where_no_rules_v4_restores_the_table_the_rule_is_now_and_the_line_apart
     assert found["notes"][-1] == f"who makes the {source} filter table's rules at boot is not known: {why}. {KEEP_V4}"
 
 
+def test_a_hosts_nat_rule_ahead_of_the_masquerade_goes_out_of_rules_v4_too(tmp_path):
+    """PATH-04 deletes the host's accept by its place; where netfilter-persistent restores rules.v4,
+    its line goes out of the *nat part as well (sed, run here on a copy), else the note says where."""
+    found = path_findings(recorded("libvirt9", "rule-ahead-nat"))["PATH-04"]
+    live, edit = found["fix"].split(" && ")
+    assert live == "iptables -t nat -D POSTROUTING 1" and edit.startswith("sed -i -e ")
+    v4 = tmp_path / "etc" / "iptables" / "rules.v4"
+    v4.parent.mkdir(parents=True)
+    rule = "-A POSTROUTING -s 192.168.122.0/24 -j ACCEPT"
+    v4.write_text(f"*filter\n{rule}\nCOMMIT\n*nat\n{rule}\n-A POSTROUTING -s 192.168.122.0/24 -j MASQUERADE\n"
+                  f"{rule} -m comment --comment x\nCOMMIT\n")
+    for _ in range(2):
+        subprocess.run(["/bin/sh", "-c", _on_copies(edit, tmp_path)], check=True, timeout=30)
+    assert v4.read_text() == (f"*filter\n{rule}\nCOMMIT\n*nat\n-A POSTROUTING -s 192.168.122.0/24 -j MASQUERADE\n"
+                              f"{rule} -m comment --comment x\nCOMMIT\n")  # that line of that part, no other
+    old = path_findings((DATA / "libvirt9" / "rule-ahead-nat.txt").read_text())["PATH-04"]
+    assert old["fix"] == live and old["notes"][-1] == (
+        f"the fix deletes the rule now; if the rules the host restores at boot (netfilter-persistent's "
+        f"/etc/iptables/rules.v4) hold `{rule}`, delete it there too, or the next boot brings it back")
+
+
+@pytest.mark.parametrize("text", ["-A POSTROUTING -s 10.0.0.0/8 -m comment --comment \"50% .* [x] ^$ \\\\ /\" -j ACCEPT",
+                                  "-A POSTROUTING -j ACCEPT"])
+def test_the_line_to_delete_is_matched_as_it_is(tmp_path, text):
+    from virtnat.facts.ruleset import Rule, Verdict
+    from virtnat.path.lasting import lasting_delete
+
+    table = Table("ip", "nat", "iptables-nft")
+    fix, _ = lasting_delete((table,), table, "POSTROUTING", Rule(1, (), Verdict("accept"), text), "a host iptables-nft rule",
+                            parse_firewall_files(section()))
+    v4 = tmp_path / "etc" / "iptables" / "rules.v4"
+    v4.parent.mkdir(parents=True)
+    near = [text + " ", text.replace("A", "a"), "x" + text, text[:-1] + "."]
+    v4.write_text("*nat\n" + "\n".join([text] + near) + "\nCOMMIT\n")
+    subprocess.run(["/bin/sh", "-c", _on_copies(fix.split(" && ", 1)[1], tmp_path)], check=True, timeout=30)
+    assert v4.read_text() == "*nat\n" + "\n".join(near) + "\nCOMMIT\n"
+
+
 def test_the_owners_commands_stay_theirs():
     """libvirt's, firewalld's and ufw's tables keep their own fixes, with no file step."""
     ufw = (DATA.parent / "ufw" / "libvirt11-nftables-no-firewalld" / "ufw-enabled.txt").read_text()

@@ -293,7 +293,10 @@ def test_an_accept_ahead_of_the_masquerade_is_named_with_its_owner():
                                "(-A POSTROUTING -p tcp -j ACCEPT) (a host iptables-nft rule) accepts it before libvirt's masquerade")
     assert outcome.fix == "iptables -t nat -D POSTROUTING 1"
     assert outcome.note == ("assumed: iptables-nft table nat chain POSTROUTING: rule 2 (-A POSTROUTING -m mark --mark 1 -j RETURN): "
-                            "matches on -m mark --mark 1, which the model does not know: taken as not matching")
+                            "matches on -m mark --mark 1, which the model does not know: taken as not matching; "
+                            "the fix deletes the rule now; if the rules the host restores at boot (netfilter-persistent's "
+                            "/etc/iptables/rules.v4) hold `-A POSTROUTING -p tcp -j ACCEPT`, delete it there too, or the "
+                            "next boot brings it back")
 
 
 def test_legacy_touches_name_each_rule_and_packet_once():

@@ -7,11 +7,12 @@ makes the table at boot: the fix is the rule now, and the note says so and gives
 from __future__ import annotations
 
 import hashlib
+import re
 import shlex
 
 from ..facts.fwfiles import NFT_CONFS, RULES_V4, FirewallFiles
 from ..facts.ruleset import Table
-from .owners import _PLAIN, _nft_words, accept_rule
+from .owners import _PLAIN, _nft_words, accept_rule, delete_rule
 
 UNIT_DIR = "/etc/systemd/system"
 OLDER_PROBE = "the facts hold no firewall-files section (an older probe's output): collect them again to know"
@@ -136,3 +137,32 @@ def _iptables(tables: tuple[Table, ...], live: str, words: list[str], table: Tab
         return (f"{live} && {insert}",
                 f"netfilter-persistent restores {RULES_V4} at boot: the rule's line goes in its *{table.name} part")
     return live, f"{unknown}: {why}. The fix adds the rule now, and no boot keeps it; to keep it, {keep}"
+
+
+def _bre(text: str) -> str:
+    """text as a sed address between % signs that matches it alone (GNU sed's basic regex)."""
+    return re.sub(r"([\\.\[\]*^$%])", r"\\\1", text)
+
+
+def lasting_delete(tables: tuple[Table, ...], table: Table, chain: str, rule, who: str,
+                   files: FirewallFiles | None) -> tuple[str, str | None]:
+    """The rule's deletion now (delete_rule's) and, for a host's own iptables rule that
+    netfilter-persistent restores, its line out of rules.v4's part for the table, or the next boot
+    brings it back; elsewhere the note says where the rule may come from at boot."""
+    live = delete_rule(table, chain, rule)
+    if not who.startswith(("a host", "host ")):
+        return live, f"{who} makes that rule: the fix deletes it now, and {who} makes it again when it next makes its rules"
+    if table.source == "nftables":
+        return live, (f"the fix deletes the rule now; if the file that makes table {table.family} {table.name} at boot "
+                      f"({' or '.join(NFT_CONFS)}, for nftables.service) holds it, delete it there too, or the next boot "
+                      f"brings it back")
+    keep = (f"if the rules the host restores at boot (netfilter-persistent's {RULES_V4}) hold `{rule.text}`, delete it "
+            f"there too, or the next boot brings it back")
+    speaks = "iptables-nft" if any(t.source == "iptables-nft" for t in tables) else "iptables-legacy"
+    if (files is None or files.rules_v4 is None or not files.enabled("netfilter-persistent.service")
+            or table.source != speaks or table.name not in files.rules_v4 or "\n" in rule.text):
+        return live, f"the fix deletes the rule now; {keep}"
+    script = f"/^\\*{table.name}[[:space:]]*$/,/^COMMIT[[:space:]]*$/{{\\%^{_bre(rule.text)}$%d"
+    return (f"{live} && sed -i -e {shlex.quote(script)} -e '}}' {RULES_V4}",
+            f"netfilter-persistent restores {RULES_V4} at boot: the rule goes out of its *{table.name} part too, "
+            f"where it is")

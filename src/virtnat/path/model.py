@@ -10,8 +10,8 @@ from ..facts.fwfiles import FirewallFiles
 from ..facts.model import DEFAULT_RULES, LinkFacts, PolicyRule, RouteFacts
 from ..facts.ruleset import Table
 from . import packets as pk
-from .lasting import lasting_accept
-from .owners import delete_rule, owner, ufw_rule, ufws
+from .lasting import lasting_accept, lasting_delete
+from .owners import owner, ufw_rule, ufws
 from .policy import Decision, Flow, resolve, rule_ahead
 from .routing import UNREACHABLE, describe, lookup, route_selector, subnet_fix
 from .walk import ChainVerdict, HookVerdict, Step, walk_hook
@@ -308,6 +308,7 @@ class PathModel:
         """Each outbound packet's connection must be masqueraded (or SNATed) on its way out."""
         outcome = Outcome()
         trips = [self.trip(p) for p in pk.outbound(self.net)]
+        kept: list[str] = []  # how each fix lasts
         for trip in trips:
             packet = trip.packet
             outcome.evidence.extend(self._evidence(trip))
@@ -316,25 +317,30 @@ class PathModel:
                 continue
             if bound is not None:
                 outcome.failure = outcome.failure or f"{packet.what}: {bound.kind} by {bound.where} instead of masquerading"
-                outcome.fixes.append(delete_rule(bound.table, bound.rule_chain, bound.rule))
+                fix, lasts = lasting_delete(self.tables, bound.table, bound.rule_chain, bound.rule,
+                                            owner(bound.table, bound.rule_chain, policy=False), self.files)
+                outcome.fixes.append(fix)
+                kept.extend([lasts] if lasts else [])
                 continue
             if trip.dropped_by is not None:
                 continue  # PATH-03 names what drops it
-            why, fix = self._unmasqueraded(trip, network)
+            why, fix, lasts = self._unmasqueraded(trip, network)
             outcome.failure = outcome.failure or f"{packet.what}: {why}"
             outcome.fixes.append(fix)
-        outcome.notes = self._notes(trips)
+            kept.extend([lasts] if lasts else [])
+        outcome.notes = self._notes(trips) + kept
         return outcome
 
-    def _unmasqueraded(self, trip: Trip, network: str) -> tuple[str, str]:
+    def _unmasqueraded(self, trip: Trip, network: str) -> tuple[str, str, str | None]:
         nat_chains = [c for h in trip.hooks if h.hook == "postrouting" for c in h.chains if c.chain.type == "nat"]
         for chain in nat_chains:
             stop = next((s for s in reversed(chain.steps) if s.rule is not None and s.action in ("accept", "return")), None)
             if stop is not None and self._has_masquerade(chain.table):
                 who = owner(chain.table, stop.chain, policy=False)
+                fix, lasts = lasting_delete(self.tables, chain.table, stop.chain, stop.rule, who, self.files)
                 return (f"{chain.table.label} chain {stop.chain}: {stop.rule.ref} ({who}) {stop.action}s it "
-                        f"before libvirt's masquerade", delete_rule(chain.table, stop.chain, stop.rule))
-        return (f"nothing masquerades it: no NAT rule for {self.net.subnet} on the way out (NET-11)", restart(network))
+                        f"before libvirt's masquerade", fix, lasts)
+        return (f"nothing masquerades it: no NAT rule for {self.net.subnet} on the way out (NET-11)", restart(network), None)
 
     def _has_masquerade(self, table: Table) -> bool:
         return any(r.verdict.kind in ("masquerade", "snat") for c in table.chains.values() for r in c.rules)
