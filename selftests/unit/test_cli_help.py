@@ -18,7 +18,7 @@ GOLDEN = ROOT / "selftests" / "data" / "cli"
 WRITE = os.environ.get("VIRTNAT_GOLDEN") == "write"
 
 
-@pytest.mark.parametrize("command", [[], ["collect"], ["diff"], ["fix"]], ids=["virtnat", "collect", "diff", "fix"])
+@pytest.mark.parametrize("command", [[], ["collect"], ["diff"], ["fix"], ["merge"]], ids=["virtnat", "collect", "diff", "fix", "merge"])
 def test_help_is_what_it_was(command, monkeypatch, capsys):
     """The commands' own words (audit's list pytest-html's too, whose words are its own: below)."""
     monkeypatch.setenv("COLUMNS", "100")

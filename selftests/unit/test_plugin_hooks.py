@@ -54,13 +54,13 @@ def test_option_defaults_and_values():
     parser, group = plugin_options()
     assert [o.names()[0] for o in group.options] == [
         "--profile", "--audit-json", "--report-dir", "--libvirt-uri", "--connect-timeout", "--fail-on",
-        "--command-timeout", "--facts", "--waivers", "--prometheus", "--prometheus-detail", "--keep", "--shards", "--stats-json"]
+        "--command-timeout", "--facts", "--waivers", "--prometheus", "--prometheus-detail", "--keep", "--shards", "--part", "--stats-json"]
     defaults = vars(parser.parse_known_args([]))
     del defaults["file_or_dir"]  # pytest's own
     assert defaults == {
         "profile": None, "audit_json": None, "report_dir": None, "libvirt_uri": None, "connect_timeout": 10,
         "fail_on": "low", "command_timeout": 60, "facts": None, "waivers": None, "prometheus": None, "prometheus_detail": False,
-        "keep": None, "shards": None, "stats_json": None}
+        "keep": None, "shards": None, "part": None, "stats_json": None}
     given = parser.parse_known_args(["--connect-timeout=3", "--command-timeout=7", "--fail-on=high", "--facts=a,b", "--keep=2", "--shards=3"])
     assert (given.connect_timeout, given.command_timeout, given.fail_on, given.facts, given.keep, given.shards) == (3, 7, "high", "a,b", 2, 3)
 

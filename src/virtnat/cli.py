@@ -1,5 +1,5 @@
 """The `virtnat` command: `audit` runs the checks (pytest in-process), `diff` compares two audits,
-`fix` prints the scripts that fix what an audit found."""
+`fix` prints the scripts that fix what an audit found, `merge` writes several audits' reports as one."""
 from __future__ import annotations
 
 import argparse
@@ -27,7 +27,7 @@ def _html_options() -> tuple:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: `virtnat audit ...`, `virtnat collect ...`, `virtnat diff OLD NEW`, `virtnat fix RESULT`,
-    `virtnat --version`."""
+    `virtnat merge RESULT...`, `virtnat --version`."""
     parser = _Parser(prog="virtnat", description="Compliance audit of libvirt NAT hypervisor hosts.")
     parser.add_argument("--version", action="version", version=f"virtnat {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")  # of the parser's class
@@ -52,6 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
                     "then run it on the host. Errors, skipped and waived checks are left alone.")
     fix.add_argument("result", metavar="RESULT.json", help="the audit's JSON report (latest.json, --audit-json)")
     add_to(fix, "fix")
+
+    merge = commands.add_parser(
+        "merge", help="write the reports of several audits as one (blocks of a fleet audited apart)",
+        description="Write every report of one audit of all the hosts of several audits (the same document, times "
+                    "aside): the JSON, the HTML page, JUnit XML and, with --prometheus, the textfile. The audits must "
+                    "share virtnat's version and the profile, and each host be in one of them. An audit's --part "
+                    "carries the evidence the page shows (raw facts, packet walks); a plain JSON report does not. "
+                    "Exit codes as an audit's.")
+    merge.add_argument("results", metavar="RESULT.json", nargs="+", help="the audits' JSON reports or --part files")
+    add_to(merge, "merge")
     return parser
 
 
@@ -183,6 +193,34 @@ def _fix(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(args: argparse.Namespace) -> int:
+    """The reports of the merged audits; one line and exit 4 for inputs that cannot be one audit."""
+    from types import SimpleNamespace
+
+    from .report.finish import write_reports
+    from .report.inert import inert
+    from .report.merge import MergeError, fails, merge, read_input, when
+    from .state import _outputs, utc_now
+
+    try:
+        merged = merge([(path, read_input(path)) for path in args.results])
+    except MergeError as exc:
+        return _usage("merge", str(exc))
+    option = lambda name: getattr(args, name, None)  # noqa: E731
+    hosts = [SimpleNamespace(name=host["host"]) for host in merged.document["hosts"]]
+    outputs, problem = _outputs(option, hosts, when(merged.document["started"]) or utc_now())
+    if problem:
+        return _usage("merge", problem)
+    for path in merged.without_evidence:
+        print(f"virtnat merge: {inert(path)} is a JSON report, not a --part: the page shows its hosts' checks without "
+              "their raw facts and packet path", file=sys.stderr)
+    written = write_reports(merged.document, merged.evidence, outputs)
+    for line in written.problems:
+        print(f"virtnat merge: {inert(line)}", file=sys.stderr)
+    print(f"virtnat merge: {len(hosts)} hosts of {len(args.results)} audits: {'  '.join(written.reports) or 'no report written'}")
+    return 1 if written.problems or fails(merged.document, getattr(args, "fail_on", None) or "low") else 0
+
+
 def run() -> None:
     """The `virtnat` console script: main's exit code, and the process ends at once. An audit of
     a fleet holds millions of objects that nothing needs any more; freeing them one by one took
@@ -197,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     """What the `virtnat` console script runs; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
-        return {"audit": _audit, "collect": _collect, "diff": _diff, "fix": _fix}[args.command](args)
+        return {"audit": _audit, "collect": _collect, "diff": _diff, "fix": _fix, "merge": _merge}[args.command](args)
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:

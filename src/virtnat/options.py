@@ -60,6 +60,7 @@ class Option:
 
 
 HOSTS = ("audit", "collect")
+REPORTS = ("audit", "merge")  # what `virtnat merge` writes, as an audit does
 OPTIONS: tuple[Option, ...] = (
     # Which hosts and how to reach them: testinfra's options, which testinfra declares to pytest.
     Option(("--hosts",), "testinfra host specs, comma separated: local:// (this host, the default), ssh://user@host:port, "
@@ -77,15 +78,16 @@ OPTIONS: tuple[Option, ...] = (
            to_pytest="--numprocesses"),
     # virtnat's plugin.
     Option(("--profile",), "TOML profile of expected values (default: the document's values)", "FILE", commands=HOSTS),
-    Option(("--audit-json",), "write the JSON results to PATH instead of the report directory", "PATH"),
+    Option(("--audit-json",), "write the JSON results to PATH instead of the report directory", "PATH", commands=REPORTS),
     Option(("--report-dir",), "where reports go (default: $STATE_DIRECTORY/reports in a systemd unit, else "
-                              "~/.local/state/virtnat/reports)", "DIR"),
+                              "~/.local/state/virtnat/reports)", "DIR", commands=REPORTS),
     Option(("--libvirt-uri",), "read libvirt with libvirt-python at URI instead; {host} is where each host is reached "
                                "(an ansible:// host's ansible_host, else its name)", "URI"),
     Option(("--connect-timeout",), f"SSH connect timeout per host (default {DEFAULT.connect})", "SECONDS", positive,
            DEFAULT.connect, commands=HOSTS),
     Option(("--fail-on",), f"exit 1 only when a check at this impact or above ({', '.join(IMPACTS)}) failed or could not be "
-                           f"carried out; default {IMPACTS[0]}: any", "IMPACT", default=IMPACTS[0], choices=IMPACTS),
+                           f"carried out; default {IMPACTS[0]}: any", "IMPACT", default=IMPACTS[0], choices=IMPACTS,
+           commands=REPORTS),
     Option(("--command-timeout",), f"deadline of each host's probe and libvirt reads, on top of the connect timeout "
                                    f"(default {DEFAULT.command})", "SECONDS", positive, DEFAULT.command, commands=HOSTS),
     Option(("--facts",), "audit bundles (virtnat collect) or probe output saved from hosts instead (files, or directories "
@@ -93,11 +95,14 @@ OPTIONS: tuple[Option, ...] = (
                          "with no connection", "PATH[,PATH...]"),
     Option(("--waivers",), "TOML file of [[waiver]] tables: a failing check it covers is reported as waived", "FILE"),
     Option(("--prometheus",), "also write the results as a node-exporter textfile: per host its counts, and the checks "
-                              "that did not pass", "FILE"),
-    Option(("--prometheus-detail",), "with --prometheus: a series for every check of every host", action="store_true"),
-    Option(("--keep",), "afterwards keep only the newest N runs' reports", "N", positive),
+                              "that did not pass", "FILE", commands=REPORTS),
+    Option(("--prometheus-detail",), "with --prometheus: a series for every check of every host", action="store_true",
+           commands=REPORTS),
+    Option(("--keep",), "afterwards keep only the newest N runs' reports", "N", positive, commands=REPORTS),
     Option(("--shards",), f"split an audit of bundles among N processes (default: one per core from {SHARD_FROM} hosts on; "
                           f"1: no split)", "N", positive),
+    Option(("--part",), "write only this audit's JSON results, with the evidence the page shows, to PATH: a part for "
+                        "virtnat merge", "PATH"),
     Option(("--stats-json",), "write what fact collection cost (times, subprocesses, libvirt calls) to PATH", "PATH"),
     # `virtnat fix`'s own.
     Option(("--host",), "only this host of the result (its name as audited)", "HOST", commands=("fix",), owner="cli"),

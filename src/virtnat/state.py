@@ -140,7 +140,10 @@ def _targets(option, profile: Profile) -> tuple[tuple[Target, ...], tuple[str, .
 
 def _outputs(option, targets, started: dt.datetime) -> tuple[Outputs, str | None]:
     """Where the reports go, named for the host (or N-hosts) and the start, each whose place cannot
-    be written left out, and the one line of the first such place."""
+    be written left out, and the one line of the first such place. A part (--part) is the JSON
+    alone, with the evidence, for `virtnat merge` to write the reports from."""
+    if option("part"):
+        return _part(option)
     report_dir = Path(option("report_dir") or default_report_dir())
     stem = report_stem(targets[0].name if len(targets) == 1 else f"{len(targets)}-hosts", started)
     json_given = Path(option("audit_json")) if option("audit_json") else None
@@ -166,6 +169,19 @@ def _outputs(option, targets, started: dt.datetime) -> tuple[Outputs, str | None
                       prometheus=None if prometheus_problem else prometheus, prometheus_detail=bool(option("prometheus_detail")),
                       keep=option("keep"), prune_dir=here)
     return outputs, problems[0] if problems else None
+
+
+ALONE = ("report_dir", "audit_json", "prometheus", "keep")  # reports --part leaves to `virtnat merge`
+
+
+def _part(option) -> tuple[Outputs, str | None]:
+    part = Path(option("part"))
+    given = next((name for name in ALONE if option(name)), None)
+    if given:
+        flag = "--" + given.replace("_", "-")
+        return NOWHERE, f"--part={part}: writes no other report, `virtnat merge` does: drop {flag}"
+    problem = unwritable(part.parent)
+    return (NOWHERE, f"--part={part}: {problem}") if problem else (Outputs(json=part, evidence=True), None)
 
 
 def _split(config, targets) -> tuple[int, str | None]:

@@ -27,6 +27,7 @@ class Outputs:
     prometheus_detail: bool = False  # a series per check, not only per check that did not pass
     keep: int | None = None  # afterwards only the newest N runs' reports stay in prune_dir
     prune_dir: Path | None = None
+    evidence: bool = False  # the JSON carries the evidence behind the verdicts too: a part for `virtnat merge`
 
 
 @dataclass
@@ -92,7 +93,8 @@ def write_reports(document: dict, evidence: dict, outputs: Outputs, apart: bool 
     written = Written()
     render_page = lambda: _html(document, evidence)  # noqa: E731
     page = Forked(lambda: _alone("HTML", outputs.html, render_page)) if apart and outputs.html and threading.active_count() == 1 else None
-    wrote_json = _write(written, "JSON", outputs.json, lambda: json_text(document))
+    wrote_json = _write(written, "JSON", outputs.json,
+                        lambda: json_text({**document, "evidence": evidence.get("hosts", {})} if outputs.evidence else document))
     _write(written, "JUnit", outputs.junit, lambda: junit_xml(document))
     _write(written, "Prometheus", outputs.prometheus, lambda: document,
            lambda path, doc: write_prometheus(path, doc, outputs.prometheus_detail))
