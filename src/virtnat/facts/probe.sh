@@ -6,6 +6,9 @@
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 LC_ALL=C
 export PATH LC_ALL
+NL='
+'
+IFS0=$IFS
 M=${VIRTNAT_MARK:-$(od -An -N12 -tx1 /dev/urandom 2>/dev/null | tr -dc '0-9a-f')}
 [ -n "$M" ] || M="$$$(date +%s%N)"
 case $M in *[!0-9a-zA-Z]*) echo "VIRTNAT_MARK must be letters and digits" >&2; exit 2;; esac
@@ -13,47 +16,89 @@ echo "@@virtnat-probe 2 $M"
 # The end marker starts a line of its own even when the output does not end in a newline.
 section() { name=$1; shift; echo "@@$M begin $name"; "$@" 2>&1; printf '\n@@%s end %s rc=%s\n' "$M" "$name" "$?"; }
 
+# A sysctl's value (one line) into v, read by the shell itself: $(cat FILE) forked twice per file.
+value() { v=; { IFS= read -r v || :; } 2>/dev/null <"$1"; }
 runtime() {
     for k in net/ipv4/ip_forward net/ipv4/conf/all/forwarding net/ipv6/conf/all/forwarding; do
-        printf '%s=%s\n' "$k" "$(cat /proc/sys/$k 2>/dev/null)"
+        value /proc/sys/$k; printf '%s=%s\n' "$k" "$v"
     done
     # Each interface's own: the kernel forwards a packet only where it is on for the interface
     # the packet came in on (and "default", what an interface made later starts with).
     # br_netfilter (per network namespace since Linux 5.3): absent while the module is not loaded.
     for f in /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv6/conf/*/forwarding /proc/sys/net/bridge/bridge-nf-call-*; do
         case $f in */conf/all/*) continue ;; esac
-        if [ -r "$f" ]; then printf '%s=%s\n' "${f#/proc/sys/}" "$(cat "$f" 2>/dev/null)"; fi
+        if [ -r "$f" ]; then value "$f"; printf '%s=%s\n' "${f#/proc/sys/}" "$v"; fi
     done
 }
-sysctl_files() {
+# readlink -f of an existing file into r: the shell resolves its directory (cd -P) where the file
+# itself is no symlink and the shell's cd -P is physical (/proc/self resolves); else readlink.
+# Changes the directory: call it in a subshell.
+resolve() {
+    if [ "$physical" = yes ] && [ ! -L "$1" ] && cd -P -- "${1%/*}/" 2>/dev/null; then r=${PWD%/}/${1##*/}
+    else r=$(readlink -f "$1"); fi
+}
+physical=no
+(cd -P /proc/self 2>/dev/null && [ "$PWD" != /proc/self ]) && physical=yes
+sysctl_files() (
     for f in /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /usr/local/lib/sysctl.d/*.conf \
              /usr/lib/sysctl.d/*.conf /lib/sysctl.d/*.conf /etc/sysctl.conf; do
         [ -f "$f" ] || continue
-        echo "@@file $f $(readlink -f "$f")"
+        resolve "$f"
+        echo "@@file $f $r"
         cat "$f"
         echo
     done
+)
+# The daemons' /proc entries, "/proc/PID/comm:COMM" lines, into found.
+daemons() { found=$(grep -sHxE 'firewalld|libvirtd|virtqemud|virtnetworkd|dnsmasq' /proc/[0-9]*/comm); }
+# The links /proc/PID/$1 of found's daemons into paths, space separated (PIDs are digits).
+links_of() {
+    paths=; set -f; IFS=$NL
+    for e in $found; do paths="$paths ${e%/comm:*}/$1"; done
+    IFS=$IFS0; set +f
 }
+# Where links point, one line each, into t: one readlink for them all (a fork each cost more than
+# the rest of these sections). Fails (t empty) where that could not be trusted: a link gone, a
+# target holding a newline, a readlink that reads one link; the caller reads each on its own then.
+targets() {
+    [ "$#" -gt 0 ] && t=$(readlink "$@" 2>/dev/null) || { t=; return 1; }
+    rest=$t k=1
+    while :; do case $rest in *"$NL"*) rest=${rest#*"$NL"}; k=$((k + 1)) ;; *) break ;; esac; done
+    [ "$k" = "$#" ] || { t=; return 1; }
+}
+# The first line of t into t1, the rest stays in t.
+next_target() { t1=${t%%"$NL"*}; t=${t#*"$NL"}; }
 # A daemon's arguments are its users' data: tabs, newlines and other control characters become
 # spaces, so no argument can start a line of its own.
 processes() {
-    echo "self $(readlink /proc/$$/ns/net)"
-    grep -sHxE 'firewalld|libvirtd|virtqemud|virtnetworkd|dnsmasq' /proc/[0-9]*/comm | while IFS=: read -r path comm; do
-        d=${path%/comm}
-        echo "${d#/proc/} $(readlink $d/ns/net) $comm $(tr '\000-\037\177' ' ' <$d/cmdline)"
+    daemons; links_of ns/net
+    if targets "/proc/$$/ns/net" $paths; then next_target; echo "self $t1"; batch=1
+    else echo "self $(readlink /proc/$$/ns/net)"; batch=; fi
+    set -f; IFS=$NL; set -- $found; IFS=$IFS0; set +f
+    for e; do
+        d=${e%/comm:*} comm=${e#*/comm:}
+        if [ -n "$batch" ]; then next_target; else t1=$(readlink $d/ns/net); fi
+        echo "${d#/proc/} $t1 $comm $(tr '\000-\037\177' ' ' <$d/cmdline)"
     done
 }
-# Who runs each of those daemons, and from which executable: "PID UID EXE".
+# Who runs each of those daemons, and from which executable: "PID UID EXE". The uid is read by
+# the shell from the status file's Uid: line.
 owners() {
-    grep -sHxE 'firewalld|libvirtd|virtqemud|virtnetworkd|dnsmasq' /proc/[0-9]*/comm | while IFS=: read -r path comm; do
-        d=${path%/comm}
-        uid=$(sed -n 's/^Uid:[[:space:]]*\([0-9]*\).*/\1/p' $d/status 2>/dev/null)
-        echo "${d#/proc/} ${uid:-?} $(readlink $d/exe | tr -d '\n' | tr '\000-\037\177' ' ')"
+    daemons; links_of exe
+    if targets $paths; then t=$(printf '%s\n' "$t" | tr '\000-\011\013-\037\177' ' '); batch=1; else batch=; fi
+    set -f; IFS=$NL; set -- $found; IFS=$IFS0; set +f
+    for e; do
+        d=${e%/comm:*} uid=
+        { while IFS= read -r line; do
+            case $line in Uid:*) line=${line#Uid:}; line=${line#"${line%%[![:space:]]*}"}; uid=${line%%[!0-9]*}; break ;; esac
+        done; } 2>/dev/null <$d/status
+        if [ -n "$batch" ]; then next_target; else t1=$(readlink $d/exe | tr -d '\n' | tr '\000-\037\177' ' '); fi
+        echo "${d#/proc/} ${uid:-?} $t1"
     done
 }
 binaries() {
     for b in dnsmasq iptables nft firewalld firewall-cmd libvirtd virtqemud virtnetworkd systemctl; do
-        echo "$b $(command -v $b)"
+        printf '%s ' "$b"; command -v $b || echo
     done
     for d in /usr/lib/systemd /lib/systemd; do
         [ -x "$d/systemd-sysctl" ] && { echo "systemd-sysctl $d/systemd-sysctl"; break; }
@@ -74,7 +119,7 @@ framed() {
 # view of their units; elsewhere `systemctl is-enabled` (it reads the symlinks, offline) and the
 # unit files with their drop-ins (framed).
 UNITS="firewalld.service libvirtd.service libvirtd.socket virtnetworkd.service virtnetworkd.socket virtqemud.service virtqemud.socket"
-units() {
+units() (
     for s in libvirt virtqemud virtnetworkd; do
         [ -S /run/libvirt/$s-sock-ro ] || [ -S /var/run/libvirt/$s-sock-ro ] && echo "socket $s"
     done
@@ -88,7 +133,8 @@ units() {
     dirs=""  # the search path, each directory once (with merged /usr, /lib is /usr/lib)
     for d in /etc/systemd/system /run/systemd/system /usr/local/lib/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
         [ -d "$d" ] || continue
-        r=$(readlink -f "$d"); case " $dirs " in *" $r "*) ;; *) dirs="$dirs $r" ;; esac
+        if [ "$physical" = yes ] && cd -P -- "$d" 2>/dev/null; then r=$PWD; else r=$(readlink -f "$d"); fi
+        case " $dirs " in *" $r "*) ;; *) dirs="$dirs $r" ;; esac
     done
     for u in $UNITS; do
         files=""
@@ -97,13 +143,13 @@ units() {
         done
         # A unit with no file anywhere on the search path is not installed: no systemctl run for it.
         if [ -z "$files" ]; then echo "@@unit $u not-found"; continue; fi
-        echo "@@unit $u $(systemctl is-enabled $u 2>&1 | tail -n 1)"
+        e=$(systemctl is-enabled $u 2>&1); echo "@@unit $u ${e##*"$NL"}"
         for f in $files; do
             [ -f "$f" ] || continue  # masked: a link to /dev/null
             framed "$f"
         done
     done
-}
+)
 
 # Who sets each interface's forwarding at the next boot besides sysctl.d: systemd's version, whether
 # udev runs (it applies sysctl.d to interfaces as they appear; not in a container), systemd-networkd's
@@ -111,11 +157,18 @@ units() {
 # their files: networkd.conf and its drop-ins, .network files and drop-ins, NetworkManager's keyfiles.
 # File names are printed only when made of safe characters, each file's first 64 KiB, 400 files at most.
 link_config() {
-    echo "systemd $(systemctl --version 2>/dev/null | head -n 1 | sed -n 's/^systemd \([0-9][0-9]*\).*/\1/p')"
+    nl='
+'
+    # first lines cut by the shell: a `| head -n 1` (and sed, tr) forked once more each
+    v=$(systemctl --version 2>/dev/null); v=${v%%"$nl"*}
+    case $v in "systemd "[0-9]*) v=${v#systemd }; v=${v%%[!0-9]*} ;; *) v= ;; esac
+    echo "systemd $v"
     if [ -S /run/udev/control ]; then echo "udev running"; else echo "udev not-running"; fi
-    echo "networkd $(systemctl is-enabled systemd-networkd.service 2>/dev/null | head -n 1)"
-    echo "nm-version $(NetworkManager --version 2>/dev/null | head -n 1 | tr -dc '0-9.' || true)"
-    echo "nm $(systemctl is-enabled NetworkManager.service 2>/dev/null | head -n 1)"
+    v=$(systemctl is-enabled systemd-networkd.service 2>/dev/null); echo "networkd ${v%%"$nl"*}"
+    v=; command -v NetworkManager >/dev/null 2>&1 && v=$(NetworkManager --version 2>/dev/null); v=${v%%"$nl"*}
+    while :; do case $v in *[!0-9.]*) v=${v%%[!0-9.]*}${v#*[!0-9.]} ;; *) break ;; esac; done
+    echo "nm-version $v"
+    v=$(systemctl is-enabled NetworkManager.service 2>/dev/null); echo "nm ${v%%"$nl"*}"
     for f in /run/systemd/netif/links/*; do
         case ${f##*/} in *[!0-9]*) continue ;; esac
         [ -r "$f" ] || continue
@@ -136,7 +189,8 @@ link_config() {
         [ -e "$f" ] || [ -L "$f" ] || continue
         case $f in *[!A-Za-z0-9._@:+,=~/\ -]*) echo "@@unsafe-name"; continue ;; esac
         n=$((n + 1)); [ "$n" -le 400 ] || { echo "@@too-many"; break; }
-        if [ "$(readlink -f "$f")" = /dev/null ]; then echo "@@masked $f"
+        # only a symlink can resolve to /dev/null: every name here ends in .conf, .network or .nmconnection
+        if [ -L "$f" ] && [ "$(readlink -f "$f")" = /dev/null ]; then echo "@@masked $f"
         elif [ -r "$f" ] && [ -f "$f" ]; then echo "@@file $f"; head -c 65536 "$f" | sed 's/^/|/'; echo
         else echo "@@unreadable $f"; fi
     done
@@ -171,7 +225,7 @@ firewall_files() (
 '
     if [ -d /run/systemd/system ]; then echo "systemd running"; else echo "systemd not-running"; fi
     for u in nftables.service netfilter-persistent.service docker.service; do
-        echo "unit $u $(systemctl is-enabled $u 2>/dev/null | head -n 1)"
+        v=$(systemctl is-enabled $u 2>/dev/null); echo "unit $u ${v%%"$IFS"*}"  # IFS: a newline
     done
     f=/etc/iptables/rules.v4
     if [ -r "$f" ] && [ -f "$f" ]; then
@@ -249,20 +303,29 @@ if [ -n "$STOPPED" ]; then
 fi
 [ -n "${VIRTNAT_VIRSH:-}" ] && virsh_all
 
-section runtime runtime
-section sysctl-files sysctl_files
-section processes processes
-section process-owners owners
-section binaries binaries
-section units units
-section link-config link_config
-section firewall-files firewall_files
-section iptables-save iptables-save
-section nft nft -j list ruleset
+# Two groups run side by side: what the shell reads itself (files, /proc, systemctl), and the
+# firewall, routes and sockets, read by their own commands. The second group's output is held
+# (it is JSON and ruleset text) until the first's has passed, so the sections come whole and in
+# this order; the first's, raw files among it, passes through untouched.
+host_sections() {
+    section runtime runtime
+    section sysctl-files sysctl_files
+    section processes processes
+    section process-owners owners
+    section binaries binaries
+    section units units
+    section link-config link_config
+    section firewall-files firewall_files
+}
 # The packet path: iptables-legacy's own tables (both netfilters run), routes, listening sockets.
 legacy_save() { command -v iptables-legacy-save >/dev/null 2>&1 || { echo "iptables-legacy-save: not found"; return 127; }; iptables-legacy-save; }
-section iptables-legacy-save legacy_save
-section routes ip -j -4 route show table all
-section route-rules ip -j -4 rule show
-section sockets ss -l -n -p -t -u
+command_sections() {
+    section iptables-save iptables-save
+    section nft nft -j list ruleset
+    section iptables-legacy-save legacy_save
+    section routes ip -j -4 route show table all
+    section route-rules ip -j -4 rule show
+    section sockets ss -l -n -p -t -u
+}
+host_sections | { held=$(command_sections </dev/null); cat; printf '%s\n' "$held"; }
 echo "@@$M done"
