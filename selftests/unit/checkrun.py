@@ -79,12 +79,21 @@ def facts(text: str):
     return system, links, libvirt
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=None)
+def read_facts(text: str):
+    """facts(text), once per process, for the callers that only read them: every check's run below,
+    and the guests test_remediations names (parsing a recording is a third of a run of every check)."""
+    return facts(text)
+
+
+@functools.lru_cache(maxsize=None)
 def _run(text: str) -> tuple[dict, dict]:
     """Every check on a recording, once per process: several tests ask the same recording for its
-    outcomes and its findings (a run of every check is most of their time)."""
+    outcomes and its findings (a run of every check is most of their time). Unbounded: the
+    recordings and their one-fact faults are a few hundred texts, asked again by test_checks_one_fact,
+    test_remediations and test_fix_command (their results are a few KB each)."""
     found: dict[str, dict] = {}
-    return run_checks(*facts(text), record=found), found
+    return run_checks(*read_facts(text), record=found), found
 
 
 def outcomes(text: str) -> dict[str, tuple[str, str]]:

@@ -3,6 +3,7 @@ profile (the stock one and a site's), and every fix a check gives on the recorde
 packet-path recordings of every generation, and every one-fact fault of test_checks_one_fact) is
 a command: no <placeholder>, no prose in parentheses or in place of a command, and bash parses it
 (`bash -n`). Nothing here runs a fix: bash runs them with stand-ins in test_hostile_names."""
+import functools
 import re
 import shlex
 import subprocess
@@ -63,9 +64,16 @@ def first_words(command: str) -> list[str]:
 
 def problems(command: str) -> list[str]:
     """What keeps command from running as printed; [] when nothing does."""
+    return list(_problems(command))
+
+
+@functools.lru_cache(maxsize=None)
+def _problems(command: str) -> tuple[str, ...]:
+    """problems(command), judged once per process: the same few fixes come back on most recorded
+    faults, and each judgment runs bash."""
     found = []
     if not command.strip():
-        return ["empty"]
+        return ("empty",)
     if PLACEHOLDER.search(command):
         found.append(f"a placeholder {PLACEHOLDER.search(command).group()}")
     if re.search(r"(?<!\$)\(", _unquoted(command)):
@@ -76,7 +84,7 @@ def problems(command: str) -> list[str]:
     parsed = subprocess.run(["/bin/bash", "-n", "-c", command], capture_output=True, text=True, timeout=10, check=False)
     if parsed.returncode:
         found.append(f"bash -n: {parsed.stderr.strip()}")
-    return found
+    return tuple(found)
 
 
 def test_the_judge_finds_what_the_issues_named():
@@ -102,7 +110,7 @@ def _remediations(text: str) -> dict[str, str]:
     """check label -> the remediation the report holds, for every check that failed or could not
     be carried out: its own fix, else its marker filled as the plugin fills it."""
     found, given = checkrun.outcomes(text), checkrun.findings(text)
-    libvirt = checkrun.facts(text)[2]
+    libvirt = checkrun.read_facts(text)[2]
     nics = {} if isinstance(libvirt, FactError) else {n.label: n for n in libvirt.guest_nics}
     markers = dict(MARKERS)
     printed = {}
