@@ -1,5 +1,6 @@
 """The two collectors of each fact kind give identical facts for the lab host: pyroute2
-netlink and `ip -j` output for links; libvirt-python and `virsh -r` output for libvirt."""
+netlink and `ip -j` output for links (a local audit reads `ip -j`, netlink where that fails);
+libvirt-python and `virsh -r` output for libvirt."""
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ run = ProbeRun(testinfra.get_host("local://"), "lab", Stats(), remote=False, lin
 netlink, ip_json = NetlinkSource().collect(), ProbeLinkSource(run).collect()
 assert netlink == ip_json, (netlink, ip_json)
 helper = NetlinkSource()
-helper.start()  # the same dump, in the helper process the audit uses
+helper.start()  # the same dump, in the helper process of a local audit whose `ip -j` fails
 assert helper.collect() == netlink
 api, virsh = LibvirtApiSource("qemu:///system", Stats()).collect(), ProbeLibvirtSource(run, "qemu:///system").collect()
 assert api == virsh, (api, virsh)

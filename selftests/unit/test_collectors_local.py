@@ -220,6 +220,34 @@ def test_failed_ip_addr_says_what_ip_said():
     assert str(err.value) == '`ip -j` failed on hv1: Option "-j" is unknown, try "ip -help". (iproute2 4.14 or newer is needed)'
 
 
+class Failing:
+    def __init__(self, message):
+        self.message = message
+
+    def sections(self):
+        raise FactError(self.message)
+
+
+@pytest.mark.parametrize("run", [Sections({"ip-addr": (0, "[]")}), Sections({"ip-link": (0, "{"), "ip-addr": (0, "[]")}),
+                                 Failing("hv1: probe did not finish within 60 s")], ids=["old-iproute2", "not-json", "no-probe"])
+def test_this_hosts_links_come_from_netlink_where_ip_j_cannot_give_them(run):
+    """The fallback (this host's pyroute2) serves where the probe's `ip -j` failed, and says its own error."""
+    netlink = SimpleNamespace(collect=lambda: {"lo": "from netlink"})
+    assert ProbeLinkSource(run, fallback=netlink).collect() == {"lo": "from netlink"}
+    with pytest.raises(FactError, match="^pyroute2 is not installed"):
+        ProbeLinkSource(run, fallback=SimpleNamespace(collect=_no_pyroute2)).collect()
+
+
+def _no_pyroute2():
+    raise FactError("pyroute2 is not installed: pip install pyroute2")
+
+
+def test_the_fallback_is_not_asked_where_ip_j_gives_the_links():
+    link = '[{"ifindex": 1, "ifname": "lo", "flags": ["UP"], "operstate": "UNKNOWN", "address": "00:00:00:00:00:00"}]'
+    links = ProbeLinkSource(Sections({"ip-link": (0, link), "ip-addr": (0, "[]")}), fallback=SimpleNamespace(collect=None)).collect()
+    assert list(links) == ["lo"]
+
+
 def test_ip_sections_give_links():
     link = '[{"ifindex": 1, "ifname": "lo", "flags": ["LOOPBACK", "UP"], "operstate": "UNKNOWN", "address": "00:00:00:00:00:00"}]'
     addr = '[{"ifindex": 1, "ifname": "lo", "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}]}]'
@@ -386,7 +414,7 @@ def test_collection_runs_in_the_background_and_times_itself(local):
     collection.wait()
     assert set(target.facts.collected()) == {"libvirt", "links", "system"}
     assert target.facts.links()["lo"] == dump()["lo"]
-    assert target.stats.subprocesses == 2  # the probe and the netlink helper
+    assert target.stats.subprocesses == 1  # the probe, which reads the links too (no netlink helper)
     assert collection.seconds > 0
 
 

@@ -59,6 +59,14 @@ def test_without_start_the_dump_runs_in_process():
     assert stats.subprocesses == 0
 
 
+def test_apart_starts_the_helper_at_the_first_collect_only():
+    stats = Stats()
+    source = NetlinkSource(stats, apart=True)
+    assert stats.subprocesses == 0  # nothing runs until the links are asked for (the probe's `ip -j` failed)
+    assert source.collect()["lo"] == dump()["lo"]
+    assert stats.subprocesses == 1
+
+
 def test_helper_without_stats_still_runs():
     source = NetlinkSource()
     source.start()

@@ -302,17 +302,18 @@ def sources(target):
     return facts._sources["libvirt"], facts._sources["links"], facts._sources["system"]
 
 
-def test_this_host_reads_libvirt_python_netlink_and_a_local_probe():
+def test_this_host_reads_libvirt_python_and_a_local_probe_with_netlink_behind_its_links():
+    from virtnat.collectors.command import ProbeLinkSource
     from virtnat.collectors.libvirt_api import LibvirtApiSource
     from virtnat.collectors.netlink import NetlinkSource
     [target] = planned(command_timeout=30, connect_timeout=5).targets
     libvirt, links, system = sources(target)
-    assert type(libvirt) is LibvirtApiSource and type(links) is NetlinkSource
+    assert type(libvirt) is LibvirtApiSource and type(links) is ProbeLinkSource and links.run is system.run
     assert (libvirt.uri, libvirt.deadline.command, libvirt.stats) == ("qemu:///system", 30, target.stats)
-    assert links.stats is target.stats
+    assert type(links.fallback) is NetlinkSource and links.fallback.stats is target.stats and links.fallback.apart
     run = system.run
     assert (run.name, run.remote, run.stats, run.deadline.command) == (target.name, False, target.stats, 30)
-    assert env_of(run) == [f"VIRTNAT_MARK={run.mark}"]
+    assert env_of(run) == [f"VIRTNAT_MARK={run.mark}", "VIRTNAT_IP=1"]
     assert target.facts.stats is target.stats
 
 

@@ -1,8 +1,8 @@
 """Facts through a testinfra host: the probe script (facts/probe.sh), run once per host.
 
-For the local host the probe reads system facts only (libvirt-python and pyroute2 do the
-rest); for a remote host one run also returns `ip -j` and `virsh -r` output, so a whole
-audit costs that host a single remote command. The run has a deadline twice over: the host's
+The probe reads the system facts and the links (`ip -j`); for a remote host the same run also
+returns `virsh -r` output, so a whole audit costs that host a single remote command (the local
+host's libvirt is read with libvirt-python). The run has a deadline twice over: the host's
 `timeout` ends the probe, and the client stops waiting (and breaks the connection off) after
 the command and connect timeouts, whatever the host does."""
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..facts import probe
 from ..facts.links import parse_ip_json
 from ..facts.model import LibvirtFacts, LinkFacts, SystemFacts
 from ..facts.virsh import libvirt_from_sections
-from . import Stats
+from . import LinkSource, Stats
 from .deadline import Deadline, DeadlineMissed, within
 from .libvirt_api import connection_error
 from .reach import unreachable
@@ -93,12 +93,22 @@ class ProbeSystemSource:
 
 
 class ProbeLinkSource:
-    """Link facts from the probe's `ip -j -d link show` and `ip -j addr show` sections."""
+    """Link facts from the probe's `ip -j -d link show` and `ip -j addr show` sections; where they
+    cannot be had (no iproute2 4.14 or newer, a probe that failed), from the fallback's when there
+    is one (this host's: pyroute2's netlink dump)."""
 
-    def __init__(self, run: ProbeRun):
-        self.run = run
+    def __init__(self, run: ProbeRun, fallback: LinkSource | None = None):
+        self.run, self.fallback = run, fallback
 
     def collect(self) -> dict[str, LinkFacts]:
+        try:
+            return self._from_probe()
+        except FactError:
+            if self.fallback is None:
+                raise
+            return self.fallback.collect()
+
+    def _from_probe(self) -> dict[str, LinkFacts]:
         sections = self.run.sections()
         for name in ("ip-link", "ip-addr"):
             rc, text = sections.get(name, (127, "missing"))

@@ -1,8 +1,9 @@
-"""Link facts of the host the suite runs on, through pyroute2 (netlink).
+"""Link facts of the host the suite runs on, through pyroute2 (netlink): where the probe's
+`ip -j` cannot give them (iproute2 older than 4.14, or a probe that failed).
 
-Importing pyroute2 costs far more than the dump itself (~0.1 s of CPU). Started early
-(start()), the dump runs in a helper process of its own, on another core, while pytest
-collects the checks; collect() then only reads its answer. Without start() it runs in-process.
+Importing pyroute2 costs far more than the dump itself (~0.1 s of CPU). Started (start(), or
+`apart` at the first collect()), the dump runs in a helper process of its own, on another core,
+while pytest goes on in this one; collect() then only reads its answer. Else it runs in-process.
 """
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ def dump() -> dict[str, LinkFacts]:
 
 
 class NetlinkSource:
-    def __init__(self, stats=None):
-        self.stats = stats
+    def __init__(self, stats=None, apart: bool = False):
+        self.stats, self.apart = stats, apart
         self._helper: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -42,6 +43,8 @@ class NetlinkSource:
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def collect(self) -> dict[str, LinkFacts]:
+        if self._helper is None and self.apart:
+            self.start()
         if self._helper is None:
             return dump()
         out, err = self._helper.communicate(timeout=120)

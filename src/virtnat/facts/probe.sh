@@ -263,8 +263,8 @@ libvirt_files() {
     return 0
 }
 
-# Remote hosts only (pyroute2 and libvirt-python serve the local one): links and libvirt's
-# view, read-only, in the same single command.
+# libvirt's view for remote hosts (libvirt-python serves the local one), read-only, in the same
+# single command.
 T=""; command -v timeout >/dev/null 2>&1 && T="timeout 30"
 virsh_all() {
     V="virsh -r -c $VIRTNAT_VIRSH"
@@ -291,10 +291,6 @@ virsh_all() {
     done
     [ -z "$batch" ] || $T virsh -r -c "$VIRTNAT_VIRSH" "$batch"
 }
-if [ -n "${VIRTNAT_IP:-}" ]; then
-    section ip-link ip -j -d link show
-    section ip-addr ip -j addr show
-fi
 STOPPED=$(libvirt_stopped)
 if [ -n "$STOPPED" ]; then
     printf '@@%s begin libvirt-stopped\n%s\n@@%s end libvirt-stopped rc=0\n' "$M" "$STOPPED" "$M"
@@ -304,9 +300,9 @@ fi
 [ -n "${VIRTNAT_VIRSH:-}" ] && virsh_all
 
 # Two groups run side by side: what the shell reads itself (files, /proc, systemctl), and the
-# firewall, routes and sockets, read by their own commands. The second group's output is held
-# (it is JSON and ruleset text) until the first's has passed, so the sections come whole and in
-# this order; the first's, raw files among it, passes through untouched.
+# links (VIRTNAT_IP), firewall, routes and sockets, read by their own commands. The second
+# group's output is held (it is JSON and ruleset text) until the first's has passed, so the
+# sections come whole; the first's, raw files among it, passes through untouched.
 host_sections() {
     section runtime runtime
     section sysctl-files sysctl_files
@@ -320,6 +316,10 @@ host_sections() {
 # The packet path: iptables-legacy's own tables (both netfilters run), routes, listening sockets.
 legacy_save() { command -v iptables-legacy-save >/dev/null 2>&1 || { echo "iptables-legacy-save: not found"; return 127; }; iptables-legacy-save; }
 command_sections() {
+    if [ -n "${VIRTNAT_IP:-}" ]; then
+        section ip-link ip -j -d link show
+        section ip-addr ip -j addr show
+    fi
     section iptables-save iptables-save
     section nft nft -j list ruleset
     section iptables-legacy-save legacy_save
