@@ -365,6 +365,19 @@ def test_the_guards_words_come_from_the_audits_profile():
     assert guard_values({"gateway": "not an address"}) == stock  # a profile that does not parse: the defaults
 
 
+@pytest.mark.parametrize("files, to_do", [
+    ((), True), (("net.ipv4.conf.all.forwarding = 1",), False), (("  net/ipv4/conf/all/forwarding=1  ",), False),
+    (("net.ipv4.conf.all.forwarding = 1", "net.ipv4.conf.all.forwarding=0"), True),
+    (("net.ipv4.conf.all.forwarding = 10",), True), (("net.ipv4.conf.all.forwarding_x = 1",), True),
+])
+def test_the_at_boot_guard_is_to_do_until_sysctl_d_sets_the_key_to_1_and_nothing_else(tmp_path, files, to_do):
+    from virtnat.report import fix_order
+    for n, line in enumerate(files):
+        (tmp_path / f"{n}.conf").write_text(f"# a comment\n{line}\n")
+    guard = fix_order._at_boot_off("net.ipv4.conf.all.forwarding").replace(fix_order._FILES, f"{tmp_path}/*.conf")
+    assert (subprocess.run(["/bin/sh", "-c", guard], timeout=10).returncode == 0) == to_do
+
+
 def test_a_guard_template_keeps_what_it_does_not_know_and_its_doubled_braces():
     from virtnat.report.fix_order import fill
     assert fill("ip link show {bridge} | grep {{x}} {later}", {"bridge": "virbr7"}) == "ip link show virbr7 | grep {x} {later}"
@@ -391,6 +404,36 @@ def test_a_step_by_hand_and_one_without_a_test_say_so_and_a_guest_checks_guard_n
     assert lines["HOST-04"][-1] == "# No test tells whether it is still needed: it runs each time the script runs."
     assert ", by hand, answers NET-05 (medium): no DHCP range" in lines["NET-05"][0]
     assert len(lines["NET-05"]) == 1 and ", by hand," not in lines["PATH-03"][0]
+
+
+def _failed(check_id: str, remediation: str | None, subject: str | None = None) -> dict:
+    return {"id": check_id, "title": "", "impact": "high", "subject": subject, "outcome": "failed", "message": "m",
+            "remediation": remediation}
+
+
+def _one_host(*checks: dict, profile: dict | None = None) -> dict:
+    return report_docs.document({"host": "hv1", "summary": {}, "checks": list(checks)}, profile=profile)
+
+
+def test_one_checks_steps_for_several_guests_come_in_the_order_of_their_subjects():
+    [fix] = plan(_one_host(_failed("VM-03", "ip link set dev vnet1 up", "web2:vnet1"),
+                           _failed("VM-03", "ip link set dev vnet0 up", "web1:vnet0")))
+    assert [step.command for step in fix.steps] == ["ip link set dev vnet0 up", "ip link set dev vnet1 up"]
+
+
+def test_the_guards_name_the_bridge_of_the_audits_profile():
+    [fix] = plan(_one_host(_failed("NET-07", "ip link set virbr7 up"), profile={**Profile().as_dict(), "bridge": "virbr7"}))
+    assert fix.steps[0].guard == "! ip link show dev virbr7 2>/dev/null | grep -q '[<,]UP[,>]'"
+
+
+def test_a_failed_check_whose_report_holds_no_fix_is_a_step_by_hand():
+    [fix] = plan(_one_host(_failed("NET-05", None)))
+    assert [(step.command, step.by_hand) for step in fix.steps] == [("", True)]
+
+
+def test_a_host_the_document_does_not_hold_is_a_key_error():
+    with pytest.raises(KeyError):
+        plan(report_docs.document(report_docs.host("hv1")), "hv2")
 
 
 def _mixed_document() -> dict:

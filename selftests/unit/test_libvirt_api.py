@@ -152,3 +152,10 @@ def test_libvirt_prints_nothing_of_its_own_when_it_fails(capfd):
     with pytest.raises(FactError):
         LibvirtApiSource("bogus:///system", Stats()).collect()
     assert capfd.readouterr().err == ""
+
+
+def test_the_facts_of_a_stopped_daemon_are_taken_without_connecting():
+    """The fallback is asked first: a connection to a stopped daemon's socket would start it."""
+    stats, without_daemon = Stats(), LibvirtApiSource("test:///default", Stats()).collect()
+    facts = LibvirtApiSource("qemu+unix:///system?socket=/nonexistent", stats, fallback=lambda: without_daemon).collect()
+    assert facts is without_daemon and stats.libvirt_calls == 0

@@ -2,6 +2,7 @@
 virtnat's own reports: at the path asked for, whole, private, and never through a symlink
 planted there, at pytest-html's assets/ or at a file in it."""
 import os
+import shutil
 import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from selftests.unit.checkrun import DATA
 from virtnat import plugin
-from virtnat.report.passthrough import Staged, asked_path, place, pointed, stage
+from virtnat.report.passthrough import PassThrough, Staged, asked_path, place, pointed, stage
 from virtnat.state import CHECKS_DIR
 
 HEALTHY = DATA / "libvirt9" / "healthy.txt"
@@ -127,6 +128,60 @@ def test_place_says_when_there_is_nothing_to_move(tmp_path):
     with pytest.raises(FileNotFoundError, match="--html wrote nothing"):
         place(report)
     assert not report.target.exists()
+
+
+def test_place_never_waits_on_a_fifo_planted_for_the_reports_directory(tmp_path, no_hang):
+    report = staged_report(tmp_path)
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(NotADirectoryError):
+        place(Staged(report.dest, report.flag, report.value, tmp_path / "fifo" / "page.html", report.staging))
+
+
+def _planting(monkeypatch, plant):
+    """os.mkdir of assets replaced by plant(name, dir_fd): what another process puts there between
+    the check of what is at assets and its open."""
+    monkeypatch.setattr(os, "mkdir", lambda name, mode=0o777, *, dir_fd=None: plant(name, dir_fd))
+
+
+def test_a_link_planted_at_assets_after_its_check_is_not_followed(tmp_path, outside, monkeypatch):
+    _, folder = outside
+    report = staged_report(tmp_path)
+    _planting(monkeypatch, lambda name, dir_fd: os.symlink(folder, name, dir_fd=dir_fd))
+    with pytest.raises(OSError):
+        place(report)
+    assert [p.name for p in folder.iterdir()] == ["style.css"] and (folder / "style.css").read_text() == "theirs"
+
+
+def test_a_fifo_planted_at_assets_after_its_check_is_not_waited_on(tmp_path, no_hang, monkeypatch):
+    report = staged_report(tmp_path)
+    _planting(monkeypatch, lambda name, dir_fd: os.mkfifo(name, dir_fd=dir_fd))
+    with pytest.raises(NotADirectoryError):
+        place(report)
+
+
+def _config():
+    """What PassThrough reads of pytest's config; its cleanups kept in .cleanups."""
+    config = SimpleNamespace(option=SimpleNamespace(), stash={}, cleanups=[], pluginmanager=SimpleNamespace(get_plugins=list))
+    config.add_cleanup = config.cleanups.append
+    return config
+
+
+def test_the_staging_directory_is_removed_at_the_end_even_when_it_is_gone_already(tmp_path):
+    config = _config()
+    first, second = staged_report(tmp_path, "a.html"), staged_report(tmp_path, "b.xml", assets=())
+    PassThrough(config, (first, second), record=None)
+    shutil.rmtree(first.staging)
+    for cleanup in config.cleanups:
+        cleanup()
+    assert not first.staging.exists() and not second.staging.exists()
+
+
+def test_the_option_names_the_path_asked_for_again_once_placed(tmp_path):
+    config = _config()
+    report = staged_report(tmp_path)
+    config.option.htmlpath = str(report.written)
+    PassThrough(config, (report,), record=None)._point_at(report)
+    assert config.option.htmlpath == "page.html"
 
 
 @pytest.mark.parametrize("run", ["no audit", "xdist worker"])

@@ -85,6 +85,13 @@ def test_a_range_of_one_address_and_other_keys_are_accepted(tmp_path):
     assert (p.require_ipv6_forwarding, p.network, p.gateway) == (True, "default", "192.168.122.1/24")
 
 
+def test_a_bridge_name_of_15_characters_is_accepted(tmp_path):
+    """Linux's limit on an interface name (IFNAMSIZ less its NUL): 15 is the longest allowed."""
+    path = tmp_path / "p.toml"
+    path.write_text('[network]\nbridge = "virbr0123456789"\n')
+    assert load_profile(str(path)).bridge == "virbr0123456789"
+
+
 def test_no_path_gives_the_built_in_defaults():
     assert load_profile(None) == Profile()
     assert Profile().source == "built-in defaults"

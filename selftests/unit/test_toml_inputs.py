@@ -1,5 +1,7 @@
 """Profiles and waiver files that are hostile: special files, too large, nested too deeply, or
 anything else tomllib cannot parse; each is one line naming the file, never a traceback."""
+import tomllib
+
 import pytest
 
 import virtnat.inputs as inputs
@@ -69,6 +71,18 @@ def test_whatever_the_parser_raises_is_one_line(tmp_path, text, says):
         load_profile(str(path))
     message = str(error.value)
     assert message.startswith(f"profile {path}: {says}") and "\n" not in message and len(message) < 300 + len(str(path))
+
+
+def test_an_odd_error_of_the_parser_is_its_first_line_cut_at_200_characters(tmp_path, monkeypatch):
+    path = tmp_path / "p.toml"
+    path.write_text("a = 1\n")
+    for raised, says in ((RuntimeError("x" * 300 + "\nsecond"), "RuntimeError: " + "x" * 200), (KeyError(), "KeyError: ")):
+        def loads(text, raised=raised):
+            raise raised
+        monkeypatch.setattr(tomllib, "loads", loads)
+        with pytest.raises(ProfileError) as error:
+            read_toml(path, "profile")
+        assert str(error.value) == f"profile {path}: not valid TOML: {says}"
 
 
 def test_depth_is_measured_without_recursion():

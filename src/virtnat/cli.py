@@ -153,7 +153,7 @@ def _load(path: str) -> dict:
     try:
         data = read_regular(path, JSON_LIMIT, "a JSON report")
     except OSError as exc:
-        raise ValueError(exc.strerror or str(exc)) from None
+        raise ValueError(exc.strerror) from None  # os's calls set it on every OSError they raise
     except Refused as exc:
         raise ValueError(str(exc)) from None
     return load_document(data)
@@ -189,7 +189,7 @@ def _fix(args: argparse.Namespace) -> int:
     host = getattr(args, "host", None)
     if host is not None and not any(entry["host"] == host for entry in document["hosts"]):
         return _usage("fix", f"--host={inert(host)}: no such host in {inert(args.result)}")
-    print((playbook if getattr(args, "ansible", False) else shell_scripts)(document, args.result, host), end="")
+    print((playbook if hasattr(args, "ansible") else shell_scripts)(document, args.result, host), end="")
     return 0
 
 

@@ -20,7 +20,7 @@ def bundle_name(host: str) -> str:
     any host name can be written."""
     safe = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in host).lstrip(".")
     if len(safe.encode()) > 100:
-        safe = f"{safe[:64]}~{hashlib.sha256(host.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
+        safe = f"{safe[:64]}~{hashlib.sha256(host.encode(errors='surrogatepass')).hexdigest()[:10]}"
     return f"{safe or 'host'}.facts"
 
 

@@ -62,7 +62,7 @@ def _module_path(name: str) -> Path | None:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
         return None
-    if spec is None or not spec.origin or spec.origin == "namespace":
+    if spec is None or not spec.origin:  # a namespace package's origin is None (Python 3.7+)
         return None
     origin = Path(spec.origin).resolve()
     return origin.parent if spec.submodule_search_locations else origin

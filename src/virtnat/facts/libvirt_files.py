@@ -64,6 +64,6 @@ def libvirt_from_files(text: str, uri: str, version: str, stopped) -> LibvirtFac
             name = ET.fromstring(domain).findtext("name")
             if name:  # libvirt names every domain it runs; a status without one is no guest of it
                 running.append((name, path, parse_domain_nics(domain)))
-    running.sort(key=lambda guest: guest[:2])
+    running.sort()  # by name, then status file: no two have the same file, so their interfaces are never compared
     return LibvirtFacts(uri=uri, version=version, networks=networks, guest_nics=tuple(n for *_, nics in running for n in nics),
                         running_guests=tuple(name for name, *_ in running), stopped=tuple(stopped))

@@ -54,15 +54,13 @@ def _play(fix: HostFix, result: str) -> list[str]:
                         "without --ansible for it.")]
     lines = [f"- name: {unsafe(f'virtnat fix: {fix.host}')}", f"  hosts: {unsafe(fix.host)}", "  become: true",
              "  gather_facts: false", "  tasks:"]
-    tasks = 0
     for number, step in enumerate(fix.steps, 1):
         lines += ["    " + line for line in describe(step, number)]
         if step.by_hand:
             lines.append("    " + comment(f"    {step.command or 'no fix given'}"))
             continue
         lines += _task(number, step, "    ")
-        tasks += 1
-    if not tasks:
+    if all(step.by_hand for step in fix.steps):
         lines += [f"    - name: {quoted('every step is by hand: see the comments')}",
                   "      ansible.builtin.debug:", f"        msg: {quoted('nothing to run')}"]
     if fix.left:
@@ -75,11 +73,9 @@ def playbook(document: dict, result: str, host: str | None = None) -> str:
     """The playbook of a document's hosts (or host's alone)."""
     lines = ["---", comment(f"virtnat fix, from {result}: a play per host, as audited. virtnat changes nothing: review"),
              comment("this, then run it with ansible-playbook and the inventory that names the hosts.")]
-    plays = 0
-    for fix in plan(document, host):
-        play = _play(fix, result)
-        plays += play[0].startswith("- ")
+    plays = [_play(fix, result) for fix in plan(document, host)]
+    for play in plays:
         lines += play
-    if not plays:
+    if not any(play[0].startswith("- ") for play in plays):  # only comments: no play
         lines.append("[]")
     return "\n".join(lines) + "\n"

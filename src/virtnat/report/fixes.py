@@ -36,20 +36,20 @@ class HostFix:
     host: str
     steps: tuple[Step, ...]
     nothing: str | None  # why nothing is to be done, when nothing is
-    left: tuple[str, ...]  # the checks not fixed here: not carried out, waived
+    left: tuple[str, ...]  # the checks not fixed here: not carried out, waived (none said when nothing is to do)
 
 
 def host_fix(entry: dict, profile: dict | None) -> HostFix:
     """The steps that fix one host entry's failing checks (outcome failed), in order."""
     host, checks = entry["host"], entry["checks"]
-    left = tuple(check_name(c) for c in checks if c.get("outcome") in ("error", "waived"))
     verdict = host_verdict(entry)
     if verdict.state in ("unreachable", "unchecked"):
         return HostFix(host, (), f"{host} could not be checked ({one_line(verdict.reason)}): audit it again once it answers", ())
     failing = sorted((c for c in checks if c.get("outcome") == "failed"),
                      key=lambda c: (rank(c["id"]), id_order(c["id"], c.get("subject"))))
     if not failing:
-        return HostFix(host, (), f"no check failed on {host}", left)
+        return HostFix(host, (), f"no check failed on {host}", ())  # nothing to do: the script says only that
+    left = tuple(check_name(c) for c in checks if c.get("outcome") in ("error", "waived"))
     values = guard_values(profile)
     by_command: dict[str, list[tuple[Answer, str | None]]] = {}
     for check in failing:
