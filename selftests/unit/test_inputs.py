@@ -69,6 +69,29 @@ def test_a_bounded_read_stops_one_byte_past_the_limit_whatever_size_the_file_cla
         os.close(fd)
 
 
+def test_short_reads_stop_one_byte_past_the_limit_too(tmp_path, monkeypatch):
+    """A source that gives 500 bytes a read (as a pipe or a network file system may)."""
+    path = tmp_path / "big"
+    path.write_bytes(b"y" * 1_000_000)
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, count: real_read(fd, min(count, 500)))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert read_bounded(fd, 1000) is None and os.lseek(fd, 0, os.SEEK_CUR) == 1001
+    finally:
+        os.close(fd)
+
+
+def test_a_file_larger_than_its_limit_is_never_read(tmp_path, monkeypatch):
+    path = tmp_path / "big"
+    path.write_bytes(b"x" * 11)
+    reads = []
+    monkeypatch.setattr(os, "read", lambda *args: reads.append(args) or b"")
+    with pytest.raises(Refused):
+        read_regular(path, 10, "a test file")
+    assert reads == []
+
+
 def test_the_head_of_a_file_is_its_first_bytes(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"0123456789")

@@ -120,3 +120,12 @@ def test_where_a_module_named_by_pyargs_lives(tmp_path, monkeypatch):
     assert plugin._module_path("pkgx") == (tmp_path / "pkgx").resolve()
     assert plugin._module_path("modx") == (tmp_path / "modx.py").resolve()
     assert plugin._module_path("modx.sub") is None  # a module is no package: ImportError's kin
+
+
+def test_an_item_that_is_no_function_is_named_by_its_name():
+    """A doctest or another plugin's item has no originalname: the control problem names it by its name."""
+    marked = SimpleNamespace(path=Path("/site/test_a.py"), name="test_a[hv1]", originalname="test_a",
+                             get_closest_marker=lambda name: SimpleNamespace(kwargs={"id": "SITE-01"}))
+    other = SimpleNamespace(path=Path("/site/notes.txt"), name="notes.txt", get_closest_marker=lambda name: None)
+    assert list(plugin._controls([marked, other])) == [(Path("/site/test_a.py"), "test_a", {"id": "SITE-01"}),
+                                                       (Path("/site/notes.txt"), "notes.txt", None)]

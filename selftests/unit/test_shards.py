@@ -231,6 +231,30 @@ def test_the_loop_stops_where_pytests_own_would(flag):
     assert ran == ["a"]
 
 
+def test_a_forked_process_s_events_are_replayed_to_pytests_hooks_in_order():
+    """As the process that ran the checks called them: the terminal's progress, the reports."""
+    calls = []
+
+    def logstart(*, nodeid, location):
+        calls.append(("start", nodeid, location))
+
+    def from_serializable(*, config, data):
+        return ("report of", config.name, data)
+
+    def logreport(*, report):
+        calls.append(("report", report))
+
+    def logfinish(*, nodeid, location):
+        calls.append(("finish", nodeid, location))
+    config = SimpleNamespace(name="the audit's config", hook=SimpleNamespace(
+        pytest_runtest_logstart=logstart, pytest_report_from_serializable=from_serializable,
+        pytest_runtest_logreport=logreport, pytest_runtest_logfinish=logfinish))
+    where = ("tests/host/test_a.py", 3, "test_a[hv2]")
+    shards._replay(config, [("start", "t::a[hv2]", where), ("report", {"when": "call"}), ("finish", "t::a[hv2]", where)])
+    assert calls == [("start", "t::a[hv2]", where), ("report", ("report of", "the audit's config", {"when": "call"})),
+                     ("finish", "t::a[hv2]", where)]
+
+
 def test_a_line_without_a_terminal_goes_to_stderr(capsys):
     config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
     shards._say(config, "virtnat: the process checking hosts hv1..hv2 was killed by signal 9")
