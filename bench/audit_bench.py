@@ -185,7 +185,7 @@ def main() -> int:
         ("python -c 'import pyroute2'", f"{import_s:.3f} s"),
         ("time collecting facts (wall, kinds in parallel)", f"{stats['collection_wall_seconds']:.3f} s  " + ", ".join(f"{k} {v:.3f}" for k, v in facts["seconds"].items())),
         ("fact kinds collected once each", f"{'yes' if once else 'NO'}  {facts['collections']}"),
-        ("subprocesses for facts", f"{facts['subprocesses']}  (the probe; the netlink helper)"),
+        ("subprocesses for facts", f"{facts['subprocesses']}  (the probe, which reads the links too; pyroute2's helper only where `ip -j` fails)"),
         ("processes spawned in the run", f"{stats['spawned_processes']}  (incl. pytest-metadata's `uname -p`)"),
         ("libvirt API calls", str(facts["libvirt_calls"])),
         *path_rows,
