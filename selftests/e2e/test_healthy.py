@@ -5,7 +5,7 @@ from selftests.unit.html_tree import parse
 
 from .labhost import CHECK_COUNT, PEER, RESULT_COUNT
 
-ALL_IDS = ({f"HOST-{i:02d}" for i in range(1, 12)} | {f"NET-{i:02d}" for i in range(1, 18)}
+ALL_IDS = ({f"HOST-{i:02d}" for i in range(1, 13)} | {f"NET-{i:02d}" for i in range(1, 18)}
            | {f"PATH-0{i}" for i in range(1, 6)} | {f"VM-0{i}" for i in range(1, 5)})
 
 
