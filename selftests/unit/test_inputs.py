@@ -92,6 +92,28 @@ def test_a_file_larger_than_its_limit_is_never_read(tmp_path, monkeypatch):
     assert reads == []
 
 
+def _counted_reads(monkeypatch) -> list[int]:
+    """The size each os.read asks for, from now on."""
+    asked, real_read = [], os.read
+    monkeypatch.setattr(os, "read", lambda fd, count: asked.append(count) or real_read(fd, count))
+    return asked
+
+
+def test_a_file_the_size_it_says_is_read_in_one_call_and_one_more_for_its_end(tmp_path, monkeypatch):
+    path = tmp_path / "bundle"
+    path.write_bytes(b"z" * 300_000)
+    asked = _counted_reads(monkeypatch)
+    assert read_regular(path, MIB, "a test file") == b"z" * 300_000 and len(asked) == 2
+
+
+def test_a_file_that_grew_after_its_size_was_read_is_read_whole_within_its_limit(tmp_path, monkeypatch):
+    path = tmp_path / "growing"
+    path.write_bytes(b"z" * 3000)
+    real_fstat = os.fstat
+    monkeypatch.setattr(os, "fstat", lambda fd: os.stat_result((*real_fstat(fd)[:6], 1000, *real_fstat(fd)[7:])))
+    assert read_regular(path, 5000, "a test file") == b"z" * 3000
+
+
 def test_the_head_of_a_file_is_its_first_bytes(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"0123456789")
