@@ -20,7 +20,7 @@ from virtnat import cli
 from virtnat.profile import Profile
 from virtnat.report.fix_ansible import playbook, quoted
 from virtnat.report.fix_order import ORDER, RANK, by_hand, command_guard, guard_values, guest_and_tap, stepwise
-from virtnat.report.fixes import describe, plan, shell_scripts
+from virtnat.report.fixes import Answer, Step, body, comment, describe, plan, shell_scripts
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "fix"
 WRITE = os.environ.get("VIRTNAT_GOLDEN") == "write"
@@ -429,6 +429,38 @@ def test_the_guards_name_the_bridge_of_the_audits_profile():
 def test_a_failed_check_whose_report_holds_no_fix_is_a_step_by_hand():
     [fix] = plan(_one_host(_failed("NET-05", None)))
     assert [(step.command, step.by_hand) for step in fix.steps] == [("", True)]
+
+
+def test_the_forwarding_guard_of_host_07_is_its_own_not_the_one_its_sysctl_w_gives():
+    """sysctl -w alone would give the value now; HOST-07's guard asks the files read at boot too."""
+    [fix] = plan(_one_host(_failed("HOST-07", "sysctl -w net.ipv4.conf.all.forwarding=1")))
+    assert fix.steps[0].guard == guard_values(None)["forwarding_off"]
+
+
+def test_a_packet_path_fix_that_names_its_rule_is_guarded_by_that_rule():
+    command = "nft delete rule ip nat postrouting handle 7"
+    [fix] = plan(_one_host(_failed("PATH-04", command)))
+    assert fix.steps[0].guard == command_guard(command) == "nft -a list chain ip nat postrouting 2>/dev/null | grep -q '# handle 7$'"
+
+
+def test_a_guest_checks_guard_names_the_guest_quoted():
+    [fix] = plan(_one_host(_failed("VM-04", "virsh destroy --domain 'web 1'", "web 1:vnet0")))
+    assert fix.steps[0].guard.startswith("mac=$(virsh domiflist --domain 'web 1' 2>/dev/null | awk -v tap=vnet0 ")
+
+
+def test_every_step_left_by_hand_is_named_in_the_line_that_says_so():
+    script = shell_scripts(_one_host(_failed("NET-05", "virsh net-edit default"), _failed("NET-04", "virsh net-edit default2")),
+                           "r.json")
+    assert "virtnat fix: step 1, 2 is left to do by hand (see its comment)" in script
+
+
+def test_a_comment_has_no_trailing_space():
+    assert (comment(""), comment("ends in spaces  ")) == ("#", "# ends in spaces")
+
+
+def test_a_guarded_steps_blank_lines_stay_empty():
+    step = Step("echo a\n\necho b", (Answer("NET-07", "high", "down"),), "true", False)
+    assert body(step, 1) == "if true; then\n    { echo a\n\n    echo b\n    } || fail 1 NET-07\nfi"
 
 
 def test_a_host_the_document_does_not_hold_is_a_key_error():

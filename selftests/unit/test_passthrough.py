@@ -34,6 +34,7 @@ def test_the_path_asked_for_is_the_one_each_plugin_would_write(monkeypatch):
     assert asked_path("htmlpath", "$OUT/a.html", "/work") == Path("/srv/out/a.html")
     assert asked_path("xmlpath", "~/r/../a.xml", "/work") == Path("/home/auditor/a.xml")  # junitxml normalises
     assert asked_path("htmlpath", "r/a.html", "/work") == Path("/work/r/a.html")
+    assert asked_path("htmlpath", "r/../a.html", "/work") == Path("/work/r/../a.html")  # pytest-html does not
     assert asked_path("xmlpath", "/abs/a.xml", "/work") == Path("/abs/a.xml")
 
 
@@ -174,6 +175,18 @@ def test_the_staging_directory_is_removed_at_the_end_even_when_it_is_gone_alread
     for cleanup in config.cleanups:
         cleanup()
     assert not first.staging.exists() and not second.staging.exists()
+
+
+def test_junits_summary_line_names_the_path_asked_for_once_placed(tmp_path):
+    from _pytest.junitxml import xml_key
+    config = _config()
+    junit, page = staged_report(tmp_path, "j.xml", assets=()), staged_report(tmp_path)
+    config.stash[xml_key] = logxml = SimpleNamespace(logfile=str(junit.written))
+    through = PassThrough(config, (junit, page), record=None)
+    through._point_at(page)
+    assert logxml.logfile == str(junit.written)  # the page is not junit's
+    through._point_at(junit)
+    assert logxml.logfile == str(junit.target)
 
 
 def test_the_option_names_the_path_asked_for_again_once_placed(tmp_path):

@@ -26,7 +26,7 @@ def control_problem(checks, builtin: Path) -> str | None:
             return f"{where}: impact {control['impact']!r} is not one of {', '.join(IMPACTS)}"
         owner = owners.setdefault(control["id"], (path, function))
         if owner != (path, function):
-            whose = "a built-in check's" if builtin in owner[0].parents else f"{_shown(owner[0], builtin)}::{owner[1]}'s"
+            whose = "a built-in check's" if builtin in owner[0].parents else f"{owner[0]}::{owner[1]}'s"
             return f"{where}: id {control['id']} is already {whose}: give this check an id of its own"
     return None
 

@@ -166,6 +166,7 @@ def add_to(command: argparse.ArgumentParser, name: str, others: tuple[Option, ..
     groups: dict[str, argparse._ArgumentGroup] = {}
     taken = [option for option in OPTIONS if name in option.commands] + list(others)
     for option in taken:
-        group = groups.get(option.owner) or groups.setdefault(option.owner, command.add_argument_group(GROUPS[option.owner]))
-        group.add_argument(*option.flags, dest=option.name, default=argparse.SUPPRESS, **option.argparse_kwargs())
+        if option.owner not in groups:
+            groups[option.owner] = command.add_argument_group(GROUPS[option.owner])
+        groups[option.owner].add_argument(*option.flags, dest=option.name, default=argparse.SUPPRESS, **option.argparse_kwargs())
     return taken

@@ -34,9 +34,9 @@ class Step:
 @dataclass(frozen=True)
 class HostFix:
     host: str
-    steps: tuple[Step, ...]
-    nothing: str | None  # why nothing is to be done, when nothing is
-    left: tuple[str, ...]  # the checks not fixed here: not carried out, waived (none said when nothing is to do)
+    steps: tuple[Step, ...] = ()
+    nothing: str | None = None  # why nothing is to be done, when nothing is (no step then, nothing left)
+    left: tuple[str, ...] = ()  # the checks not fixed here: not carried out, waived
 
 
 def host_fix(entry: dict, profile: dict | None) -> HostFix:
@@ -44,11 +44,11 @@ def host_fix(entry: dict, profile: dict | None) -> HostFix:
     host, checks = entry["host"], entry["checks"]
     verdict = host_verdict(entry)
     if verdict.state in ("unreachable", "unchecked"):
-        return HostFix(host, (), f"{host} could not be checked ({one_line(verdict.reason)}): audit it again once it answers", ())
+        return HostFix(host, nothing=f"{host} could not be checked ({one_line(verdict.reason)}): audit it again once it answers")
     failing = sorted((c for c in checks if c.get("outcome") == "failed"),
                      key=lambda c: (rank(c["id"]), id_order(c["id"], c.get("subject"))))
     if not failing:
-        return HostFix(host, (), f"no check failed on {host}", ())  # nothing to do: the script says only that
+        return HostFix(host, nothing=f"no check failed on {host}")
     left = tuple(check_name(c) for c in checks if c.get("outcome") in ("error", "waived"))
     values = guard_values(profile)
     by_command: dict[str, list[tuple[Answer, str | None]]] = {}
@@ -61,7 +61,7 @@ def host_fix(entry: dict, profile: dict | None) -> HostFix:
         guards = list(dict.fromkeys(g for _, g in answered if g))
         guard = guards[0] if len(guards) == 1 else " || ".join(f"{{ {g}; }}" for g in guards) or None
         steps.append(Step(stepwise(command), tuple(a for a, _ in answered), guard, not command or by_hand(command)))
-    return HostFix(host, tuple(steps), None, left)
+    return HostFix(host, tuple(steps), left=left)
 
 
 def _guard(check: dict, command: str, values: dict[str, str]) -> str | None:

@@ -98,7 +98,7 @@ def _merge_assets(source: Path, directory: Path) -> None:
 def place(report: Staged) -> None:
     """Move what the plugin wrote onto the path asked for, its assets first; OSError if it cannot."""
     if not report.written.is_file():
-        raise FileNotFoundError(0, f"{report.flag} wrote nothing")
+        raise FileNotFoundError(f"{report.flag} wrote nothing")
     if (report.staging / ASSETS).is_dir():
         _merge_assets(report.staging / ASSETS, report.target.parent)
     os.chmod(report.written, allowed(PRIVATE))
