@@ -74,15 +74,22 @@ def test_causes_come_first(cause, effects):
     assert all(RANK[cause] < RANK[effect] for effect in effects.split())
 
 
+def test_a_check_the_order_does_not_know_goes_last():
+    from virtnat.report.fix_order import rank
+    assert rank("SITE-01") > rank("VM-04") and rank("SITE-01") > rank("HOST-01")
+
+
 def test_a_vm_subject_gives_the_guest_and_its_tap():
     assert guest_and_tap("vm:1:vnet0") == ("vm:1", "vnet0")
     assert guest_and_tap("vm1:52:54:00:12:34:56") == ("vm1", None)
     assert guest_and_tap(None) == (None, None)
+    assert guest_and_tap("g:abcdefghijk:vnet0") == ("g:abcdefghijk", "vnet0")  # a colon 18 from the end, no MAC
 
 
 def test_editors_and_listings_are_by_hand():
     assert by_hand("virsh net-edit default") and by_hand("ip -4 route show table all && ip -br -4 address show up")
     assert not by_hand("ip link set virbr0 up") and not by_hand("virsh net-start default")
+    assert not by_hand("virsh net-edit default && virsh net-start default")  # a part a script runs
 
 
 def test_a_rule_to_delete_by_its_place_gives_no_guard():
@@ -333,12 +340,14 @@ NFT_SEEN = "2>/dev/null | tr -d '\" \\t{}' | grep -qF --"
     ("sysctl -w a", None), ("sysctl -w a=1 b=1", None), ("sysctl -W a=1", None), ("sysctl a=1", None),
     ("iptables -I FORWARD -i virbr0 -j ACCEPT", "! iptables -C FORWARD -i virbr0 -j ACCEPT 2>/dev/null"),
     ("iptables -I FORWARD 1 -i virbr0 -j ACCEPT", "! iptables -C FORWARD -i virbr0 -j ACCEPT 2>/dev/null"),
+    ("iptables -I FORWARD 1", "! iptables -C FORWARD 2>/dev/null"),  # a rule that matches all, at the top
     ("iptables-legacy -t nat -A POSTROUTING -s 10.0.0.0/8 -j MASQUERADE",
      "! iptables-legacy -t nat -C POSTROUTING -s 10.0.0.0/8 -j MASQUERADE 2>/dev/null"),
     ("iptables -D FORWARD -i 'a b' -j DROP", "iptables -C FORWARD -i 'a b' -j DROP 2>/dev/null"),
     ("iptables -D FORWARD 3", None), ("iptables -I FORWARD", None), ("iptables -L", None),
     ("nft delete rule inet filter forward handle 7", "nft -a list chain inet filter forward 2>/dev/null | grep -q '# handle 7$'"),
     ("nft delete rule inet filter forward handle x", None), ("nft delete rule inet filter forward handle", None),
+    ("nft delete rule inet filter forward handle 1_0", None),  # digits as nft reads them, not as Python's int()
     ("nft delete rule inet filter forward 7 7", None),
     ("nft insert rule inet filter input iifname \"virbr0\" udp dport { 67, 68 } accept",
      f"! nft list chain inet filter input {NFT_SEEN} iifnamevirbr0udpdport67,68accept"),
@@ -360,6 +369,8 @@ def test_the_guards_words_come_from_the_audits_profile():
         "gateway_ip": r"10\.7\.0\.1", "dnsmasq_conf": "dnsmasq/nat0.conf"}
     assert "net.ipv6" not in values["forwarding_off"] and "net.ipv4.conf.all.forwarding" in values["forwarding_off"]
     stock = guard_values(None)
+    assert stock["forwarding_off"].split(" || ")[:2] == ['[ "$(sysctl -n net.ipv4.conf.all.forwarding 2>/dev/null)" != 1 ]',
+                                                         '[ "$(sysctl -n net.ipv6.conf.all.forwarding 2>/dev/null)" != 1 ]']
     assert (stock["network"], stock["subnet"]) == ("default", "192.168.122.0/24")
     assert "net.ipv6.conf.all.forwarding" in stock["forwarding_off"]  # the document's profile requires it
     assert guard_values({"gateway": "not an address"}) == stock  # a profile that does not parse: the defaults
@@ -369,6 +380,7 @@ def test_the_guards_words_come_from_the_audits_profile():
     ((), True), (("net.ipv4.conf.all.forwarding = 1",), False), (("  net/ipv4/conf/all/forwarding=1  ",), False),
     (("net.ipv4.conf.all.forwarding = 1", "net.ipv4.conf.all.forwarding=0"), True),
     (("net.ipv4.conf.all.forwarding = 10",), True), (("net.ipv4.conf.all.forwarding_x = 1",), True),
+    (("net-ipv4-conf-all-forwarding = 1",), True),  # a dot of the key matches a dot or a slash only
 ])
 def test_the_at_boot_guard_is_to_do_until_sysctl_d_sets_the_key_to_1_and_nothing_else(tmp_path, files, to_do):
     from virtnat.report import fix_order

@@ -255,6 +255,15 @@ def test_a_forked_process_s_events_are_replayed_to_pytests_hooks_in_order():
                      ("finish", "t::a[hv2]", where)]
 
 
+def test_a_line_goes_to_pytests_terminal_on_a_line_of_its_own(capsys):
+    said = []
+    terminal = SimpleNamespace(ensure_newline=lambda: said.append("newline"), write_line=said.append)
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin={"terminalreporter": terminal}.get))
+    shards._say(config, "virtnat: the process checking hosts hv1..hv2 was killed by signal 9")
+    assert said == ["newline", "virtnat: the process checking hosts hv1..hv2 was killed by signal 9"]
+    assert capsys.readouterr() == ("", "")
+
+
 def test_a_line_without_a_terminal_goes_to_stderr(capsys):
     config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
     shards._say(config, "virtnat: the process checking hosts hv1..hv2 was killed by signal 9")

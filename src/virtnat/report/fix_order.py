@@ -120,7 +120,7 @@ def guard_values(profile: dict) -> dict[str, str]:
 
     from ..profile import Profile
 
-    known = {k: v for k, v in (profile or {}).items() if k in Profile.__dataclass_fields__ and k != "waivers"}
+    known = {k: v for k, v in (profile or {}).items() if k in Profile.__dataclass_fields__}  # no guard reads a waiver
     try:
         p = Profile(**known)
         subnet = p.subnet
