@@ -127,6 +127,13 @@ def test_the_packet_paths_fixes_keep_a_hosts_names_whole(tmp_path, name):
             assert (f'"{whole}"' if call[0] == "nft" else whole) in call, f"{what}: {call} lacks {whole!r} as one argument"
 
 
+@pytest.mark.parametrize("name", ['a"b', "a\nb"])
+def test_a_name_nft_cannot_spell_stays_shell_quoted_alone(name):
+    """No nft spelling holds a double quote or a line break: the name reaches nft as it is."""
+    words = shlex.split(_path_fixes(name)["nft delete"])
+    assert words[:6] == ["nft", "delete", "rule", "inet", name, name + "-chain"]
+
+
 def test_plain_names_in_the_packet_paths_fixes_read_as_before():
     fixes = _path_fixes("filter")
     assert fixes["nft insert"] == 'nft insert rule inet filter filter-chain iifname "filter-if" udp dport 67 accept'

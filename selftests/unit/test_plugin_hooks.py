@@ -554,6 +554,16 @@ def test_the_terminal_summary_is_virtnats_for_an_audit_only(configured):
     assert other.lines == []
 
 
+def test_the_terminal_summary_names_each_file_of_the_facts_directory_not_audited(configured, tmp_path):
+    (tmp_path / "facts").mkdir()
+    (tmp_path / "facts" / "healthy.facts").write_bytes(HEALTHY.read_bytes())
+    (tmp_path / "facts" / "hv2.facts").symlink_to(tmp_path / "gone")
+    terminal = Terminal()
+    plugin.pytest_terminal_summary(terminal, configured(f"--facts={tmp_path / 'facts'}"))
+    assert terminal.lines[0] == (f"virtnat: --facts: {tmp_path}/facts/hv2.facts is not audited: a symbolic link to nothing",
+                                 {"yellow": True})
+
+
 def test_the_terminal_summary_of_a_usage_error_says_it(configured):
     config = configured(f"--facts={HEALTHY}", "--profile=/nonexistent.toml")
     terminal = Terminal()
