@@ -90,6 +90,10 @@ def _library_version() -> int:
     return libvirt.getVersion()
 
 
+def _silenced(_context, _error) -> None:
+    """libvirt's error handler: its errors come back as exceptions, none is printed on stderr too."""
+
+
 def _no_fallback() -> None:
     return None
 
@@ -114,7 +118,7 @@ class LibvirtApiSource:
             import libvirt
         except ImportError:
             raise FactError(NO_LIBVIRT_PYTHON) from None
-        libvirt.registerErrorHandler(lambda *_: None, None)  # errors come back as exceptions
+        libvirt.registerErrorHandler(_silenced, None)
         without_daemon = self.fallback()
         if without_daemon is not None:
             return without_daemon
