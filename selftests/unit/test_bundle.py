@@ -6,7 +6,7 @@ import os
 import pytest
 
 from virtnat import __version__
-from virtnat.collectors.bundle import BundleRun, Header, bundle_bytes, bundle_files, bundle_host, read_bundle
+from virtnat.collectors.bundle import BundleRun, Header, bundle_bytes, bundle_files, bundle_host, not_audited, read_bundle
 from virtnat.targets import BundleTarget
 from virtnat.errors import FactError
 from virtnat.facts.probe import frame
@@ -346,3 +346,8 @@ def test_a_file_that_is_neither_a_bundle_nor_probe_output_is_one_line(tmp_path, 
     with pytest.raises(FactError) as error:
         BundleRun(path, "hv1").sections()
     assert str(error.value) == f"{path}: not the output of virtnat's probe (no @@virtnat-probe header line)"
+
+
+def test_a_file_gone_from_the_facts_directory_says_so(tmp_path):
+    """Listed, then removed before it was looked at: no such file, and no link to nothing."""
+    assert not_audited(tmp_path / "hv9.facts") == "no such file or directory"

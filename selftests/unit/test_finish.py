@@ -29,6 +29,17 @@ def test_json_junit_latest_and_metrics_from_one_document(tmp_path):
     assert 'virtnat_check_passed{host="hv1",check="NET-02",subject=""} 0' in out.prometheus.read_text()
 
 
+def test_the_detailed_metrics_hold_the_checks_that_passed_too(tmp_path):
+    passed = {"id": "NET-01", "title": "t", "impact": "high", "subject": None, "outcome": "passed", "message": "",
+              "remediation": "virsh net-define default.xml"}
+    document = {**DOCUMENT, "hosts": [{**DOCUMENT["hosts"][0], "checks": [*DOCUMENT["hosts"][0]["checks"], passed]}]}
+    series = 'virtnat_check_passed{host="hv1",check="NET-01",subject=""} 1'
+    for detail in (False, True):
+        out = Outputs(prometheus=tmp_path / f"{detail}.prom", prometheus_detail=detail)
+        assert write_reports(document, {}, out).problems == []
+        assert (series in out.prometheus.read_text()) == detail
+
+
 def test_no_path_no_report(tmp_path):
     written = write_reports(DOCUMENT, {}, Outputs(latest_json=tmp_path / "latest.json"))
     assert (written.reports, written.problems, list(tmp_path.iterdir())) == ([], [], [])

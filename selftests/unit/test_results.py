@@ -193,3 +193,8 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_an_id_number_of_100_digits_or_more_counts_as_none():
+    from virtnat.report.results import id_order
+    assert id_order("SITE-" + "9" * 99)[2] == int("9" * 99) and id_order("SITE-" + "9" * 100)[2] == 0

@@ -28,7 +28,7 @@ def write_atomic(path, text: str | bytes | Iterable[str | bytes], mode: int = PR
     try:
         with os.fdopen(fd, "wb") as out:
             for part in [text] if isinstance(text, (str, bytes)) else text:
-                out.write(part if isinstance(part, bytes) else part.encode("utf-8"))
+                out.write(part if isinstance(part, bytes) else part.encode())
         os.chmod(tmp, allowed(mode))
         os.replace(tmp, path)
     except BaseException:
