@@ -43,6 +43,12 @@ def test_a_missing_path_is_named(site):
     assert str(error.value) == f"{site}/nope.facts: no such file or directory"
 
 
+def test_a_path_under_a_file_is_missing_too(site):
+    with pytest.raises(FactError) as error:
+        bundle_files(f"{site}/hv1.txt/x.facts")
+    assert str(error.value) == f"{site}/hv1.txt/x.facts: no such file or directory"
+
+
 @pytest.mark.parametrize("spec", ["", " , ", "EMPTY"])
 def test_a_spec_without_files_is_refused(tmp_path, spec):
     (tmp_path / "empty").mkdir()

@@ -16,7 +16,8 @@ from selftests.unit.checkrun import DATA
 from selftests.unit.test_results import Terminal
 from virtnat import plugin
 from virtnat.report.finish import Outputs
-from virtnat.fixtures import FINDINGS, FIX, Unavailable
+from virtnat.failures import ShortFailures
+from virtnat.fixtures import FINDINGS, FIX, RunFixtures, Unavailable
 from virtnat.report.results import CheckResult
 from virtnat.state import CHECKS_DIR
 
@@ -552,6 +553,17 @@ def test_the_terminal_summary_is_virtnats_for_an_audit_only(configured):
     worker.workerinput = {}
     plugin.pytest_terminal_summary(other, worker)  # the controller prints the fleet's summary
     assert other.lines == []
+
+
+def test_an_audits_fixtures_are_registered_under_virtnats_name_with_its_profile(configured):
+    config = configured(f"--facts={HEALTHY}")
+    fixtures = config.pluginmanager.get_plugin("virtnat-run-fixtures")
+    assert isinstance(fixtures, RunFixtures) and fixtures._profile is plugin.state_of(config).plan.profile
+
+
+def test_short_failures_are_registered_under_virtnats_name_unless_a_traceback_is_asked_for(configured):
+    assert isinstance(configured(f"--facts={HEALTHY}").pluginmanager.get_plugin("virtnat-short-failures"), ShortFailures)
+    assert configured(f"--facts={HEALTHY}", "--tb=long").pluginmanager.get_plugin("virtnat-short-failures") is None
 
 
 def test_the_terminal_summary_names_each_file_of_the_facts_directory_not_audited(configured, tmp_path):
