@@ -57,6 +57,20 @@ def test_each_report_is_staged_in_a_private_directory_beside_it(tmp_path):
     assert pointed(options(htmlpath=None, xmlpath=""), []) == ()
 
 
+def test_junits_report_is_staged_at_the_normalised_path_junitxml_writes(tmp_path):
+    [staged], problem = stage(options(xmlpath="r/../j.xml"), str(tmp_path))
+    assert (staged.target, problem) == (tmp_path / "j.xml", None)
+
+
+def test_a_reports_missing_directories_are_made_however_deep(tmp_path):
+    [staged], problem = stage(options(htmlpath="a/b/c/page.html"), str(tmp_path))
+    assert problem is None and staged.staging.parent == tmp_path / "a" / "b" / "c"
+
+
+def test_a_report_asked_for_at_a_missing_directorys_parent_is_refused(tmp_path):
+    assert stage(options(htmlpath="gone/.."), str(tmp_path)) == ([], "--html=gone/..: cannot write a report there: Is a directory")
+
+
 def test_a_report_that_cannot_be_written_there_is_one_line_and_dropped(tmp_path):
     (tmp_path / "file").write_text("")
     config = options(htmlpath=str(tmp_path), xmlpath="file/j.xml")

@@ -437,6 +437,12 @@ def test_an_unwritable_report_dir_stops_the_reports_but_not_an_audit_json_elsewh
     assert run.outputs == Outputs(json=tmp_path / "a.json")
 
 
+def test_the_metrics_are_detailed_as_asked(tmp_path):
+    prom = str(tmp_path / "virtnat.prom")
+    assert [paths_planned(tmp_path, prometheus=prom, **given).outputs.prometheus_detail
+            for given in ({}, {"prometheus_detail": True})] == [False, True]
+
+
 def test_an_unwritable_report_dir_stops_the_default_json_too(tmp_path):
     (tmp_path / "reports").write_text("a file")
     assert paths_planned(tmp_path, keep=3).outputs == Outputs(keep=3)

@@ -49,7 +49,7 @@ def _is_audit(config) -> bool:
     for arg in config.args or [str(CHECKS_DIR)]:
         name = str(arg).split("::")[0]
         path = Path(config.invocation_params.dir, name).resolve()
-        if getattr(config.option, "pyargs", False) and not path.exists():
+        if config.option.pyargs and not path.exists():  # pytest declares --pyargs
             path = _module_path(name) or path
         if path == CHECKS_DIR or CHECKS_DIR in path.parents or path in CHECKS_DIR.parents or path in CATALOG.parents:
             return True

@@ -51,8 +51,8 @@ def stage(config, cwd: str) -> tuple[list[Staged], str | None]:
             continue
         target = asked_path(dest, value, cwd)
         try:
-            if target.name in ("", ".", "..") or target.is_dir():
-                raise IsADirectoryError(0, "Is a directory")
+            if target.name == ".." or target.is_dir():  # Path names "/" "" (a directory), never "."
+                raise IsADirectoryError("Is a directory")
             target.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:64]}.", suffix=".tmp", dir=target.parent))
         except OSError as exc:
