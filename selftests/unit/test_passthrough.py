@@ -50,7 +50,8 @@ def test_each_report_is_staged_in_a_private_directory_beside_it(tmp_path):
         ("--html", "new/page.html", tmp_path / "new" / "page.html"), ("--junitxml", str(tmp_path / "j.xml"), tmp_path / "j.xml")]
     for report in staged:
         assert report.staging.parent == report.target.parent and mode(report.staging) == 0o700
-        assert report.staging.name.startswith(f".{report.target.name}.") and list(report.staging.iterdir()) == []
+        assert report.staging.name.startswith(f".{report.target.name}.") and report.staging.name.endswith(".tmp")
+        assert list(report.staging.iterdir()) == []
     assert (config.option.htmlpath, config.option.xmlpath) == ("new/page.html", str(tmp_path / "j.xml"))  # as given
     assert pointed(config, staged) == (("htmlpath", str(staged[0].written)), ("xmlpath", str(staged[1].written)))
     assert stage(options(htmlpath=None, xmlpath=""), str(tmp_path)) == ([], None)
@@ -60,6 +61,23 @@ def test_each_report_is_staged_in_a_private_directory_beside_it(tmp_path):
 def test_junits_report_is_staged_at_the_normalised_path_junitxml_writes(tmp_path):
     [staged], problem = stage(options(xmlpath="r/../j.xml"), str(tmp_path))
     assert (staged.target, problem) == (tmp_path / "j.xml", None)
+
+
+def test_a_long_reports_staging_is_named_by_its_first_64_characters(tmp_path):
+    name = "r" * 100 + ".html"
+    [staged], _ = stage(options(htmlpath=name), str(tmp_path))
+    assert staged.staging.name.startswith("." + "r" * 64 + ".") and not staged.staging.name.startswith("." + "r" * 65)
+
+
+def test_a_report_that_cannot_be_written_leaves_the_others_staged(tmp_path):
+    staged, problem = stage(options(htmlpath=str(tmp_path), xmlpath="j.xml"), str(tmp_path))
+    assert [s.target for s in staged] == [tmp_path / "j.xml"] and problem.startswith(f"--html={tmp_path}: ")
+
+
+def test_without_pytest_html_only_junit_is_pointed(tmp_path):
+    config = options(xmlpath="j.xml")  # no htmlpath: pytest-html is not there to declare it
+    staged, _ = stage(config, str(tmp_path))
+    assert pointed(config, staged) == (("xmlpath", str(staged[0].written)),)
 
 
 def test_a_reports_missing_directories_are_made_however_deep(tmp_path):

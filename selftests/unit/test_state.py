@@ -115,6 +115,20 @@ def test_a_one_host_stem_is_safe_as_a_file_name(tmp_path):
     assert run.outputs.html.name == f"fe80__1-{STARTED}.html"
 
 
+def test_an_option_no_plugin_declared_reads_as_not_given(tmp_path):
+    """As pytest's getoption: a name no plugin declared raises without a default (testinfra's
+    connection options, when its plugin is not loaded)."""
+    testinfras = {"connection", "ssh_config", "ssh_identity_file", "sudo", "sudo_user", "ansible_inventory", "force_ansible"}
+
+    class Declared(Options):
+        def getoption(self, name, default=ValueError):
+            if name in testinfras and default is ValueError:
+                raise ValueError(f"no option named {name!r}")
+            return self.values.get(name, None if default is ValueError else default)
+    run = plan_audit(Declared(hosts="local://", report_dir=str(tmp_path / "reports")))
+    assert run.error is None and len(run.targets) == 1
+
+
 def test_a_stem_is_the_label_and_the_start_with_no_slash_or_colon():
     import datetime as dt
 
@@ -122,6 +136,15 @@ def test_a_stem_is_the_label_and_the_start_with_no_slash_or_colon():
     assert report_stem("dc1/hv:7", started) == "dc1_hv_7-20261128T101500Z"
     assert report_stem("3-hosts", started) == "3-hosts-20261128T101500Z"
     assert report_stem("hv1.example.org", started) == "hv1.example.org-20261128T101500Z"
+
+
+@pytest.mark.parametrize("label, stem", [
+    ("a b", "a_b~c8687a08aa"), ("h" * 64, "h" * 64), ("h" * 65, "h" * 48 + "~33b63d82e4"), (".Xy", "Xy~bb2002433c"),
+    ("x" * 70, "x" * 48 + "~c71bd10922"),
+])
+def test_a_label_that_is_not_a_plain_name_of_64_characters_at_most_is_cut_and_hashed(label, stem):
+    import datetime as dt
+    assert report_stem(label, dt.datetime(2026, 12, 8, tzinfo=dt.timezone.utc)) == f"{stem}-20261208T000000Z"
 
 
 @pytest.mark.parametrize("label", [

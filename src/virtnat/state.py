@@ -55,7 +55,7 @@ def report_stem(label: str, started: dt.datetime) -> str:
     plain = label.replace("/", "_").replace(":", "_")
     safe = _UNSAFE.sub("_", plain)
     if safe != plain or len(safe) > 64 or safe.startswith(".") or not safe:
-        safe = f"{safe.lstrip('.')[:48]}~{hashlib.sha256(label.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
+        safe = f"{safe.lstrip('.')[:48]}~{hashlib.sha256(label.encode(errors='surrogatepass')).hexdigest()[:10]}"
     return f"{safe}-{started.strftime('%Y%m%dT%H%M%SZ')}"
 
 
