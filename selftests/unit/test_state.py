@@ -115,6 +115,13 @@ def test_a_one_host_stem_is_safe_as_a_file_name(tmp_path):
     assert run.outputs.html.name == f"fe80__1-{STARTED}.html"
 
 
+def test_a_split_asked_of_a_run_that_only_collects_is_no_error(tmp_path):
+    options = Options(facts=__file__, report_dir=str(tmp_path / "reports"), shards=2)
+    options.option.collectonly = True
+    run = plan_audit(options)
+    assert (run.error, run.shards) == (None, 1)
+
+
 def test_an_option_no_plugin_declared_reads_as_not_given(tmp_path):
     """As pytest's getoption: a name no plugin declared raises without a default (testinfra's
     connection options, when its plugin is not loaded)."""

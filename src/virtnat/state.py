@@ -204,7 +204,7 @@ def _style(config, worker: bool) -> tuple[tuple[str, object], ...]:
         return tuple(changed)
     if option.reportchars == "fE":
         changed.append(("reportchars", "N"))
-    if getattr(option, "numprocesses", None) and getattr(option, "dist", "no") in ("no", "load"):
+    if getattr(option, "numprocesses", None) and option.dist in ("no", "load"):  # -n: xdist declares --dist
         changed.append(("dist", "loadgroup"))
     return tuple(changed)
 
