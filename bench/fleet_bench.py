@@ -64,6 +64,11 @@ def audit(folder: Path, reports: Path) -> tuple[float, int]:
     """(wall seconds, peak bytes) of one audit of every bundle in folder."""
     virtnat = str(Path(sys.executable).parent / "virtnat")
     command = [virtnat, "audit", f"--facts={folder}", f"--report-dir={reports}", f"--prometheus={reports / 'virtnat.prom'}", *SHARDS, "--", "-q"]
+    return sampled(command, f"the audit of {folder}")
+
+
+def sampled(command: list[str], what: str) -> tuple[float, int]:
+    """(wall seconds, peak bytes summed over its process tree) of command, which must exit 0 or 1."""
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out:
         run = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
@@ -74,7 +79,7 @@ def audit(folder: Path, reports: Path) -> tuple[float, int]:
         elapsed = time.perf_counter() - start
         if run.returncode not in (0, 1):
             out.seek(0)
-            sys.exit(f"bench: the audit of {folder} exited {run.returncode}:\n{out.read()[-4000:]}")
+            sys.exit(f"bench: {what} exited {run.returncode}:\n{out.read()[-4000:]}")
     return elapsed, peak
 
 

@@ -18,14 +18,13 @@ import os
 import resource
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fleet_bench import ROOT, SAMPLE_SECONDS, make_bundles, tree_pss  # noqa: E402
+from fleet_bench import make_bundles, sampled  # noqa: E402
 
 HOSTS = int(os.environ.get("BENCH_HOSTS", "1000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -41,17 +40,8 @@ def _cpu() -> float:
 def timed(command: str) -> tuple[float, int, float, float]:
     """(wall seconds, peak bytes, CPU seconds, when it ended) of a shell command and every process
     under it (each waits for its own: their CPU time is counted)."""
-    cpu, start = _cpu(), time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out:
-        run = subprocess.Popen(["sh", "-c", command], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
-        peak = 0
-        while run.poll() is None:
-            peak = max(peak, tree_pss(run.pid))
-            time.sleep(SAMPLE_SECONDS)
-        elapsed = time.perf_counter() - start
-        if run.returncode not in (0, 1):
-            out.seek(0)
-            sys.exit(f"bench: {command} exited {run.returncode}:\n{out.read()[-4000:]}")
+    cpu = _cpu()
+    elapsed, peak = sampled(["sh", "-c", command], command)
     return elapsed, peak, _cpu() - cpu, time.time()
 
 
