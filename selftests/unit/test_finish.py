@@ -1,15 +1,11 @@
 """The one finish of a run: every report written from the document in memory, the latest copies,
 the metrics and the retention; a report that cannot be written is a line, and the rest are written."""
 import json
-import os
-import signal
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
 
 from virtnat.report.finish import Outputs, write_reports
-from virtnat.report.page import html_parts as page_of
 
 DOCUMENT = {"tool": "virtnat", "version": "0", "started": "2026-11-28T10:00:00+00:00", "finished": "2026-11-28T10:00:02+00:00",
             "profile": {"network": "default"}, "hosts": [{"host": "hv1", "summary": {"passed": 0, "failed": 1, "skipped": 0, "error": 0, "waived": 0},
@@ -125,12 +121,6 @@ def test_the_page_shows_the_evidence_it_is_given_and_its_latest_copy_is_not_list
     assert (written.reports, written.problems) == ([f"HTML {out.html}"], [])
 
 
-@pytest.fixture
-def one_thread(monkeypatch):
-    """As at the end of a split audit: no thread but the main one (the selftests' xdist worker has more)."""
-    monkeypatch.setattr("virtnat.report.finish.threading.active_count", lambda: 1)
-
-
 def _everything(tmp_path):
     return Outputs(json=tmp_path / "a.json", html=tmp_path / "a.html", junit=tmp_path / "a.xml", latest_json=tmp_path / "latest.json",
                    latest_html=tmp_path / "latest.html", prometheus=tmp_path / "virtnat.prom")
@@ -139,63 +129,11 @@ def _everything(tmp_path):
 EVIDENCE = {"hosts": {"hv1": {"pieces": {"libvirt": "libvirt 9.0.0 · default inactive"}, "facts": {}, "checks": {}}}}
 
 
-def test_a_page_made_apart_is_the_page_made_here_and_listed_in_its_place(tmp_path, one_thread, monkeypatch):
-    here = write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path / "here"))
-    pids = []
-    monkeypatch.setattr("virtnat.report.finish._html", lambda *args: pids.append(os.getpid()) or page_of(*args))
-    apart = write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path / "apart"), apart=True)
-    assert pids == []  # made in the other process
-    assert [line.split()[0] for line in apart.reports] == ["JSON", "HTML", "JUnit", "Prometheus"] == [line.split()[0] for line in here.reports]
-    assert apart.problems == here.problems == []
-    for name in ("a.json", "a.html", "a.xml", "latest.json", "latest.html", "virtnat.prom"):
-        assert (tmp_path / "apart" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
-
-
-def test_a_page_that_cannot_be_made_apart_is_the_same_one_line(tmp_path, one_thread):
-    document = {**DOCUMENT, "hosts": [{"host": "hv1", "checks": ["not a check"]}]}
-    written = write_reports(document, {}, Outputs(json=tmp_path / "a.json", html=tmp_path / "a.html",
-                                                  latest_html=tmp_path / "latest.html"), apart=True)
-    assert written.reports == [f"JSON {tmp_path / 'a.json'}"]
-    assert written.problems == [f"cannot write {tmp_path / 'a.html'}: AttributeError: 'str' object has no attribute 'get'"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
-
-
-def test_a_page_whose_process_dies_is_made_here(tmp_path, one_thread, monkeypatch):
-    me = os.getpid()
-    made = []
-
-    def page(*args):
-        if os.getpid() != me:
-            os.kill(os.getpid(), signal.SIGKILL)
-        made.append(me)
-        return page_of(*args)
-
-    monkeypatch.setattr("virtnat.report.finish._html", page)
-    written = write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path), apart=True)
-    assert made == [me] and written.problems == []
-    assert "libvirt 9.0.0 · default inactive" in (tmp_path / "latest.html").read_text()
-
-
-def test_a_process_with_other_threads_makes_its_page_itself(tmp_path, monkeypatch):
-    monkeypatch.setattr("virtnat.report.finish.threading.active_count", lambda: 2)
-    made = []
-    monkeypatch.setattr("virtnat.report.finish._html", lambda *args: made.append(os.getpid()) or page_of(*args))
-    write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path), apart=True)
-    assert made == [os.getpid()]
-
-
-def test_by_default_the_page_is_made_here(tmp_path, one_thread, monkeypatch):
-    made = []
-    monkeypatch.setattr("virtnat.report.finish._html", lambda *args: made.append(os.getpid()) or page_of(*args))
-    write_reports(DOCUMENT, EVIDENCE, _everything(tmp_path))
-    assert made == [os.getpid()]
-
-
-def test_a_page_made_apart_keeps_the_other_reports_problems_and_order(tmp_path, one_thread):
+def test_a_report_that_cannot_be_written_leaves_the_others_in_their_order(tmp_path):
     folder = tmp_path / "my reports"  # a space in the paths the lines name
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     out = Outputs(json=blocker / "a.json", html=folder / "a.html", junit=folder / "a.xml", prometheus=folder / "virtnat.prom")
-    written = write_reports(DOCUMENT, EVIDENCE, out, apart=True)
+    written = write_reports(DOCUMENT, EVIDENCE, out)
     assert written.problems == [f"cannot write {blocker / 'a.json'}: File exists"]
     assert written.reports == [f"HTML {out.html}", f"JUnit {out.junit}", f"Prometheus {out.prometheus}"]

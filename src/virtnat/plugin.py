@@ -263,7 +263,7 @@ def pytest_sessionfinish(session, exitstatus):
     expected = None if audit.error else plan.profile.as_dict()
     document = audit_document(record.results, expected, plan.started.isoformat(), utc_now().isoformat(), audit.error,
                               plan.not_audited)
-    record.finished(write_reports(document, audit.evidence_dict(), plan.outputs, apart=plan.shards > 1))
+    record.finished(write_reports(document, audit.evidence_dict(), plan.outputs))
     if record.written.problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a report asked for is missing: never a clean exit
     if plan.stats_json:

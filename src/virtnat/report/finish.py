@@ -2,11 +2,9 @@
 the evidence behind it, whatever started the run (pytest, `make audit`, `virtnat audit`)."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..forked import Forked
 from .files import file_parts, write_atomic
 from .json_report import json_text
 from .junit import junit_xml
@@ -74,38 +72,17 @@ def _drop_stale(written: Written, latest: Path) -> None:
     written.problems.append(f"removed {latest}: it showed an earlier run")
 
 
-def _alone(label: str, path: Path, render) -> tuple[list[str], list[str]]:
-    """In a forked process: one report written, as (reports, problems) of a Written."""
-    written = Written()
-    _write(written, label, path, render)
-    return written.reports, written.problems
-
-
-ORDER = ("JSON", "HTML", "JUnit", "Prometheus")  # as the reports are listed, whichever is written first
-
-
-def write_reports(document: dict, evidence: dict, outputs: Outputs, apart: bool = False) -> Written:
+def write_reports(document: dict, evidence: dict, outputs: Outputs) -> Written:
     """Write every report of `outputs`, then prune old runs; a report that cannot be written is
     a line in the result, never an exception, and the others are still written. No report's
-    text is kept: the latest copies are copied from the files (a fleet's page is ~80 MB).
-    apart: the page (the largest) is made in a forked process meanwhile, if this process has
-    no other thread; if that process cannot, this one makes it after all."""
+    text is kept: the latest copies are copied from the files (a fleet's page is ~80 MB)."""
     written = Written()
-    render_page = lambda: _html(document, evidence)  # noqa: E731
-    page = Forked(lambda: _alone("HTML", outputs.html, render_page)) if apart and outputs.html and threading.active_count() == 1 else None
     wrote_json = _write(written, "JSON", outputs.json,
                         lambda: json_text({**document, "evidence": evidence.get("hosts", {})} if outputs.evidence else document))
+    wrote_html = _write(written, "HTML", outputs.html, lambda: _html(document, evidence))
     _write(written, "JUnit", outputs.junit, lambda: junit_xml(document))
     _write(written, "Prometheus", outputs.prometheus, lambda: document,
            lambda path, doc: write_prometheus(path, doc, outputs.prometheus_detail))
-    found = page.result()[0] if page else None
-    if found is None:
-        wrote_html = _write(written, "HTML", outputs.html, render_page)
-    else:
-        written.reports += found[0]
-        written.problems += found[1]
-        wrote_html = not found[1]
-    written.reports.sort(key=lambda line: ORDER.index(line.partition(" ")[0]))
     for latest, source, wrote in ((outputs.latest_json, outputs.json, wrote_json), (outputs.latest_html, outputs.html, wrote_html)):
         if wrote:  # a copy's problem is said; the copy is not listed among the reports
             _write(written, None, latest, lambda source=source: file_parts(source))
