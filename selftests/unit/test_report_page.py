@@ -162,6 +162,29 @@ def test_hosts_are_listed_worst_first_and_the_page_stands_without_evidence():
     assert empty.one("p", class_="reason").text() == "No check ran on this host." and not empty.all("svg")
 
 
+def test_a_fleet_opens_with_its_problems_by_cause_then_its_hosts_and_one_host_has_none(one):
+    doc, evidence = docs.fleet(30)
+    page = parse(render_html(doc, evidence))
+    sections = [e for e in page.iter() if e.tag in ("section", "table") and e.get("class") in ("causes", "hosts", "host")]
+    assert [e.get("class") for e in sections[:4]] == ["causes", "causes", "hosts", "host"]  # the causes' section, its table
+    rows = page.one("table", class_="causes").all("tr", class_=True)
+    assert [(r["data-outcome"], r["data-ids"].split()[0], r["data-hosts"]) for r in rows] == [
+        ("failed", "NET-07", "9"), ("error", "HOST-01", "3"), ("failed", "VM-03", "9")]  # critical by hosts, then high
+    net07 = rows[0]
+    assert [td.text() for td in net07.all("td")[:4]] == ["critical", "NET-07 virbr0 is administratively UP", "failed virbr0 is DOWN", "9"]
+    hosts = net07.one("details")
+    assert "open" not in hosts.attrs and hosts.one("summary").text() == "9 hosts"
+    assert [(a["href"], a.text()) for a in hosts.iter("a")] == [(f"#h{i}", f"hv{i:03}") for i in range(0, 30, 3) if i % 10 != 9]  # not the unreachable hv009
+    assert rows[1].all("td")[2].text() == "error could not be checked: ssh: connect to host 10.0.0.9 port 22: Connection refused"
+    assert rows[1].one("details", class_="more").one("summary").text() == f"and {len(rows[1]['data-ids'].split()) - 2} more checks"
+    assert page.one("h2", class_="hosts").text() == "Hosts (30)"
+    ids = {e["id"] for e in page.iter(id=True)}
+    assert {a["href"][1:] for a in page.one("section", class_="causes").iter("a", href=True)} <= ids
+    assert not one.all("section", class_="causes")  # one host: its page as before
+    clean = parse(render_html(docs.document(docs.host("ok1"), docs.host("ok2")), {}))
+    assert clean.one("section", class_="causes").one("p").text() == "None: on every host every check passed, was skipped or was waived."
+
+
 def test_new_ids_and_odd_values_render_as_text_never_as_reprs():
     doc = docs.document({"host": "hv1", "checks": [
         check("NET-17", "failed", message={"got": 1}), check("ZZZ-01", "passed", title=None), check("HOST-10", "weird")]})

@@ -3,10 +3,13 @@ evidence the plugin gathered (either may lack any part: the page says what it ha
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterator
+from typing import Callable, Iterator
+from urllib.parse import quote
 
+from .causes import causes, own_names
 from .markup import anchor, esc, text
 from .page_assets import CSS, JS, csp
+from .page_causes import causes_html
 from .page_checks import checks_html, facts_html, piece_lists
 from .page_profile import profile_html
 from .picture import host_picture
@@ -48,14 +51,15 @@ def _verdict(verdict: Verdict) -> str:
     return f'<span class="verdict v-{verdict.state}">{esc(verdict.label)}</span>'
 
 
-def host_table(judged: list[tuple[int, dict, Verdict]]) -> str:
-    """One row per host, worst verdict first: its verdict, counts, reason and a link to its section."""
+def host_table(judged: list[tuple[int, dict, Verdict]], link: Callable[[int], str]) -> str:
+    """One row per host, worst verdict first: its verdict, counts, reason and a link to its detail
+    (link: its href, from the host's index)."""
     rows = []
     for h, host, verdict in judged:
         n = counts(host)
         cells = "".join(f'<td class="n">{n[o]}</td>' for o in SEVERITY)
         rows.append(f'<tr data-h="{h}" data-host="{esc(host.get("host"))}" data-verdict="{verdict.state}">'
-                    f'<td><a href="#{anchor(f"h{h}")}">{esc(host.get("host"))}</a></td><td>{_verdict(verdict)}</td>'
+                    f'<td><a href="{esc(link(h))}">{esc(host.get("host"))}</a></td><td>{_verdict(verdict)}</td>'
                     f"{cells}<td>{esc(verdict.reason)}</td></tr>")
     head = "".join(f"<th>{o}</th>" for o in ("host", "verdict", *SEVERITY, "reason"))
     return f'<table class="hosts"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
@@ -89,11 +93,21 @@ def render_html(document: dict, evidence: dict) -> str:
     return "".join(html_parts(document, evidence))
 
 
-def html_parts(document: dict, evidence: dict) -> Iterator[str]:
+def host_href(folder: str, file: str) -> str:
+    """The link from the page to a host's page in folder beside it."""
+    return f"{quote(folder)}/{quote(file)}"
+
+
+def html_parts(document: dict, evidence: dict, files: tuple[str, list[str]] | None = None,
+               back: str | None = None) -> Iterator[str]:
     """The HTML5 page, part by part, each host's section made only when it is asked for (a
-    fleet's page is ~80 MB, written as it is made): header and totals (or why the audit did not
-    run), the filters, the hosts table (worst first; with more than one host), the profile, then
-    each host's section."""
+    fleet's page is large, written as it is made): header and totals (or why the audit did not
+    run), with more than one host the problems by cause and the hosts table (worst first), the
+    filters, the profile, then each host's section.
+
+    files: (folder, file name per host): each host's detail is a page of its own there (made by
+    page_fleet), linked from the causes and the hosts table, instead of a section of this page
+    (which then has no checks to filter). back: on such a host's page, the link to the fleet's."""
     document, evidence = _dict(document), _dict(evidence)
     error = text(document.get("error"))
     hosts = [] if error else [h for h in document.get("hosts") or [] if isinstance(h, dict)]
@@ -101,21 +115,28 @@ def html_parts(document: dict, evidence: dict) -> Iterator[str]:
                     key=lambda item: VERDICTS.index(item[2].state))
     failing = sum(1 for _, _, v in judged if v.state != "ok")
     title = "virtnat audit" + (": not run" if error else f": {failing} of {len(hosts)} hosts not ok" if hosts else "")
+    if back and len(hosts) == 1:
+        title = f"virtnat audit: {text(hosts[0].get('host'))}"
     yield ("<!DOCTYPE html>\n"
            f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
            f'<meta http-equiv="Content-Security-Policy" content="{esc(csp())}"><link rel="icon" href="data:,">'
            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>")
+    if back:
+        yield f'<nav class="back"><a href="{esc(back)}">← every host of this audit</a></nav>'
     yield header(document, hosts)
     if error:
         yield f'<p class="banner" role="alert">Audit not run: {esc(" ".join(error.split()))}</p>'
     elif not hosts:
         yield '<p class="banner" role="alert">No host in this audit.</p>'
-    if hosts:
+    apart = files is not None and len(hosts) > 1
+    if hosts and not apart:
         yield filters()
     if len(hosts) > 1:
-        yield host_table(judged)
+        link = (lambda h: host_href(files[0], files[1][h])) if apart else (lambda h: "#" + anchor(f"h{h}"))
+        yield causes_html(causes({**document, "hosts": hosts}, own_names(evidence, document.get("profile"))), link)
+        yield f'<h2 class="hosts">Hosts ({len(hosts)})</h2>' + host_table(judged, link)
     yield profile_html(document.get("profile"), evidence.get("profile_defaults"))
     host_evidence = _dict(evidence.get("hosts"))
-    for h, host, verdict in judged:
+    for h, host, verdict in [] if apart else judged:
         yield host_section(h, host, verdict, _dict(host_evidence.get(text(host.get("host")))))
     yield f"<script>{JS}</script></body></html>\n"
