@@ -9,12 +9,14 @@ import re
 import shutil
 import subprocess
 import sys
+from urllib.parse import unquote
 
 import pytest
 
 from selftests.browser import CHROMIUM, SHOTS, open_page
 from selftests.unit.checkrun import DATA
 from selftests.unit.html_tree import parse, visible_text
+from virtnat.report.verdict import IMPACTS
 
 from .labhost import ADDRS, NOLISTEN, ROOT
 
@@ -30,7 +32,18 @@ def page(run, name: str):
     tree = parse(dom)
     text = visible_text(tree)
     assert not INTERNALS.search(text), INTERNALS.search(text)
-    return tree, {s["data-host"]: s for s in tree.iter("section", class_="host")}
+    sections = {s["data-host"]: s for s in tree.iter("section", class_="host")}
+    folder = html.with_suffix("")  # a fleet's: each host's section on a page of its own there
+    for n, host_page in enumerate(sorted(folder.glob("*.html")) if folder.is_dir() else []):
+        dom, console = open_page(host_page, screenshot=SHOTS / f"{name}-{n}.png")
+        assert console == [], console
+        sections.update({s["data-host"]: s for s in parse(dom).iter("section", class_="host")})
+    return tree, sections
+
+
+def shown(tree, tag: str, **attrs):
+    """The elements the filters leave shown (none of them or of their ancestors hidden)."""
+    return [e for e in tree.iter(tag, **attrs) if "hidden" not in e.attrs and not any("hidden" in a.attrs for a in e.ancestors())]
 
 
 def pieces(section) -> dict[str, str]:
@@ -120,14 +133,32 @@ def test_a_hundred_hosts_from_recorded_probe_output(tmp_path):
                            f"--report-dir={out}"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stdout[-2000:]
     html = next(p for p in out.glob("100-hosts-*.html"))
-    dom, console = open_page(html, "?outcome=failed&outcome=error", SHOTS / "hundred-hosts.png")
+    dom, console = open_page(html, screenshot=SHOTS / "hundred-hosts.png")
     assert console == []
     tree = parse(dom)
-    sections = tree.all("section", class_="host")
-    assert len(sections) == 100 and len(tree.one("table", class_="hosts").all("tr", data_h=True)) == 100
+    assert not tree.all("section", class_="host") and len(tree.one("table", class_="hosts").all("tr", data_h=True)) == 100
     document = json.loads(next(out.glob("100-hosts-*.json")).read_text())
+    # the page opens with the causes: the most hosts' one among the most severe first, each with its hosts
+    rows = tree.one("table", class_="causes").all("tr", class_=True)
+    assert rows and tree.one("section", class_="causes").one("h2").text() == f"Problems by cause ({len(rows)})"
+    for row in rows:
+        ids = set(row["data-ids"].split())
+        listed = [a.text() for a in row.one("details", class_="on").iter("a")]
+        assert len(listed) == int(row["data-hosts"]) == len(set(listed))
+        for host in (h for h in document["hosts"] if h["host"] in listed):
+            assert ids <= {c["id"] for c in host["checks"] if c["outcome"] == row["data-outcome"]}, (host["host"], ids)
+    order = [(IMPACTS.index(r.all("td")[0].text()), -int(r["data-hosts"])) for r in rows]
+    assert order == sorted(order)  # the most severe first, then the most hosts
+    # a host's detail is one click away: its own page, with its verdict, picture and checks
+    link = rows[0].one("details", class_="on").all("a")[0]["href"]
+    dom, console = open_page(html.parent / unquote(link), "?outcome=failed", SHOTS / "hundred-hosts-one.png")
+    assert console == []
+    section = parse(dom).one("section", class_="host")
+    assert section["data-host"] == rows[0].one("details", class_="on").all("a")[0].text() and section["data-verdict"] != "ok"
+    assert section.one("svg") and all(a["data-outcome"] == "failed" for a in shown(section, "article", class_=True))
+    sections = [parse(p.read_text()).one("section", class_="host") for p in html.with_suffix("").glob("*.html")]
     ok = {h["host"] for h in document["hosts"] if not {c["outcome"] for c in h["checks"]} & {"failed", "error"}}
-    assert {s["data-host"] for s in sections if s["data-verdict"] == "ok"} == ok
+    assert len(sections) == 100 and {s["data-host"] for s in sections if s["data-verdict"] == "ok"} == ok
     healthy = {f"hv{n:03}": recordings[n % len(recordings)].parent.name for n in range(100)
                if recordings[n % len(recordings)].name == "healthy.txt"}
     assert {host for host, generation in healthy.items() if generation == "libvirt9"} <= ok

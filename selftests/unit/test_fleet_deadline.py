@@ -57,8 +57,10 @@ def test_one_hanging_host_costs_its_deadline_and_the_others_complete(pytester, f
     assert {c["outcome"] for c in hung} == {"error"} and len(hung) == 38
     assert {c["message"] for c in hung} == {"hv3: probe did not finish within 1 s"}
 
-    suffixes = sorted(p.suffix for p in reports.glob("3-hosts-*"))
+    suffixes = sorted(p.suffix for p in reports.glob("3-hosts-*") if p.is_file())
     assert suffixes == [".html", ".json", ".xml"] and (reports / "latest.json").exists()
+    [folder] = [p for p in reports.glob("3-hosts-*") if p.is_dir()]  # the hosts' pages
+    assert sorted(p.name for p in folder.iterdir()) == ["hv1.html", "hv2.html", "hv3.html"]
     cases = list(ET.parse(next(reports.glob("3-hosts-*.xml"))).getroot().iter("testcase"))
     assert len(cases) == 3 * 38
     assert "hv3: probe did not finish within 1 s" in next(reports.glob("3-hosts-*.html")).read_text()

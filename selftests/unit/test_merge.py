@@ -44,12 +44,13 @@ def reports(folder: Path, prometheus: Path) -> dict:
     """Every report in folder, by name (its time stamp taken out), and the textfile, with what
     differs between two runs of the same checks (times) taken out."""
     found = {}
-    for path in sorted(folder.iterdir()):
+    for path in sorted(p for each in folder.iterdir() for p in (sorted(each.iterdir()) if each.is_dir() else [each])):
         text = path.read_text()
         text = re.sub(r'"(started|finished)": "[^"]*"', "", text)  # JSON
         text = re.sub(r'<p class="meta">.*?</p>', "", text)  # the page's header: version and times
         text = re.sub(r' (time|timestamp)="[^"]*"', "", text)  # JUnit
-        found[STAMP.sub("TIME", path.name)] = text
+        text = re.sub(r'href="[^"]*"', lambda link: STAMP.sub("TIME", link[0]), text)  # the page's links to its hosts' pages
+        found[STAMP.sub("TIME", str(path.relative_to(folder)))] = text  # a fleet's hosts' pages: STEM/host.html
     found["prometheus"] = [line for line in prometheus.read_text().splitlines()
                            if not re.match(r"virtnat_audit_(duration|timestamp)_seconds ", line)]
     return found
@@ -89,7 +90,8 @@ def test_the_merge_of_blocks_writes_every_report_one_audit_of_all_their_hosts_wr
     code, found = merged(parts, tmp_path / "r", *[detail] * bool(detail))
     assert (code, found) == runs[detail]
     names = sorted(found)
-    assert names == ["7-hosts-TIME.html", "7-hosts-TIME.json", "7-hosts-TIME.xml", "latest.html", "latest.json", "prometheus"]
+    assert names == ["7-hosts-TIME.html", "7-hosts-TIME.json", "7-hosts-TIME.xml",
+                     *(f"7-hosts-TIME/hv{i:04}.html" for i in range(HOSTS)), "latest.html", "latest.json", "prometheus"]
     assert code == 1  # faulty recordings fail, in the merge as in the audit
     assert capsys.readouterr().err == ""
     assert re.findall(r'"host": "(hv\d+)"', found["latest.json"]) == [f"hv{i:04}" for i in range(HOSTS)]
@@ -103,7 +105,9 @@ def test_plain_json_reports_merge_to_the_same_document_and_the_page_says_less(au
     whole = runs[""][1]
     for name in ("7-hosts-TIME.json", "7-hosts-TIME.xml", "latest.json", "prometheus"):
         assert found[name] == whole[name]
-    assert found["latest.html"] != whole["latest.html"] and code == 1
+    assert found["7-hosts-TIME/hv0000.html"] == whole["7-hosts-TIME/hv0000.html"]  # the part's host
+    assert found["7-hosts-TIME/hv0002.html"] != whole["7-hosts-TIME/hv0002.html"] and code == 1
+    assert 'class="facts"' in whole["7-hosts-TIME/hv0002.html"] and 'class="facts"' not in found["7-hosts-TIME/hv0002.html"]
     err = capsys.readouterr().err.splitlines()
     assert err == [f"virtnat merge: {p} is a JSON report, not a --part: the page shows its hosts' checks without their raw facts "
                    "and packet path" for p in plain[1:]]

@@ -36,9 +36,9 @@ class Written:
     problems: list[str] = field(default_factory=list)
 
 
-def _html(document: dict, evidence: dict):
-    from .page import html_parts
-    return html_parts(document, evidence)
+def _html(document: dict, evidence: dict, path: Path):
+    from .page_fleet import page_with_hosts  # a fleet's hosts' pages are written beside it
+    return page_with_hosts(document, evidence, path)
 
 
 def _write(written: Written, label: str | None, path: Path | None, render, write=write_atomic) -> bool:
@@ -79,7 +79,7 @@ def write_reports(document: dict, evidence: dict, outputs: Outputs) -> Written:
     written = Written()
     wrote_json = _write(written, "JSON", outputs.json,
                         lambda: json_text({**document, "evidence": evidence.get("hosts", {})} if outputs.evidence else document))
-    wrote_html = _write(written, "HTML", outputs.html, lambda: _html(document, evidence))
+    wrote_html = _write(written, "HTML", outputs.html, lambda: _html(document, evidence, outputs.html))
     _write(written, "JUnit", outputs.junit, lambda: junit_xml(document))
     _write(written, "Prometheus", outputs.prometheus, lambda: document,
            lambda path, doc: write_prometheus(path, doc, outputs.prometheus_detail))
