@@ -12,7 +12,9 @@ from .page_assets import CSS, JS, csp
 from .page_causes import causes_html
 from .page_checks import checks_html, facts_html, piece_lists
 from .page_profile import profile_html
+from .page_since import since_html
 from .picture import host_picture
+from .since import Since
 from .verdict import SEVERITY, VERDICTS, Verdict, counts, host_verdict, totals
 
 HOST_WORDS = {"ok": "ok", "failing": "failing", "unreachable": "unreachable", "unchecked": "not checked"}
@@ -99,15 +101,16 @@ def host_href(folder: str, file: str) -> str:
 
 
 def html_parts(document: dict, evidence: dict, files: tuple[str, list[str]] | None = None,
-               back: str | None = None) -> Iterator[str]:
+               back: str | None = None, since: Since | None = None) -> Iterator[str]:
     """The HTML5 page, part by part, each host's section made only when it is asked for (a
     fleet's page is large, written as it is made): header and totals (or why the audit did not
-    run), with more than one host the problems by cause and the hosts table (worst first), the
-    filters, the profile, then each host's section.
+    run), the filters, with more than one host the problems by cause, what changed since the
+    previous run and the hosts table (worst first), the profile, then each host's section.
 
     files: (folder, file name per host): each host's detail is a page of its own there (made by
     page_fleet), linked from the causes and the hosts table, instead of a section of this page
-    (which then has no checks to filter). back: on such a host's page, the link to the fleet's."""
+    (which then has no checks to filter). back: on such a host's page, the link to the fleet's.
+    since: what changed since the previous run, said after the causes (with more than one host)."""
     document, evidence = _dict(document), _dict(evidence)
     error = text(document.get("error"))
     hosts = [] if error else [h for h in document.get("hosts") or [] if isinstance(h, dict)]
@@ -134,6 +137,10 @@ def html_parts(document: dict, evidence: dict, files: tuple[str, list[str]] | No
     if len(hosts) > 1:
         link = (lambda h: host_href(files[0], files[1][h])) if apart else (lambda h: "#" + anchor(f"h{h}"))
         yield causes_html(causes({**document, "hosts": hosts}, own_names(evidence, document.get("profile"))), link)
+        index: dict[str, int] = {}
+        for h, host in enumerate(hosts):
+            index.setdefault(text(host.get("host")), h)
+        yield since_html(since, lambda name: link(index[name]) if name in index else None)
         yield f'<h2 class="hosts">Hosts ({len(hosts)})</h2>' + host_table(judged, link)
     yield profile_html(document.get("profile"), evidence.get("profile_defaults"))
     host_evidence = _dict(evidence.get("hosts"))

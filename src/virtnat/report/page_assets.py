@@ -56,7 +56,7 @@ pre{background:#f5f5f5;border:1px solid var(--line);border-radius:4px;padding:6p
 .fix pre{flex:1}button.copy{font-size:12px;padding:2px 8px}
 details>summary{cursor:pointer}.fold>summary,.facts>summary{font-weight:600;margin:6px 0}
 .profile .differs{background:var(--amber-bg)}.profile .mark{color:var(--amber);font-weight:700}
-.causes h2,h2.hosts{margin:18px 0 4px}table.causes td:nth-child(2){min-width:220px}.causes .id{font-weight:700;white-space:nowrap}
+.causes h2,.since h2,h2.hosts{margin:18px 0 4px}table.causes td:nth-child(2){min-width:220px}.causes .id{font-weight:700;white-space:nowrap}
 .causes td:last-child{min-width:110px;max-width:360px}.causes details.on[open]{overflow-wrap:anywhere}.back{margin:10px 0 0}
 """
 

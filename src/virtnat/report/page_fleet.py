@@ -1,7 +1,8 @@
 """A fleet's page in files: the page (STEM.html) holds the problems by cause and the hosts, and
 each host's detail (its checks, evidence, raw facts, picture) is a page of its own in the folder
 STEM/ beside it, linked from it. Every link is relative, so the page's copy beside it
-(latest.html) links to the same files; retention.py prunes the folder with its page."""
+(latest.html) links to the same files; retention.py prunes the folder with its page. With a
+previous run's JSON beside it, the page says what changed since (since.py)."""
 from __future__ import annotations
 
 import os
@@ -15,6 +16,7 @@ from urllib.parse import quote
 from .files import allowed, write_atomic
 from .markup import text
 from .page import html_parts
+from .since import since_previous
 
 FOLDER_MODE = 0o750  # as the reports: the auditor's group may read them
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -77,4 +79,4 @@ def page_with_hosts(document: dict, evidence: dict, page: Path) -> Iterator[str]
         return html_parts({**document, "hosts": [host]}, {**evidence, "hosts": mine}, back=back)
 
     write_folder(folder, ((file, host_page(host)) for file, host in zip(names, hosts)))
-    yield from html_parts(document, evidence, files=(folder.name, names))
+    yield from html_parts(document, evidence, files=(folder.name, names), since=since_previous(page.parent, page.stem, document))
