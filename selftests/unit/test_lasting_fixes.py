@@ -81,9 +81,23 @@ def test_the_section_gives_units_the_tables_of_rules_v4_and_the_nft_files():
     assert (bare.systemd, bare.rules_v4, bare.nft_conf(), bare.units) == (False, None, None, {"nftables.service": ""})
 
 
+def test_a_section_cut_or_garbled_reads_as_what_it_says():
+    """No systemd line: not systemd; framed lines outside a file's frame belong to no file; each
+    problem says what it is."""
+    assert parse_firewall_files("unit nftables.service enabled").systemd is False
+    files = parse_firewall_files("|stray\nsystemd running\n@@unsafe-name\n|garbled\n@@too-many\n@@unreadable /etc/x.nft")
+    assert files.systemd and files.nft_files == {} and files.rules_v4 is None
+    assert files.problems == (
+        "a file nftables.service's configuration includes has a name the probe does not print",
+        "nftables.service's configuration includes more files than the probe reads", "/etc/x.nft could not be read")
+
+
 def test_a_rules_v4_part_counts_once_it_is_committed():
     files = parse_firewall_files("@@tables /etc/iptables/rules.v4\n|*filter\n|COMMIT\n|*nat\n")
     assert files.rules_v4 == ("filter",)
+    # a COMMIT with no table open (before the first, or a second one) commits nothing
+    files = parse_firewall_files("@@tables /etc/iptables/rules.v4\n|COMMIT\n|*nat\n|COMMIT\n|COMMIT\n|*\n|COMMIT")
+    assert files.rules_v4 == ("nat",)
 
 
 def test_the_chains_an_nft_file_defines():
@@ -109,6 +123,27 @@ table inet $var { chain c { } }
                                     ("ip", "x", "y"), ("ip", "x", "z"), ("inet", "filter", "output"),
                                     ("bridge", "a name", "a chain"), ("ip", "filter", "INPUT")}
     assert defined_chains(DEBIAN_CONF) == {("inet", "filter", c) for c in ("input", "forward", "output")}
+
+
+def test_where_an_nft_statement_starts_and_ends():
+    """A statement starts a file, or follows a ';', a line's end, '{' or '}'; a backslash ending a
+    line continues it (nft(8)), one that a comment holds does not; only add, create or nothing
+    before `chain` defines one."""
+    assert defined_chains("table ip t { chain a { } chain b { } }") == {("ip", "t", "a"), ("ip", "t", "b")}
+    assert defined_chains("chain inet filter forward") == {("inet", "filter", "forward")}
+    assert defined_chains("add chain inet filter\\\nforward { type filter hook forward priority 0; }") == \
+        {("inet", "filter", "forward")}
+    assert defined_chains("add chain ip x y # old: \\\nadd chain ip x z") == {("ip", "x", "y"), ("ip", "x", "z")}
+    assert defined_chains("add chain ip x \\") == set()  # a last line continued into nothing
+    assert defined_chains("delete chain inet filter old\nflush chain inet filter input\nlist chain ip x y") == set()
+    assert defined_chains("add rule ip x y counter # a # b chain ip x z\nchain ip x w") == {("ip", "x", "w")}
+
+
+def test_what_names_no_chain():
+    """A variable's name is not known; a family's word quoted is a table's name."""
+    assert defined_chains("chain inet filter $c\ntable inet f { chain $d { } }\nadd chain inet $t c") == set()
+    assert defined_chains('table "inet" { chain c { } }\ntable arp a { chain b { } }\ntable netdev n { chain d { } }') == \
+        {("ip", "inet", "c"), ("arp", "a", "b"), ("netdev", "n", "d")}
 
 
 def _probe_functions(root) -> str:

@@ -64,41 +64,34 @@ def parse_firewall_files(text: str) -> FirewallFiles:
 
 def _committed(lines: list[str]) -> tuple[str, ...]:
     """The tables of an iptables-restore file that end with their COMMIT."""
-    done, table = [], None
+    done, table = [], ""
     for line in lines:
         line = line.strip()
         if line.startswith("*"):
             table = line[1:]
         elif line == "COMMIT" and table:
             done.append(table)
-            table = None
+            table = ""
     return tuple(dict.fromkeys(done))
 
 
 _ENDS = (";", "{", "}")
 _TOKEN = re.compile(r'"[^"\n]*"|[{};]|[^\s{};"]+')
+_CODE = re.compile(r'(?:[^"#]+|"[^"]*"?)*')  # a line up to its comment: a '#' outside quotes
 
 
 def _tokens(text: str) -> list[str]:
-    """nft's words, with comments out and a line's end as ';' (nft ends a statement at either)."""
+    """nft's words, comments out, a line's end as ';' (nft ends a statement at either) unless a
+    backslash ends the line, which continues it (nft(8)); the words end with ';'."""
     words = []
     for line in text.splitlines():
-        if line.rstrip().endswith("\\"):  # a continued line: none of what we read spans one
-            line = line.rstrip()[:-1]
-        for token in _TOKEN.findall(line.split("#", 1)[0] if '"' not in line else _uncomment(line)):
+        code = _CODE.match(line).group()
+        continued = code == line and line.endswith("\\")
+        for token in _TOKEN.findall(code[:-1] if continued else code):
             words.append(token[1:-1] if token.startswith('"') else token)
-        words.append(";")
-    return words
-
-
-def _uncomment(line: str) -> str:
-    quoted = False
-    for i, char in enumerate(line):
-        if char == '"':
-            quoted = not quoted
-        elif char == "#" and not quoted:
-            return line[:i]
-    return line
+        if not continued:
+            words.append(";")
+    return [*words, ";"]
 
 
 def defined_chains(text: str) -> set[tuple[str, str, str]]:
@@ -106,39 +99,38 @@ def defined_chains(text: str) -> set[tuple[str, str, str]]:
     block, or by `add chain F T C` / `create chain F T C` / `chain F T C`. A name made of a
     variable ($x) is not known and defines nothing here."""
     words, found = _tokens(text), set()
-    depth, table, table_depth = 0, None, None
-    i = 0
-    while i < len(words):
-        word = words[i]
-        start = i == 0 or words[i - 1] in _ENDS or (words[i - 1] in ("add", "create") and (i < 2 or words[i - 2] in _ENDS))
+    depth, table = 0, None
+    for i, word in enumerate(words):
         if word == "{":
             depth += 1
         elif word == "}":
             depth -= 1
-            if table and depth < table_depth:
+            if depth < 1:
                 table = None
-        elif start and depth == 0 and word == "table":
-            family, name, after = _family_name(words, i + 1)
-            if name and after < len(words) and words[after] == "{":
-                table, table_depth = (family, name), depth + 1
-        elif start and depth == 0 and word == "chain":
-            family, name, after = _family_name(words, i + 1)
-            if name and after < len(words) and words[after] not in (";", "{", "}") and not words[after].startswith("$"):
-                found.add((family, name, words[after]))
-        elif start and table and depth == table_depth and word == "chain" and i + 1 < len(words):
-            chain = words[i + 1]
-            if chain not in (";", "{", "}") and not chain.startswith("$"):
-                found.add((*table, chain))
-        i += 1
+        # a statement's first word; before the first, words[-1] is the words' last ';'
+        elif words[i - 1] in _ENDS or (words[i - 1] in ("add", "create") and words[i - 2] in _ENDS):
+            if depth == 0 and word == "table":
+                family, name, after = _family_name(words, i + 1)
+                if _named(name) and words[after] == "{":
+                    table = (family, name)
+            elif depth == 0 and word == "chain":
+                family, name, after = _family_name(words, i + 1)
+                if _named(name) and _named(words[after]):
+                    found.add((family, name, words[after]))
+            elif depth == 1 and table and word == "chain" and _named(words[i + 1]):
+                found.add((*table, words[i + 1]))
     return found
 
 
-def _family_name(words: list[str], i: int) -> tuple[str, str | None, int]:
-    """A table's family (ip when left out) and name from words[i:], and where its words end."""
-    if i < len(words) and words[i] in FAMILIES and i + 1 < len(words) and words[i + 1] not in (";", "{", "}"):
+def _named(word: str) -> bool:
+    """Whether a word is a name, not a statement's end nor a variable."""
+    return word not in _ENDS and not word.startswith("$")
+
+
+def _family_name(words: list[str], i: int) -> tuple[str, str, int]:
+    """A table's family (ip when left out) and the word of its name from words[i:], and where its
+    words end (the words end with ';', so none of these runs past them)."""
+    family = "ip"
+    if words[i] in FAMILIES and words[i + 1] not in _ENDS:
         family, i = words[i], i + 1
-    else:
-        family = "ip"
-    if i >= len(words) or words[i] in (";", "{", "}") or words[i].startswith("$"):
-        return family, None, i
     return family, words[i], i + 1
