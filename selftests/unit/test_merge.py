@@ -2,11 +2,13 @@
 them, all at once and in blocks: the merge of the blocks writes every report one audit of all the
 hosts writes (JSON, the HTML page, JUnit, Prometheus, the latest copies), the same but for times.
 And inputs that cannot be one audit are refused with one line naming the file and the fix."""
+import datetime as dt
 import json
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ import pytest
 from selftests.unit.checkrun import DATA
 from virtnat import __version__, cli
 from virtnat.collectors.bundle import bundle_bytes
-from virtnat.report.merge import MergeError, fails, merge, when
+from virtnat.profile import Profile
+from virtnat.report.merge import PART_LIMIT, MergeError, fails, merge, when
 from virtnat.state import _part
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,3 +224,115 @@ def test_a_part_is_the_json_alone(tmp_path, given, problem):
     (tmp_path / "file").write_text("")
     assert _part(lambda name: {"part": str(tmp_path / "file" / "p.json")}.get(name))[1] == \
         f"--part={tmp_path / 'file' / 'p.json'}: cannot write reports there: Not a directory"
+
+
+# -- the merge in-process: its reports' names, its line, its exit status -----------------------------
+
+@pytest.fixture
+def far_east():
+    """This machine's local time 9 hours ahead of UTC, as a host abroad keeps it."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "JST-9"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_the_reports_are_named_for_the_earliest_start_and_the_line_lists_them(tmp_path, capsys, far_east):
+    a = _write(tmp_path / "a.json", _doc(("hv1",), started="2026-12-08T02:00:00+01:00", evidence={}))  # 01:00 UTC
+    b = _write(tmp_path / "b.json", _doc(("hv2",), started="2026-12-08T01:30:00", evidence={}))  # no zone: UTC
+    out = tmp_path / "r"
+    assert cli.main(["merge", a, b, f"--report-dir={out}"]) == 1  # NET-07 failed, impact high
+    stem = out / "2-hosts-20261208T010000Z"
+    assert capsys.readouterr() == (
+        f"virtnat merge: 2 hosts of 2 audits: JSON {stem}.json  HTML {stem}.html  JUnit {stem}.xml\n", "")
+    assert sorted(p.name for p in out.iterdir()) == [stem.name, f"{stem.name}.html", f"{stem.name}.json", f"{stem.name}.xml",
+                                                     "latest.html", "latest.json"]  # stem/: a page per host
+    assert json.loads((out / "latest.json").read_text())["started"] == "2026-12-08T02:00:00+01:00"
+
+
+def test_a_time_without_a_zone_is_utc_whatever_the_machines_zone(far_east):
+    utc = dt.UTC
+    assert when("2026-12-08T01:00:00") == dt.datetime(2026, 12, 8, 1, tzinfo=utc)
+    found = when("2026-12-08T10:00:00+09:00")
+    assert (found, found.tzinfo) == (dt.datetime(2026, 12, 8, 1, tzinfo=utc), utc)
+    assert found.strftime("%H") == "01"  # a report's name gives the hour in UTC
+    assert when("not a time") is None and when(None) is None
+
+
+def test_every_report_that_cannot_be_written_is_a_line_and_exit_1(tmp_path, capsys):
+    document = _doc(evidence={})
+    document["hosts"][0]["checks"] = []
+    a = _write(tmp_path / "a.json", document)
+    out = tmp_path / "r"
+    stem = out / "hv1-20261208T010000Z"
+    for suffix in (".json", ".html", ".xml"):  # a directory where each report goes
+        Path(f"{stem}{suffix}").mkdir(parents=True)
+    assert cli.main(["merge", a, f"--report-dir={out}"]) == 1  # no check failed: the reports did
+    assert capsys.readouterr() == ("virtnat merge: 1 hosts of 1 audits: no report written\n", "".join(
+        f"virtnat merge: cannot write {stem}{suffix}: Is a directory\n" for suffix in (".json", ".html", ".xml")))
+
+
+@pytest.mark.parametrize("impact, outcome, fail_on, code", [
+    ("high", "failed", None, 1), ("high", "failed", "critical", 0), ("critical", "error", "critical", 1),
+    ("high", "passed", None, 0), ("odd", "failed", "critical", 1),
+])
+def test_the_exit_status_of_the_merge_is_the_audits(tmp_path, capsys, impact, outcome, fail_on, code):
+    document = _doc(("hv1", "hv2"), evidence={})  # a part: its evidence is said nothing of
+    document["hosts"][1]["checks"][0].update(impact=impact, outcome=outcome)
+    document["hosts"][0]["checks"][0].update(outcome="passed")
+    given = [f"--fail-on={fail_on}"] * bool(fail_on)
+    assert cli.main(["merge", _write(tmp_path / "a.json", document), f"--report-dir={tmp_path / 'r'}", *given]) == code
+    assert capsys.readouterr().err == ""
+
+
+def test_an_input_larger_than_the_limit_is_refused_unread(tmp_path, capsys):
+    big = tmp_path / "big.json"
+    with open(big, "wb") as file:
+        file.truncate(PART_LIMIT + 1)  # sparse: nothing is written, nothing read
+    assert _refused(capsys, big) == (f"virtnat merge: {big}: larger than 2048 MiB, the limit of an input of virtnat merge: "
+                                     "give the JSON report of an audit (its --audit-json or --part)")
+
+
+@pytest.mark.parametrize("ours, theirs, difference", [
+    ({"bridge": "virbr0", "network": "default"}, {"bridge": "virbr0", "network": "nat"}, "network: 'default' and 'nat'"),
+    ({"network": {"name": "default", "bridge": "virbr0"}}, {"network": {"name": "default", "bridge": "virbr7"}},
+     "network.bridge: 'virbr0' and 'virbr7'"),
+    ({"network": "default"}, {"network": "default", "zone": "libvirt"}, "zone: None and 'libvirt'"),
+    ({"network": "default"}, None, "profile: {'network': 'default'} and None"),
+    ({"network": "a" * 100}, {"network": "b" * 100}, f"network: '{'a' * 59} and '{'b' * 59}"),  # 60 characters of each
+])
+def test_the_profiles_first_difference_is_named_by_its_path(ours, theirs, difference):
+    with pytest.raises(MergeError) as refused:
+        merge([("a.json", _doc(("hv1",), profile=ours)), ("b.json", _doc(("hv2",), profile=theirs))])
+    assert str(refused.value) == f"a.json and b.json were audited against different profiles ({difference}): " \
+                                 "audit every block with one profile"
+
+
+def test_the_times_are_compared_as_times_and_the_first_of_equal_ones_is_kept():
+    def times(*stamps):
+        found = merge([(f"{n}.json", _doc((f"hv{n}",), started=s, finished=f)) for n, (s, f) in enumerate(stamps)]).document
+        return found["started"], found["finished"]
+
+    # 00:45-01:00 is 01:45 UTC, after 01:30; 02:00+01:00 is 01:00 UTC, before 01:30
+    assert times(("2026-12-08T00:45:00-01:00", "2026-12-08T02:00:00+01:00"), ("2026-12-08T01:30:00+00:00", "2026-12-08T01:30:00+00:00")) \
+        == ("2026-12-08T01:30:00+00:00", "2026-12-08T01:30:00+00:00")
+    assert times(("2026-12-08T02:00:00+01:00", "2026-12-08T03:00:00+01:00"), ("2026-12-08T01:00:00+00:00", "2026-12-08T02:00:00+00:00")) \
+        == ("2026-12-08T02:00:00+01:00", "2026-12-08T03:00:00+01:00")  # the same times: the first input's, as written
+
+
+def test_the_merged_document_keeps_the_audits_version_and_every_left_out_line():
+    a = _doc(("hv1",), version="0.0.9", not_audited=["notes.txt: not a bundle", 7], evidence={"hv1": {"links": {}}, "hv9": {}})
+    b = _doc(("hv2",), version="0.0.9", evidence={"hv2": "not an object"})
+    c = _doc(("hv3",), version="0.0.9", not_audited=["old.facts: empty"])
+    found = merge([("a.json", a), ("b.json", b), ("c.json", c)])
+    assert found.document["version"] == "0.0.9"  # the audits' version made the verdicts, not this one
+    assert found.document["not_audited"] == ["notes.txt: not a bundle", "old.facts: empty"]
+    assert found.evidence == {"profile_defaults": Profile().as_dict(), "hosts": {"hv1": {"links": {}}}}
+    with pytest.raises(MergeError) as refused:
+        merge([])
+    assert str(refused.value) == "no input: give the JSON reports of the audits to merge"

@@ -58,7 +58,7 @@ def read_input(path: str) -> dict:
 def _first_difference(a, b, where: str = "") -> str:
     """Where two profiles differ first, as `network.bridge: 'virbr0' and 'virbr7'`."""
     if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b), key=str):
+        for key in sorted(set(a) | set(b)):  # a JSON object's keys are text
             if a.get(key) != b.get(key):
                 return _first_difference(a.get(key), b.get(key), f"{where}.{key}" if where else str(key))
     return f"{where or 'profile'}: {inert(repr(a))[:60]} and {inert(repr(b))[:60]}"
