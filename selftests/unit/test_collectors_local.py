@@ -434,13 +434,14 @@ def test_a_byte_that_is_not_utf8_is_replaced_not_fatal():
     assert run.sections()["processes"] == (0, "self net:[1]\n7 net:[1] dnsmasq /usr/sbin/dnsmasq --x=caf\ufffd")
 
 
-def test_each_run_counts_one_remote_command_in_the_hosts_stats():
-    stats = Stats(remote_commands=2)
-    run = ProbeRun(StandInHost(), "hv1", stats, remote=True)
+@pytest.mark.parametrize("remote, counted", [(True, (3, 1)), (False, (2, 2))])
+def test_each_run_counts_one_remote_command_or_local_process_in_the_hosts_stats(remote, counted):
+    stats = Stats(remote_commands=2, subprocesses=1)  # the host's others so far
+    run = ProbeRun(StandInHost(), "hv1", stats, remote=remote)
     run.host = StandInHost(stdout=probe.frame({"routes": (0, "")}, run.mark).encode())
     run.sections()
     run.sections()  # the same run: its output is kept
-    assert (stats.remote_commands, stats.subprocesses) == (3, 0)
+    assert (stats.remote_commands, stats.subprocesses) == counted
 
 
 @pytest.mark.parametrize("sections, says", [
