@@ -18,9 +18,9 @@ from selftests.unit.test_fix_command import GOLDEN, WRITE, document_of, parses
 from selftests.unit.test_hostile_names import HOSTILE
 from virtnat.facts.fwfiles import defined_chains, parse_firewall_files
 from virtnat.facts.probe import script
-from virtnat.facts.ruleset import Table
+from virtnat.facts.ruleset import Rule, Table, Verdict
 from virtnat.profile import Profile
-from virtnat.path.lasting import OLDER_PROBE, lasting_accept
+from virtnat.path.lasting import OLDER_PROBE, _hostile, lasting_accept, lasting_delete
 from virtnat.path.owners import accept_rule
 from virtnat.report.fix_ansible import playbook
 from virtnat.report.fixes import shell_scripts
@@ -313,9 +313,6 @@ def test_a_hosts_nat_rule_ahead_of_the_masquerade_goes_out_of_rules_v4_too(tmp_p
 @pytest.mark.parametrize("text", ["-A POSTROUTING -s 10.0.0.0/8 -m comment --comment \"50% .* [x] ^$ \\\\ /\" -j ACCEPT",
                                   "-A POSTROUTING -j ACCEPT"])
 def test_the_line_to_delete_is_matched_as_it_is(tmp_path, text):
-    from virtnat.facts.ruleset import Rule, Verdict
-    from virtnat.path.lasting import lasting_delete
-
     table = Table("ip", "nat", "iptables-nft")
     fix, _ = lasting_delete((table,), table, "POSTROUTING", Rule(1, (), Verdict("accept"), text), "a host iptables-nft rule",
                             parse_firewall_files(section()))
@@ -346,6 +343,69 @@ def test_a_hostile_name_goes_in_no_boot_file(name):
         fix, note = lasting_accept((table,), table, chain, accept, who, files)
         assert fix == accept_rule(table, chain, accept), (name, fix)
         assert note.startswith("the rule names an interface, table or chain a boot file would not read as it is"), note
+        assert note.endswith(f"no boot keeps it (`{fix}`)")
+    # a plain interface, the table's or the chain's name hostile (facts say what a host's tools printed)
+    plain = (("iif", "virbr0"), ("l4proto", "udp"), ("dport", 67))
+    for table, chain in ((Table("ip", name, "iptables-nft"), "INPUT"), (Table("ip", "filter", "iptables-nft"), name),
+                         (Table("ip", "nat", "iptables-nft"), name)):
+        fix, note = lasting_accept((table,), table, chain, plain, "a host iptables-nft rule", files)
+        assert (fix, note) == (accept_rule(table, chain, plain), _hostile(fix)), (name, table, chain)
+
+
+LEGACY = Table("ip", "filter", "iptables-legacy")
+NFT_FILTER = Table("ip", "filter", "iptables-nft")
+IN_V4 = "sed -i -e '/^\\*filter[[:space:]]*$/,/^COMMIT[[:space:]]*$/{/^COMMIT/i -I INPUT -i virbr0 -j ACCEPT' -e '}' /etc/iptables/rules.v4"
+
+
+def test_where_iptables_save_showed_legacy_tables_alone_rules_v4_speaks_legacy():
+    accept = (("iif", "virbr0"),)
+    files = parse_firewall_files(section())
+    assert lasting_accept((LEGACY,), LEGACY, "INPUT", accept, "a host iptables-legacy rule", files) == (
+        f"iptables-legacy -I INPUT -i virbr0 -j ACCEPT && {IN_V4}",
+        "netfilter-persistent restores /etc/iptables/rules.v4 at boot: the rule's line goes in its *filter part")
+    fix, note = lasting_accept((LEGACY, NFT_FILTER), LEGACY, "INPUT", accept, "a host iptables-legacy rule", files)
+    assert fix == "iptables-legacy -I INPUT -i virbr0 -j ACCEPT" and "which is iptables-nft here, not iptables-legacy" in note
+    fix, note = lasting_accept((NFT_FILTER,), NFT_FILTER, "INPUT", accept, "host iptables-nft rules", None)
+    assert fix == "iptables -I INPUT -i virbr0 -j ACCEPT"
+    assert note.startswith(f"who makes the iptables-nft filter table's rules at boot is not known: {OLDER_PROBE}. The fix")
+
+
+V4_DELETE = ("sed -i -e '/^\\*filter[[:space:]]*$/,/^COMMIT[[:space:]]*$/{\\%^-A INPUT -j DROP$%d' -e '}' "
+             "/etc/iptables/rules.v4")
+KEEP_DELETE = ("the fix deletes the rule now; if the rules the host restores at boot (netfilter-persistent's "
+               "/etc/iptables/rules.v4) hold `-A INPUT -j DROP`, delete it there too, or the next boot brings it back")
+
+
+@pytest.mark.parametrize("tables, files, text", [
+    ((NFT_FILTER,), None, "-A INPUT -j DROP"),
+    ((NFT_FILTER,), section(rules_v4=None), "-A INPUT -j DROP"),
+    ((NFT_FILTER,), section(persistent="disabled"), "-A INPUT -j DROP"),
+    ((LEGACY, NFT_FILTER), section(), "-A INPUT -j DROP"),  # rules.v4 speaks iptables-nft there
+    ((NFT_FILTER,), section(rules_v4="*nat\nCOMMIT\n"), "-A INPUT -j DROP"),
+    ((NFT_FILTER,), section(), "-A INPUT -j DROP\n-A INPUT -j ACCEPT"),  # no one line of rules.v4
+])
+def test_a_host_rules_deletion_leaves_rules_v4_alone_where_nothing_says_it_is_there(tables, files, text):
+    rule = Rule(1, (), Verdict("drop"), text)
+    fix, note = lasting_delete(tables, tables[0], "INPUT", rule, "a host iptables-nft rule",
+                               files and parse_firewall_files(files))
+    tool = "iptables-legacy" if tables[0] is LEGACY else "iptables"
+    assert fix == f"{tool} -D INPUT 1" and note == KEEP_DELETE.replace("-A INPUT -j DROP", text)
+
+
+def test_a_host_rules_deletion_takes_its_line_out_of_rules_v4_in_the_tools_language():
+    rule = Rule(1, (), Verdict("drop"), "-A INPUT -j DROP")
+    files = parse_firewall_files(section())
+    for tables, tool in (((NFT_FILTER,), "iptables"), ((LEGACY,), "iptables-legacy")):
+        assert lasting_delete(tables, tables[0], "INPUT", rule, f"a host {tables[0].source} rule", files) == (
+            f"{tool} -D INPUT 1 && {V4_DELETE}",
+            ("netfilter-persistent restores /etc/iptables/rules.v4 at boot: the rule goes out of its *filter part too, "
+             "where it is"))
+    nft = Table("inet", "filter", "nftables")
+    assert lasting_delete((nft,), nft, "input", Rule(1, (), Verdict("drop"), "drop", handle=7), "a host nftables table",
+                          files) == (
+        "nft delete rule inet filter input handle 7",
+        ("the fix deletes the rule now; if the file that makes table inet filter at boot (/etc/nftables.conf or "
+         "/etc/sysconfig/nftables.conf, for nftables.service) holds it, delete it there too, or the next boot brings it back"))
 
 
 # -- run for real, on copies ----------------------------------------------------------------------

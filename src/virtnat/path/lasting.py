@@ -150,7 +150,7 @@ def lasting_delete(tables: tuple[Table, ...], table: Table, chain: str, rule, wh
     netfilter-persistent restores, its line out of rules.v4's part for the table, or the next boot
     brings it back; elsewhere the note says where the rule may come from at boot."""
     live = delete_rule(table, chain, rule)
-    if not who.startswith(("a host", "host ")):
+    if not who.startswith("a host"):  # owner(..., policy=False): a rule's, never "host ... rules"
         return live, f"{who} makes that rule: the fix deletes it now, and {who} makes it again when it next makes its rules"
     if table.source == "nftables":
         return live, (f"the fix deletes the rule now; if the file that makes table {table.family} {table.name} at boot "
