@@ -355,6 +355,10 @@ NFT_SEEN = "2>/dev/null | tr -d '\" \\t{}' | grep -qF --"
     ("nft add table ip t", None), ("nft insert rule ip t", None), ("nft list ruleset", None),
     ("virsh net-start default", "! virsh net-info default 2>/dev/null | grep -Eq '^Active:[[:space:]]+yes'"),
     ("virsh net-start", None), ("virsh net-start a b", None), ("systemctl start x", None), ("'unclosed", None),
+    ("printf '\\n%s\\n' 'add x' >> /f", "! grep -qxF -- 'add x' /f 2>/dev/null"),
+    ("printf '%s\\n' a 'b c' > /f", "[ \"$(printf '%s\\n' a 'b c')\" != \"$(cat /f 2>/dev/null)\" ]"),
+    # a line appended is one line after a blank one; a file written whole is written, not appended to
+    ("printf '\\n%s\\n' a b >> /f", None), ("printf '\\n%s\\n' a > /f", None), ("printf '%s\\n' a >> /f", None),
 ])
 def test_each_kind_of_fix_has_its_guard(command, guard):
     assert command_guard(command) == guard
