@@ -4,6 +4,7 @@ import copy
 import functools
 import importlib.util
 import inspect
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -79,14 +80,28 @@ def facts(text: str):
     return system, links, libvirt
 
 
-@functools.lru_cache(maxsize=None)
+def _once(function):
+    """functools.lru_cache(maxsize=None), except while mutmut gathers which tests reach which
+    function (MUTANT_UNDER_TEST=stats): then every call runs, or a test asking for a recording an
+    earlier test ran would not be seen to reach the parsers and checks, and no mutant of theirs
+    would be tested against it (the run of 586480d: HOST-12's sysctl.d fix, tested by
+    test_forwarding_boot.py on a recording test_boot_systemd.py ran first)."""
+    cached = functools.lru_cache(maxsize=None)(function)
+
+    @functools.wraps(function)
+    def once(text: str):
+        return function(text) if os.environ.get("MUTANT_UNDER_TEST") == "stats" else cached(text)
+    return once
+
+
+@_once
 def read_facts(text: str):
     """facts(text), once per process, for the callers that only read them: every check's run below,
     and the guests test_remediations names (parsing a recording is a third of a run of every check)."""
     return facts(text)
 
 
-@functools.lru_cache(maxsize=None)
+@_once
 def _run(text: str) -> tuple[dict, dict]:
     """Every check on a recording, once per process: several tests ask the same recording for its
     outcomes and its findings (a run of every check is most of their time). Unbounded: the
