@@ -147,27 +147,6 @@ def test_the_workers_run_niced_and_the_audits_process_is_not(monkeypatch):
     assert os.nice(0) == mine
 
 
-def test_a_split_audits_collection_reads_libvirts_facts_only_and_leaves_no_thread(tmp_path):
-    """A split audit's processes read the rest of their own hosts' facts; it forks once every
-    worker and the pool's threads are gone."""
-    paths = []
-    for n in range(POOL_FROM):
-        paths.append(tmp_path / f"hv{n:02}.facts")
-        paths[-1].write_bytes(bundle_bytes(f"hv{n:02}", "2026-11-28T00:00:00+00:00", (HEALTHY, NFT)[n % 2].read_text()))
-    targets = [BundleTarget(path, URI) for path in paths]
-    import threading
-    before = set(threading.enumerate())
-    collection = Collection(targets, (("libvirt",),))
-    collection.wait()
-    assert set(threading.enumerate()) <= before  # the collection's thread, the pool's and its workers are gone
-    for target, path in zip(targets, paths):
-        assert [type(target.facts._sources[kind]) is FutureSource for kind in KINDS] == [True, False, False]
-        assert target.stats.collections == {"libvirt": 1}  # the others only when a check asks
-        for kind in KINDS:
-            target.facts.collect(kind)
-        assert same(target.facts.collected(), in_process(path, target.name)), target.name
-
-
 def test_worker_processes_refuse_special_and_oversized_files_as_the_audits_process_does(tmp_path, monkeypatch, no_hang):
     import os
 

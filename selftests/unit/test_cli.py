@@ -114,10 +114,10 @@ def test_relative_report_dir_is_made_absolute(tmp_path, monkeypatch):
 def test_every_connection_option_reaches_pytest_in_the_equals_form():
     args = cli.build_parser().parse_args([
         "audit", "--facts=saved/", "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--sudo",
-        "--connect-timeout", "5", "--command-timeout", "30", "--libvirt-uri=qemu+ssh://{host}/system", "--shards", "3"])
+        "--connect-timeout", "5", "--command-timeout", "30", "--libvirt-uri=qemu+ssh://{host}/system", "--shards", "3"])  # the command's own
     assert cli.pytest_args(args)[4:] == [
         "--ssh-config=vagrant.cfg", "--ssh-identity-file=id_ed25519", "--sudo", "--libvirt-uri=qemu+ssh://{host}/system",
-        "--connect-timeout=5", "--command-timeout=30", "--facts=saved/", "--shards=3", *LEAN, str(CHECKS_DIR)]
+        "--connect-timeout=5", "--command-timeout=30", "--facts=saved/", *LEAN, str(CHECKS_DIR)]
 
 
 LEAN = ["-p", "no:logging", "-p", "no:warnings", "--capture=no", "-p", "no:threadexception", "-p", "no:unraisableexception",
@@ -259,7 +259,7 @@ def test_every_option_is_declared_once_and_the_cli_and_plugin_offer_the_same():
     parser = cli.build_parser()
     audit_parser = parser._subparsers._group_actions[0].choices["audit"]
     cli_side = {flag for action in audit_parser._actions for flag in action.option_strings if flag not in ("-h", "--help")}
-    assert cli_side == pytest_side | {"--checks", "-n"}
+    assert cli_side == pytest_side | {"--checks", "-n", "--shards"}  # the command's own
     assert {o.flags[0] for o in OPTIONS if o.owner == "testinfra"} <= {n for names in testinfra.flags for n in names}
 
 

@@ -135,7 +135,7 @@ def audited(pytester) -> dict[str, dict[str, list]]:
         for path, (edit, _) in zip(files, FAULTS.values()):
             path.write_text(edit(HEALTHY))
         reports = pytester.path / "reports"
-        pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider", f"--report-dir={reports}", "--shards=1",
+        pytester.runpytest_inprocess(str(CHECKS_DIR), "-p", "no:cacheprovider", f"--report-dir={reports}",
                                      "--facts=" + ",".join(map(str, files)))
         for host in json.loads((reports / "latest.json").read_text())["hosts"]:
             for check in host["checks"]:

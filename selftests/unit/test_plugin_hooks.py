@@ -55,15 +55,15 @@ def test_option_defaults_and_values():
     parser, group = plugin_options()
     assert [o.names()[0] for o in group.options] == [
         "--profile", "--audit-json", "--report-dir", "--libvirt-uri", "--connect-timeout", "--fail-on",
-        "--command-timeout", "--facts", "--waivers", "--prometheus", "--prometheus-detail", "--keep", "--shards", "--part", "--stats-json"]
+        "--command-timeout", "--facts", "--waivers", "--prometheus", "--prometheus-detail", "--keep", "--part", "--stats-json"]
     defaults = vars(parser.parse_known_args([]))
     del defaults["file_or_dir"]  # pytest's own
     assert defaults == {
         "profile": None, "audit_json": None, "report_dir": None, "libvirt_uri": None, "connect_timeout": 10,
         "fail_on": "low", "command_timeout": 60, "facts": None, "waivers": None, "prometheus": None, "prometheus_detail": False,
-        "keep": None, "shards": None, "part": None, "stats_json": None}
-    given = parser.parse_known_args(["--connect-timeout=3", "--command-timeout=7", "--fail-on=high", "--facts=a,b", "--keep=2", "--shards=3"])
-    assert (given.connect_timeout, given.command_timeout, given.fail_on, given.facts, given.keep, given.shards) == (3, 7, "high", "a,b", 2, 3)
+        "keep": None, "part": None, "stats_json": None}
+    given = parser.parse_known_args(["--connect-timeout=3", "--command-timeout=7", "--fail-on=high", "--facts=a,b", "--keep=2"])
+    assert (given.connect_timeout, given.command_timeout, given.fail_on, given.facts, given.keep) == (3, 7, "high", "a,b", 2)
 
 
 def test_pytest_help_shows_the_options_under_virtnats_heading(pytester):
@@ -72,7 +72,7 @@ def test_pytest_help_shows_the_options_under_virtnats_heading(pytester):
 
 
 @pytest.mark.parametrize("argument", ["--connect-timeout=0", "--command-timeout=0", "--command-timeout=x",
-                                      "--fail-on=severe", "--keep=0", "--shards=0"])
+                                      "--fail-on=severe", "--keep=0"])
 def test_option_values_that_cannot_work_are_refused(argument):
     parser, _ = plugin_options()
     with pytest.raises(pytest.UsageError):
@@ -156,7 +156,6 @@ def test_a_usage_error_collects_nothing_and_collect_only_contacts_no_host(config
     assert plugin.state_of(broken).error and plugin.state_of(broken).collection is None
     listing = configured(f"--facts={HEALTHY}", "--collect-only")
     assert plugin.state_of(listing).error is None and plugin.state_of(listing).collection is None
-    assert plugin.state_of(listing).plan.shards == 1
 
 
 def test_an_unwritable_report_dir_writes_no_html_or_junit(configured, tmp_path):

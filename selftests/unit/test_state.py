@@ -76,7 +76,7 @@ def test_this_host_by_default_with_reports_named_for_it():
                                   latest_json=reports / "latest.json", latest_html=reports / "latest.html", prune_dir=reports)
     assert reports.is_dir()  # made by the plan, which found it can be written
     assert run.started.isoformat() == "2026-11-28T10:15:00+00:00"
-    assert (run.shards, run.collect, run.passthrough, run.fail_on, run.stats_json) == (1, True, (), None, None)
+    assert (run.collect, run.passthrough, run.fail_on, run.stats_json) == (True, (), None, None)
     audit = Audit(run)
     assert audit.collection is None and audit.spawned == 0 and audit.record.results.checks == {} and audit.error is None
 
@@ -113,13 +113,6 @@ def test_a_host_named_twice_is_two_entries():
 def test_a_one_host_stem_is_safe_as_a_file_name(tmp_path):
     run = planned(hosts="ssh://[fe80::1]:22", report_dir=str(tmp_path))
     assert run.outputs.html.name == f"fe80__1-{STARTED}.html"
-
-
-def test_a_split_asked_of_a_run_that_only_collects_is_no_error(tmp_path):
-    options = Options(facts=__file__, report_dir=str(tmp_path / "reports"), shards=2)
-    options.option.collectonly = True
-    run = plan_audit(options)
-    assert (run.error, run.shards) == (None, 1)
 
 
 def test_an_option_no_plugin_declared_reads_as_not_given(tmp_path):
@@ -503,5 +496,5 @@ def test_the_first_problem_is_the_one_reported(tmp_path):
 def test_an_xdist_workers_plan_has_its_hosts_and_nothing_to_write(tmp_path):
     run = plan_audit(Options(facts=__file__, report_dir=str(tmp_path / "reports")), worker=True)
     assert [t.name for t in run.targets] == [Path(__file__).name] and run.error is None
-    assert (run.outputs, run.collect, run.shards, run.pytest_options) == (Outputs(), False, 1, (("tbstyle", "no"),))
+    assert (run.outputs, run.collect, run.pytest_options) == (Outputs(), False, (("tbstyle", "no"),))
     assert not (tmp_path / "reports").exists()

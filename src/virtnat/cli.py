@@ -71,7 +71,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     # virtnat is imported before pytest starts, so pytest cannot rewrite it: that is expected.
     argv = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     for option in args.options:
-        if hasattr(args, option.name) and option.name != "checks":
+        if hasattr(args, option.name) and (option.owner != "cli" or option.to_pytest):  # --checks, --shards: the command's
             value = getattr(args, option.name)
             argv += option.argv(Path(value).resolve() if option.name == "report_dir" else value)
     if getattr(args, "facts", None) and not (getattr(args, "hosts", None) or getattr(args, "ansible_inventory", None)):
@@ -102,9 +102,17 @@ def _site_checks_problem(dirs: list[str]) -> str | None:
 def _audit(args: argparse.Namespace) -> int:
     import pytest
 
+    from .split import plan_split, run_split
+
     problem = _site_checks_problem(getattr(args, "checks", []))
     if problem:
         return _usage("audit", problem)
+    split, problem = plan_split(args)
+    if problem:
+        return _usage("audit", problem)
+    code = run_split(args, split) if split else None
+    if code is not None:
+        return code
     sys.dont_write_bytecode = True  # nothing is written where virtnat is installed (pytest's rewritten checks)
     return int(pytest.main(pytest_args(args)))
 

@@ -10,7 +10,7 @@ from typing import Callable
 
 from .collectors.deadline import DEFAULT
 from .report.results import IMPACTS
-from .shards import SHARD_FROM
+from .split import SPLIT_FROM
 
 
 def positive(text: str) -> int:
@@ -99,8 +99,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--prometheus-detail",), "with --prometheus: a series for every check of every host", action="store_true",
            commands=REPORTS),
     Option(("--keep",), "afterwards keep only the newest N runs' reports", "N", positive, commands=REPORTS),
-    Option(("--shards",), f"split an audit of bundles among N processes (default: one per core from {SHARD_FROM} hosts on; "
-                          f"1: no split)", "N", positive),
+    Option(("--shards",), f"split an audit of bundles among N audits at a time, whose parts are merged (default: one per "
+                          f"core from {SPLIT_FROM} bundles on; 1: no split)", "N", positive, owner="cli"),
     Option(("--part",), "write only this audit's JSON results, with the evidence the page shows, to PATH: a part for "
                         "virtnat merge", "PATH"),
     Option(("--stats-json",), "write what fact collection cost (times, subprocesses, libvirt calls) to PATH", "PATH"),

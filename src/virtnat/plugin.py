@@ -33,7 +33,6 @@ from .report.passthrough import PassThrough
 from .report.results import IMPACTS, CheckResult, Results, one_line, phase_outcome
 from .report.terminal import write_summary
 from .state import CATALOG, CHECKS_DIR, STATE, Audit, Plan, plan_audit, state_of, utc_now
-from .shards import run_split
 from .waivers import judge
 
 FACTS_KEY = "virtnat_facts"
@@ -161,16 +160,6 @@ def _controls(items):
     for item in items:
         marker = item.get_closest_marker("control")
         yield item.path, getattr(item, "originalname", None) or item.name, None if marker is None else marker.kwargs
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtestloop(session):
-    """pytest's loop, split among processes when the audit planned it (shards.py)."""
-    audit = state_of(session.config)
-    if audit is None or audit.plan.shards <= 1 or not session.items:
-        return None
-    run_split(session, audit, audit.plan.shards)
-    return True
 
 
 # -- results ------------------------------------------------------------------------------------

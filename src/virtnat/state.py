@@ -13,14 +13,12 @@ from pathlib import Path
 import pytest
 
 from .collectors.bundle import bundle_files
-from .collectors.bundle_pool import STAGES
 from .errors import FactError, ProfileError
 from .profile import Profile, load_profile
 from .report.files import unwritable
 from .report.finish import Outputs
 from .report.passthrough import Staged, pointed, stage
 from .report.record import Record
-from .shards import cores, shard_count, why_not
 from .targets import BundleTarget, Collection, Target, claimed_twice, live_targets
 from .waivers import Waiver, load_waivers
 
@@ -80,7 +78,6 @@ class Plan:
     passthrough: tuple[Staged, ...] = ()  # pytest's own --html and --junitxml reports, staged (report/passthrough.py)
     pytest_options: tuple[tuple[str, object], ...] = ()  # pytest's own options as the audit sets them: (dest, value)
     short_failures: bool = False  # a failure is its message alone (failures.py)
-    shards: int = 1  # processes that run the checks (shards.py)
     collect: bool = False  # every host's facts collected in the background from the start
     fail_on: str | None = None  # the least impact whose failure fails the run (--fail-on)
     stats_json: Path | None = None
@@ -103,12 +100,11 @@ def plan_audit(config, worker: bool = False) -> Plan:
         pointed_at = pointed(config, staged)
         problems += [paths_problem, staging_problem]
     collect = not worker and not any(problems) and not config.option.collectonly  # checks will run
-    shards, split_problem = _split(config, targets) if collect else (1, None)
     return Plan(started, profile, waivers, targets, not_audited, outputs, tuple(staged),
                 pytest_options=_style(config, worker) + pointed_at, short_failures=_short_failures(config),
-                shards=shards, collect=collect and not split_problem, fail_on=option("fail_on"),
+                collect=collect, fail_on=option("fail_on"),
                 stats_json=Path(option("stats_json")) if option("stats_json") else None,
-                error=next((p for p in [*problems, split_problem] if p), None))
+                error=next((p for p in problems if p), None))
 
 
 def _inputs(option) -> tuple[Profile, tuple[Waiver, ...], str | None]:
@@ -184,16 +180,6 @@ def _part(option) -> tuple[Outputs, str | None]:
     return (NOWHERE, f"--part={part}: {problem}") if problem else (Outputs(json=part, evidence=True), None)
 
 
-def _split(config, targets) -> tuple[int, str | None]:
-    """How many processes run the checks (shards.py): --shards, else one per core for a fleet of
-    bundles; a split asked for where there can be none is a usage error."""
-    asked = config.getoption("shards")
-    reason = why_not(config, targets)
-    if reason is None:
-        return shard_count(len(targets), cores(), asked), None
-    return 1, None if asked in (None, 1) else f"--shards={asked}: {reason}"
-
-
 def _style(config, worker: bool) -> tuple[tuple[str, object], ...]:
     """pytest's options an audit changes where the user left pytest's defaults: virtnat prints each
     check's message and fix itself, its own summary replaces pytest's short one, and with xdist
@@ -234,10 +220,9 @@ class Audit:
 
     def start_collection(self) -> None:
         """Start collecting every host's facts, if the plan says so; pytest configures and collects
-        the checks meanwhile. A split audit reads only libvirt's facts here: each of its processes
-        reads the rest of its own hosts'."""
+        the checks meanwhile."""
         if self.plan.collect:
-            self.collection = Collection(self.plan.targets, STAGES[:1] if self.plan.shards > 1 else STAGES)  # [:1]: libvirt's
+            self.collection = Collection(self.plan.targets)
 
     def wait_for_facts(self) -> None:
         if self.collection is not None:
@@ -259,7 +244,7 @@ class Audit:
         return {
             "spawned_processes": self.spawned,
             "collection_wall_seconds": self.collection.seconds if self.collection else None,
-            "check_processes": self.plan.shards,
+            "check_processes": 1,
             "hosts": {t.name: asdict(t.stats) for t in self.plan.targets},
         }
 

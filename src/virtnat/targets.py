@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .collectors import KINDS, HostFacts, Stats
 from .collectors.bundle import bundle_host
-from .collectors.bundle_pool import POOL_FROM, STAGES, FutureSource, bundle_sources, start_pool
+from .collectors.bundle_pool import POOL_FROM, FutureSource, bundle_sources, start_pool
 from .collectors.command import ProbeLibvirtSource, ProbeLinkSource, ProbeRun, ProbeSystemSource
 from .collectors.deadline import DEFAULT, Deadline
 from .collectors.libvirt_api import LibvirtApiSource, local_fallback, remote_fallback
@@ -172,31 +172,29 @@ def collect_all(targets: list[Target], workers: int = 32, kinds: tuple[str, ...]
 
 class Collection:
     """Fact collection running in the background while pytest collects the checks: many bundles
-    are read in worker processes (POOL_FROM or more), every other host in threads. Only the fact
-    kinds of the stages are collected so (a sharded audit's processes read the rest themselves)."""
+    are read in worker processes (POOL_FROM or more), every other host in threads."""
 
-    def __init__(self, targets: list[Target], stages: tuple[tuple[str, ...], ...] = STAGES):
+    def __init__(self, targets: list[Target]):
         bundles = [t for t in targets if isinstance(t, BundleTarget)]
         self._pool = None
         if len(bundles) >= POOL_FROM:
-            self._pool, futures = start_pool([(t.path, t.name, t.libvirt_uri) for t in bundles], stages=stages)
+            self._pool, futures = start_pool([(t.path, t.name, t.libvirt_uri) for t in bundles])
             for target, kinds in zip(bundles, futures):
                 target.read_elsewhere(kinds)
         for target in targets:
             target.facts.prefetch()  # make the collectors here, not in the threads
-        kinds = tuple(kind for stage in stages for kind in stage)
-        self._thread = threading.Thread(target=self._run, args=(targets, kinds), name="virtnat-facts", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(targets,), name="virtnat-facts", daemon=True)
         self._thread.start()
 
-    def _run(self, targets: list[Target], kinds: tuple[str, ...]) -> None:
+    def _run(self, targets: list[Target]) -> None:
         start = time.perf_counter()
         try:
-            collect_all(targets, kinds=kinds)
+            collect_all(targets)
         finally:
             self.seconds = time.perf_counter() - start  # wall time from start to the last fact
 
     def wait(self) -> None:
-        """Until every fact of the stages is in, and the pool's workers and threads are gone."""
+        """Until every fact is in, and the pool's workers and threads are gone."""
         self._thread.join()
         if self._pool is not None:
             self._pool.results_thread.join()  # it ends once the workers have, and joins them

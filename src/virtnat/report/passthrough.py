@@ -110,7 +110,7 @@ class PassThrough:
 
     def __init__(self, config, staged: tuple[Staged, ...], record):
         self.config, self.staged, self.record = config, staged, record
-        self.pid = os.getpid()  # a forked process (shards.py) has nothing to move
+        self.pid = os.getpid()  # a process forked from this one has nothing to move
         for report in staged:
             config.add_cleanup(lambda staging=report.staging: shutil.rmtree(staging, ignore_errors=True))
 

@@ -16,7 +16,6 @@ class Record:
     def __init__(self):
         self.results = Results()
         self.evidence: dict[str, dict] = {}  # host -> check (id[subject]) -> what it judged
-        self.evidence_elsewhere: dict[str, dict] = {}  # host -> the evidence its own process made (a split audit)
         self.check_problem: str | None = None  # a check without a complete control or with another's id: exit 4
         self.written = Written()  # the finish's reports and problems, and the pass-through reports' problems
 
@@ -31,10 +30,6 @@ class Record:
         """What collection found wrong with the checks (controls.control_problem), None if nothing."""
         self.check_problem = problem
 
-    def evidence_from_elsewhere(self, hosts: dict[str, dict]) -> None:
-        """The evidence of hosts whose checks another process ran (shards.py), by host."""
-        self.evidence_elsewhere.update(hosts)
-
     def finished(self, written: Written) -> None:
         self.written = written
 
@@ -48,9 +43,6 @@ class Record:
         hosts = {}
         for target in targets:
             checks = self.evidence.get(target.name, {})
-            if target.name in self.evidence_elsewhere:
-                hosts[target.name] = {**self.evidence_elsewhere[target.name], "checks": checks}
-                continue
             collected = target.facts.collected() if target.facts_started else {}
             hosts[target.name] = host_evidence(collected, profile, checks)
         return {"profile_defaults": Profile().as_dict(), "hosts": hosts}
