@@ -332,6 +332,7 @@ def test_a_playbook_of_hosts_with_nothing_to_do_is_an_empty_list():
 
 
 NFT_SEEN = "2>/dev/null | tr -d '\" \\t{}' | grep -qF --"
+V4_INSERT = "/^\\*filter[[:space:]]*$/,/^COMMIT[[:space:]]*$/{/^COMMIT/i -I FORWARD -j ACCEPT"
 
 
 @pytest.mark.parametrize("command, guard", [
@@ -359,6 +360,12 @@ NFT_SEEN = "2>/dev/null | tr -d '\" \\t{}' | grep -qF --"
     ("printf '%s\\n' a 'b c' > /f", "[ \"$(printf '%s\\n' a 'b c')\" != \"$(cat /f 2>/dev/null)\" ]"),
     # a line appended is one line after a blank one; a file written whole is written, not appended to
     ("printf '\\n%s\\n' a b >> /f", None), ("printf '\\n%s\\n' a > /f", None), ("printf '%s\\n' a >> /f", None),
+    ("printf", None), ("printf '%s\\n'", None), ("printf > /f", None), ("echo '\\n%s\\n' a >> /f", None),
+    ("ufw allow 67/udp", "! ufw show added 2>/dev/null | grep -qxF -- 'ufw allow 67/udp'"),
+    ("ufw allow", None), ("ufw insert 1 allow 67/udp", None), ("echo allow 1", None),  # ufw_rule's forms alone
+    (f"sed -i -e '{V4_INSERT}' -e '}}' /etc/iptables/rules.v4",
+     "! grep -qxF -- '-I FORWARD -j ACCEPT' /etc/iptables/rules.v4 2>/dev/null"),
+    (f"sed -i -e '{V4_INSERT}' -e '}}' /etc/iptables/rules.v4 /etc/iptables/rules.v6", None),
 ])
 def test_each_kind_of_fix_has_its_guard(command, guard):
     assert command_guard(command) == guard

@@ -183,9 +183,9 @@ def _file_guard(words: list[str]) -> str | None:
     """A file written whole (`printf '%s\\n' LINE... > FILE`) is to do while it holds anything else; a
     line added at its end (`printf '\\n%s\\n' LINE >> FILE`) while the file has no such line."""
     q = shlex.quote
-    if words[-2] == ">>" and len(words) == 5 and words[1] == "\\n%s\\n":
+    if len(words) == 5 and words[3] == ">>" and words[1] == "\\n%s\\n":
         return f"! grep -qxF -- {q(words[2])} {q(words[4])} 2>/dev/null"
-    if words[-2] == ">" and words[1] == "%s\\n":
+    if words[-2:-1] == [">"] and words[1] == "%s\\n":
         lines = " ".join(q(w) for w in words[2:-2])
         return f'[ "$(printf \'%s\\n\' {lines})" != "$(cat {q(words[-1])} 2>/dev/null)" ]'
     return None
@@ -221,7 +221,7 @@ def _part_guard(words: list[str]) -> str | None:
         # `ufw show added` lists each user rule as the command that adds it, in ufw's own spelling
         # (the one ufw_rule writes); ufw would skip an existing rule anyway ("Skipping adding existing rule").
         return f"! ufw show added 2>/dev/null | grep -qxF -- {shlex.quote(' '.join(words))}"
-    if words[:1] == ["printf"] and len(words) >= 4 and words[-2] in (">", ">>"):
+    if words[:1] == ["printf"]:
         return _file_guard(words)
     if len(words) == 7 and words[:3] == ["sed", "-i", "-e"] and words[4:6] == ["-e", "}"] and _INSERT.fullmatch(words[3]):
         # a line put in an iptables-restore file's part for a table (lasting.py): there once it is
