@@ -347,8 +347,9 @@ def test_a_hostile_name_goes_in_no_boot_file(name):
     # a plain interface, the table's or the chain's name hostile (facts say what a host's tools printed)
     plain = (("iif", "virbr0"), ("l4proto", "udp"), ("dport", 67))
     for table, chain in ((Table("ip", name, "iptables-nft"), "INPUT"), (Table("ip", "filter", "iptables-nft"), name),
-                         (Table("ip", "nat", "iptables-nft"), name)):
-        fix, note = lasting_accept((table,), table, chain, plain, "a host iptables-nft rule", files)
+                         (Table("ip", "nat", "iptables-nft"), name), (Table(name, "filter", "nftables"), "input"),
+                         (Table("inet", name, "nftables"), "input"), (Table("inet", "filter", "nftables"), name)):
+        fix, note = lasting_accept((table,), table, chain, plain, f"a host {table.source} rule", files)
         assert (fix, note) == (accept_rule(table, chain, plain), _hostile(fix)), (name, table, chain)
 
 
@@ -365,9 +366,26 @@ def test_where_iptables_save_showed_legacy_tables_alone_rules_v4_speaks_legacy()
         "netfilter-persistent restores /etc/iptables/rules.v4 at boot: the rule's line goes in its *filter part")
     fix, note = lasting_accept((LEGACY, NFT_FILTER), LEGACY, "INPUT", accept, "a host iptables-legacy rule", files)
     assert fix == "iptables-legacy -I INPUT -i virbr0 -j ACCEPT" and "which is iptables-nft here, not iptables-legacy" in note
+
+
+def test_without_the_firewall_files_section_the_note_says_to_collect_again():
+    accept = (("iif", "virbr0"),)
     fix, note = lasting_accept((NFT_FILTER,), NFT_FILTER, "INPUT", accept, "host iptables-nft rules", None)
     assert fix == "iptables -I INPUT -i virbr0 -j ACCEPT"
     assert note.startswith(f"who makes the iptables-nft filter table's rules at boot is not known: {OLDER_PROBE}. The fix")
+    nft = Table("inet", "filter", "nftables")
+    fix, note = lasting_accept((nft,), nft, "input", accept, "a host nftables table", None)
+    assert fix == 'nft insert rule inet filter input iifname "virbr0" accept'
+    assert note.startswith(f"who makes table inet filter at boot is not known: {OLDER_PROBE}. The fix")
+
+
+def test_where_the_configuration_and_its_includes_make_no_such_chain_the_note_says_both():
+    nft = Table("inet", "filter", "nftables")
+    text = section() + "\n@@file /etc/nftables.d/x.nft\n|table inet filter { chain output { } }"
+    _, note = lasting_accept((nft,), nft, "prerouting", (("iif", "virbr0"),), "a host nftables table",
+                             parse_firewall_files(text))
+    assert note.startswith("who makes table inet filter at boot is not known: /etc/nftables.conf (nftables.service's "
+                           "configuration and its includes) does not make chain prerouting of it. The fix")
 
 
 V4_DELETE = ("sed -i -e '/^\\*filter[[:space:]]*$/,/^COMMIT[[:space:]]*$/{\\%^-A INPUT -j DROP$%d' -e '}' "

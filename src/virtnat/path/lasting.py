@@ -79,7 +79,7 @@ def _nft_lasting(live: str, table: Table, chain: str, accept, who: str, files: F
     """A host table that nftables.service's configuration defines gets the rule's line at the end of
     that file: nft reads the file as one transaction, the table first, then the insert. Elsewhere
     the owner is not known: the rule now, and the line to put where the table is made."""
-    if not who.startswith(("a host", "host ")):
+    if not who.startswith("a host"):  # owner()'s "host ... rules" is iptables' alone
         return live, f"{who} makes that table: the fix adds the rule now, and it lasts until {who} makes the table again"
     if not _plain(accept, table.family, table.name, chain):
         return live, _hostile(live)
