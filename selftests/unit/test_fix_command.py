@@ -487,8 +487,9 @@ def test_a_guarded_steps_blank_lines_stay_empty():
 
 
 def test_a_host_the_document_does_not_hold_is_a_key_error():
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError) as raised:
         plan(report_docs.document(report_docs.host("hv1")), "hv2")
+    assert raised.value.args == ("hv2",)
 
 
 def _mixed_document() -> dict:
