@@ -351,6 +351,11 @@ def test_a_hostile_name_goes_in_no_boot_file(name):
                          (Table("inet", name, "nftables"), "input"), (Table("inet", "filter", "nftables"), name)):
         fix, note = lasting_accept((table,), table, chain, plain, f"a host {table.source} rule", files)
         assert (fix, note) == (accept_rule(table, chain, plain), _hostile(fix)), (name, table, chain)
+    replies = (("oif", name), ("ct_state", "established,related"))
+    for table, chain, who in ((Table("ip", "filter", "iptables-nft", chains={"DOCKER-USER": None}), "FORWARD", "Docker"),
+                              (Table("inet", "filter", "nftables"), "forward", "a host nftables table")):
+        fix, note = lasting_accept((table,), table, chain, replies, who, files)
+        assert (fix, note) == (accept_rule(table, chain, replies), _hostile(fix)), (name, table)
 
 
 LEGACY = Table("ip", "filter", "iptables-legacy")
@@ -386,6 +391,20 @@ def test_where_the_configuration_and_its_includes_make_no_such_chain_the_note_sa
                              parse_firewall_files(text))
     assert note.startswith("who makes table inet filter at boot is not known: /etc/nftables.conf (nftables.service's "
                            "configuration and its includes) does not make chain prerouting of it. The fix")
+    # what the probe could not read may make it: the note says what
+    text += "\n@@unreadable /etc/nftables.d/y.nft\n@@too-many"
+    _, note = lasting_accept((nft,), nft, "prerouting", (("iif", "virbr0"),), "a host nftables table",
+                             parse_firewall_files(text))
+    assert ("does not make chain prerouting of it; /etc/nftables.d/y.nft could not be read; nftables.service's "
+            "configuration includes more files than the probe reads. The fix") in note
+
+
+def test_dockers_accept_comes_back_through_a_unit_and_the_note_says_so():
+    table = Table("ip", "filter", "iptables-nft", chains={"DOCKER-USER": None})
+    fix, note = lasting_accept((table,), table, "FORWARD", (("iif", "virbr0"),), "Docker", parse_firewall_files(section()))
+    assert fix.startswith("iptables -I DOCKER-USER -i virbr0 -j ACCEPT && printf '%s\\n' '[Unit]' ")
+    assert note == ("Docker keeps DOCKER-USER's rules at its restart, not at a boot: a unit of virtnat's per rule "
+                    "(/etc/systemd/system/virtnat-docker-user-*.service) puts it back each time docker.service starts")
 
 
 V4_DELETE = ("sed -i -e '/^\\*filter[[:space:]]*$/,/^COMMIT[[:space:]]*$/{\\%^-A INPUT -j DROP$%d' -e '}' "
