@@ -23,11 +23,11 @@ def files(*pairs):
 
 
 def bridge(sysctl, **kw):
-    return next_boot("virbr0", files(*sysctl), present=False, **kw)
+    return next_boot("virbr0", files(*sysctl), **{"present": False, "systemd": True, "udev": True, **kw})
 
 
-def uplink(sysctl, **kw):
-    return next_boot("uplink0", files(*sysctl), present=True, **kw)
+def uplink(sysctl, interface="uplink0", **kw):
+    return next_boot(interface, files(*sysctl), **{"present": True, "systemd": True, "udev": True, **kw})
 
 
 def test_with_ip_forward_persisted_both_are_on():
@@ -96,7 +96,7 @@ def test_the_last_assignment_of_a_key_moves_it_to_the_end():
     sysctl = [("/etc/sysctl.d/10-a.conf", "net.ipv4.ip_forward = 0\n"),
               ("/etc/sysctl.d/20-default.conf", "net.ipv4.conf.default.forwarding = 0\n"),
               ("/etc/sysctl.d/30-b.conf", "net.ipv4.ip_forward = 1\n")]
-    assert [k for k, _, _ in options(files(*sysctl))] == ["net/ipv4/conf/default/forwarding", "net/ipv4/ip_forward"]
+    assert [k for k, _, _ in options(files(*sysctl), systemd=True)] == ["net/ipv4/conf/default/forwarding", "net/ipv4/ip_forward"]
     assert bridge(sysctl).value == "1"
     # the same value again keeps its place: default stays written last
     same = [FWD, ("/etc/sysctl.d/70-default.conf", "net.ipv4.conf.default.forwarding = 0\n"),
@@ -115,6 +115,73 @@ def test_keys_in_either_form_and_a_value_the_kernel_refuses():
     assert normalize("net/ipv4/conf/eth0.10/forwarding") == normalize("net.ipv4.conf.eth0/10.forwarding")
     assert shown("net/ipv4/conf/eth0.10/forwarding") == "net.ipv4.conf.eth0/10.forwarding"
     assert uplink([FWD, ("/etc/sysctl.d/70-x.conf", "net.ipv4.conf.uplink0.forwarding = no\n")]).value == "1"
+
+
+def test_sysctl_conf_is_read_last_without_systemd_and_not_at_all_with_it():
+    unlinked = ("/etc/sysctl.conf", "net.ipv4.conf.default.forwarding = 0\n")
+    assert bridge([FWD, unlinked]).value == "1"
+    found = bridge([FWD, unlinked], systemd=False)
+    assert (found.value, found.by) == ("0", "sysctl")
+
+
+def test_the_same_value_again_keeps_its_place_and_the_keys_after_it_still_count():
+    again = [FWD, ("/etc/sysctl.d/65-again.conf", "net.ipv4.ip_forward = 1\n"),
+             ("/etc/sysctl.d/70-default.conf", "net.ipv4.conf.default.forwarding = 0\n")]
+    assert bridge(again).value == "0"
+
+
+def test_a_narrow_glob_skips_a_key_set_on_its_own_or_kept_off_with_a_dash():
+    """A glob that does not match conf.all (libvirt's ip_forward=1 then changes nothing): an
+    interface's own key, or a `-key` line, keeps the glob's 0 off it."""
+    narrow = ("/etc/sysctl.d/70-u.conf", "net.ipv4.conf.u*.forwarding = 0\n")
+    assert uplink([FWD, narrow]).value == "0"
+    assert uplink([("/etc/sysctl.d/50-own.conf", "net.ipv4.conf.uplink0.forwarding = 1\n"), FWD, narrow]).value == "1"
+    assert uplink([("/etc/sysctl.d/50-own.conf", "-net.ipv4.conf.uplink0.forwarding\n"), FWD, narrow]).value == "1"
+    # Xen's enX0: a capital X is no wildcard
+    own = ("/etc/sysctl.d/50-own.conf", "net.ipv4.conf.enX0.forwarding = 1\n")
+    assert uplink([own, FWD, ("/etc/sysctl.d/70-en.conf", "net.ipv4.conf.en*.forwarding = 0\n")], interface="enX0").value == "1"
+
+
+def test_comment_lines_set_nothing():
+    comments = ("/etc/sysctl.d/70-notes.conf",
+                "# net.ipv4.conf.default.forwarding = 0\n; net.ipv4.conf.*.forwarding = 0\n#-net.ipv4.ip_forward\n")
+    found = bridge([FWD, comments])
+    assert (found.value, found.by) == ("1", "sysctl")
+
+
+def test_udev_gives_an_interface_its_own_keys_only():
+    """Coldplug (the uplink) and a new interface (the bridge, after libvirt's write): udev runs
+    systemd-sysctl for that interface's keys alone; ip_forward and conf.all are not written again."""
+    sysctl = [("/etc/sysctl.d/10-off.conf", "net.ipv4.ip_forward = 0\n"),
+              ("/etc/sysctl.d/20-uplink.conf", "net.ipv4.conf.uplink0.forwarding = 0\n"),
+              ("/etc/sysctl.d/30-all.conf", "net.ipv4.conf.all.forwarding = 1\n")]
+    assert (uplink(sysctl).value, uplink(sysctl).by) == ("0", "sysctl")
+    assert uplink(sysctl, udev=False).value == "1"
+    found = bridge([("/etc/sysctl.d/10-off.conf", "net.ipv4.ip_forward = 0\n")])
+    assert (found.value, found.by) == ("1", "libvirt")
+
+
+GLOBAL_ON = netconfig.Setting("1", "IPv4Forwarding= in /etc/systemd/networkd.conf")
+
+
+def test_networkds_global_setting_is_written_to_default_and_all():
+    default_off = ("/etc/sysctl.d/70-default.conf", "net.ipv4.conf.default.forwarding = 0\n")
+    found = bridge([FWD, default_off], networkd_global=GLOBAL_ON)
+    assert (found.value, found.by) == ("1", "networkd-global")
+    assert found.why == ("virbr0 is made when libvirt starts the network and takes net.ipv4.conf.default.forwarding: "
+                         "networkd's IPv4Forwarding= in /etc/systemd/networkd.conf")
+    found = uplink([("/etc/sysctl.d/10-off.conf", "net.ipv4.ip_forward = 0\n")], networkd_global=GLOBAL_ON)
+    assert (found.value, found.by, found.why, found.notes) == (
+        "1", "networkd-global", "networkd's IPv4Forwarding= in /etc/systemd/networkd.conf, which sets every interface's",
+        ["libvirt's net.ipv4.ip_forward=1 changes nothing: it is 1 already"])
+
+
+def test_networkd_before_256_turns_ip_forward_on_for_every_interface():
+    setting = netconfig.Setting("1", "IPForward= in /etc/systemd/network/10-uplink.network", "all")
+    found = uplink([("/etc/sysctl.d/10-off.conf", "net.ipv4.ip_forward = 0\n")], manager=setting)
+    assert (found.value, found.by) == ("1", "networkd")
+    assert found.why == ("IPForward= in /etc/systemd/network/10-uplink.network, which turns net.ipv4.ip_forward on, "
+                         "which sets every interface's")
 
 
 # -- systemd-networkd and NetworkManager ------------------------------------------------------
@@ -166,7 +233,7 @@ def test_ipmasquerade_turns_the_link_on_and_implies_the_global_setting():
     assert found.value == "1" and found.why == f"IPMasquerade= in {NETWORK}"
     ve = "/usr/lib/systemd/network/80-container-ve.network"
     conf = config(files={ve: "[Network]\nIPMasquerade=both\n"})
-    assert netconfig.networkd_global(conf).value is None  # shipped, but no link uses it
+    assert netconfig.networkd_global(conf) is None  # shipped, but no link uses it
     conf = config(state={"ADMIN_STATE": "configured", "NETWORK_FILE": ve}, files=conf.files)
     assert netconfig.networkd_global(conf).value == "1"  # PR 34014: a link that masquerades turns the global on
 

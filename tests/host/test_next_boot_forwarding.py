@@ -60,9 +60,8 @@ def predict(system, config, links, interface: str, present: bool):
     nm_setting, nm_id, nm_note = netconfig.nm_connection(config, interface)
     if nm_note and "could not be read" in nm_note:
         not_checked(nm_note)
-    globally = netconfig.networkd_global(config) if config.networkd_enabled and (config.systemd_version or 0) >= 256 else None
     found = next_boot(interface, system.sysctl_files, systemd=bool(system.binaries.get("systemd-sysctl")), present=present,
-                      udev=config.udev, networkd_global=globally, manager=setting or nm_setting)
+                      udev=config.udev, networkd_global=netconfig.networkd_global(config), manager=setting or nm_setting)
     found.notes += [n for n in (nm_note, unknown) if n]
     return found, nm_id
 
@@ -70,9 +69,8 @@ def predict(system, config, links, interface: str, present: bool):
 def fix_for(system, config, links, found, nm_id, bridge: bool) -> str:
     """The command that makes the interface's forwarding 1 at the next boot, in its owner's language.
     (networkd's global 0 never decides: libvirt's ip_forward=1, later, turns every interface on again.)"""
-    link = links.get(found.interface)
-    if found.by == "networkd":
-        return networkd_fix(config, netconfig.network_file(config, link.index if link else None) or "")
+    if found.by == "networkd":  # networkd_link said so: the link and its state were read
+        return networkd_fix(config, netconfig.network_file(config, links[found.interface].index))
     if found.by == "nm":
         name = shlex.quote(nm_id or found.interface)
         return f"nmcli connection modify {name} ipv4.forwarding yes && nmcli connection up {name}"

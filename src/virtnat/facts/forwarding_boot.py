@@ -20,17 +20,18 @@ from dataclasses import dataclass, field
 
 from . import sysctl
 
-ALL = ("net/ipv4/ip_forward", "net/ipv4/conf/all/forwarding")
+IP_FORWARD, CONF_ALL = "net/ipv4/ip_forward", "net/ipv4/conf/all/forwarding"
+ALL = (IP_FORWARD, CONF_ALL)  # one value in the kernel, kept under IP_FORWARD
 DEFAULT = "net/ipv4/conf/default/forwarding"
 LIBVIRT = "libvirt's net.ipv4.ip_forward=1 when it starts the network"
 
 
 def normalize(key: str) -> str:
     """A key in systemd-sysctl's form, with slashes: in `net.ipv4.conf.eth0/10.forwarding` dots
-    separate and a slash stands for a dot of an interface's name (sysctl_normalize)."""
+    separate and a slash stands for a dot of an interface's name (sysctl_normalize); a key whose
+    first separator is a slash is in that form already."""
     key = key.strip()
-    first = next((c for c in key if c in "./"), "/")
-    return key.translate(str.maketrans("./", "/.")) if first == "." else key
+    return key if "/" in key.partition(".")[0] else key.translate(str.maketrans("./", "/."))
 
 
 def shown(key: str) -> str:
@@ -52,22 +53,20 @@ def _matches(pattern: str, key: str) -> bool:
     return len(parts) == len(names) and all(fnmatch.fnmatchcase(n, p) for p, n in zip(parts, names))
 
 
-def options(files: dict[str, tuple[str, str]], systemd: bool = True) -> list[tuple[str, str | None, str]]:
-    """(key, value, file) in the order the boot writes them; value None: a `-key` line, which keeps
-    globs off that key. Without systemd, procps' `sysctl --system` writes every line as it reads it."""
-    found: list[tuple[str, str | None, str]] = []
+def options(files: dict[str, tuple[str, str]], systemd: bool) -> list[tuple[str, str, str]]:
+    """(key, value, file) in the order the boot writes them; value "": a `-key` line, which keeps
+    globs off that key and writes nothing (the kernel takes no empty value). A comment line (`#`,
+    `;`) becomes a key that starts with its mark, which names no sysctl. Without systemd, procps'
+    `sysctl --system` writes every line as it reads it."""
+    found: list[tuple[str, str, str]] = []
     for path in sysctl.boot_order(files, systemd):
         for raw in files[path][1].splitlines():
-            line = raw.strip()
-            if not line or line[0] in "#;":
-                continue
-            key, equals, value = line.partition("=")
-            if not equals and not key.startswith("-"):
-                continue
-            found.append((normalize(key.lstrip("-")), value.strip() if equals else None, path))
+            key, equals, value = raw.strip().partition("=")
+            if equals or key.startswith("-"):  # `-key = value`: the dash only silences errors
+                found.append((normalize(key.removeprefix("-")), value.strip(), path))
     if not systemd:
         return found
-    ordered: dict[str, tuple[str | None, str]] = {}
+    ordered: dict[str, tuple[str, str]] = {}
     for key, value, path in found:
         if key in ordered and ordered[key][0] == value:
             continue
@@ -91,6 +90,9 @@ class Value:
     by: str = "kernel"  # what set it last: kernel, sysctl, libvirt, networkd, networkd-global, nm
 
 
+KERNEL = Value("0", "the kernel's 0")
+
+
 @dataclass
 class Prediction:
     """An interface's forwarding after the next boot, what set it, and what else was said."""
@@ -107,37 +109,32 @@ class Prediction:
 
 
 class Boot:
-    """The boot's writes, replayed for one interface (and all and default, which it follows)."""
+    """The boot's writes, replayed for one interface (and all and default, which it follows). An
+    interface made later (the bridge) has its value from the start too: made() replaces it."""
 
-    def __init__(self, interface: str, present: bool, opts: list[tuple[str, str | None, str]]):
+    def __init__(self, interface: str, opts: list[tuple[str, str, str]]):
         self.key, self.opts = interface_key(interface), opts
-        self.values = {ALL[0]: Value("0", "the kernel's 0"), DEFAULT: Value("0", "the kernel's 0")}
-        if present:
-            self.values[self.key] = Value("0", "the kernel's 0")
+        self.values = dict.fromkeys([IP_FORWARD, DEFAULT, self.key], KERNEL)
+        self.keys = sorted([*ALL, DEFAULT, self.key])  # what a glob may match, in glob(3)'s order
         self.explicit = {k for k, _, _ in opts if not _glob(k)}
         self.notes: list[str] = []
 
-    def write(self, key: str, value: str, why: str, by: str) -> bool:
-        """Write value to key as the kernel takes it; False: nothing changed."""
+    def write(self, key: str, value: str, why: str, by: str) -> None:
+        """Write value to key as the kernel takes it."""
         number = _number(value)
         if number is None:
-            return False
+            return
         if key in ALL:
-            if number == self.values[ALL[0]].value:
-                return False
-            for name in [ALL[0], DEFAULT] + ([self.key] if self.key in self.values else []):
-                self.values[name] = Value(number, why if name == ALL[0] else f"{why}, which sets every interface's", by)
-        elif key in (DEFAULT, self.key) and (key == DEFAULT or self.key in self.values):
+            if number != self.values[IP_FORWARD].value:  # it sets the others only when it changes
+                for name in (IP_FORWARD, DEFAULT, self.key):
+                    self.values[name] = Value(number, f"{why}, which sets every interface's", by)
+        elif key in (DEFAULT, self.key):
             self.values[key] = Value(number, why, by)
-        return True
 
     def sysctl(self, prefix: str | None = None) -> None:
         """systemd-sysctl's run (prefix: udev's, for one interface as it appears)."""
         for key, value, path in self.opts:
-            if value is None:
-                continue
-            present = sorted([*ALL, DEFAULT] + ([self.key] if self.key in self.values else []))
-            keys = [k for k in present if _matches(key, k) and k not in self.explicit] if _glob(key) else [key]
+            keys = [k for k in self.keys if _matches(key, k) and k not in self.explicit] if _glob(key) else [key]
             for name in keys:
                 if prefix is None or name.startswith(prefix):
                     self.write(name, value, f"{shown(key)} = {value} in {path}", "sysctl")
@@ -149,33 +146,36 @@ class Boot:
                                                      f"net.ipv4.conf.default.forwarding: {default.why}", default.by)
 
     def libvirt(self) -> None:
-        if not self.write(ALL[0], "1", LIBVIRT, "libvirt"):
+        if self.values[IP_FORWARD].value == "1":
             self.notes.append("libvirt's net.ipv4.ip_forward=1 changes nothing: it is 1 already")
+        self.write(IP_FORWARD, "1", LIBVIRT, "libvirt")
 
     def manager(self, setting) -> None:
         """A network manager's write for the interface (netconfig.Setting)."""
-        if setting is None or setting.value is None:
+        if setting is None:
             return
         if setting.kind == "all":  # networkd before 256: IPForward= turns net.ipv4.ip_forward on
-            self.write(ALL[0], "1", f"{setting.source}, which turns net.ipv4.ip_forward on", "networkd")
+            self.write(IP_FORWARD, "1", f"{setting.source}, which turns net.ipv4.ip_forward on", "networkd")
         else:
             self.write(self.key, setting.value, setting.source, "nm" if "NetworkManager" in setting.source else "networkd")
 
 
-def next_boot(interface: str, files: dict[str, tuple[str, str]], *, systemd: bool = True, present: bool = True,
-              udev: bool = True, networkd_global=None, manager=None) -> Prediction:
+def next_boot(interface: str, files: dict[str, tuple[str, str]], *, systemd: bool, present: bool, udev: bool,
+              networkd_global=None, manager=None) -> Prediction:
     """interface's net.ipv4.conf.IF.forwarding once the boot is over and libvirt has started its
-    network. present: the interface exists when systemd-sysctl runs (the uplink); else libvirt
-    makes it (the bridge). networkd_global: networkd's global setting (256 and later, enabled);
-    manager: what networkd or NetworkManager sets for the interface when it configures it."""
-    boot = Boot(interface, present, options(files, systemd))
+    network. systemd: systemd-sysctl applies sysctl.d, else procps. present: the interface exists
+    when systemd-sysctl runs (the uplink); else libvirt makes it (the bridge). udev: udev runs and
+    applies sysctl.d to an interface as it appears. networkd_global: networkd's global setting (256
+    and later, enabled); manager: what networkd or NetworkManager sets for the interface when it
+    configures it."""
+    boot = Boot(interface, options(files, systemd))
     prefix = f"net/ipv4/conf/{interface}/"
     boot.sysctl()
     if present and udev:
         boot.sysctl(prefix)  # udev's coldplug: the interface's own keys again
-    if networkd_global is not None and networkd_global.value is not None:
+    if networkd_global is not None:
         boot.write(DEFAULT, networkd_global.value, f"networkd's {networkd_global.source}", "networkd-global")
-        boot.write(ALL[1], networkd_global.value, f"networkd's {networkd_global.source}", "networkd-global")
+        boot.write(CONF_ALL, networkd_global.value, f"networkd's {networkd_global.source}", "networkd-global")
     if present:
         boot.manager(manager)
     else:

@@ -29,7 +29,6 @@ from .framed import Framed, basename
 NETWORK_DIRS = ("/etc/systemd/network", "/run/systemd/network", "/usr/local/lib/systemd/network",
                 "/usr/lib/systemd/network", "/lib/systemd/network")
 CONF_DIRS = ("/etc/systemd", "/run/systemd", "/usr/local/lib/systemd", "/usr/lib/systemd", "/lib/systemd")
-NM_DIRS = ("/etc/NetworkManager/system-connections", "/run/NetworkManager/system-connections")
 ENABLED = ("enabled", "enabled-runtime", "alias", "static", "indirect", "generated")
 _TRUE, _FALSE = ("1", "yes", "y", "true", "t", "on"), ("0", "no", "n", "false", "f", "off")
 MANAGED_NOT = ("unmanaged", "")
@@ -41,9 +40,9 @@ class LinkConfig:
 
     systemd_version: int | None  # systemctl --version; None: no systemd
     udev: bool  # systemd-udevd runs (it does not in a container): it applies sysctl.d to interfaces as they appear
-    networkd: str  # `systemctl is-enabled systemd-networkd.service`
+    networkd: str | None  # `systemctl is-enabled systemd-networkd.service`; None: the section does not say
     nm_version: tuple[int, ...] | None  # NetworkManager --version; None: not installed
-    nm: str  # `systemctl is-enabled NetworkManager.service`
+    nm: str | None  # `systemctl is-enabled NetworkManager.service`; None: the section does not say
     link_states: dict[int, dict[str, str]] = field(default_factory=dict)  # ifindex -> /run/systemd/netif/links/IFINDEX
     files: dict[str, str] = field(default_factory=dict)  # path -> text: networkd.conf(.d), .network(.d), keyfiles
     masked: tuple[str, ...] = ()  # files linked to /dev/null
@@ -59,8 +58,8 @@ class LinkConfig:
         return self.nm in ENABLED
 
 
-def _version(text: str) -> tuple[int, ...] | None:
-    found = re.match(r"\s*(\d+(?:\.\d+)*)", text)
+def _version(text: str | None) -> tuple[int, ...] | None:
+    found = re.match(r"\s*(\d+(?:\.\d+)*)", text) if text else None
     return tuple(int(n) for n in found.group(1).split(".")) if found else None
 
 
@@ -72,7 +71,7 @@ def parse_link_config(text: str) -> LinkConfig:
     for line in text.splitlines():
         if line.startswith("@@link "):
             index = line.removeprefix("@@link ").strip()
-            state_lines = states.setdefault(int(index), []) if index.isdigit() else None
+            state_lines = states.setdefault(int(index), []) if index.isdecimal() else None
             continue
         if state_lines is not None and line.startswith("|"):
             state_lines.append(line[1:])
@@ -82,35 +81,29 @@ def parse_link_config(text: str) -> LinkConfig:
             masked.append(line.removeprefix("@@masked ").strip())
         elif line.startswith(("@@unsafe-name", "@@too-many")):
             incomplete.append("a file name the probe does not print" if "unsafe" in line else "more files than the probe reads")
-        elif not frames.take(line) and " " in line:
+        elif not frames.take(line):
             word, _, rest = line.partition(" ")
             said.setdefault(word, rest.strip())
-    systemd = _version(said.get("systemd", ""))
-    nm = said.get("nm-version", "")
+    systemd = _version(said.get("systemd"))
     return LinkConfig(systemd_version=systemd[0] if systemd else None, udev=said.get("udev") == "running",
-                      networkd=said.get("networkd", "unknown"), nm_version=_version(nm) if nm else None,
-                      nm=said.get("nm", "unknown"),
+                      networkd=said.get("networkd"), nm_version=_version(said.get("nm-version")), nm=said.get("nm"),
                       link_states={i: _keys(lines) for i, lines in states.items()}, files=frames.texts(),
                       masked=tuple(masked), unreadable=tuple(frames.unreadable),
                       incomplete="; ".join(dict.fromkeys(incomplete)) or None)
 
 
 def _keys(lines: list[str]) -> dict[str, str]:
-    found = {}
-    for line in lines:
-        key, equals, value = line.partition("=")
-        if equals and not key.startswith("#"):
-            found[key.strip()] = value.strip().strip('"')
-    return found
+    """A networkd state file's KEY=value lines. The keys read (ADMIN_STATE, NETWORK_FILE) are never
+    quoted; its comment and any line without `=` name no key that is read."""
+    return {key.strip(): value.strip() for key, _, value in (line.partition("=") for line in lines)}
 
 
 def ini(text: str, section: str) -> dict[str, str]:
-    """The keys of one section of a systemd-style (or keyfile) ini text: the last assignment wins."""
+    """The keys of one section of a systemd-style (or keyfile) ini text: the last assignment wins.
+    A comment line (`#`, `;`) is kept under a key that starts with its mark, which no reader asks for."""
     found, current = {}, None
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
         if line.startswith("[") and line.endswith("]"):
             current = line[1:-1].strip()
         elif current == section and "=" in line:
@@ -128,68 +121,78 @@ def boolean(value: str | None) -> bool | None:
 
 @dataclass(frozen=True)
 class Setting:
-    """What a manager sets: value "1"/"0" (None: nothing) and where it says so."""
+    """What a manager sets: value "1"/"0" and where it says so."""
 
-    value: str | None
+    value: str
     source: str
     kind: str = "link"  # link: the interface's own value; all: net.ipv4.ip_forward (networkd < 256)
 
 
-def _masked(config: LinkConfig, path: str) -> bool:
-    return path in config.masked or (path in config.files and not config.files[path].strip())
+def _read(config: LinkConfig, paths: list[str]) -> list[str]:
+    """Those of paths the probe read: a masked file (a link to /dev/null) is not; an empty one,
+    which masks too, is read and says nothing."""
+    return [path for path in paths if path in config.files]
+
+
+def _dropins(config: LinkConfig, dirs: tuple[str, ...], dropin_dir: str) -> list[str]:
+    """The drop-ins in dropin_dir of every dir, in file-name order; a name in an earlier dir hides
+    (masked too) the same name in a later one. The probe lists only their .conf files."""
+    found: dict[str, str] = {}
+    for d in dirs:
+        for path in (*config.files, *config.masked):
+            if path.startswith(f"{d}/{dropin_dir}/"):
+                found.setdefault(basename(path), path)
+    return [found[n] for n in sorted(found)]
 
 
 def _layered(config: LinkConfig, dirs: tuple[str, ...], name: str, dropin_dir: str) -> list[str]:
-    """The file `name` (the first of dirs that has it) and then its drop-ins (dropin_dir in every
-    dir, by file name; a name in an earlier dir hides it in a later one), as systemd reads them."""
-    main = next((f"{d}/{name}" for d in dirs if f"{d}/{name}" in config.files or f"{d}/{name}" in config.masked), None)
-    read = [main] if main and not _masked(config, main) else []
-    dropins: dict[str, str] = {}
-    for d in dirs:
-        prefix = f"{d}/{dropin_dir}/"
-        for path in sorted(p for p in (*config.files, *config.masked) if p.startswith(prefix) and p.endswith(".conf")):
-            dropins.setdefault(basename(path), path)
-    return read + [dropins[n] for n in sorted(dropins) if not _masked(config, dropins[n])]
+    """The file `name` (the first of dirs that has it, masked or not) and then its drop-ins, as
+    systemd reads them."""
+    main = next((f"{d}/{name}" for d in dirs if f"{d}/{name}" in (*config.files, *config.masked)), None)
+    return _read(config, [main, *_dropins(config, dirs, dropin_dir)])
 
 
 def network_keys(config: LinkConfig, network_file: str) -> tuple[dict[str, str], dict[str, str]]:
     """A .network file's [Network] keys with its drop-ins applied, and which file set each."""
     keys, where = {}, {}
-    for path in [network_file] + _layered(config, NETWORK_DIRS, basename(network_file), basename(network_file) + ".d")[1:]:
-        for key, value in ini(config.files.get(path, ""), "Network").items():
+    for path in _read(config, [network_file, *_dropins(config, NETWORK_DIRS, basename(network_file) + ".d")]):
+        for key, value in ini(config.files[path], "Network").items():
             keys[key], where[key] = value, path
     return keys, where
 
 
 def _masquerades_ipv4(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("ipv4", "both", *_TRUE)
+    return value is not None and value.strip().lower() in ("ipv4", "both", *_TRUE)
 
 
 def _forward_ipv4(value: str | None) -> bool | None:
     """The deprecated IPForward= for IPv4: yes/ipv4/both on, no/ipv6 off, kernel or unset: None."""
-    value = (value or "").strip().lower()
+    if value is None:
+        return None
+    value = value.strip().lower()
     if value in ("ipv4", "both") or value in _TRUE:
         return True
     return False if value in ("ipv6", *_FALSE) else None
 
 
-def networkd_global(config: LinkConfig) -> Setting:
-    """networkd's global IPv4Forwarding= (256 and later): networkd.conf and its drop-ins, else
-    (PR 34014) yes when a link it manages masquerades IPv4; None: unset, the kernel's values are kept."""
-    value, source = None, ""
-    for path in _layered(config, CONF_DIRS, "networkd.conf", "networkd.conf.d"):
-        said = boolean(ini(config.files.get(path, ""), "Network").get("IPv4Forwarding"))
-        if said is not None:
-            value, source = said, f"IPv4Forwarding= in {path}"
-    if value is None:
-        for state in config.link_states.values():
-            path = state.get("NETWORK_FILE", "")
-            keys, where = network_keys(config, path) if state.get("ADMIN_STATE", "") not in MANAGED_NOT else ({}, {})
-            if path and _masquerades_ipv4(keys.get("IPMasquerade")):
-                return Setting("1", f"IPMasquerade= in {where['IPMasquerade']}, which turns the global IPv4Forwarding= on",
-                               "global")
-        return Setting(None, "", "global")
-    return Setting("1" if value else "0", source, "global")
+def networkd_global(config: LinkConfig) -> Setting | None:
+    """networkd's global IPv4Forwarding= (256 and later, enabled): networkd.conf and its drop-ins,
+    else (PR 34014) yes when a link it manages masquerades IPv4; None: unset (the kernel's values
+    are kept), or networkd is not enabled or older. next_boot writes it to conf.default and conf.all."""
+    if not config.networkd_enabled or config.systemd_version is None or config.systemd_version < 256:
+        return None
+    said = [(value, path) for path in _layered(config, CONF_DIRS, "networkd.conf", "networkd.conf.d")
+            if (value := boolean(ini(config.files[path], "Network").get("IPv4Forwarding"))) is not None]
+    if said:
+        value, path = said[-1]
+        return Setting("1" if value else "0", f"IPv4Forwarding= in {path}")
+    for index in config.link_states:
+        network = network_file(config, index)
+        if network:
+            keys, where = network_keys(config, network)
+            if _masquerades_ipv4(keys.get("IPMasquerade")):
+                return Setting("1", f"IPMasquerade= in {where['IPMasquerade']}, which turns the global IPv4Forwarding= on")
+    return None
 
 
 def networkd_link(config: LinkConfig, index: int | None) -> tuple[Setting | None, str | None]:
@@ -197,16 +200,15 @@ def networkd_link(config: LinkConfig, index: int | None) -> tuple[Setting | None
     manage it, or is not enabled), and why that cannot be known (None: it can)."""
     if not config.networkd_enabled or config.systemd_version is None:
         return None, None
-    state = config.link_states.get(index) if index is not None else None
-    if state is None:
+    if index not in config.link_states:
         return None, (f"systemd-networkd is enabled but its state of the link (/run/systemd/netif/links/{index}) could not "
                       f"be read: which .network file manages it is not known")
-    network_file = state.get("NETWORK_FILE", "")
-    if state.get("ADMIN_STATE", "") in MANAGED_NOT or not network_file:
+    network = network_file(config, index)
+    if network is None:
         return None, None
-    if network_file in config.unreadable or network_file not in config.files:
-        return None, f"{network_file}, the .network file of the link, could not be read"
-    keys, where = network_keys(config, network_file)
+    if network not in config.files:
+        return None, f"{network}, the .network file of the link, could not be read"
+    keys, where = network_keys(config, network)
     if config.systemd_version < 256:
         on = _forward_ipv4(keys.get("IPForward")) or _masquerades_ipv4(keys.get("IPMasquerade"))
         said = "IPForward" if _forward_ipv4(keys.get("IPForward")) else "IPMasquerade"
@@ -219,24 +221,25 @@ def networkd_link(config: LinkConfig, index: int | None) -> tuple[Setting | None
     if _masquerades_ipv4(keys.get("IPMasquerade")):
         return Setting("1", f"IPMasquerade= in {where['IPMasquerade']}"), None
     glob = networkd_global(config)
-    if glob.value is not None:
-        return Setting(glob.value, f"networkd's global {glob.source} (no IPv4Forwarding= in {network_file})"), None
+    if glob is not None:
+        return Setting(glob.value, f"networkd's global {glob.source} (no IPv4Forwarding= in {network})"), None
     return None, None
 
 
-def network_file(config: LinkConfig, index: int | None) -> str | None:
-    """The .network file networkd uses for the link now (its state's NETWORK_FILE=)."""
-    state = config.link_states.get(index) if index is not None else None
-    return (state or {}).get("NETWORK_FILE") or None
+def network_file(config: LinkConfig, index: int) -> str | None:
+    """The .network file networkd configures the link with now (its state's NETWORK_FILE=), the
+    link's state read; None: networkd does not manage the link."""
+    state = config.link_states[index]
+    return None if state.get("ADMIN_STATE", "") in MANAGED_NOT else state.get("NETWORK_FILE") or None
 
 
 def nm_connection(config: LinkConfig, interface: str) -> tuple[Setting | None, str | None, str | None]:
     """What NetworkManager (1.54 and later, enabled) sets for the interface: its keyfile's
     [ipv4] forwarding=yes|no; the connection's id (for the fix), and what was not modelled."""
-    if config.nm_version is None or not config.nm_enabled or config.nm_version < (1, 54):
+    if config.nm_version is None or not config.nm_enabled or config.nm_version < (1, 54, 0):
         return None, None, None
     found = []
-    for path in sorted(p for p in config.files if p.endswith(".nmconnection") and p.startswith(NM_DIRS)):
+    for path in sorted(p for p in config.files if p.endswith(".nmconnection")):  # the probe's only from its two dirs
         text = config.files[path]
         if ini(text, "connection").get("interface-name") == interface and boolean(ini(text, "connection").get("autoconnect")) is not False:
             found.append((path, ini(text, "connection").get("id") or basename(path).removesuffix(".nmconnection"),
