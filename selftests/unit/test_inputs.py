@@ -77,7 +77,7 @@ def test_short_reads_stop_one_byte_past_the_limit_too(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "read", lambda fd, count: real_read(fd, min(count, 500)))
     fd = os.open(path, os.O_RDONLY)
     try:
-        assert read_bounded(fd, 1000) is None and os.lseek(fd, 0, os.SEEK_CUR) == 1001
+        assert read_bounded(fd, 1000, hint=0) is None and os.lseek(fd, 0, os.SEEK_CUR) == 1001
     finally:
         os.close(fd)
 

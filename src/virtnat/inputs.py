@@ -47,7 +47,7 @@ def _open_regular(path) -> int:
     return fd
 
 
-def read_bounded(fd: int, limit: int, hint: int = 0) -> bytes | None:
+def read_bounded(fd: int, limit: int, hint: int) -> bytes | None:
     """The bytes from fd's position to its end; None once more than limit are there (of which
     limit + 1 at most were read). hint: the size the file says it has (it may grow)."""
     chunks, total = [], 0
