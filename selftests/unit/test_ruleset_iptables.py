@@ -94,6 +94,11 @@ def test_address_types_packet_types_and_icmp_types():
     assert matches("-m pkttype --pkt-type Broadcast") == (Match("pkttype", ("broadcast",), False, "--pkt-type Broadcast"),)
     assert matches("-p icmp -m icmp --icmp-type Echo-Request")[1:] == (
         Match("icmp_type", ("Echo-Request",), False, "--icmp-type Echo-Request"),)
+    # iptables-save writes a type by its number, with its code after "/", and every type as any
+    assert matches("-p icmp -m icmp --icmp-type 8")[1:] == (Match("icmp_type", ("echo-request",), False, "--icmp-type 8"),)
+    assert matches("-p icmp -m icmp --icmp-type 3/4")[1:] == (
+        Match("icmp_type", ("destination-unreachable",), False, "--icmp-type 3/4"),)
+    assert matches("-p icmp -m icmp --icmp-type any")[1:] == ()  # every icmp packet: no condition
 
 
 def test_a_comment_says_nothing_about_the_packet():
