@@ -174,7 +174,7 @@ def fill_marker(profile, template: str, nic) -> str:
     named = nic is not None and not isinstance(nic, Unavailable)
     if ("{guest}" in template and not named) or ("{tap}" in template and not (named and nic.tap)):
         return profile.substitute(LIST_GUESTS)
-    return profile.substitute(template, **({"guest": nic.guest, "tap": nic.tap or ""} if named else {}))
+    return profile.substitute(template, **({"guest": nic.guest, "tap": nic.tap} if named else {}))  # {tap}: only with a tap (above)
 
 
 def _waived(plan: Plan, outcome: str, check_id: str, host: str, message: str) -> tuple[str, str, dict | None]:
