@@ -17,6 +17,7 @@ import pytest
 
 from .labhost import ROOT
 from .pathfaults import UFW_ENABLED, UFW_STATE, disagreements
+from .test_generations import GEN_FAULTS, inject, undo
 
 # What ufw's fix is, in ufw's words, from the packets the lab's audit finds dropped.
 UFW_FIXES = {
@@ -100,3 +101,37 @@ def test_ufw_enabled_is_fixed_by_ufws_own_rules_and_the_guest_works_again(lab11,
     assert lab11.in_root(UFW_STATE).stdout == before, "the lab is not as it was before the fault"
     assert lab11.wait_healthy().rc == 0
 
+
+
+@pytest.mark.parametrize("fault", list(GEN_FAULTS))
+def test_the_documents_faults_are_fixed_by_the_printed_script(lab11, fault):
+    """The document's faults on libvirt 11 (nftables, firewalld): autostart off, virbr0 DOWN, the
+    masquerade gone. The script `virtnat fix` prints runs twice; the next audit passes, the guest
+    renews its lease, asks its DNS and pings beyond the gateway, and the fault is gone."""
+    if (lab11.backend, lab11.firewalld) != ("nftables", True):
+        pytest.skip("the document's faults are fixed on one configuration: libvirt 11, nftables, firewalld")
+    check = GEN_FAULTS[fault][1]
+    proof = inject(lab11, fault)
+    try:
+        assert lab11.in_root(proof).returncode == 0, f"{fault} is not in place"
+        run = lab11.audit()
+        assert check in run.by_outcome("failed"), run.stdout
+        script = _fix_script(run.report_dir / "audit.json", run.doc["hosts"][0]["host"])
+        assert lab11.in_root(f"cat > {SCRIPT} <<'VIRTNAT_FIX'\n{script}VIRTNAT_FIX").returncode == 0
+        for _ in range(2):  # the second run finds nothing to do
+            applied = lab11.in_root(f"sh {SCRIPT}")
+            assert applied.returncode == 0, script + applied.stdout + applied.stderr
+        assert lab11.in_root(proof).returncode != 0, f"{fault} is still in place after the fix:\n{script}"
+        for _ in range(3):  # a bridge brought back UP lets its ports forward after STP's forward delay
+            mark = lab11.runner.guest_mark()
+            fixed = lab11.runner.guest_truth(after=mark, timeout=90)
+            if fixed["dhcp"] and fixed["dns"] and fixed["out"]:
+                break
+        again = lab11.audit()
+        print(f"{fault}: fixed by\n{script}guest {fixed}")  # shown with -rP
+        assert again.rc == 0, again.stdout
+        assert fixed["dhcp"] and fixed["dns"] and fixed["out"], fixed
+    finally:
+        lab11.in_root(f"rm -f {SCRIPT}")
+        undo(lab11)
+    assert lab11.wait_healthy().rc == 0

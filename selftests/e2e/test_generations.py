@@ -36,24 +36,34 @@ GEN_FAULTS = {  # fault -> (proof, the check that must fail, text of its message
 }
 
 
-@pytest.mark.parametrize("fault", list(GEN_FAULTS))
-def test_fault_is_caught_by_exactly_its_check(lab11, fault):
-    proof, check, text, consequences = GEN_FAULTS[fault]
-    proof = proof or MASQUERADE_PROOF[lab11.backend]
+def inject(lab11, fault: str) -> str:
+    """Put one of GEN_FAULTS in place; its proof (a command that succeeds while it is)."""
     if fault.startswith("@"):
         lab11.sh(MASQUERADE_FLUSH[lab11.backend])
     elif fault.startswith("virsh"):
         lab11.control("exec", *fault.split())
     else:
         lab11.sh(fault)
+    return GEN_FAULTS[fault][0] or MASQUERADE_PROOF[lab11.backend]
+
+
+def undo(lab11) -> None:
+    """Every one of GEN_FAULTS undone."""
+    lab11.control("exec", "virsh", "net-autostart", "default")
+    lab11.sh("ip link set virbr0 up")
+    lab11.control("restart-libvirtd")  # reinstalls libvirt's rules
+
+
+@pytest.mark.parametrize("fault", list(GEN_FAULTS))
+def test_fault_is_caught_by_exactly_its_check(lab11, fault):
+    _, check, text, consequences = GEN_FAULTS[fault]
+    proof = inject(lab11, fault)
     try:
         before = lab11.in_root(proof).returncode
         run = lab11.audit()
         after = lab11.in_root(proof).returncode
     finally:
-        lab11.control("exec", "virsh", "net-autostart", "default")
-        lab11.sh("ip link set virbr0 up")
-        lab11.control("restart-libvirtd")  # reinstalls libvirt's rules
+        undo(lab11)
     assert before == after == 0, f"{fault} was not in place all through the audit"
     assert run.by_outcome("failed") | run.by_outcome("error") == {check} | consequences, run.stdout
     assert text in run.check(check)["message"], run.check(check)

@@ -14,6 +14,7 @@ from virtnat.facts.model import (
     SocketFacts,
     SystemFacts,
 )
+from virtnat.path.model import restart
 from virtnat.profile import Profile
 
 taps = load_checks("vm/test_taps.py")
@@ -169,7 +170,7 @@ def test_net15_other_holders_and_missing_listeners():
         "udp 53 (DNS) to 192.168.122.1 is held by systemd-resolve pid 500 (/lib/systemd/systemd-resolved "
         + "x" * 30 + "), other pid 501 (?) on udp 192.168.122.1:53, not by the dnsmasq of network 'default'; "
         "nothing listens on udp 192.168.122.1:67 (DHCP)"))
-    assert fixes == ["kill 500 501 && virsh net-destroy default && virsh net-start default"]
+    assert fixes == [f"kill 500 501 && {restart('default', 'virbr0')}"]
 
 
 def test_net15_dhcp_is_judged_on_the_broadcast_address():

@@ -6,7 +6,7 @@ from selftests.unit.checkrun import CONTROLS
 from selftests.unit.networks import network
 from virtnat.facts.model import DEFAULT_RULES, LibvirtFacts, LinkFacts, PolicyRule, RouteFacts
 from virtnat.facts.ruleset_nft import tables_from_nft
-from virtnat.path.model import PathModel
+from virtnat.path.model import PathModel, restart
 from virtnat.profile import Profile
 
 PATH = {check: fn for check, fn in CONTROLS if check.startswith("PATH-")}
@@ -14,7 +14,7 @@ BRIDGE = {"virbr0": LinkFacts("virbr0", 6, "bridge", True, "UP", "52:54:00:73:1a
 ROUTES = (RouteFacts("0.0.0.0/0", "uplink0", "10.213.2.1"), RouteFacts("192.168.122.0/24", "virbr0"))
 RULES = (DEFAULT_RULES[0], PolicyRule(100, "lookup", "vpn", unknown=("l3mdev",)), *DEFAULT_RULES[1:])
 ASSUMED = "assumed: `100: from all l3mdev lookup vpn`: l3mdev is not modelled"
-RESTART = "virsh net-destroy default && virsh net-start default"
+RESTART = restart("default", "virbr0")
 
 
 def libvirt(active=True):

@@ -6,13 +6,13 @@ from virtnat.facts.model import DEFAULT_RULES, LinkFacts, PolicyRule, RouteFacts
 from virtnat.facts.ruleset_iptables import tables_from_iptables_save
 from virtnat.facts.ruleset_nft import tables_from_nft
 from virtnat.path import packets as pk
-from virtnat.path.model import INTERNET, SHOW_UPLINKS, Outcome, PathModel
+from virtnat.path.model import INTERNET, SHOW_UPLINKS, Outcome, PathModel, restart
 
 UP = RouteFacts("0.0.0.0/0", "uplink0", "10.213.2.1")
 BRIDGE = RouteFacts("192.168.122.0/24", "virbr0")
 OUT = "guest traffic to the outside (icmp), guest traffic to the outside (tcp 443), guest traffic to the outside (udp 53)"
 BACK = "replies to guests (icmp), replies to guests (tcp 443), replies to guests (udp 53)"
-RESTART = "virsh net-destroy default && virsh net-start default"
+RESTART = restart("default", "virbr0")
 
 
 def model(tables=(), routes=(UP, BRIDGE), links=None, **kw) -> PathModel:
@@ -143,9 +143,8 @@ def test_drops_by_libvirt_or_firewalld_are_fixed_by_their_tools():
                                "policy drop (libvirt)")
     assert outcome.fix == RESTART
     assert model(nft("libvirt_network", "guest_input", "input", "drop")).dns("guests").fix == \
-        "virsh net-destroy guests && virsh net-start guests"
-    assert model(nft("libvirt_network", "guest_forward", "forward", "drop")).forwarding("guests").fix == \
-        "virsh net-destroy guests && virsh net-start guests"
+        restart("guests", "virbr0")
+    assert model(nft("libvirt_network", "guest_forward", "forward", "drop")).forwarding("guests").fix == restart("guests", "virbr0")
     outcome = model(nft("firewalld", "filter_INPUT", "input", "drop")).dns("default")
     assert outcome.failure == ("a guest's DNS question (udp 53), a guest's DNS question (tcp 53): dropped by table inet "
                                "firewalld chain filter_INPUT: policy drop (firewalld)")

@@ -21,8 +21,11 @@ from virtnat.profile import Profile
 # The commands a fix may run: the tools that own the settings, and the shell's own words.
 COMMANDS = {"virsh", "ip", "systemctl", "sysctl", "nft", "iptables", "iptables-legacy", "iptables-legacy-save",
             "firewall-cmd", "ufw", "apt-get", "dnf", "pacman", "mkdir", "printf", "echo", "kill", "command", "sed",
-            "networkctl", "nmcli"}
-KEYWORDS = {"if", "then", "elif", "else", "fi"}
+            "networkctl", "nmcli", "read", "[", ":", "ls", "cat"}
+KEYWORDS = {"if", "then", "elif", "else", "fi", "while", "do", "done"}
+ENDS = {"fi", "done"}  # after these a separator comes before the next command
+SUBSTITUTION = re.compile(r"\$\([^()]*\)")  # $(...): a value, its own commands judged apart
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 SEPARATORS = {";", "&&", "||", "|"}
 PLACEHOLDER = re.compile(r"<[A-Za-z][^<>]*>")
 SITE = Profile(network="nat0", bridge="virbr7", gateway="10.7.0.1/16", dhcp_start="10.7.0.2", dhcp_end="10.7.255.254")
@@ -47,19 +50,23 @@ def _unquoted(command: str) -> str:
 
 
 def first_words(command: str) -> list[str]:
-    """The command name of each simple command, as bash reads them (keywords skipped)."""
-    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|")
+    """The command name of each simple command, as bash reads them (keywords and a leading
+    assignment skipped), those of each $(...) too."""
+    inner = [word for found in SUBSTITUTION.findall(_unquoted(command)) for word in first_words(found[2:-1])]
+    lexer = shlex.shlex(SUBSTITUTION.sub("", command), posix=True, punctuation_chars=";&|")
     lexer.whitespace_split = True
     words, expect = [], True
     for token in lexer:
         if token in SEPARATORS:
             expect = True
         elif expect and token in KEYWORDS:
-            expect = token != "fi"
+            expect = token not in ENDS
+        elif expect and ASSIGNMENT.match(token):
+            continue
         elif expect:
             words.append(token)
             expect = False
-    return words
+    return words + inner
 
 
 def problems(command: str) -> list[str]:
@@ -97,6 +104,8 @@ def test_the_judge_finds_what_the_issues_named():
     assert kinds("apt-get install firewalld (or dnf/pacman); systemctl start firewalld") == ["prose in parentheses", "bash -n"]
     assert problems("kill $(cat /run/x.pid) && printf '(a) <b>' > /tmp/f") == ["a placeholder <b>"]  # quoted: still a placeholder
     assert problems("if command -v apt-get >/dev/null; then apt-get install x; else pacman -S x; fi && systemctl start x") == []
+    assert problems("x=$(frobnicate /a || :); while read -r y; do [ -z \"$y\" ] || ip link set \"$y\" up; done") == [
+        "not a command: ['frobnicate']"]  # an assignment, a loop and what $(...) runs
 
 
 @pytest.mark.parametrize("profile", [PROFILE, SITE], ids=["stock", "site"])

@@ -8,7 +8,7 @@ import pytest
 from .errors import FactError, NotServed
 from .facts.model import LibvirtFacts, LinkFacts, NetworkFacts, ProcessFacts, SystemFacts
 from .facts.units import enabled
-from .path.model import restart
+from .path.model import RESTART, restart  # noqa: F401  (RESTART: the checks' markers)
 from .profile import Profile
 
 
@@ -67,7 +67,7 @@ def bridge_link(links: dict[str, LinkFacts], libvirt: LibvirtFacts | None, profi
         _fix(fix, start(profile.network))
     else:
         why = f"network {profile.network!r} is active but its bridge is gone"
-        _fix(fix, restart(profile.network))
+        _fix(fix, restart(profile.network, profile.bridge))
     pytest.fail(f"{profile.bridge} does not exist: {why}", pytrace=False)
 
 

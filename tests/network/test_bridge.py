@@ -3,7 +3,7 @@ import shlex
 
 import pytest
 
-from virtnat.checks import bridge_link
+from virtnat.checks import RESTART, bridge_link
 
 # Ports that belong on a NAT bridge: guest taps, LXC guests' veths, and the always-DOWN
 # "<bridge>-nic" dummy that libvirt before 6.x attached to pin the bridge's MAC.
@@ -23,7 +23,7 @@ def _carrier_ports(links, bridge):
     id="NET-06",
     title="{bridge} exists in the kernel and is a bridge",
     impact="critical",
-    remediation="virsh net-destroy {network} && virsh net-start {network}",
+    remediation=RESTART,
 )
 def test_bridge_exists(links, libvirt_or_none, profile, fix):
     """libvirt creates the bridge when the network starts; without it guest taps have nothing to join."""
@@ -58,7 +58,7 @@ def test_bridge_is_up(links, libvirt_or_none, profile, note, fix):
     id="NET-08",
     title="{bridge} carries {gateway}",
     impact="critical",
-    remediation="virsh net-destroy {network} && virsh net-start {network}",
+    remediation=RESTART,
 )
 def test_bridge_has_gateway_address(links, libvirt_or_none, profile, fix):
     """The guests' default gateway, DHCP server and DNS server all live on this address."""

@@ -3,7 +3,7 @@ import ipaddress
 
 import pytest
 
-from virtnat.checks import defined_network
+from virtnat.checks import RESTART, defined_network
 
 
 @pytest.mark.control(
@@ -103,7 +103,7 @@ def _ranges(definition) -> str:
     id="NET-17",
     title="The network that runs is the one that comes back: its live definition is its persistent one (forward, bridge, addresses, DHCP)",
     impact="medium",
-    remediation="virsh net-destroy {network} && virsh net-start {network}",
+    remediation=RESTART,
 )
 def test_live_network_is_the_persistent_one(libvirt, profile, note):
     """`virsh net-edit` and `net-define` change only the persistent definition; the network

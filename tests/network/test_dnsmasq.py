@@ -1,14 +1,14 @@
 """NET-13: the network's DHCP and DNS server."""
 import pytest
 
-from virtnat.checks import network_dnsmasq, running_network
+from virtnat.checks import RESTART, network_dnsmasq, running_network
 
 
 @pytest.mark.control(
     id="NET-13",
     title="The network's dnsmasq is running",
     impact="high",
-    remediation="virsh net-destroy {network} && virsh net-start {network}",
+    remediation=RESTART,
 )
 def test_dnsmasq_is_running(system, libvirt_or_none, profile, fix):
     """dnsmasq hands out the guests' addresses and answers their DNS; without it new guests

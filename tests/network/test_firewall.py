@@ -1,7 +1,7 @@
 """NET-11, NET-12, NET-14: the NAT and filter rules libvirt installs, and firewalld's zone."""
 import pytest
 
-from virtnat.checks import network_daemon_name, running_network
+from virtnat.checks import RESTART, network_daemon_name, running_network
 
 # The accepting rules libvirt installs for a NAT bridge, per backend. The nftables backend
 # (libvirt 10+) adds no INPUT/OUTPUT rules of its own.
@@ -28,7 +28,7 @@ def _where(firewall, system, profile):
     id="NET-11",
     title="NAT masquerade for {subnet} is in place",
     impact="critical",
-    remediation="virsh net-destroy {network} && virsh net-start {network}",
+    remediation=RESTART,
 )
 def test_masquerade_is_in_place(firewall, system, libvirt_or_none, profile, note, fix):
     """Without masquerading, guest packets leave with 192.168.122.x source addresses and no
@@ -47,7 +47,7 @@ def test_masquerade_is_in_place(firewall, system, libvirt_or_none, profile, note
     id="NET-12",
     title="libvirt's filter rules for {bridge} are in place",
     impact="high",
-    remediation="virsh net-destroy {network} && virsh net-start {network}",
+    remediation=RESTART,
 )
 def test_filter_rules_are_in_place(firewall, system, libvirt_or_none, profile, note, fix):
     """libvirt's INPUT/FORWARD/OUTPUT rules let guests get DHCP and DNS from the host and

@@ -3,7 +3,7 @@ import ipaddress
 
 import pytest
 
-from virtnat.checks import network_dnsmasq, not_checked, start
+from virtnat.checks import RESTART, network_dnsmasq, not_checked, start
 from virtnat.path.model import restart
 from virtnat.path.ports import HiddenHolder, gateway_claims
 
@@ -12,7 +12,7 @@ from virtnat.path.ports import HiddenHolder, gateway_claims
     id="NET-15",
     title="The gateway's udp 53, tcp 53 and udp 67 are held by the network's dnsmasq",
     impact="high",
-    remediation="virsh net-destroy {network} && virsh net-start {network}",
+    remediation=RESTART,
 )
 def test_gateway_ports_belong_to_dnsmasq(system, libvirt_or_none, profile, note, fix):
     """A system-wide dnsmasq, bind or Pi-hole on 0.0.0.0:53 takes the guests' questions, or
@@ -32,7 +32,7 @@ def test_gateway_ports_belong_to_dnsmasq(system, libvirt_or_none, profile, note,
     commands = {p.pid: p.cmdline for p in system.processes}
     problems = [p for p in (c.problem(gateway, commands, profile.network) for c in claims) if p]
     network = libvirt_or_none.networks.get(profile.network) if libvirt_or_none else None
-    again = start(profile.network) if network is not None and not network.active else restart(profile.network)
+    again = start(profile.network) if network is not None and not network.active else restart(profile.network, profile.bridge)
     if not own:
         if not any(c.others for c in claims) and network is not None and not network.active:
             fix(again)

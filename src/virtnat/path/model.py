@@ -26,9 +26,17 @@ FORWARD_ON = "sysctl -w net.ipv4.ip_forward=1"
 SHOW_UPLINKS = "ip -4 route show table all && ip -br -4 address show up"
 
 
-def restart(network: str) -> str:
-    """The network's restart: libvirt puts back its bridge, its address and route, and its rules."""
-    return f"virsh net-destroy {network} && virsh net-start {network}"
+# The network's restart: libvirt puts back its bridge, its address and route, and its rules. A
+# net-destroy takes every running guest's tap off the bridge and net-start does not put them back
+# (seen on libvirt 11: VM-02 failed after it, the guest cut off), so the bridge's ports are read
+# first and put back after. One per line: a port's name may hold what the shell would expand.
+RESTART = ("ports=$(ls /sys/class/net/{bridge}/brif 2>/dev/null || :); virsh net-destroy {network} && virsh net-start {network} "
+           "&& printf '%s\\n' \"$ports\" | while read -r port; do [ -z \"$port\" ] || ip link set dev \"$port\" master {bridge} || :; done")
+
+
+def restart(network: str, bridge: str) -> str:
+    """The network's restart, its guests' taps back on its bridge (RESTART)."""
+    return RESTART.format(network=network, bridge=bridge)
 
 
 @dataclass
@@ -239,7 +247,7 @@ class PathModel:
         the note that says how it lasts (None: the owner's own command, which does)."""
         verdict = trip.dropped_by
         if who == "libvirt":
-            return restart(network), None
+            return restart(network, self.net.bridge), None
         if who == "firewalld":  # now, and in the configuration a reload and the next boot read
             return (f"firewall-cmd --zone=libvirt --change-interface={self.net.bridge} && "
                     f"firewall-cmd --permanent --zone=libvirt --change-interface={self.net.bridge}"), None
@@ -264,7 +272,7 @@ class PathModel:
                 kept.extend([lasts] if lasts else [])
             elif trip.route_problem:
                 failures.setdefault(trip.route_problem, []).append(trip.packet.what)
-                outcome.fixes.append(trip.route_fix or restart(network))
+                outcome.fixes.append(trip.route_fix or restart(network, self.net.bridge))
         outcome.notes = self._notes(trips) + kept
         if failures:
             outcome.failure = "; ".join(f"{', '.join(whats)}: {why}" for why, whats in failures.items())
@@ -340,7 +348,7 @@ class PathModel:
                 fix, lasts = lasting_delete(self.tables, chain.table, stop.chain, stop.rule, who, self.files)
                 return (f"{chain.table.label} chain {stop.chain}: {stop.rule.ref} ({who}) {stop.action}s it "
                         f"before libvirt's masquerade", fix, lasts)
-        return (f"nothing masquerades it: no NAT rule for {self.net.subnet} on the way out (NET-11)", restart(network), None)
+        return (f"nothing masquerades it: no NAT rule for {self.net.subnet} on the way out (NET-11)", restart(network, self.net.bridge), None)
 
     def _has_masquerade(self, table: Table) -> bool:
         return any(r.verdict.kind in ("masquerade", "snat") for c in table.chains.values() for r in c.rules)
