@@ -232,7 +232,8 @@ def test_host07_both_families_now_and_persisted():
         "net.ipv4.conf.all.forwarding is '0' now; expected 1"
     assert fails(forwarding.test_all_forwarding_is_on, system(persisted=wrong), PROFILE, FIXES.append) == \
         f"net.ipv4.conf.all.forwarding is 0 after boot (no file sets it){UNTIL_LIBVIRT}; expected 1"
-    sourced = system(persisted=wrong, sources={"net.ipv4.conf.all.forwarding": "/etc/sysctl.d/10-off.conf"})
+    sourced = system(persisted=wrong, sources={"net.ipv4.conf.all.forwarding": "/etc/sysctl.d/10-off.conf",
+                                               "net.ipv6.conf.all.forwarding": "/etc/sysctl.d/20-v6.conf"})  # 1 there
     assert fails(forwarding.test_all_forwarding_is_on, sourced, PROFILE, FIXES.append) == \
         f"net.ipv4.conf.all.forwarding is 0 after boot (/etc/sysctl.d/10-off.conf){UNTIL_LIBVIRT}; expected 1"
     two = {"net.ipv4.conf.all.forwarding": "2", "net.ipv6.conf.all.forwarding": "1"}  # the file's value, as written
