@@ -83,6 +83,13 @@ def test_a_fleet_whose_paths_are_too_long_for_one_command_line_is_cut_in_more_bl
     assert all(len(",".join(block)) < FACTS_CHARS for block in found.blocks)
 
 
+def test_a_child_audits_at_most_block_hosts_bundles(tmp_path, two_cores, monkeypatch):
+    monkeypatch.setattr(split, "BLOCK_HOSTS", 3)
+    folder = bundles(tmp_path / "fleet", 7)
+    found, _ = plan_split(args(f"--facts={folder}", "--shards=2"))
+    assert [len(block) for block in found.blocks] == [3, 2, 2] and found.at_once == 2
+
+
 @pytest.mark.parametrize("extra, problem", [
     (["--", "-x"], "--shards=2: not with -x"), (["-n", "2"], "--shards=2: not with -n"),
     (["--hosts=local://"], "--shards=2: only an audit of bundles (--facts) is split"),

@@ -28,6 +28,9 @@ from .report.finish import Outputs
 SPLIT_FROM = 200
 # The longest --facts a child is given: one argument of a command line holds at most 128 KiB (Linux).
 FACTS_CHARS = 100_000
+# The most hosts a child audits: a child holds its hosts' facts to the end, about 0.7 MiB a host, so
+# a fleet of any size is audited in blocks of at most this many, as many at a time as there are cores.
+BLOCK_HOSTS = 500
 
 # pytest's options that act across checks, or write reports no merge makes (short ones as flags).
 ACROSS = {"--numprocesses": "-n", "--dist": "-n", "--exitfirst": "-x", "--maxfail": "--maxfail", "--pdb": "--pdb",
@@ -107,7 +110,7 @@ def plan_split(args) -> tuple[Split | None, str | None]:
     files = [str(target.path) for target in targets]
     if problem or paths_problem or count <= 1 or any("," in f for f in files):
         return None, None  # the audit in one process says what is wrong, as always
-    count = max(count, -(-sum(len(f) + 1 for f in files) // FACTS_CHARS))
+    count = max(count, -(-sum(len(f) + 1 for f in files) // FACTS_CHARS), -(-len(files) // BLOCK_HOSTS))
     return Split(tuple(tuple(block) for block in blocks(files, count)), min(asked or cores(), count), outputs,
                  tuple(not_audited), started), None
 
