@@ -106,6 +106,12 @@ def test_the_audit_document_of_a_usage_error():
     assert "error" not in audit_document(Results(), None, "s", "f", error="")
 
 
+def test_the_audit_document_names_the_files_of_a_facts_directory_left_out():
+    left_out = ("--facts: /f/hv2.facts is not audited: a symbolic link to nothing",)
+    assert audit_document(Results(), None, "s", "f", None, left_out)["not_audited"] == list(left_out)
+    assert "not_audited" not in audit_document(Results(), None, "s", "f")
+
+
 class Terminal:
     def __init__(self):
         self.lines = []
