@@ -175,7 +175,9 @@ def test_net15_other_holders_and_missing_listeners():
 
 def test_net15_dhcp_is_judged_on_the_broadcast_address():
     sockets = DNS[:2] + (SocketFacts("udp", "192.168.122.1", 67, None, (("dnsmasq", 3469),)),)
-    assert net15(host(sockets=sockets)) == ("failed", "nothing listens on udp 192.168.122.1:67 (DHCP)")
+    fixes = []
+    assert net15(host(sockets=sockets), fixes=fixes) == ("failed", "nothing listens on udp 192.168.122.1:67 (DHCP)")
+    assert fixes == [restart("default", "virbr0")]  # no one else to kill
 
 
 def test_net15_without_the_networks_dnsmasq():
@@ -260,7 +262,9 @@ def test_bridge_failures():
                   bridge.test_bridge_has_no_uplink):
         assert outcome(check, {"vnet0": TAP}, libvirt(), PROFILE, *_fix_of(check)) == gone
     assert outcome(bridge.test_bridge_is_up, {"vnet0": TAP}, libvirt(), PROFILE, lambda _: None, lambda _: None) == gone
-    assert outcome(taps.test_tap_is_on_bridge, NIC, {"vnet0": TAP}, libvirt(), PROFILE, lambda _: None) == gone
+    fixes = []  # VM-02's fix is the missing bridge's cause's
+    assert outcome(taps.test_tap_is_on_bridge, NIC, {"vnet0": TAP}, libvirt(), PROFILE, fixes.append) == gone
+    assert fixes == [restart("default", "virbr0")]
 
 
 def test_the_legacy_nic_is_no_uplink_whatever_its_kind():

@@ -105,12 +105,13 @@ def test_host01_fix_starts_the_daemons_the_host_has_or_installs_them(binaries, d
 
 
 def test_host01_fix_starts_the_sockets_that_do_not_listen():
-    facts = LibvirtFacts("qemu:///system", "11.3.0", {}, (), (), stopped=(("virtqemud", "inactive", "active"),
-                                                                         ("virtnetworkd", "inactive", "inactive")))
     fixes = []
-    assert fails(daemons.test_libvirt_daemon_serves_system_uri, SimpleNamespace(facts=SimpleNamespace(libvirt=lambda: facts)),
-                 system(), NO_FIX, fixes.append).startswith("no libvirt daemon runs and no socket starts one")
-    assert fixes == ["systemctl enable --now virtnetworkd.socket"]
+    for sockets in (("active", "inactive"), ("inactive", "inactive")):
+        facts = LibvirtFacts("qemu:///system", "11.3.0", {}, (), (), stopped=(("virtqemud", "inactive", sockets[0]),
+                                                                             ("virtnetworkd", "inactive", sockets[1])))
+        assert fails(daemons.test_libvirt_daemon_serves_system_uri, SimpleNamespace(facts=SimpleNamespace(libvirt=lambda facts=facts: facts)),
+                     system(), NO_FIX, fixes.append).startswith("no libvirt daemon runs and no socket starts one")
+    assert fixes == ["systemctl enable --now virtnetworkd.socket", "systemctl enable --now virtqemud.socket virtnetworkd.socket"]
 
 
 NOT_SERVED = [connection_error("qemu:///system", "Failed to connect socket to '/run/libvirt/libvirt-sock': No such file or directory"),
