@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from selftests.unit import checkrun
+from selftests.unit import probe_edits as e
 from virtnat.checks import NotChecked
 from virtnat.facts import netconfig
 from virtnat.facts.forwarding_boot import Prediction
@@ -105,7 +106,8 @@ def test_a_keyfile_networkmanager_could_not_read_makes_it_not_checked():
 # -- the fix ----------------------------------------------------------------------------------
 
 def sysctl_fix(*files, bridge=True, interface="virbr0"):
-    return CHECKS.fix_for(system(*files), config(), LINKS, Prediction(interface, "0", "", "sysctl"), None, bridge)
+    assert CHECKS.fix_for(config(), LINKS, Prediction(interface, "0", "", "sysctl"), None) is None  # sysctl.d's, not a manager's
+    return CHECKS.sysctl_fix(system(*files), CHECKS.sysctl_keys(interface, bridge))
 
 
 def test_the_sysctl_fix_sets_default_too_for_the_bridge():
@@ -127,7 +129,7 @@ def test_the_sysctl_fix_sorts_after_every_file_the_boot_reads():
 def networkd_fix(*dropins):
     files = {UPLINK: "[Network]\n", "/etc/systemd/networkd.conf": "", **{path: "" for path in dropins}}
     conf = config("enabled", files=files, states={LINKS["vlabsd-lab"].index: {"ADMIN_STATE": "configured", "NETWORK_FILE": UPLINK}})
-    return CHECKS.fix_for(system(FWD), conf, LINKS, Prediction("vlabsd-lab", "0", "", "networkd"), None, False)
+    return CHECKS.fix_for(conf, LINKS, Prediction("vlabsd-lab", "0", "", "networkd"), None)
 
 
 def test_the_networkd_fix_is_a_drop_in_after_the_network_files_others():
@@ -136,3 +138,36 @@ def test_the_networkd_fix_is_a_drop_in_after_the_network_files_others():
         "/etc/systemd/network/10-uplink.network.d/90-virtnat-forwarding.conf && networkctl reload")
     assert "/10-uplink.network.d/zz90-virtnat-forwarding.conf &&" in networkd_fix(
         f"{UPLINK}.d/50-a.conf", "/usr/lib/systemd/network/10-uplink.network.d/95-site.conf")
+
+
+# -- the check, both interfaces off ----------------------------------------------------------
+
+UPLINK_OFF = "@@file /etc/sysctl.d/80-uplink.conf /etc/sysctl.d/80-uplink.conf\nnet.ipv4.conf.vlabsd-lab.forwarding = 0\n"
+BRIDGE_WRONG = ("net.ipv4.conf.virbr0.forwarding is 0 after the next boot (virbr0 is made when libvirt starts the network and "
+                "takes net.ipv4.conf.default.forwarding: net.ipv4.conf.default.forwarding = 0 in "
+                "/etc/sysctl.d/70-virtnat-default.conf)")
+
+
+UPLINK_WRONG = ("net.ipv4.conf.vlabsd-lab.forwarding is 0 after the next boot (net.ipv4.conf.vlabsd-lab.forwarding = 0 in "
+                "/etc/sysctl.d/80-uplink.conf)")
+
+
+def test_with_both_off_by_sysctl_d_one_file_sets_both():
+    """Two files of the fix's one name would leave the first's keys unset at the next boot."""
+    text = e.with_body(TEXT, "sysctl-files", e.body(TEXT, "sysctl-files").rstrip("\n") + "\n" + UPLINK_OFF)
+    assert checkrun.outcomes(text)["HOST-12"] == ("failed", f"{BRIDGE_WRONG}; {UPLINK_WRONG}; expected 1")
+    assert checkrun.findings(text)["HOST-12"]["fix"] == (
+        "printf '%s\\n' 'net.ipv4.conf.default.forwarding = 1' 'net.ipv4.conf.virbr0.forwarding = 1' "
+        "'net.ipv4.conf.vlabsd-lab.forwarding = 1' > /etc/sysctl.d/99-virtnat-forwarding.conf && "
+        "sysctl -p /etc/sysctl.d/99-virtnat-forwarding.conf")
+
+
+def test_a_managers_fix_comes_with_sysctl_ds():
+    keyfile = "/etc/NetworkManager/system-connections/lab.nmconnection"
+    lines = e.body(TEXT, "link-config").replace("nm-version \nnm \n", "nm-version 1.54.0\nnm enabled\n")
+    text = e.with_body(TEXT, "link-config", lines.rstrip("\n") + f"\n@@file {keyfile}\n|[connection]\n|id=lab\n"
+                                                                  "|interface-name=vlabsd-lab\n|[ipv4]\n|forwarding=no\n")
+    assert checkrun.findings(text)["HOST-12"]["fix"] == (
+        "nmcli connection modify lab ipv4.forwarding yes && nmcli connection up lab && "
+        "printf '%s\\n' 'net.ipv4.conf.default.forwarding = 1' 'net.ipv4.conf.virbr0.forwarding = 1' > "
+        "/etc/sysctl.d/99-virtnat-forwarding.conf && sysctl -p /etc/sysctl.d/99-virtnat-forwarding.conf")

@@ -66,15 +66,21 @@ def predict(system, config, links, interface: str, present: bool):
     return found, nm_id
 
 
-def fix_for(system, config, links, found, nm_id, bridge: bool) -> str:
-    """The command that makes the interface's forwarding 1 at the next boot, in its owner's language.
+def fix_for(config, links, found, nm_id) -> str | None:
+    """The command that makes the interface's forwarding 1 at the next boot where networkd or
+    NetworkManager sets it, in its language; None: sysctl.d decides (sysctl_keys, in one file).
     (networkd's global 0 never decides: libvirt's ip_forward=1, later, turns every interface on again.)"""
     if found.by == "networkd":  # networkd_link said so: the link and its state were read
         return networkd_fix(config, netconfig.network_file(config, links[found.interface].index))
     if found.by == "nm":
         name = shlex.quote(nm_id or found.interface)
         return f"nmcli connection modify {name} ipv4.forwarding yes && nmcli connection up {name}"
-    return sysctl_fix(system, (["net.ipv4.conf.default.forwarding"] if bridge else []) + [sysctl_key(found.interface)])
+    return None
+
+
+def sysctl_keys(interface: str, bridge: bool) -> list[str]:
+    """The keys sysctl.d's fix sets to 1 for the interface: the bridge, made later, takes default's."""
+    return (["net.ipv4.conf.default.forwarding"] if bridge else []) + [sysctl_key(interface)]
 
 
 @pytest.mark.control(
@@ -103,13 +109,19 @@ def test_forwarding_is_on_for_bridge_and_uplink_after_boot(system, routes, links
         note("no route out (HOST-09): the uplink's forwarding is not judged")
     else:
         judged.append((predict(system, config, links, uplink, present=True), False))
-    wrong, fixes, said, notes = [], [], [], {}
+    wrong, fixes, keys, said, notes = [], [], [], [], {}
     for (found, nm_id), bridge in judged:
         said.append(f"{found.interface}: {found.value} ({found.why})")
         notes.update(dict.fromkeys(found.notes))
         if not found.on:
             wrong.append(f"{sysctl_key(found.interface)} is {found.value} after the next boot ({found.why})")
-            fixes.append(fix_for(system, config, links, found, nm_id, bridge))
+            command = fix_for(config, links, found, nm_id)
+            if command:
+                fixes.append(command)
+            else:
+                keys += sysctl_keys(found.interface, bridge)
+    if keys:  # one file for both: a second written under the same name would replace the first
+        fixes.append(sysctl_fix(system, keys))
     udev = ("udev runs: sysctl.d's keys for an interface reach it as it appears" if config.udev else
             f"no udev runs here (a container): sysctl.d's keys for {profile.bridge} never reach it")
     note(f"after the next boot {'; '.join(said)}; {udev}; assumed: libvirt starts {profile.network} at boot "
