@@ -100,6 +100,13 @@ def test_a_split_asked_for_where_there_can_be_none_is_a_usage_error(tmp_path, ex
     assert plan_split(args(f"--facts={folder}", *extra)) == (None, None)  # not asked: one process
 
 
+def test_the_command_says_a_split_that_cannot_be_in_one_line(tmp_path, capsys):
+    from virtnat.cli import main
+    folder = bundles(tmp_path / "fleet", 3)
+    assert main(["audit", f"--facts={folder}", "--shards=2", "--", "--pdb"]) == 4
+    assert capsys.readouterr().err == "virtnat audit: --shards=2: not with --pdb\n"
+
+
 @pytest.mark.parametrize("extra", [["--profile=/nonexistent.toml"], ["--report-dir=/proc/x"], ["--waivers=/nonexistent"]])
 def test_options_one_audit_refuses_are_left_to_it(tmp_path, extra):
     folder = bundles(tmp_path / "fleet", 3)
