@@ -53,7 +53,7 @@ def libvirt_from_sections(sections: dict[str, tuple[int, str]], uri: str, connec
         if dom is None or dom[0] or not dom[1].strip():  # the guest stopped between listing and reading: it no longer runs
             continue
         running.append((domain_name(dom[1]), key, parse_domain_nics(dom[1])))
-    running.sort(key=lambda guest: guest[:2])
+    running.sort()  # by name, then UUID; one UUID's entries are of one section, alike in full
     return LibvirtFacts(uri=uri, version=match.group(1) if match else "unknown", networks=networks,
                         guest_nics=tuple(nic for *_, nics in running for nic in nics),
                         running_guests=tuple(name for name, *_ in running))
