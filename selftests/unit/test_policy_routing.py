@@ -1,5 +1,6 @@
 """Policy routing: `ip rule` as iproute2 prints it (recorded, selftests/data/policy/record.sh) and
 the route the kernel gives a packet through the rules, as fib_rules.c decides it."""
+import dataclasses
 import json
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from virtnat.errors import FactError
 from virtnat.facts.model import DEFAULT_RULES, PolicyRule, RouteFacts
 from virtnat.facts.routes import parse_policy_rules, parse_routes
-from virtnat.path.policy import Flow, resolve
+from virtnat.path.policy import Decision, Flow, resolve
 
 GUEST, GATEWAY, OUTSIDE = "192.168.122.5", "192.168.122.1", "203.0.113.9"
 MAIN = (RouteFacts("0.0.0.0/0", "eth0", "10.0.2.2"), RouteFacts("10.0.2.0/24", "eth0"),
@@ -186,7 +187,8 @@ def test_rules_that_leave_the_guests_alone(lines, extra):
 
 def test_goto_jumps_to_its_priority_and_nop_goes_on():
     jump = rules("100: goto 300", "200: blackhole", "300: nop", "301: lookup 7")
-    assert resolve(jump, (*MAIN, route("0.0.0.0/0", "wg0", "7")), OUT).route.dev == "wg0"
+    decision = resolve(jump, (*MAIN, route("0.0.0.0/0", "wg0", "7")), OUT)
+    assert (decision.route.dev, decision.assumptions) == ("wg0", ())  # nop is modelled: nothing assumed
     nowhere = rules("100: goto 250", "200: blackhole")  # no rule at 250: the goto is skipped
     assert resolve(nowhere, MAIN, OUT).rule.priority == 200
 
@@ -199,6 +201,60 @@ def test_unknown_selectors_and_actions_are_assumptions():
     assert decision.route == MAIN[0]
     assert decision.assumptions == ("`5: from all l3mdev blackhole`: l3mdev is not modelled",
                                     "`6: from all nat`: action nat is not modelled")
+
+
+def test_a_refusal_keeps_what_was_assumed_on_the_way():
+    decision = resolve(rules("100: uidrange 0-1000 lookup 7", "200: blackhole"), MAIN, ANSWER)
+    assert decision.refused == "rule `200: from all blackhole` refuses it (blackhole)"
+    assert decision.assumptions == ("`100: from all uidrange 0-1000 lookup 7`: the sending process's uid is not known",)
+
+
+def test_port_address_and_interface_selectors():
+    routes = (*MAIN, route("0.0.0.0/0", "wg0", "7"))
+
+    def dev(rule, flow=ANSWER):
+        return resolve((rule, *DEFAULT_RULES), routes, flow).route.dev
+    assert dev(PolicyRule(100, "lookup", "7", sport=(53, 53))) == "wg0"
+    assert dev(PolicyRule(100, "lookup", "7", sport=(1, 52))) == "virbr0"
+    assert dev(PolicyRule(100, "lookup", "7", dport=(40000, 40000))) == "wg0"
+    assert dev(PolicyRule(100, "lookup", "7", dport=(1, 1000))) == "virbr0"
+    assert dev(PolicyRule(100, "lookup", "7", dport=(32768, 60999))) == "wg0"
+    assert dev(PolicyRule(100, "lookup", "7", uidrange=(0, 1000)), OUT) == "wg0"  # forwarded: looked up as root's
+    assert dev(PolicyRule(100, "lookup", "7", uidrange=(1, 1000)), OUT) == "eth0"
+    assert dev(PolicyRule(100, "lookup", "7", fwmark=0x1, fwmask=0xff), dataclasses.replace(OUT, fwmark=0x101)) == "wg0"
+    assert dev(PolicyRule(100, "lookup", "7", fwmark=0x1), dataclasses.replace(OUT, fwmark=0x101)) == "eth0"
+    assert dev(PolicyRule(100, "lookup", "7", iif="lo")) == "wg0"  # the host's own packet is looked up as from lo
+    assert dev(PolicyRule(100, "lookup", "7", iif="lo"), OUT) == "eth0"
+    assert dev(PolicyRule(100, "lookup", "7", dst="203.0.113.0/24"), OUT) == "wg0"
+    assert dev(PolicyRule(100, "lookup", "7", dst="198.51.100.0/24"), OUT) == "eth0"
+
+
+def test_a_rule_without_oif_selects_a_packet_sent_out_of_a_chosen_interface():
+    dhcp = Flow(GATEWAY, GUEST, iif=None, oif="virbr0", l4proto="udp", sport=67, dport=68)
+    decision = resolve(DEFAULT_RULES, MAIN, dhcp)
+    assert (decision.route, decision.rule) == (MAIN[2], DEFAULT_RULES[1])
+
+
+def test_a_packet_sent_out_of_a_chosen_interface_is_taken_on_link_where_the_rules_refuse_it():
+    """ip_route_output_key_hash_rcu: with the interface chosen, a failed lookup means the
+    destination is on link; the rule that refused it and what was assumed on the way are kept."""
+    dhcp = Flow(GATEWAY, GUEST, iif=None, oif="virbr0", l4proto="udp", sport=67, dport=68, fwmark=None)
+    odd = (PolicyRule(50, "lookup", "7", fwmark=0x1), PolicyRule(100, "blackhole"), *DEFAULT_RULES)
+    assert resolve(odd, MAIN, dhcp) == Decision(RouteFacts(f"{GUEST}/32", "virbr0", table="on-link"), odd[1], None,
+                                                ("`50: from all fwmark 0x1 lookup 7`: the packet's mark is not known",))
+
+
+def test_what_was_assumed_is_kept_whatever_the_answer():
+    unknown_uid = PolicyRule(100, "lookup", "7", uidrange=(0, 1000))
+    assumed = ("`100: from all uidrange 0-1000 lookup 7`: the sending process's uid is not known",)
+    blocked = resolve((unknown_uid, *DEFAULT_RULES), (route("0.0.0.0/0", None, "main", "blackhole"),), ANSWER)
+    assert (blocked.blocked, blocked.rule, blocked.assumptions) == (route("0.0.0.0/0", None, "main", "blackhole"),
+                                                                    DEFAULT_RULES[1], assumed)
+    nothing = resolve((unknown_uid, *DEFAULT_RULES), (), ANSWER)
+    assert (nothing.refused, nothing.assumptions) == ("no rule's table has a route to it", assumed)
+    groups = resolve((PolicyRule(100, "lookup", "main", suppress_ifgroup="3"), *DEFAULT_RULES), MAIN, OUT)
+    assert (groups.route, groups.assumptions) == (
+        MAIN[0], ("`100: from all lookup main suppress_ifgroup 3`: interface groups are not modelled (taken as not suppressed)",))
 
 
 def test_no_table_with_a_route():

@@ -129,11 +129,11 @@ def _resolve(rules: tuple[PolicyRule, ...], routes: tuple[RouteFacts, ...], flow
         if rule.action != "lookup":
             assumed.append(f"`{rule.text}`: action {rule.action} is not modelled")
             continue
-        route = lookup(routes, flow.daddr, rule.table or "main")
+        route = lookup(routes, flow.daddr, rule.table)  # a lookup rule names its table (iproute2's `table`)
         if route is None or route.type == "throw":
             continue
         if rule.suppress_prefixlength is not None and \
-                ipaddress.ip_network(route.dst, strict=False).prefixlen <= rule.suppress_prefixlength:
+                ipaddress.ip_network(route.dst).prefixlen <= rule.suppress_prefixlength:  # dst: a network (parse_routes)
             continue
         if rule.suppress_ifgroup is not None:
             assumed.append(f"`{rule.text}`: interface groups are not modelled (taken as not suppressed)")
