@@ -30,11 +30,10 @@ def test_libvirt_daemon_is_enabled(units, system, profile, note, fix):
     if not units.systemctl:
         pytest.skip("no systemctl on this host: boot-time enablement cannot be read")
     modular = ("virtnetworkd", "virtqemud")
-    for daemon in ("libvirtd", "virtnetworkd"):  # the network driver's daemons: their start autostarts the network
-        service = units.units.get(f"{daemon}.service")
-        if enabled(service):
-            note(f"{daemon}.service is {service.enabled}")
-            return
+    service = network_daemon(units)  # the network driver's daemon: its start autostarts the network
+    if service is not None:
+        note(f"{service.name} is {service.enabled}")
+        return
     found = [d for d in ("libvirtd", *modular) if _installed(units, d)]
     if not found:
         fix(install(system, "libvirt"))
