@@ -280,6 +280,12 @@ def test_net17_passes_when_the_persistent_definition_is_the_live_one():
     assert {c: o for c, o in found.items() if o[0] != "passed"} == {"HOST-12": STANDING["libvirt9"]["HOST-12"]}
 
 
+def test_net17_skips_a_transient_network_nothing_of_which_comes_back():
+    text = LIBVIRT9.read_text()
+    transient = e.sub(text, f"net-info:{e.net_xml_key(text)}", "Persistent:     yes", "Persistent:     no")
+    assert outcomes(transient)["NET-17"] == ("skipped", "network 'default' is transient: nothing of it comes back (NET-01)")
+
+
 @pytest.mark.parametrize("old, new, says", [
     ("<range start='192.168.122.2' end='192.168.122.254'", "<range start='192.168.122.100' end='192.168.122.200'",
      "DHCP range 192.168.122.2-192.168.122.254 now, 192.168.122.100-192.168.122.200 at its next start"),
