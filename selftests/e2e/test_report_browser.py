@@ -84,3 +84,26 @@ def test_a_hundred_hosts_filtered_from_the_url(tmp_path):
     assert len(checks) == 40  # 30 failing hosts, 10 unreachable ones
     assert len(shown(tree, "section", class_="host")) == 40 == len(shown(tree, "tr", data_h=True))
     assert tree.one("output", id="shown").text() == "40 of 3260 checks shown"
+
+
+def test_a_thousand_hosts_open_with_their_causes_and_a_hosts_detail_one_click_away(tmp_path):
+    """Issue 25, done-when 4: the fleet's page, as the finish writes it, in Chromium: the causes
+    first (the same failure on 300 hosts is one row), then each host's own page from its link."""
+    from virtnat.report.finish import Outputs, write_reports
+
+    page = tmp_path / "fleet.html"
+    assert write_reports(*docs.fleet(1000), Outputs(html=page)).problems == []
+    dom, console = open_page(page, screenshot=SHOTS / "fleet-causes.png")
+    tree = parse(dom)
+    assert console == []
+    causes = [(row["data-ids"].split()[0], row["data-hosts"], row["data-outcome"]) for row in tree.iter("tr", class_=True)
+              if "cause" in row["class"].split()]
+    assert causes == [("NET-07", "300", "failed"), ("HOST-01", "100", "error"), ("VM-03", "300", "failed")]
+    links = {a.text(): a["href"] for a in tree.iter("a", href=True) if a["href"].startswith("fleet/")}
+    assert len(links) == 1000 and links["hv000"] == "fleet/hv000.html"
+    detail, console = open_page(tmp_path / links["hv000"])
+    host = parse(detail)
+    assert console == []
+    failed = {(a["data-id"], a["data-outcome"]) for a in host.iter("article", class_=True) if a["data-outcome"] == "failed"}
+    assert failed == {("NET-07", "failed"), ("VM-03", "failed")}
+    assert "virbr0 is DOWN" in visible_text(host)
