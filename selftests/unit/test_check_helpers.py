@@ -8,6 +8,7 @@ from selftests.unit.networks import network
 from virtnat.checks import (
     bridge_link,
     defined_network,
+    network_daemon_name,
     network_dnsmasq,
     report_outcome,
     running_network,
@@ -22,6 +23,8 @@ from virtnat.facts.model import (
     ProcessFacts,
     RouteFacts,
     SystemFacts,
+    UnitFacts,
+    UnitsFacts,
 )
 from virtnat.fixtures import (
     EVIDENCE,
@@ -31,6 +34,7 @@ from virtnat.fixtures import (
     _facts_or_error,
     guest_params,
     path_model,
+    units_missing,
 )
 from virtnat.path.model import Outcome
 from virtnat.profile import Profile
@@ -205,3 +209,28 @@ def test_path_model_from_the_hosts_facts():
     bare = replace_ns(system, policy_rules=(), sysctl_runtime={}, running=lambda *names: (ours, ours))
     model = path_model(bare, links, profile)
     assert (model.ip_forward, model.policy_rules, model.local_uid) == (None, DEFAULT_RULES, None)  # two dnsmasqs: whose?
+
+
+def _system(units=None, **binaries):
+    """Facts with these units (name -> enablement), or none, and these binaries installed."""
+    held = None if units is None else UnitsFacts(True, True, {n: UnitFacts(n, state, "loaded", None, None) for n, state in units.items()})
+    return SimpleNamespace(units=held, binaries={name: f"/usr/sbin/{name}" for name in binaries})
+
+
+@pytest.mark.parametrize("units, binaries, daemon", [
+    ({"libvirtd.service": "enabled", "virtnetworkd.service": "enabled"}, ("virtnetworkd",), "libvirtd"),
+    ({"libvirtd.service": "disabled", "virtnetworkd.service": "enabled"}, ("libvirtd", "virtnetworkd"), "virtnetworkd"),
+    ({"libvirtd.service": "disabled", "virtnetworkd.service": "disabled"}, ("virtnetworkd",), "virtnetworkd"),
+    (None, ("libvirtd", "virtnetworkd"), "libvirtd"),  # an older probe's facts: what is installed
+    (None, (), "libvirtd"),
+])
+def test_the_network_daemon_is_the_one_enabled_at_boot_else_the_one_installed(units, binaries, daemon):
+    assert network_daemon_name(_system(units, **dict.fromkeys(binaries))) == daemon
+
+
+def test_missing_units_are_said_in_one_line_each():
+    assert units_missing(_system()) == "the facts hold no units section (an older probe's output): collect them again"
+    partial = SimpleNamespace(units=UnitsFacts(True, True, {}, complete=False))
+    assert units_missing(partial) == \
+        "the facts hold firewalld.service's enablement alone (an older probe's output): collect them again"
+    assert units_missing(_system({})) is None
