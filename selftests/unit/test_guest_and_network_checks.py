@@ -210,8 +210,10 @@ def test_net13():
     assert outcome(dnsmasq.test_dnsmasq_is_running, host(), libvirt(), PROFILE, lambda _: None) == ("passed", "")
     assert outcome(dnsmasq.test_dnsmasq_is_running, host(processes=()), None, PROFILE, lambda _: None) == \
         ("failed", "no dnsmasq runs with libvirt's config for network 'default' (…/dnsmasq/default.conf)")
-    assert outcome(dnsmasq.test_dnsmasq_is_running, host(), libvirt(replace(NETWORK, active=False)), PROFILE, lambda _: None) == \
+    fixes = []
+    assert outcome(dnsmasq.test_dnsmasq_is_running, host(), libvirt(replace(NETWORK, active=False)), PROFILE, fixes.append) == \
         ("error", "network 'default' is inactive (NET-02), so nothing of it runs")
+    assert fixes == ["virsh net-start default"]  # NET-02's
     user = replace(OWN, uid=1000, exe="/usr/sbin/dnsmasq")
     assert outcome(dnsmasq.test_dnsmasq_is_running, host(processes=(user,)), None, PROFILE, lambda _: None) == \
         ("failed", "network 'default': processes named dnsmasq with its config run, but none as root from a dnsmasq executable "
