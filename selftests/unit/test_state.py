@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from virtnat.report.finish import Outputs
-from virtnat.state import CATALOG, CHECKS_DIR, Audit, Plan, default_report_dir, plan_audit, report_stem
+from virtnat.state import CATALOG, CHECKS_DIR, Audit, Plan, _outputs, _short_failures, default_report_dir, plan_audit, report_stem
 from virtnat.state import utc_now as real_utc_now
 from virtnat.targets import BundleTarget
 
@@ -498,3 +498,26 @@ def test_an_xdist_workers_plan_has_its_hosts_and_nothing_to_write(tmp_path):
     assert [t.name for t in run.targets] == [Path(__file__).name] and run.error is None
     assert (run.outputs, run.collect, run.pytest_options) == (Outputs(), False, (("tbstyle", "no"),))
     assert not (tmp_path / "reports").exists()
+
+
+def _config(tbstyle, **given):
+    """A config as pytest gives it: getoption's default for an option no plugin declared, else ValueError."""
+    def getoption(name, *default):
+        if name not in given and not default:
+            raise ValueError(f"no option named {name!r}")
+        return given.get(name, *default)
+    return SimpleNamespace(option=SimpleNamespace(tbstyle=tbstyle), getoption=getoption)
+
+
+@pytest.mark.parametrize("tbstyle, given, short", [
+    ("no", {"usepdb": False}, True), ("auto", {"usepdb": False}, True), ("long", {"usepdb": False}, False),
+    ("no", {"usepdb": True}, False), ("no", {}, True),  # -p no:debugging: no --pdb declared
+])
+def test_failures_are_their_message_alone_unless_a_traceback_or_pdb_is_asked_for(tbstyle, given, short):
+    assert _short_failures(_config(tbstyle, **given)) is short
+
+
+def test_a_part_is_the_one_output(tmp_path):
+    part = tmp_path / "p.json"
+    outputs, problem = _outputs({"part": str(part)}.get, [SimpleNamespace(name="hv1")], real_utc_now())
+    assert (outputs.json, outputs.evidence, outputs.html, problem) == (part, True, None, None)
