@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .markup import one_line, text
 from .page_profile import flatten
 from .results import id_order
-from .verdict import IMPACTS, outcome
+from .verdict import outcome, rank
 
 PROBLEMS = ("failed", "error")
 SHORTEST = 3  # a shorter own name is left in the message
@@ -34,10 +34,6 @@ class Cause:
     @property
     def impact(self) -> str:
         return self.checks[0][2]
-
-
-def _rank(impact: str) -> int:
-    return IMPACTS.index(impact) if impact in IMPACTS else len(IMPACTS)
 
 
 def own_names(evidence, profile) -> dict[str, dict[str, str]]:
@@ -114,6 +110,6 @@ def causes(document: dict, own: dict[str, dict[str, str]] | None = None) -> list
     found = []
     for (o, message, on), checks in merged.items():
         listed = sorted(((text(c.get("id")), one_line(c.get("title")), text(c.get("impact"))) for c in checks),
-                        key=lambda c: (_rank(c[2]), id_order(c[0])))
+                        key=lambda c: (rank(c[2]), id_order(c[0])))
         found.append(Cause(o, tuple(listed), message, on))
-    return sorted(found, key=lambda c: (_rank(c.impact), -len(c.hosts), PROBLEMS.index(c.outcome), id_order(c.checks[0][0]), c.message))
+    return sorted(found, key=lambda c: (rank(c.impact), -len(c.hosts), PROBLEMS.index(c.outcome), id_order(c.checks[0][0]), c.message))

@@ -37,10 +37,14 @@ def check_name(check: dict) -> str:
     return text(check.get("id")) + (f"[{subject}]" if subject else "")
 
 
-def impact_rank(check: dict) -> int:
+def rank(impact) -> int:
     """0 for critical, up to len(IMPACTS) for an impact the page does not know."""
-    impact = check.get("impact")
     return IMPACTS.index(impact) if impact in IMPACTS else len(IMPACTS)
+
+
+def impact_rank(check: dict) -> int:
+    """A check's impact's rank."""
+    return rank(check.get("impact"))
 
 
 def counts(host: dict) -> dict[str, int]:
