@@ -36,7 +36,7 @@ def audit(*args: str) -> subprocess.CompletedProcess:
 
 def bundles(folder: Path, numbers: range) -> Path:
     """hvNNNN's bundles, each of the recordings in turn (healthy hosts, faulty ones, both generations)."""
-    folder.mkdir()
+    folder.mkdir(parents=True, exist_ok=True)
     for i in numbers:
         host = f"hv{i:04}"
         (folder / f"{host}.facts").write_bytes(bundle_bytes(host, "2026-11-28T00:00:00+00:00", RECORDINGS[i * 5 % len(RECORDINGS)].read_text()))

@@ -13,24 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from selftests.unit.checkrun import DATA
+from selftests.unit.test_merge import bundles as fleet_of
 from virtnat import split
 from virtnat.cli import build_parser
-from virtnat.collectors.bundle import bundle_bytes
 from virtnat.split import FACTS_CHARS, SPLIT_FROM, across, blocks, plan_split
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDINGS = sorted(DATA.glob("*/*.txt"))
 VIRTNAT = str(Path(sys.executable).parent / "virtnat")
 
 
 def bundles(folder: Path, n: int) -> Path:
-    """n bundles, hv0000..., cycling through the recordings (both generations, healthy and faulty)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        host, recording = f"hv{i:04}", RECORDINGS[i % len(RECORDINGS)]
-        (folder / f"{host}.facts").write_bytes(bundle_bytes(host, "2026-11-28T00:00:00+00:00", recording.read_text()))
-    return folder
+    return fleet_of(folder, range(n))
 
 
 def args(*words: str) -> argparse.Namespace:

@@ -119,9 +119,10 @@ def _child(args, block: tuple, part: Path, stats: Path | None) -> list[str]:
     """The command of the child audit of one block: this audit's own options and pytest's
     arguments, its part in place of the reports."""
     from .cli import pytest_args
+    from .state import ALONE
 
     mine = {name: value for name, value in vars(args).items()
-            if name not in ("report_dir", "audit_json", "prometheus", "prometheus_detail", "keep", "stats_json", "shards")}
+            if name not in (*ALONE, "prometheus_detail", "stats_json", "shards")}  # the merge's, its own, this command's
     mine.update(facts=",".join(block), part=str(part), **({"stats_json": str(stats)} if stats else {}))
     return [sys.executable, "-B", "-m", "virtnat.split", *pytest_args(type(args)(**mine))]
 
